@@ -1,0 +1,94 @@
+// Package collectors fetches GPU prices from providers. It defines the
+// Collector interface every provider package implements, the registry those
+// packages add themselves to, the shared HTTP plumbing (rate limit, retry
+// with backoff honouring Retry-After, typed errors), and the Runner that
+// refreshes every provider on its own schedule and publishes snapshots.
+//
+// A collector only talks to its provider and returns normalized quotes; it
+// knows nothing of Prometheus, HTTP serving or SQL.
+package collectors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Collector fetches the current prices of one provider.
+type Collector interface {
+	// Name is the provider label value ("azure", "vastai").
+	Name() string
+	// Collect returns every quote the provider lists now. It must honour
+	// ctx, must not keep or modify the returned snapshot afterwards, and
+	// is never called concurrently with itself. Quotes need not be
+	// validated: the Runner checks each one. Snapshot.Time and the quotes'
+	// ObservedAt may be left zero; the Runner sets them.
+	Collect(ctx context.Context) (*price.Snapshot, error)
+}
+
+// ZeroPriceAllower is implemented by collectors whose zero prices are real
+// (configured static or owned prices: a free academic allocation). For all
+// others a zero price is rejected as implausible.
+type ZeroPriceAllower interface {
+	AllowsZeroPrices() bool
+}
+
+// Env is what the daemon hands every collector.
+type Env struct {
+	// Logger is tagged with the provider name.
+	Logger *slog.Logger
+	// HTTPClient applies the provider's rate limit and retries transient
+	// failures; collectors using plain HTTP must use it.
+	HTTPClient *http.Client
+	Catalog    *price.Catalog
+}
+
+// Factory builds a provider's collector from the whole configuration (it
+// reads its own section).
+type Factory func(cfg *config.Config, env Env) (Collector, error)
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Factory{}
+)
+
+// Register adds a provider's factory under name, which must match its
+// section under providers: in the config. Provider packages call it from
+// init; it panics on a duplicate name.
+func Register(name string, f Factory) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic(fmt.Sprintf("collectors: provider %q registered twice", name))
+	}
+	registry[name] = f
+}
+
+// Registered lists the registered provider names, sorted.
+func Registered() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the collector registered as name.
+func New(name string, cfg *config.Config, env Env) (Collector, error) {
+	registryMu.Lock()
+	f, ok := registry[name]
+	registryMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("no collector registered for provider %q", name)
+	}
+	return f(cfg, env)
+}

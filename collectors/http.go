@@ -1,0 +1,307 @@
+package collectors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// MaxResponseBytes bounds one response body read by DoJSON. A provider
+// answer larger than this is an error, not an out-of-memory kill.
+const MaxResponseBytes = 256 << 20
+
+// HTTPError is a non-2xx answer from a provider.
+type HTTPError struct {
+	Method     string
+	URL        string // query string removed: it may carry a key
+	StatusCode int
+	// RetryAfter is the server's Retry-After, or 0.
+	RetryAfter time.Duration
+	// Body is the start of the response body, for the log.
+	Body string
+}
+
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("%s %s: HTTP %d", e.Method, e.URL, e.StatusCode)
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
+// DecodeError is a response that could not be decoded: truncated, not the
+// expected format, or of the wrong types.
+type DecodeError struct {
+	What string
+	Err  error
+}
+
+func (e *DecodeError) Error() string { return "decode " + e.What + ": " + e.Err.Error() }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ErrEmpty is returned (wrapped) by the Runner when a provider's answer held
+// no prices at all; a price list does not become empty overnight, so this is
+// treated as a failure rather than withdrawing every series.
+var ErrEmpty = errors.New("provider returned no prices")
+
+// Reason classifies an error for gpuprice_collector_errors_total{reason}.
+func Reason(err error) string {
+	var he *HTTPError
+	var de *DecodeError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrEmpty):
+		return "empty"
+	case errors.As(err, &de):
+		return "decode"
+	case errors.As(err, &he):
+		switch {
+		case he.StatusCode == http.StatusTooManyRequests:
+			return "http_429"
+		case he.StatusCode >= 500:
+			return "http_5xx"
+		default:
+			return "http_4xx"
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF):
+		return "network"
+	}
+	return "other"
+}
+
+// RetryAfter returns the server-requested delay carried by err, or 0.
+func RetryAfter(err error) time.Duration {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.RetryAfter
+	}
+	return 0
+}
+
+// HTTPOptions configures NewHTTPClient.
+type HTTPOptions struct {
+	// RateLimit is the maximum requests per second (burst 1).
+	RateLimit float64
+	// MaxRetries is how many times a transient failure (network error,
+	// 429, 500, 502, 503, 504) is retried; 0 means the default of 3.
+	MaxRetries int
+	// MinBackoff and MaxBackoff bound the exponential backoff with full
+	// jitter; a server's Retry-After is honoured up to MaxBackoff.
+	// Defaults: 500ms and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// Base is the transport to wrap; nil means a fresh http.Transport with
+	// short connect and header timeouts.
+	Base http.RoundTripper
+}
+
+// NewHTTPClient returns a client for one provider: rate-limited, retrying
+// transient failures with exponential backoff and full jitter, honouring
+// Retry-After. Each request is bounded by its context (the Runner's
+// per-refresh timeout); a Retry-After beyond the context's deadline is not
+// waited for.
+func NewHTTPClient(o HTTPOptions) *http.Client {
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 3
+	}
+	if o.MinBackoff == 0 {
+		o.MinBackoff = 500 * time.Millisecond
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.Base == nil {
+		o.Base = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 60 * time.Second,
+			MaxIdleConnsPerHost:   8,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	limit := rate.Inf
+	if o.RateLimit > 0 {
+		limit = rate.Limit(o.RateLimit)
+	}
+	return &http.Client{Transport: &retryTransport{opts: o, limiter: rate.NewLimiter(limit, 1)}}
+}
+
+type retryTransport struct {
+	opts    HTTPOptions
+	limiter *rate.Limiter
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		if err := t.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		r := req
+		if attempt > 0 && req.Body != nil {
+			if req.GetBody == nil {
+				return nil, fmt.Errorf("%s %s: cannot retry a request without GetBody", req.Method, redact(req.URL))
+			}
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			r = req.Clone(ctx)
+			r.Body = body
+		}
+		resp, err := t.opts.Base.RoundTrip(r)
+		if attempt >= t.opts.MaxRetries || !retryable(ctx, resp, err) {
+			return resp, err
+		}
+		wait := backoff(attempt, t.opts.MinBackoff, t.opts.MaxBackoff)
+		if resp != nil {
+			if ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
+				if ra > t.opts.MaxBackoff {
+					return resp, nil // the caller sees the 429/503 and its Retry-After
+				}
+				wait = max(wait, ra)
+			}
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, fmt.Errorf("%s %s: giving up, next retry in %s is past the refresh deadline: %w", req.Method, redact(req.URL), wait.Round(time.Millisecond), retryCause(resp, err))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// retryCause describes the failed attempt behind a give-up.
+func retryCause(resp *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	return &HTTPError{Method: resp.Request.Method, URL: redact(resp.Request.URL), StatusCode: resp.StatusCode}
+}
+
+func retryable(ctx context.Context, resp *http.Response, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// backoff is "full jitter": uniform in [min, min(max, min·2^attempt)].
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	ceil := lo << min(attempt, 20)
+	if ceil > hi || ceil <= 0 {
+		ceil = hi
+	}
+	return lo + rand.N(ceil-lo+1)
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// redact drops the query string, which may carry an API key.
+func redact(u *url.URL) string {
+	c := *u
+	c.RawQuery = ""
+	c.User = nil
+	return c.String()
+}
+
+// DoJSON sends req with client and decodes a 2xx JSON answer into v. Other
+// statuses become *HTTPError (with Retry-After); undecodable bodies become
+// *DecodeError. Bodies larger than MaxResponseBytes are refused.
+func DoJSON(client *http.Client, req *http.Request, v any) error {
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// url.Error prints the full URL; keep only the cause and a
+			// redacted URL.
+			return fmt.Errorf("%s %s: %w", req.Method, redact(req.URL), ue.Err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if err := CheckResponse(resp); err != nil {
+		return err
+	}
+	body := io.LimitReader(resp.Body, MaxResponseBytes+1)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", redact(req.URL), err)
+	}
+	if len(data) > MaxResponseBytes {
+		return &DecodeError{What: redact(req.URL), Err: fmt.Errorf("response larger than %d bytes", MaxResponseBytes)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return &DecodeError{What: redact(req.URL), Err: err}
+	}
+	return nil
+}
+
+// CheckResponse returns an *HTTPError for a non-2xx response, reading (and
+// not closing) up to 512 bytes of its body.
+func CheckResponse(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return &HTTPError{
+		Method:     resp.Request.Method,
+		URL:        redact(resp.Request.URL),
+		StatusCode: resp.StatusCode,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		Body:       strings.TrimSpace(string(snippet)),
+	}
+}

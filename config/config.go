@@ -1,0 +1,446 @@
+// Package config defines gpuprice's YAML configuration: its schema, its
+// defaults, strict loading (unknown keys are errors with line numbers),
+// ${ENV} expansion, *_file secrets, and validation whose messages name the
+// offending key.
+//
+// A Config is immutable once loaded; reloading builds a new one and the
+// caller swaps it in only when it is valid.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// MinInterval is the shortest refresh interval accepted. Short intervals
+// serve tests and demos; the defaults are polite to the providers.
+const MinInterval = 5 * time.Second
+
+// Config is the whole configuration file.
+type Config struct {
+	Storage   Storage   `yaml:"storage"`
+	Providers Providers `yaml:"providers"`
+	// MaxGPUUSDPerHour rejects quotes above this price per GPU-hour as
+	// implausible (a decimal point slipped, a unit changed upstream).
+	MaxGPUUSDPerHour float64 `yaml:"max_gpu_usd_per_hour"`
+}
+
+// Storage selects and configures the history store.
+type Storage struct {
+	Driver string `yaml:"driver"` // sqlite
+	// Path is a directory; the SQLite file is Path/gpuprice.db.
+	Path string `yaml:"path"`
+	// Retention is how long history is kept; 0 keeps everything.
+	Retention Duration `yaml:"retention"`
+}
+
+// Providers holds one section per price source. Each section embeds Common.
+// Adding a provider adds one field here, tagged with its name.
+type Providers struct {
+	Azure  Azure  `yaml:"azure"`
+	VastAI VastAI `yaml:"vastai"`
+}
+
+// Common holds the settings every provider shares.
+type Common struct {
+	Enabled bool `yaml:"enabled"`
+	// Interval between refreshes; each wait gets up to 10% jitter.
+	Interval Duration `yaml:"interval"`
+	// Timeout bounds one whole refresh, retries included. Default: the
+	// interval, at most 5m.
+	Timeout Duration `yaml:"timeout"`
+	// StaleAfter is how long the last good prices are served while
+	// refreshes fail; after it, the provider's series are withdrawn.
+	// Default: 3 × interval.
+	StaleAfter Duration `yaml:"stale_after"`
+	// RateLimit caps requests per second to the provider.
+	RateLimit float64 `yaml:"rate_limit"`
+	// Endpoint is the base URL of the provider's API.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// Settings returns the Common section itself; it lets code handle any
+// provider's section through one interface.
+func (c *Common) Settings() *Common { return c }
+
+// Provider is implemented by every provider section (through Common).
+type Provider interface{ Settings() *Common }
+
+// Azure configures the Azure Retail Prices collector.
+type Azure struct {
+	Common `yaml:",inline"`
+	// Regions to price (armRegionName values); empty means the built-in
+	// list of every public Azure region. Each region is walked on its own,
+	// which keeps every walk short and consistent.
+	Regions []string `yaml:"regions"`
+	// Concurrency is how many regions are fetched at once.
+	Concurrency int `yaml:"concurrency"`
+}
+
+// VastAI configures the Vast.ai offer search collector.
+type VastAI struct {
+	Common `yaml:",inline"`
+	// APIKey is optional: offer search works without one.
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+	// Limit is the maximum number of offers asked for per search.
+	Limit int `yaml:"limit"`
+	// VerifiedOnly restricts the search to verified hosts.
+	VerifiedOnly bool `yaml:"verified_only"`
+}
+
+// Default returns the built-in configuration: SQLite under data/ and the
+// providers that need no credentials (Azure, Vast.ai) enabled.
+func Default() *Config {
+	return &Config{
+		Storage: Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
+		Providers: Providers{
+			Azure: Azure{
+				Common:      Common{Enabled: true, Interval: Duration(time.Hour), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
+				Concurrency: 4,
+			},
+			VastAI: VastAI{
+				Common:       Common{Enabled: true, Interval: Duration(2 * time.Minute), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
+				Limit:        10000,
+				VerifiedOnly: false,
+			},
+		},
+		MaxGPUUSDPerHour: 200,
+	}
+}
+
+// Each calls fn for every provider section, by name, in declaration order.
+func (p *Providers) Each(fn func(name string, section Provider)) {
+	v := reflect.ValueOf(p).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		fn(name, v.Field(i).Addr().Interface().(Provider))
+	}
+}
+
+// Get returns the section of the provider called name.
+func (p *Providers) Get(name string) (Provider, bool) {
+	var found Provider
+	p.Each(func(n string, s Provider) {
+		if n == name {
+			found = s
+		}
+	})
+	return found, found != nil
+}
+
+// Names lists every provider section's name.
+func (p *Providers) Names() []string {
+	var names []string
+	p.Each(func(n string, _ Provider) { names = append(names, n) })
+	return names
+}
+
+// Error is a configuration error located in a file.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // dotted path such as providers.azure.interval; may be empty
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// LoadFile reads, parses and validates a configuration file. Relative
+// *_file paths are resolved against the file's directory.
+func LoadFile(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(data, path)
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Load parses and validates configuration text; name is used in errors and
+// to resolve relative *_file paths (its directory).
+func Load(data []byte, name string) (*Config, error) {
+	// ${ENV} expansion, line by line so that an unset variable is reported
+	// with its line.
+	lines := bytes.Split(data, []byte("\n"))
+	for i, l := range lines {
+		var missing string
+		lines[i] = envRef.ReplaceAllFunc(l, func(m []byte) []byte {
+			v, ok := os.LookupEnv(string(m[2 : len(m)-1]))
+			if !ok && missing == "" {
+				missing = string(m[2 : len(m)-1])
+			}
+			return []byte(v)
+		})
+		if missing != "" {
+			return nil, &Error{File: name, Line: i + 1, Msg: fmt.Sprintf("environment variable %s is not set", missing)}
+		}
+	}
+	data = bytes.Join(lines, []byte("\n"))
+
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	cfg := Default()
+	if len(root.Content) > 0 {
+		// Decode with KnownFields through a fresh decoder: yaml.v3 only
+		// reports unknown keys when decoding from text.
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, errEOF) {
+			return nil, yamlError(name, err)
+		}
+	}
+	if err := cfg.resolve(name); err != nil {
+		return nil, located(err, name, &root)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, located(err, name, &root)
+	}
+	return cfg, nil
+}
+
+// errEOF is what yaml.v3 returns for an empty document.
+var errEOF = func() error {
+	err := yaml.NewDecoder(strings.NewReader("")).Decode(new(struct{}))
+	return err
+}()
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlError turns yaml.v3's errors into Errors with file and line.
+func yamlError(name string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return &Error{File: name, Line: line, Msg: m[2]}
+	}
+	return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// keyError is a validation failure of one key, located later.
+type keyError struct {
+	key string
+	msg string
+}
+
+func (e *keyError) Error() string { return e.key + ": " + e.msg }
+
+func keyErrorf(key, format string, args ...any) error {
+	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
+}
+
+// located adds the file and, when the key is present in the file, its line.
+func located(err error, name string, root *yaml.Node) error {
+	var ke *keyError
+	if !errors.As(err, &ke) {
+		return &Error{File: name, Msg: err.Error()}
+	}
+	return &Error{File: name, Line: lineOf(root, ke.key), Key: ke.key, Msg: ke.msg}
+}
+
+// lineOf returns the line of the dotted key in the document, or of its
+// nearest present ancestor, or 0.
+func lineOf(root *yaml.Node, key string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(key, ".") {
+		var idx int
+		if _, err := fmt.Sscanf(part, "[%d]", &idx); err == nil && n.Kind == yaml.SequenceNode {
+			if idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+			continue
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line = n.Content[i].Line
+				n = n.Content[i+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+// resolve reads *_file secrets and fills derived defaults.
+func (c *Config) resolve(name string) error {
+	dir := "."
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		dir = name[:i]
+	}
+	var err error
+	c.Providers.Each(func(pname string, s Provider) {
+		if err != nil {
+			return
+		}
+		cm := s.Settings()
+		if cm.Timeout == 0 {
+			cm.Timeout = Duration(min(time.Duration(cm.Interval), 5*time.Minute))
+		}
+		if cm.StaleAfter == 0 {
+			cm.StaleAfter = 3 * cm.Interval
+		}
+		if v, ok := s.(*VastAI); ok {
+			err = readSecretFile(&v.APIKey, v.APIKeyFile, dir, "providers."+pname)
+		}
+	})
+	return err
+}
+
+func readSecretFile(dst *Secret, file, dir, key string) error {
+	if file == "" {
+		return nil
+	}
+	if *dst != "" {
+		return keyErrorf(key+".api_key_file", "api_key and api_key_file are mutually exclusive")
+	}
+	if !strings.HasPrefix(file, "/") {
+		file = dir + "/" + file
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return keyErrorf(key+".api_key_file", "%v", err)
+	}
+	*dst = Secret(strings.TrimSpace(string(b)))
+	return nil
+}
+
+// Validate checks every value; the error names the first bad key.
+func (c *Config) Validate() error {
+	switch c.Storage.Driver {
+	case "sqlite":
+		if c.Storage.Path == "" {
+			return keyErrorf("storage.path", "must not be empty")
+		}
+	default:
+		return keyErrorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
+	}
+	if c.MaxGPUUSDPerHour <= 0 {
+		return keyErrorf("max_gpu_usd_per_hour", "must be positive")
+	}
+	var err error
+	c.Providers.Each(func(name string, s Provider) {
+		if err == nil {
+			err = validateCommon("providers."+name, s.Settings())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if c.Providers.Azure.Concurrency < 1 {
+		return keyErrorf("providers.azure.concurrency", "must be at least 1")
+	}
+	for i, r := range c.Providers.Azure.Regions {
+		if r == "" || strings.ContainsAny(r, " '") {
+			return keyErrorf(fmt.Sprintf("providers.azure.regions.[%d]", i), "%q is not an Azure region name", r)
+		}
+	}
+	if c.Providers.VastAI.Limit < 1 {
+		return keyErrorf("providers.vastai.limit", "must be at least 1")
+	}
+	return nil
+}
+
+func validateCommon(key string, c *Common) error {
+	if time.Duration(c.Interval) < MinInterval {
+		return keyErrorf(key+".interval", "%s is below the minimum of %s", c.Interval, model.Duration(MinInterval))
+	}
+	if c.Timeout <= 0 {
+		return keyErrorf(key+".timeout", "must be positive")
+	}
+	if c.StaleAfter < c.Interval {
+		return keyErrorf(key+".stale_after", "%s is shorter than the interval %s", c.StaleAfter, c.Interval)
+	}
+	if c.RateLimit <= 0 {
+		return keyErrorf(key+".rate_limit", "must be positive (requests per second)")
+	}
+	u, err := url.Parse(c.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return keyErrorf(key+".endpoint", "%q is not an http(s) URL", c.Endpoint)
+	}
+	return nil
+}
+
+// Duration is a model.Duration ("90s", "1h", "90d", "3y") whose YAML errors
+// carry their line.
+type Duration model.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := model.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use e.g. 90s, 5m, 1h, 90d)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
+
+// String renders the duration the way it is written in the file.
+func (d Duration) String() string { return model.Duration(d).String() }
+
+// Secret is a credential: it renders as <secret> in YAML, JSON and logs.
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// MarshalYAML hides the value.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalJSON hides the value.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// Value returns the secret itself, for the one place that sends it.
+func (s Secret) Value() string { return string(s) }

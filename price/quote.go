@@ -1,0 +1,165 @@
+// Package price holds gpuprice's domain types: the normalized Quote every
+// collector returns, the Snapshot a refresh produces, pricing models, series
+// keys, and the embedded GPU catalog that maps each provider's raw GPU names
+// to canonical models.
+//
+// Everything here is plain data: no I/O, no Prometheus, no SQL.
+package price
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PricingModel says how a price is charged.
+type PricingModel string
+
+// The pricing models of DESIGN §3.
+const (
+	OnDemand   PricingModel = "on_demand"
+	Spot       PricingModel = "spot"
+	Reserved1y PricingModel = "reserved_1y"
+	Reserved3y PricingModel = "reserved_3y"
+	Amortized  PricingModel = "amortized"
+	Fixed      PricingModel = "fixed"
+)
+
+// PricingModels lists every valid pricing model, for validation and docs.
+var PricingModels = []PricingModel{OnDemand, Spot, Reserved1y, Reserved3y, Amortized, Fixed}
+
+// Valid reports whether m is one of PricingModels.
+func (m PricingModel) Valid() bool {
+	for _, v := range PricingModels {
+		if m == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Unknown is the gpu_model of a quote whose raw GPU name the catalog does not
+// know. Such quotes are kept (with GPURaw set) rather than dropped.
+const Unknown = "UNKNOWN"
+
+// Quote is one price for one rentable shape at one moment (DESIGN §3).
+type Quote struct {
+	Provider     string       `json:"provider"`
+	InstanceType string       `json:"instance_type"`
+	Region       string       `json:"region"`
+	Zone         string       `json:"zone"`
+	Geo          string       `json:"geo"`
+	PricingModel PricingModel `json:"pricing_model"`
+
+	GPUModel    string  `json:"gpu_model"`
+	GPUForm     string  `json:"gpu_form"`
+	GPUMemoryGB float64 `json:"gpu_memory_gb"`
+	GPUCount    float64 `json:"gpu_count"`
+	// GPURaw is the provider's own name for the GPU, kept so that unknown
+	// models can be added to the catalog later. Never a metric label.
+	GPURaw string `json:"gpu_raw,omitempty"`
+
+	// USDPerHour is the price of the whole instance or offer.
+	USDPerHour float64 `json:"usd_per_hour"`
+
+	// ObservedAt is when gpuprice saw the price; EffectiveAt is the
+	// provider's own timestamp where it gives one (AWS spot), else zero.
+	ObservedAt  time.Time `json:"observed_at"`
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
+
+	// Marketplace shapes only: how many individual offers the shape
+	// aggregates, how many GPUs they hold, and the per-GPU-hour price
+	// quantiles across those offers (USDPerHour is the cheapest offer's).
+	Offers        int     `json:"offers,omitempty"`
+	AvailableGPUs float64 `json:"available_gpus,omitempty"`
+	P10           float64 `json:"p10_gpu_usd_per_hour,omitempty"`
+	P50           float64 `json:"p50_gpu_usd_per_hour,omitempty"`
+	P90           float64 `json:"p90_gpu_usd_per_hour,omitempty"`
+}
+
+// GPUUSDPerHour is the price per GPU-hour: USDPerHour / GPUCount. It is NaN
+// when the GPU count is not positive.
+func (q *Quote) GPUUSDPerHour() float64 {
+	if q.GPUCount <= 0 {
+		return math.NaN()
+	}
+	return q.USDPerHour / q.GPUCount
+}
+
+// Key returns the quote's series identity.
+func (q *Quote) Key() SeriesKey {
+	return SeriesKey{
+		Provider:     q.Provider,
+		InstanceType: q.InstanceType,
+		Region:       q.Region,
+		Zone:         q.Zone,
+		PricingModel: q.PricingModel,
+		GPUCount:     FormatNumber(q.GPUCount),
+	}
+}
+
+// SeriesKey identifies one price series: (provider, instance_type, region,
+// zone, pricing_model, gpu_count). GPUCount is the formatted label value, so
+// that keys compare equal exactly when their labels do.
+type SeriesKey struct {
+	Provider     string
+	InstanceType string
+	Region       string
+	Zone         string
+	PricingModel PricingModel
+	GPUCount     string
+}
+
+// String renders the key for logs and error messages.
+func (k SeriesKey) String() string {
+	return strings.Join([]string{k.Provider, k.InstanceType, k.Region, k.Zone, string(k.PricingModel), k.GPUCount}, "/")
+}
+
+// Market is the price distribution of a marketplace's offers for one GPU in
+// one region and pricing model, across every offer size (DESIGN §6,
+// gpuprice_market_gpu_usd_per_hour and gpuprice_available_gpus).
+type Market struct {
+	Provider     string       `json:"provider"`
+	Region       string       `json:"region"`
+	Geo          string       `json:"geo"`
+	PricingModel PricingModel `json:"pricing_model"`
+	GPUModel     string       `json:"gpu_model"`
+	GPUForm      string       `json:"gpu_form"`
+	GPUMemoryGB  float64      `json:"gpu_memory_gb"`
+
+	P10           float64 `json:"p10_gpu_usd_per_hour"`
+	P50           float64 `json:"p50_gpu_usd_per_hour"`
+	P90           float64 `json:"p90_gpu_usd_per_hour"`
+	Offers        int     `json:"offers"`
+	AvailableGPUs float64 `json:"available_gpus"`
+}
+
+// Offer is one individual marketplace offer, kept in memory for the API only:
+// its ID is ephemeral and never becomes a label or a stored series.
+type Offer struct {
+	ID       string `json:"id"`
+	Location string `json:"location,omitempty"`
+	Quote
+}
+
+// Snapshot is everything one successful refresh of one provider returned.
+// A published Snapshot is immutable: readers may hold it without locks.
+type Snapshot struct {
+	Provider string `json:"provider"`
+	// Time is when the refresh finished; every quote's ObservedAt.
+	Time    time.Time `json:"time"`
+	Quotes  []Quote   `json:"quotes"`
+	Markets []Market  `json:"markets,omitempty"`
+	Offers  []Offer   `json:"offers,omitempty"`
+}
+
+// FormatNumber renders a label value the DESIGN way: at most 4 decimals, no
+// trailing zeros ("8", "0.1667", "80"); 0 and non-finite values render empty,
+// meaning "absent".
+func FormatNumber(v float64) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64)
+}

@@ -1,0 +1,110 @@
+// Package store keeps the history of GPU prices: change-only points per
+// series, explicit withdrawal points, and a log of every refresh, so that
+// history can tell "unchanged" from "unknown". Implementations live in
+// sub-packages (store/sqlite); store/storetest is the contract suite every
+// implementation runs.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Store is the history store. All methods are safe for concurrent use;
+// writes are serialized internally. Slices passed in are not retained;
+// slices returned belong to the caller.
+type Store interface {
+	// Record logs one refresh of poll.Provider. When snap is not nil (a
+	// successful refresh) it also writes, in the same transaction and at
+	// snap.Time, a point for every series whose price differs from its
+	// last point (new series included) and a withdrawal point for every
+	// series of the provider that was live and is absent from snap. A
+	// failed refresh (snap == nil) only adds to the poll log. Nothing is
+	// written, and the store's idea of "last point" is unchanged, when
+	// Record returns an error.
+	Record(ctx context.Context, poll Poll, snap *price.Snapshot) (Result, error)
+
+	// Backfill writes historical points with their original timestamps
+	// (each quote's EffectiveAt, or ObservedAt when that is zero). Points
+	// may arrive in any order and may repeat: a point whose series already
+	// has a point at that timestamp is skipped. Series are created as
+	// needed. A backfilled point newer than a series' last point becomes
+	// its last point.
+	Backfill(ctx context.Context, quotes []price.Quote) (Result, error)
+
+	// LastKnown returns, per provider, the live series (last point not a
+	// withdrawal) as a snapshot whose Time is the end of the provider's
+	// last successful refresh (zero if none is logged). It is what
+	// /metrics serves right after a restart.
+	LastKnown(ctx context.Context) ([]*price.Snapshot, error)
+
+	// History returns the series matching q with their points in
+	// [q.Start, q.End], oldest first, each series starting with the point
+	// in effect at q.Start (if any, with its original timestamp).
+	History(ctx context.Context, q Query) ([]Series, error)
+
+	// Polls returns the poll log of provider (all providers if empty) in
+	// [start, end], oldest first.
+	Polls(ctx context.Context, provider string, start, end time.Time) ([]Poll, error)
+
+	// DeleteBefore removes points and poll records older than t, keeping
+	// for each series the last point before t so that the price in
+	// effect at t is still known. It returns the number of points removed.
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// Close flushes and closes the store. No method may be called after.
+	Close() error
+}
+
+// Poll is one refresh of one provider, successful or not.
+type Poll struct {
+	Provider string        `json:"provider"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration"`
+	OK       bool          `json:"ok"`
+	Quotes   int           `json:"quotes"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// End is when the refresh finished.
+func (p Poll) End() time.Time { return p.Start.Add(p.Duration) }
+
+// Result counts what a write did.
+type Result struct {
+	NewSeries   int // series created
+	Points      int // price points written
+	Withdrawals int // withdrawal points written
+	Skipped     int // backfill points already present
+}
+
+// Query selects series by label equality; empty fields match anything.
+type Query struct {
+	Provider     string
+	InstanceType string
+	Region       string
+	Zone         string
+	Geo          string
+	PricingModel price.PricingModel
+	GPUModel     string
+	GPUForm      string
+	GPUMemoryGB  float64 // 0: any
+	GPUCount     float64 // 0: any
+	Start, End   time.Time
+}
+
+// Series is one price series and its points. Labels holds the series'
+// labels (price fields zero).
+type Series struct {
+	Labels price.Quote `json:"labels"`
+	Points []Point     `json:"points"`
+}
+
+// Point is one change of a series' price. Withdrawn points mark that the
+// series disappeared from a successful refresh; USDPerHour is 0 for them.
+type Point struct {
+	Time       time.Time `json:"time"`
+	USDPerHour float64   `json:"usd_per_hour"`
+	Withdrawn  bool      `json:"withdrawn,omitempty"`
+}
