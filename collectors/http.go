@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,9 +17,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// MaxResponseBytes bounds one response body read by DoJSON. A provider
-// answer larger than this is an error, not an out-of-memory kill.
-const MaxResponseBytes = 256 << 20
+// DefaultMaxResponseBytes bounds one response body unless HTTPOptions says
+// otherwise. A provider answer larger than this is an error, not an
+// out-of-memory kill.
+const DefaultMaxResponseBytes = 256 << 20
+
+// ErrTooLarge is returned (wrapped in *DecodeError) when reading a response
+// body past HTTPOptions.MaxResponseBytes.
+var ErrTooLarge = errors.New("response body too large")
 
 // HTTPError is a non-2xx answer from a provider.
 type HTTPError struct {
@@ -107,6 +111,9 @@ type HTTPOptions struct {
 	// jitter; a server's Retry-After is honoured up to MaxBackoff.
 	// Defaults: 500ms and 30s.
 	MinBackoff, MaxBackoff time.Duration
+	// MaxResponseBytes bounds every response body read through the
+	// client (default DefaultMaxResponseBytes).
+	MaxResponseBytes int64
 	// Base is the transport to wrap; nil means a fresh http.Transport with
 	// short connect and header timeouts.
 	Base http.RoundTripper
@@ -126,6 +133,9 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	}
 	if o.MaxBackoff == 0 {
 		o.MaxBackoff = 30 * time.Second
+	}
+	if o.MaxResponseBytes == 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if o.Base == nil {
 		o.Base = &http.Transport{
@@ -170,6 +180,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := t.opts.Base.RoundTrip(r)
 		if attempt >= t.opts.MaxRetries || !retryable(ctx, resp, err) {
+			if resp != nil {
+				resp.Body = &limitedBody{rc: resp.Body, left: t.opts.MaxResponseBytes}
+			}
 			return resp, err
 		}
 		wait := backoff(attempt, t.opts.MinBackoff, t.opts.MaxBackoff)
@@ -195,6 +208,31 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 }
+
+// limitedBody fails reads past its limit instead of truncating silently.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Probe for one more byte: a body of exactly the limit is fine.
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			return 0, ErrTooLarge
+		}
+		return b.rc.Read(p)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // retryCause describes the failed attempt behind a give-up.
 func retryCause(resp *http.Response, err error) error {
@@ -252,8 +290,9 @@ func redact(u *url.URL) string {
 }
 
 // DoJSON sends req with client and decodes a 2xx JSON answer into v. Other
-// statuses become *HTTPError (with Retry-After); undecodable bodies become
-// *DecodeError. Bodies larger than MaxResponseBytes are refused.
+// statuses become *HTTPError (with Retry-After); undecodable bodies
+// (truncated, wrong types, larger than the client's limit) become
+// *DecodeError.
 func DoJSON(client *http.Client, req *http.Request, v any) error {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
@@ -272,16 +311,7 @@ func DoJSON(client *http.Client, req *http.Request, v any) error {
 	if err := CheckResponse(resp); err != nil {
 		return err
 	}
-	body := io.LimitReader(resp.Body, MaxResponseBytes+1)
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", redact(req.URL), err)
-	}
-	if len(data) > MaxResponseBytes {
-		return &DecodeError{What: redact(req.URL), Err: fmt.Errorf("response larger than %d bytes", MaxResponseBytes)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}

@@ -49,9 +49,9 @@ var regionGeo = map[string]string{
 	"jioindiacentral": "asia", "eastasia": "asia", "southeastasia": "asia",
 	"indonesiacentral": "asia", "malaysiawest": "asia", "malaysiasouth": "asia", "taiwannorth": "asia",
 	"taiwannorthwest": "asia",
-	"australiaeast": "oc", "australiasoutheast": "oc", "australiacentral": "oc", "australiacentral2": "oc",
+	"australiaeast":   "oc", "australiasoutheast": "oc", "australiacentral": "oc", "australiacentral2": "oc",
 	"newzealandnorth": "oc",
-	"uaenorth": "me", "uaecentral": "me", "qatarcentral": "me", "israelcentral": "me",
+	"uaenorth":        "me", "uaecentral": "me", "qatarcentral": "me", "israelcentral": "me",
 	"israelnorthwest": "me", "saudiarabiaeast": "me", "kuwaitcentral": "me",
 	"southafricanorth": "af", "southafricawest": "af",
 	"eastus": "na", "eastus2": "na", "westus": "na", "westus2": "na", "westus3": "na",
@@ -74,13 +74,13 @@ var regionPrefixes = []struct{ prefix, geo string }{
 // countryGeo maps ISO 3166-1 alpha-2 codes (lower case) to a coarse location.
 var countryGeo = func() map[string]string {
 	groups := map[string]string{
-		"na": "us ca mx gt bz sv hn ni cr pa cu jm ht do pr bs bb tt gd lc vc ag dm kn bm gl",
-		"sa": "br ar cl co pe ve ec bo py uy gy sr gf",
-		"eu": "gb uk ie fr de nl be lu ch at it es pt dk se no fi is ee lv lt pl cz sk hu si hr ba rs me mk al gr bg ro md ua by ru mt cy li mc sm ad va xk tr fo gi im je gg",
+		"na":   "us ca mx gt bz sv hn ni cr pa cu jm ht do pr bs bb tt gd lc vc ag dm kn bm gl",
+		"sa":   "br ar cl co pe ve ec bo py uy gy sr gf",
+		"eu":   "gb uk ie fr de nl be lu ch at it es pt dk se no fi is ee lv lt pl cz sk hu si hr ba rs me mk al gr bg ro md ua by ru mt cy li mc sm ad va xk tr fo gi im je gg",
 		"asia": "cn jp kr kp tw hk mo in pk bd lk np bt mv th vn my sg id ph kh la mm bn tl mn kz kg uz tj tm af ge am az",
-		"oc": "au nz fj pg sb vu nc pf ws to ki fm mh pw nr tv",
-		"me": "ae sa qa kw bh om ye il ps jo lb sy iq ir",
-		"af": "za eg ma dz tn ly ng gh ke et tz ug rw sn ci cm ao mz zm zw bw na mg mu sd ss so dj er ml ne bf td cf cg cd ga gq bj tg sl lr gn gw gm mr cv st sc km ls sz mw bi re yt",
+		"oc":   "au nz fj pg sb vu nc pf ws to ki fm mh pw nr tv",
+		"me":   "ae sa qa kw bh om ye il ps jo lb sy iq ir",
+		"af":   "za eg ma dz tn ly ng gh ke et tz ug rw sn ci cm ao mz zm zw bw na mg mu sd ss so dj er ml ne bf td cf cg cd ga gq bj tg sl lr gn gw gm mr cv st sc km ls sz mw bi re yt",
 	}
 	m := make(map[string]string, 250)
 	for geo, codes := range groups {

@@ -1,0 +1,217 @@
+// Package fakecloud holds in-process fake provider APIs that speak each
+// provider's real wire protocol, serving hand-written recorded data. Tests
+// point the real clients at them, benchmarks load them, and `gpuprice demo`
+// runs the whole daemon against them.
+//
+// Every fake has a Faults queue: a test selects the next failures (5xx, 429
+// with Retry-After, a hang, a truncated body, wrong types, an empty list,
+// endless pagination, a huge response) and the fake serves them in order
+// before answering normally again.
+package fakecloud
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// FaultKind is a kind of misbehaviour a fake can show.
+type FaultKind string
+
+// The fault kinds. The generic ones (applied by Faults.Wrap to any handler)
+// are Status5xx, TooManyRequests, Hang and Truncate; the others need the
+// fake's own knowledge of its wire format and are handled by each fake.
+const (
+	Status5xx       FaultKind = "5xx"         // HTTP 503 with the provider's error body
+	TooManyRequests FaultKind = "429"         // HTTP 429 with Retry-After
+	Hang            FaultKind = "hang"        // no answer until the client gives up
+	Truncate        FaultKind = "truncate"    // the normal body cut in half
+	WrongTypes      FaultKind = "wrong_types" // numbers as strings, objects as arrays
+	Empty           FaultKind = "empty"       // a well-formed answer with no items
+	EndlessPages    FaultKind = "endless"     // every page links to another
+	Huge            FaultKind = "huge"        // a body far larger than any real one
+)
+
+// Fault is one scheduled misbehaviour.
+type Fault struct {
+	Kind FaultKind
+	// Times is how many requests get it; 0 means every request until
+	// Faults.Clear.
+	Times int
+	// RetryAfter is sent with TooManyRequests (default 1s).
+	RetryAfter time.Duration
+}
+
+// Faults is a fake's queue of scheduled faults; safe for concurrent use.
+type Faults struct {
+	mu       sync.Mutex
+	queue    []Fault
+	requests int
+}
+
+// Add schedules faults after those already queued.
+func (f *Faults) Add(faults ...Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queue = append(f.queue, faults...)
+}
+
+// Clear drops every scheduled fault.
+func (f *Faults) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queue = nil
+}
+
+// Requests returns how many requests the fake has received.
+func (f *Faults) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
+}
+
+// Next counts a request and returns the fault it gets, if any.
+func (f *Faults) Next() (Fault, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	if len(f.queue) == 0 {
+		return Fault{}, false
+	}
+	ft := f.queue[0]
+	if ft.Times > 0 {
+		f.queue[0].Times--
+		if f.queue[0].Times == 0 {
+			f.queue = f.queue[1:]
+		}
+	}
+	return ft, true
+}
+
+// faultKey carries a request's fault to the fake's own handler.
+type faultKey struct{}
+
+// FaultOf returns the provider-specific fault selected for r, if any.
+func FaultOf(r *http.Request) (Fault, bool) {
+	ft, ok := r.Context().Value(faultKey{}).(Fault)
+	return ft, ok
+}
+
+// Wrap applies the generic faults to h and passes the others on to h
+// through the request context (see FaultOf). errorBody renders the
+// provider's error envelope for a status code and message.
+func (f *Faults) Wrap(h http.Handler, errorBody func(status int, msg string) (contentType string, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ft, ok := f.Next()
+		if !ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		switch ft.Kind {
+		case Status5xx:
+			writeError(w, errorBody, http.StatusServiceUnavailable, "service unavailable (injected fault)")
+		case TooManyRequests:
+			ra := ft.RetryAfter
+			if ra == 0 {
+				ra = time.Second
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
+			writeError(w, errorBody, http.StatusTooManyRequests, "too many requests (injected fault)")
+		case Hang:
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Minute):
+			}
+		case Truncate:
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := rec.Body.Bytes()
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(body[:len(body)/2])
+		default:
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), faultKey{}, ft)))
+		}
+	})
+}
+
+func writeError(w http.ResponseWriter, errorBody func(int, string) (string, []byte), status int, msg string) {
+	ct, body := "text/plain; charset=utf-8", []byte(msg)
+	if errorBody != nil {
+		ct, body = errorBody(status, msg)
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// Server is a fake listening on a loopback port.
+type Server struct {
+	URL string
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Start serves h on 127.0.0.1 at a free port (or at addr, when not empty).
+func Start(h http.Handler, addr string) (*Server, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			panic(err)
+		}
+	}()
+	return s, nil
+}
+
+// Close stops the server, cutting open connections (a hung request ends).
+func (s *Server) Close() error { return s.srv.Close() }
+
+// Drift makes recorded prices move a little over time, so that a demo's
+// dashboards show life. The zero Drift leaves prices unchanged.
+type Drift struct {
+	// Tick is how often prices change; 0 disables drift.
+	Tick time.Duration
+	// Amplitude is the largest relative change (default 0.05 = ±5%).
+	Amplitude float64
+	// Now returns the current time (default time.Now); tests set it.
+	Now func() time.Time
+}
+
+// Apply returns price moved by a factor that depends only on the item id
+// and the current tick: every request within one tick sees the same price,
+// so a paginated walk stays consistent.
+func (d Drift) Apply(id string, price float64) float64 {
+	if d.Tick <= 0 || price == 0 {
+		return price
+	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	amp := d.Amplitude
+	if amp == 0 {
+		amp = 0.05
+	}
+	tick := now().UnixNano() / int64(d.Tick)
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	phase := float64(h.Sum64()%1000) / 1000 * 2 * math.Pi
+	factor := 1 + amp*math.Sin(float64(tick)/3+phase)
+	return math.Round(price*factor*1e4) / 1e4
+}
