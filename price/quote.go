@@ -158,8 +158,13 @@ type Snapshot struct {
 // trailing zeros ("8", "0.1667", "80"); 0 and non-finite values render empty,
 // meaning "absent".
 func FormatNumber(v float64) string {
+	return string(AppendNumber(nil, v))
+}
+
+// AppendNumber appends FormatNumber(v) to b without allocating.
+func AppendNumber(b []byte, v float64) []byte {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
+		return b
 	}
-	return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64)
+	return strconv.AppendFloat(b, math.Round(v*1e4)/1e4, 'f', -1, 64)
 }
