@@ -210,8 +210,8 @@ const (
 	helpGPU = "Price per GPU-hour in USD (usd_per_hour / gpu_count); for marketplaces the cheapest available offer of the shape. " +
 		"Cached: refreshed on each provider's interval, not at scrape time."
 	helpInstance = "Price of the whole instance or offer per hour in USD. Cached: refreshed on each provider's interval, not at scrape time."
-	helpMarket   = "Marketplace price distribution per GPU-hour in USD across the offers of a GPU in a region (quantile 0.1, 0.5, 0.9). " +
-		"Cached: refreshed on each provider's interval."
+	helpMarket   = "Marketplace price distribution per GPU-hour in USD across the offers of a GPU in a region (quantile 0.1, 0.5, 0.9; " +
+		"_count is the number of offers, _sum their total). Cached: refreshed on each provider's interval."
 	helpAvailable = "GPUs in rentable marketplace offers, or capacity the provider announces. Cached: refreshed on each provider's interval."
 )
 
@@ -262,14 +262,22 @@ func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
 		return vals[:]
 	}
 	if len(markets) > 0 {
-		b = header(b, "gpuprice_market_gpu_usd_per_hour", "gauge", helpMarket)
+		// A summary: the quantiles of the offers' per-GPU-hour prices,
+		// with _count the number of offers and _sum their total (so the
+		// mean price is _sum / _count). promtool rejects a "quantile"
+		// label on any other type.
+		const market = "gpuprice_market_gpu_usd_per_hour"
+		b = header(b, market, "summary", helpMarket)
 		for _, m := range markets {
+			vals := marketVals(m)
 			for _, qv := range []struct {
 				q string
 				v float64
 			}{{"0.1", m.P10}, {"0.5", m.P50}, {"0.9", m.P90}} {
-				b = sample(b, "gpuprice_market_gpu_usd_per_hour", marketLabels, marketVals(m), "quantile", qv.q, qv.v)
+				b = sample(b, market, marketLabels, vals, "quantile", qv.q, qv.v)
 			}
+			b = sample(b, market+"_sum", marketLabels, vals, "", "", m.SumGPUUSDPerHour)
+			b = sample(b, market+"_count", marketLabels, vals, "", "", float64(m.Offers))
 		}
 		b = header(b, "gpuprice_available_gpus", "gauge", helpAvailable)
 		for _, m := range markets {

@@ -49,7 +49,7 @@ func fixtureStates() []*collectors.State {
 			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1, USDPerHour: 0.2},
 	}, Markets: []price.Market{
 		{Provider: "vastai", Region: "us", Geo: "na", PricingModel: price.OnDemand, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80,
-			P10: 1.9, P50: 2.1, P90: 2.6, Offers: 5, AvailableGPUs: 26},
+			P10: 1.9, P50: 2.1, P90: 2.6, Offers: 5, SumGPUUSDPerHour: 10.9, AvailableGPUs: 26},
 	}}
 	return []*collectors.State{
 		{Provider: "azure", Interval: time.Hour, Snapshot: azure, Success: true, LastSuccess: t0, LastAttempt: t0.Add(-3 * time.Second),

@@ -79,9 +79,9 @@ type Quote struct {
 }
 
 // GPUUSDPerHour is the price per GPU-hour: USDPerHour / GPUCount. It is NaN
-// when the GPU count is not positive.
+// when the GPU count is not positive (or is NaN).
 func (q *Quote) GPUUSDPerHour() float64 {
-	if q.GPUCount <= 0 {
+	if !(q.GPUCount > 0) {
 		return math.NaN()
 	}
 	return q.USDPerHour / q.GPUCount
@@ -128,11 +128,14 @@ type Market struct {
 	GPUForm      string       `json:"gpu_form"`
 	GPUMemoryGB  float64      `json:"gpu_memory_gb"`
 
-	P10           float64 `json:"p10_gpu_usd_per_hour"`
-	P50           float64 `json:"p50_gpu_usd_per_hour"`
-	P90           float64 `json:"p90_gpu_usd_per_hour"`
-	Offers        int     `json:"offers"`
-	AvailableGPUs float64 `json:"available_gpus"`
+	P10 float64 `json:"p10_gpu_usd_per_hour"`
+	P50 float64 `json:"p50_gpu_usd_per_hour"`
+	P90 float64 `json:"p90_gpu_usd_per_hour"`
+	// Offers and SumGPUUSDPerHour (the sum of the offers' per-GPU-hour
+	// prices) make the distribution a summary: its mean is Sum / Offers.
+	Offers           int     `json:"offers"`
+	SumGPUUSDPerHour float64 `json:"sum_gpu_usd_per_hour"`
+	AvailableGPUs    float64 `json:"available_gpus"`
 }
 
 // Offer is one individual marketplace offer, kept in memory for the API only:
@@ -156,7 +159,7 @@ type Snapshot struct {
 
 // FormatNumber renders a label value the DESIGN way: at most 4 decimals, no
 // trailing zeros ("8", "0.1667", "80"); 0 and non-finite values render empty,
-// meaning "absent".
+// meaning "absent". A non-zero value that rounds to zero renders "0".
 func FormatNumber(v float64) string {
 	return string(AppendNumber(nil, v))
 }
@@ -166,5 +169,13 @@ func AppendNumber(b []byte, v float64) []byte {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return b
 	}
-	return strconv.AppendFloat(b, math.Round(v*1e4)/1e4, 'f', -1, 64)
+	// From 1e11 up a float64 has no fourth decimal left to round, and v*1e4
+	// would eventually overflow to Inf.
+	if math.Abs(v) < 1e11 {
+		v = math.Round(v*1e4) / 1e4
+	}
+	if v == 0 {
+		v = 0 // -0.00001 rounds to -0, which would render "-0"
+	}
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
 }
