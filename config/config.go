@@ -204,7 +204,7 @@ func Load(data []byte, name string) (*Config, error) {
 
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, err, nil)
 	}
 	cfg := Default()
 	if len(root.Content) > 0 {
@@ -213,7 +213,7 @@ func Load(data []byte, name string) (*Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(cfg); err != nil && !errors.Is(err, errEOF) {
-			return nil, yamlError(name, err)
+			return nil, yamlError(name, err, &root)
 		}
 	}
 	if err := cfg.resolve(name); err != nil {
@@ -231,21 +231,71 @@ var errEOF = func() error {
 	return err
 }()
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var (
+	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
 
-// yamlError turns yaml.v3's errors into Errors with file and line.
-func yamlError(name string, err error) error {
+// yamlError turns yaml.v3's errors into Errors with file, line and, for
+// unknown keys, the dotted key.
+func yamlError(name string, err error, root *yaml.Node) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		err = errors.New(te.Errors[0])
 	}
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		var line int
-		fmt.Sscan(m[1], &line)
-		return &Error{File: name, Line: line, Msg: m[2]}
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	}
-	return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	var line int
+	fmt.Sscan(m[1], &line)
+	e := &Error{File: name, Line: line, Msg: m[2]}
+	if u := unknownField.FindStringSubmatch(m[2]); u != nil && root != nil {
+		e.Key = keyAt(root, line, u[1])
+		e.Msg = "unknown key (check its spelling and indentation)"
+	}
+	return e
+}
+
+// keyAt returns the dotted path of the mapping key called field on line.
+func keyAt(root *yaml.Node, line int, field string) string {
+	var walk func(n *yaml.Node, path string) string
+	walk = func(n *yaml.Node, path string) string {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if p := walk(c, path); p != "" {
+					return p
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if p := walk(c, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+					return p
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if k.Line == line && k.Value == field {
+					return p
+				}
+				if q := walk(n.Content[i+1], p); q != "" {
+					return q
+				}
+			}
+		}
+		return ""
+	}
+	if p := walk(root, ""); p != "" {
+		return p
+	}
+	return field
 }
 
 // keyError is a validation failure of one key, located later.
@@ -278,15 +328,7 @@ func lineOf(root *yaml.Node, key string) int {
 	}
 	line := 0
 	for _, part := range strings.Split(key, ".") {
-		var idx int
-		if _, err := fmt.Sscanf(part, "[%d]", &idx); err == nil && n.Kind == yaml.SequenceNode {
-			if idx >= len(n.Content) {
-				return line
-			}
-			n = n.Content[idx]
-			line = n.Line
-			continue
-		}
+		part, index, indexed := strings.Cut(part, "[")
 		if n.Kind != yaml.MappingNode {
 			return line
 		}
@@ -301,6 +343,15 @@ func lineOf(root *yaml.Node, key string) int {
 		}
 		if !found {
 			return line
+		}
+		if indexed {
+			var idx int
+			fmt.Sscanf(index, "%d]", &idx)
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
 		}
 	}
 	return line
@@ -376,7 +427,7 @@ func (c *Config) Validate() error {
 	}
 	for i, r := range c.Providers.Azure.Regions {
 		if r == "" || strings.ContainsAny(r, " '") {
-			return keyErrorf(fmt.Sprintf("providers.azure.regions.[%d]", i), "%q is not an Azure region name", r)
+			return keyErrorf(fmt.Sprintf("providers.azure.regions[%d]", i), "%q is not an Azure region name", r)
 		}
 	}
 	if c.Providers.VastAI.Limit < 1 {
