@@ -414,8 +414,9 @@ func (r *Runner) record(ctx context.Context, logger *slog.Logger, w *worker, pol
 	return res
 }
 
-// check returns a new snapshot holding only plausible quotes, stamped with
-// provider and time, and counts what it rejected by reason.
+// check returns a new snapshot holding only plausible quotes, markets and
+// offers, stamped with provider and time; it counts what it rejected by
+// reason, and returns how many quotes it rejected.
 func (r *Runner) check(w *worker, in *price.Snapshot, now time.Time) (*price.Snapshot, map[string]int, int) {
 	if in == nil {
 		in = &price.Snapshot{}
@@ -454,6 +455,7 @@ func (r *Runner) check(w *worker, in *price.Snapshot, now time.Time) (*price.Sna
 		}
 		out.Quotes = append(out.Quotes, q)
 	}
+	rejectedQuotes := sum(rejected)
 	for _, m := range in.Markets {
 		m.Provider = w.name
 		if m.Geo == "" {
@@ -465,12 +467,20 @@ func (r *Runner) check(w *worker, in *price.Snapshot, now time.Time) (*price.Sna
 		}
 		out.Markets = append(out.Markets, m)
 	}
-	out.Offers = in.Offers
-	n := 0
-	for _, c := range rejected {
-		n += c
+	for _, o := range in.Offers {
+		o.Provider = w.name
+		o.Region, o.Zone = strings.ToLower(o.Region), strings.ToLower(o.Zone)
+		if o.Geo == "" {
+			o.Geo = price.Geo(o.Region)
+		}
+		o.ObservedAt = now
+		if r.quoteProblem(&o.Quote, allowZero, w.p.Settings.MaxGPUUSDPerHour) != "" {
+			rejected["invalid_offer"]++
+			continue
+		}
+		out.Offers = append(out.Offers, o)
 	}
-	return out, rejected, n
+	return out, rejected, rejectedQuotes
 }
 
 // quoteProblem returns why q is implausible, or "".

@@ -119,6 +119,16 @@ func Default() *Config {
 	}
 }
 
+// Builtin returns the built-in defaults as a loaded configuration (derived
+// values such as timeouts filled in): what runs without a config file.
+func Builtin() *Config {
+	cfg, err := Load(nil, "built-in defaults")
+	if err != nil {
+		panic(err) // the defaults are tested
+	}
+	return cfg
+}
+
 // Each calls fn for every provider section, by name, in declaration order.
 func (p *Providers) Each(fn func(name string, section Provider)) {
 	v := reflect.ValueOf(p).Elem()

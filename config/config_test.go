@@ -110,3 +110,10 @@ func TestProvidersEach(t *testing.T) {
 		t.Error("Get(nope) found a section")
 	}
 }
+
+func TestBuiltinIsValid(t *testing.T) {
+	cfg := Builtin()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

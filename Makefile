@@ -1,0 +1,33 @@
+# gpuprice: common tasks. `make test` is the README's test command.
+GO      ?= go
+PKG     := github.com/gpuprice/gpuprice
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REV     ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w \
+	-X github.com/prometheus/common/version.Version=$(VERSION) \
+	-X github.com/prometheus/common/version.Revision=$(REV) \
+	-X github.com/prometheus/common/version.Branch=$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null) \
+	-X github.com/prometheus/common/version.BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
+.PHONY: all build test lint bench update-golden clean
+
+all: lint test build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o gpuprice ./cmd/gpuprice
+
+test:
+	$(GO) test -race ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./exporter/ ./store/... ./collectors/...
+
+update-golden:
+	$(GO) test ./exporter/ -run TestGoldenMetrics -update
+
+clean:
+	rm -rf gpuprice data data-demo
