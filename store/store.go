@@ -23,7 +23,9 @@ type Store interface {
 	// series of the provider that was live and is absent from snap. A
 	// failed refresh (snap == nil) only adds to the poll log. Nothing is
 	// written, and the store's idea of "last point" is unchanged, when
-	// Record returns an error.
+	// Record returns an error. It refuses (writing nothing) a poll whose
+	// OK does not match snap != nil, and a snapshot with a quote of
+	// another provider or with a non-finite price.
 	Record(ctx context.Context, poll Poll, snap *price.Snapshot) (Result, error)
 
 	// Backfill writes historical points with their original timestamps
@@ -36,22 +38,26 @@ type Store interface {
 
 	// LastKnown returns, per provider, the live series (last point not a
 	// withdrawal) as a snapshot whose Time is the end of the provider's
-	// last successful refresh (zero if none is logged). It is what
-	// /metrics serves right after a restart.
+	// last successful refresh (zero if none is logged); a provider with
+	// neither live series nor a successful refresh is left out. It is
+	// what /metrics serves right after a restart.
 	LastKnown(ctx context.Context) ([]*price.Snapshot, error)
 
 	// History returns the series matching q with their points in
-	// [q.Start, q.End], oldest first, each series starting with the point
-	// in effect at q.Start (if any, with its original timestamp).
+	// [q.Start, q.End] (a zero bound is open), oldest first, each series
+	// starting with the point in effect at q.Start (if any, with its
+	// original timestamp). Series without any such point are left out.
 	History(ctx context.Context, q Query) ([]Series, error)
 
 	// Polls returns the poll log of provider (all providers if empty) in
-	// [start, end], oldest first.
+	// [start, end] (a zero bound is open), oldest start first.
 	Polls(ctx context.Context, provider string, start, end time.Time) ([]Poll, error)
 
 	// DeleteBefore removes points and poll records older than t, keeping
 	// for each series the last point before t so that the price in
-	// effect at t is still known. It returns the number of points removed.
+	// effect at t is still known, and for each provider its last
+	// successful poll so that LastKnown keeps its time. It returns the
+	// number of points removed.
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// Close flushes and closes the store. No method may be called after.

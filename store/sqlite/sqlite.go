@@ -1,0 +1,370 @@
+// Package sqlite is the embedded history store: one SQLite file,
+// dir/gpuprice.db, opened through database/sql with the pure-Go driver
+// modernc.org/sqlite so that the binary stays static.
+//
+// The file is in WAL mode with synchronous=NORMAL: a committed refresh
+// survives a crash of the process (kill -9), and a power cut can lose only
+// the last commits, never corrupt the file (Options.SynchronousFull closes
+// that gap at the cost of an fsync per commit). Writes go through one
+// connection, one at a time; reads use a pool of their own and run
+// concurrently with a write.
+//
+// The store keeps every series' last point in memory, loaded at Open and
+// updated only after a commit succeeds, so that a refresh is diffed without
+// reading the database and writes only the changes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store"
+)
+
+// Schema is the DDL of a new store, quoted in the README for analysts who
+// query the file directly.
+//
+//go:embed schema.sql
+var Schema string
+
+// SchemaVersion is the version of Schema, kept in meta.schema_version. Open
+// refuses a file of any other version rather than misread it.
+const SchemaVersion = 1
+
+// FileName is the name of the database file inside the store's directory.
+const FileName = "gpuprice.db"
+
+// Options tunes a Store; the zero value is the default.
+type Options struct {
+	// SynchronousFull makes every commit wait for an fsync, so that a
+	// power cut loses no committed refresh. The default (NORMAL) already
+	// loses nothing when only the process dies.
+	SynchronousFull bool
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process opening the same file (a backup, an analyst's sqlite3
+	// shell). Default 5s.
+	BusyTimeout time.Duration
+	// BackfillBatch is the number of points per backfill transaction.
+	// Large transactions are what make a sorted backfill fast; a crash
+	// loses at most the batch being written. Default 50000.
+	BackfillBatch int
+	// Readers is the maximum number of concurrent read connections.
+	// Default 4.
+	Readers int
+}
+
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.BackfillBatch <= 0 {
+		o.BackfillBatch = 50000
+	}
+	if o.Readers <= 0 {
+		o.Readers = 4
+	}
+	return o
+}
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	opts Options
+	path string
+	w    *sql.DB // one connection: every write goes through it
+	r    *sql.DB // read-only pool
+
+	// writeMu serializes writers. A writer diffs against the in-memory
+	// state while holding it, so the state cannot change under the diff.
+	writeMu sync.Mutex
+	gen     uint64 // Record generation, for series.seen; under writeMu
+
+	// memMu guards the in-memory state against LastKnown while a writer
+	// applies a committed change. Writers read the state under writeMu
+	// alone: only writers modify it.
+	memMu      sync.RWMutex
+	byKey      map[price.SeriesKey]*series
+	byProvider map[string][]*series
+	lastOK     map[string]okPoll
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// series is one series' row and last point as the store knows them.
+type series struct {
+	id     int64 // 0 until inserted
+	key    price.SeriesKey
+	labels labels
+
+	hasPoint  bool
+	ts        int64 // last point, unix ms
+	usd       float64
+	withdrawn bool
+
+	seen uint64 // generation of the last Record that listed the series
+}
+
+// labels are a series' non-key labels, in the formatted form that is
+// compared, so that re-mapping a GPU is detected without reading the row.
+type labels struct {
+	geo, gpuModel, gpuForm, gpuMemoryGB, gpuRaw string
+}
+
+// same reports whether q carries the labels l. It is labelsOf(q) == l
+// without allocating: Record calls it for every quote of every refresh.
+func (l *labels) same(q *price.Quote) bool {
+	var buf [32]byte
+	return l.geo == q.Geo && l.gpuModel == q.GPUModel && l.gpuForm == q.GPUForm && l.gpuRaw == q.GPURaw &&
+		l.gpuMemoryGB == string(price.AppendNumber(buf[:0], q.GPUMemoryGB))
+}
+
+func labelsOf(q *price.Quote) labels {
+	return labels{
+		geo:         q.Geo,
+		gpuModel:    q.GPUModel,
+		gpuForm:     q.GPUForm,
+		gpuMemoryGB: price.FormatNumber(q.GPUMemoryGB),
+		gpuRaw:      q.GPURaw,
+	}
+}
+
+// okPoll is a provider's last successful refresh, in unix ms.
+type okPoll struct{ start, end int64 }
+
+// Open opens the store in dir, creating the directory and an empty store
+// if missing, and loads every series' last point into memory.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", dir, err)
+	}
+	s := &Store{opts: opts, path: path}
+	if err := s.open(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	syncMode := "NORMAL"
+	if s.opts.SynchronousFull {
+		syncMode = "FULL"
+	}
+	busy := strconv.FormatInt(s.opts.BusyTimeout.Milliseconds(), 10)
+	var err error
+	s.w, err = sql.Open("sqlite", dsn(s.path, url.Values{
+		"_busy_timeout": {busy},
+		"_foreign_keys": {"on"},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {syncMode},
+		// BEGIN IMMEDIATE takes the write lock up front, so a write
+		// transaction never fails half-way on a lock upgrade.
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return err
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		// Without WAL a crash can still not corrupt the file, but
+		// readers would block the writer; refuse rather than degrade
+		// silently (WAL needs shared memory: no network file systems).
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+
+	s.r, err = sql.Open("sqlite", dsn(s.path, url.Values{
+		"_busy_timeout": {busy},
+		"_query_only":   {"on"},
+	}))
+	if err != nil {
+		return err
+	}
+	s.r.SetMaxOpenConns(s.opts.Readers)
+	s.r.SetMaxIdleConns(s.opts.Readers)
+	return s.load(ctx)
+}
+
+// dsn builds a URI filename for path (escaped, so that any directory name
+// works) with the driver's connection parameters.
+func dsn(path string, params url.Values) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: params.Encode()}).String()
+}
+
+// migrate creates the schema in an empty file and checks the version of an
+// existing one.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := tx.ExecContext(ctx, Schema); err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
+		}
+		var v string
+		err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v)
+		if err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if v != strconv.Itoa(SchemaVersion) {
+			return fmt.Errorf("schema version %s, this gpuprice knows only version %d", v, SchemaVersion)
+		}
+		return nil
+	})
+}
+
+// load reads every series with its last point, and every provider's last
+// successful refresh.
+func (s *Store) load(ctx context.Context) error {
+	s.byKey = map[price.SeriesKey]*series{}
+	s.byProvider = map[string][]*series{}
+	s.lastOK = map[string]okPoll{}
+
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT s.id, s.provider, s.instance_type, s.region, s.zone, s.pricing_model, s.gpu_count,
+		       s.geo, s.gpu_model, s.gpu_form, s.gpu_memory_gb, s.gpu_raw, p.ts, p.usd_per_hour
+		FROM series s
+		LEFT JOIN points p ON p.series_id = s.id
+		     AND p.ts = (SELECT max(ts) FROM points WHERE series_id = s.id)
+		ORDER BY s.id`)
+	if err != nil {
+		return fmt.Errorf("load series: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			sr           series
+			pm           string
+			count, memGB float64
+			ts           sql.NullInt64
+			usd          sql.NullFloat64
+		)
+		if err := rows.Scan(&sr.id, &sr.key.Provider, &sr.key.InstanceType, &sr.key.Region, &sr.key.Zone, &pm, &count,
+			&sr.labels.geo, &sr.labels.gpuModel, &sr.labels.gpuForm, &memGB, &sr.labels.gpuRaw, &ts, &usd); err != nil {
+			return fmt.Errorf("load series: %w", err)
+		}
+		sr.key.PricingModel = price.PricingModel(pm)
+		sr.key.GPUCount = price.FormatNumber(count)
+		sr.labels.gpuMemoryGB = price.FormatNumber(memGB)
+		if ts.Valid {
+			sr.hasPoint, sr.ts = true, ts.Int64
+			sr.usd, sr.withdrawn = usd.Float64, !usd.Valid
+		}
+		s.add(&sr)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load series: %w", err)
+	}
+
+	// With max() alone in an aggregate, SQLite takes the bare columns
+	// from the row holding the maximum: the last successful refresh.
+	prow, err := s.r.QueryContext(ctx, `
+		SELECT provider, max(started_at), duration_ms FROM polls WHERE ok = 1 GROUP BY provider`)
+	if err != nil {
+		return fmt.Errorf("load polls: %w", err)
+	}
+	defer prow.Close()
+	for prow.Next() {
+		var (
+			p          string
+			start, dur int64
+		)
+		if err := prow.Scan(&p, &start, &dur); err != nil {
+			return fmt.Errorf("load polls: %w", err)
+		}
+		s.lastOK[p] = okPoll{start: start, end: start + dur}
+	}
+	return prow.Err()
+}
+
+// add puts a committed series into the in-memory state; the caller holds
+// memMu (or is still in Open).
+func (s *Store) add(sr *series) {
+	s.byKey[sr.key] = sr
+	s.byProvider[sr.key.Provider] = append(s.byProvider[sr.key.Provider], sr)
+}
+
+// inTx runs fn in a write transaction and commits it. The caller holds
+// writeMu, except in Open.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error that made us roll back is the one to report
+		if cerr := ctx.Err(); cerr != nil {
+			// database/sql rolled back when ctx ended (see rowContext);
+			// "transaction already rolled back" would hide why.
+			return cerr
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// Close closes the database; SQLite checkpoints the WAL into the main file
+// when its last connection closes. Calling Close again returns the first
+// call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		if s.w != nil {
+			errs = append(errs, s.w.Close())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// ms is t in the store's resolution: unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS is the inverse of ms, in UTC.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// number parses a formatted label value back into the REAL stored for it.
+// The empty string (absent) is 0.
+func number(label string) float64 {
+	if label == "" {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(label, 64) // produced by price.FormatNumber
+	return v
+}

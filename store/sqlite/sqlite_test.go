@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/storetest"
+)
+
+func openTest(t *testing.T, dir string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dir string) store.Store {
+		return openTest(t, dir, Options{})
+	})
+}
+
+// TestContractSmallBatches runs the suite with one point per backfill
+// transaction, so that series spanning batches are exercised.
+func TestContractSmallBatches(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dir string) store.Store {
+		return openTest(t, dir, Options{BackfillBatch: 1, Readers: 1})
+	})
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("creates the directory and file", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "data", "nested dir?#%")
+		s := openTest(t, dir, Options{})
+		defer s.Close()
+		if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		if err := s.w.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if want := "1"; v != want || SchemaVersion != 1 {
+			t.Errorf("schema version %s (SchemaVersion %d), want %s", v, SchemaVersion, want)
+		}
+	})
+
+	t.Run("pragmas", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			opts Options
+			sync int
+		}{
+			{"default", Options{}, 1},
+			{"synchronous full", Options{SynchronousFull: true}, 2},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				s := openTest(t, t.TempDir(), tt.opts)
+				defer s.Close()
+				var (
+					mode          string
+					syncMode, fks int
+					busy          int
+				)
+				row := s.w.QueryRow("SELECT * FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys, pragma_busy_timeout")
+				if err := row.Scan(&mode, &syncMode, &fks, &busy); err != nil {
+					t.Fatal(err)
+				}
+				if mode != "wal" || syncMode != tt.sync || fks != 1 || busy != 5000 {
+					t.Errorf("journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d, want wal %d 1 5000",
+						mode, syncMode, fks, busy, tt.sync)
+				}
+			})
+		}
+	})
+
+	t.Run("refuses another schema version", func(t *testing.T) {
+		dir := t.TempDir()
+		s := openTest(t, dir, Options{})
+		if _, err := s.w.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, err := Open(dir, Options{})
+		if err == nil || !strings.Contains(err.Error(), "schema version 2") {
+			t.Fatalf("Open: %v, want a schema version error", err)
+		}
+	})
+
+	t.Run("readers cannot write", func(t *testing.T) {
+		s := openTest(t, t.TempDir(), Options{})
+		defer s.Close()
+		if _, err := s.r.Exec("DELETE FROM polls"); err == nil {
+			t.Fatal("write through the read pool succeeded")
+		}
+	})
+}
+
+// TestRecordFailureMidTransaction makes the last statement of a Record fail
+// after its points were written, and checks that neither the file nor the
+// in-memory last points kept any of it.
+func TestRecordFailureMidTransaction(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	ctx := t.Context()
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	q := func(zone string, usd float64) price.Quote {
+		return price.Quote{Provider: "aws", InstanceType: "p5.48xlarge", Region: "us-east-1", Zone: zone,
+			PricingModel: price.Spot, GPUModel: "H100", GPUCount: 8, USDPerHour: usd}
+	}
+	record := func(minute int, quotes ...price.Quote) (store.Result, error) {
+		end := t0.Add(time.Duration(minute) * time.Minute)
+		return s.Record(ctx, store.Poll{Provider: "aws", Start: end.Add(-time.Second), Duration: time.Second, OK: true, Quotes: len(quotes)},
+			&price.Snapshot{Provider: "aws", Time: end, Quotes: quotes})
+	}
+	if _, err := record(0, q("us-east-1a", 30), q("us-east-1b", 31)); err != nil {
+		t.Fatal(err)
+	}
+	before := count(t, s.w)
+
+	if _, err := s.w.Exec(`CREATE TRIGGER fail BEFORE INSERT ON polls BEGIN SELECT RAISE(ABORT, 'injected'); END`); err != nil {
+		t.Fatal(err)
+	}
+	// A changed price, a withdrawal (1b) and a new series, then the poll
+	// row fails.
+	if _, err := record(10, q("us-east-1a", 32), q("us-east-1c", 33)); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("Record: %v, want the injected error", err)
+	}
+	if got := count(t, s.w); got != before {
+		t.Errorf("rows after the failed Record: %v, want %v", got, before)
+	}
+	if _, err := s.w.Exec(`DROP TRIGGER fail`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := record(10, q("us-east-1a", 32), q("us-east-1c", 33))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Result{NewSeries: 1, Points: 2, Withdrawals: 1}); res != want {
+		t.Errorf("Record after the failure: %+v, want %+v", res, want)
+	}
+}
+
+// count returns the number of rows of each table.
+func count(t *testing.T, db *sql.DB) [3]int {
+	t.Helper()
+	var n [3]int
+	err := db.QueryRow(`SELECT (SELECT count(*) FROM series), (SELECT count(*) FROM points), (SELECT count(*) FROM polls)`).
+		Scan(&n[0], &n[1], &n[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestBackfillCancelled cancels a backfill once its first batch is
+// committed: the batch in flight is rolled back, and the in-memory state
+// still matches the file, so that a re-run writes exactly what is missing.
+func TestBackfillCancelled(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{BackfillBatch: 1000})
+	defer s.Close()
+	var quotes []price.Quote
+	for j := range 20 {
+		for k := range 1000 {
+			quotes = append(quotes, price.Quote{Provider: "aws", InstanceType: "p5.48xlarge", Region: "us-east-1",
+				Zone: fmt.Sprintf("z%03d", j), PricingModel: price.Spot, GPUCount: 8, USDPerHour: float64(k % 5),
+				EffectiveAt: time.Unix(int64(k)*60, 0)})
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		defer cancel()
+		for ctx.Err() == nil {
+			var n int
+			if err := s.r.QueryRow("SELECT count(*) FROM points").Scan(&n); err != nil || n > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	first, err := s.Backfill(ctx, quotes)
+	cancel()
+	if err == nil {
+		t.Skip("backfill finished before the cancellation")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Backfill: %v, want a cancellation error", err)
+	}
+	if n := count(t, s.w); n[1] != first.Points || n[0] != first.NewSeries || first.Points == 0 {
+		t.Fatalf("cancelled Backfill reported %+v, the file holds %d series and %d points", first, n[0], n[1])
+	}
+	rest, err := s.Backfill(t.Context(), quotes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Result{NewSeries: 20 - first.NewSeries, Points: len(quotes) - first.Points, Skipped: first.Points}
+	if rest != want {
+		t.Errorf("re-run after cancellation: %+v, want %+v", rest, want)
+	}
+}
