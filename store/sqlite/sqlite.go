@@ -82,8 +82,9 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	opts Options
 	path string
-	w    *sql.DB // one connection: every write goes through it
-	r    *sql.DB // read-only pool
+	w    *sql.DB  // one connection: every write goes through it
+	r    *sql.DB  // read-only pool
+	lock *os.File // flock held while open; see lockDir
 
 	// writeMu serializes writers. A writer diffs against the in-memory
 	// state while holding it, so the state cannot change under the diff.
@@ -156,7 +157,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", dir, err)
 	}
-	s := &Store{opts: opts, path: path}
+	lock, err := lockDir(path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", dir, err)
+	}
+	s := &Store{opts: opts, path: path, lock: lock}
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -347,6 +352,9 @@ func (s *Store) Close() error {
 		}
 		if s.w != nil {
 			errs = append(errs, s.w.Close())
+		}
+		if s.lock != nil {
+			errs = append(errs, s.lock.Close()) // releases the flock
 		}
 		s.closeErr = errors.Join(errs...)
 	})

@@ -209,3 +209,20 @@ func TestBackfillCancelled(t *testing.T) {
 		t.Errorf("re-run after cancellation: %+v, want %+v", rest, want)
 	}
 }
+
+func TestOpenTwiceIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "another gpuprice process") {
+		t.Fatalf("second Open: %v, want a lock error", err)
+	}
+	s.Close()
+	s2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s2.Close()
+}
