@@ -1,10 +1,14 @@
 package price
 
 import (
+	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -29,8 +33,10 @@ type Alias struct {
 	Model    string  `yaml:"model"`
 	Form     string  `yaml:"form,omitempty"`
 	MemoryGB float64 `yaml:"memory_gb,omitempty"`
-	// Count is the GPUs per instance where the raw name is an instance
-	// size (Azure); it may be fractional (Standard_NV6ads_A10_v5 = 1/6).
+	// Count is how many GPUs one unit of the raw name stands for: the GPUs
+	// per VM where the raw name is an instance size (Azure), or the fraction
+	// of one GPU where it is a partition (Standard_NV6ads_A10_v5 = 1/6, a
+	// Runpod MIG 1g.24gb slice = 1/4). Zero means the raw name does not say.
 	Count float64 `yaml:"count,omitempty"`
 }
 
@@ -67,46 +73,57 @@ func DefaultCatalog() *Catalog {
 	return defaultCatalog
 }
 
-// ParseCatalog parses and checks a catalog file: every alias must name a
-// catalog GPU (and its form and memory, where it gives them), and no raw
-// name may appear twice for one provider.
+// ParseCatalog parses and checks a catalog file: unknown keys are errors,
+// every GPU needs a well-formed model token, form, memory, vendor and
+// architecture, every alias must name a catalog GPU (and its form and
+// memory, where it gives them), and no raw name may appear twice for one
+// provider (compared as Lookup compares them).
 func ParseCatalog(data []byte) (*Catalog, error) {
 	var f catalogFile
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
+	}
+	if len(f.GPUs) == 0 {
+		return nil, errors.New("gpus: none listed")
 	}
 	c := &Catalog{gpus: f.GPUs, aliases: make(map[string]map[string]Alias, len(f.Aliases))}
 	seen := map[GPU]bool{}
 	for _, g := range f.GPUs {
-		if g.Model == "" || g.Model != strings.ToUpper(g.Model) || strings.ContainsAny(g.Model, " -_") {
-			return nil, fmt.Errorf("gpu %q: model must be an upper-case token without spaces", g.Model)
+		if !isModelToken(g.Model) {
+			return nil, fmt.Errorf("gpu %q: model must be an upper-case token of letters and digits", g.Model)
 		}
 		if g.Form != "" && g.Form != "sxm" && g.Form != "pcie" {
 			return nil, fmt.Errorf("gpu %s: form %q is not sxm, pcie or empty", g.Model, g.Form)
 		}
-		if g.MemoryGB <= 0 || g.Vendor == "" || g.Architecture == "" {
-			return nil, fmt.Errorf("gpu %s %s: memory_gb, vendor and architecture are required", g.Model, g.Form)
+		if !isPositive(g.MemoryGB) || g.Vendor == "" || g.Architecture == "" {
+			return nil, fmt.Errorf("gpu %s: memory_gb, vendor and architecture are required", describe(g.Model, g.Form, g.MemoryGB))
 		}
 		key := GPU{Model: g.Model, Form: g.Form, MemoryGB: g.MemoryGB}
 		if seen[key] {
-			return nil, fmt.Errorf("gpu %s %s %gGB listed twice", g.Model, g.Form, g.MemoryGB)
+			return nil, fmt.Errorf("gpu %s listed twice", describe(g.Model, g.Form, g.MemoryGB))
 		}
 		seen[key] = true
 	}
 	for provider, list := range f.Aliases {
+		if provider == "" || provider != strings.ToLower(provider) || strings.ContainsAny(provider, " \t") {
+			return nil, fmt.Errorf("aliases: provider %q must be a lower-case name", provider)
+		}
 		m := make(map[string]Alias, len(list))
 		for _, a := range list {
 			k := normalizeRaw(a.Raw)
+			if k == "" {
+				return nil, fmt.Errorf("aliases.%s: an alias for %s has an empty raw name", provider, a.Model)
+			}
 			if _, dup := m[k]; dup {
 				return nil, fmt.Errorf("aliases.%s: %q listed twice", provider, a.Raw)
 			}
 			if !c.has(a.Model, a.Form, a.MemoryGB) {
-				return nil, fmt.Errorf("aliases.%s: %q maps to %s %s %gGB, which is not in gpus", provider, a.Raw, a.Model, a.Form, a.MemoryGB)
+				return nil, fmt.Errorf("aliases.%s: %q maps to %s, which is not in gpus", provider, a.Raw, describe(a.Model, a.Form, a.MemoryGB))
 			}
-			if a.Count < 0 {
-				return nil, fmt.Errorf("aliases.%s: %q has a negative count", provider, a.Raw)
+			if a.Count != 0 && !isPositive(a.Count) {
+				return nil, fmt.Errorf("aliases.%s: %q has count %g, want a positive number or none", provider, a.Raw, a.Count)
 			}
 			m[k] = a
 		}
@@ -123,6 +140,39 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		return a.MemoryGB < b.MemoryGB
 	})
 	return c, nil
+}
+
+// isModelToken reports whether s is a canonical model name: upper-case
+// letters and digits only, starting with a letter.
+func isModelToken(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isPositive reports whether v is a finite number above zero (NaN is not).
+func isPositive(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
+
+// describe renders a GPU for error messages, leaving out what is not set:
+// "A100 sxm 80GB", "A100 sxm", "GH200 96GB", "MI300X".
+func describe(model, form string, memGB float64) string {
+	s := model
+	if s == "" {
+		s = `""`
+	}
+	if form != "" {
+		s += " " + form
+	}
+	if memGB != 0 {
+		s += " " + strconv.FormatFloat(memGB, 'g', -1, 64) + "GB"
+	}
+	return s
 }
 
 // has reports whether some GPU matches model and, where not empty/zero,
@@ -170,10 +220,11 @@ func (c *Catalog) Vendor(model string) string {
 
 // SnapMemory returns the marketed memory size of model (in form, if form is
 // not empty) nearest to mib MiB, when one lies within 7%; otherwise mib
-// converted to GB and rounded. Providers report usable memory (81559 MiB for
-// an 80 GB H100), which is never the marketed figure.
+// converted to GB and rounded; 0 when mib is not a positive number. Providers
+// report usable memory (81559 MiB for an 80 GB H100), which is never the
+// marketed figure.
 func (c *Catalog) SnapMemory(model, form string, mib float64) float64 {
-	if mib <= 0 {
+	if !isPositive(mib) {
 		return 0
 	}
 	gb := mib / 1024

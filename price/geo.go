@@ -57,16 +57,18 @@ var regionGeo = map[string]string{
 	"eastus": "na", "eastus2": "na", "westus": "na", "westus2": "na", "westus3": "na",
 	"centralus": "na", "northcentralus": "na", "southcentralus": "na", "westcentralus": "na",
 	"eastus2euap": "na", "centraluseuap": "na", "usgovvirginia": "na", "usgovarizona": "na",
-	"usgovtexas": "na",
+	"usgovtexas": "na", "usdodcentral": "na", "usdodeast": "na",
 }
 
-// regionPrefixes are tried in order after regionGeo.
+// regionPrefixes are tried in order after regionGeo. Besides the clouds'
+// schemes they cover Runpod data center ids (US-KS-2, EUR-IS-1, OC-AU-1)
+// and AWS's European Sovereign Cloud (eusc-de-east-1).
 var regionPrefixes = []struct{ prefix, geo string }{
 	{"us-", "na"}, {"ca-", "na"}, {"northamerica-", "na"}, {"mx-", "na"},
 	{"sa-", "sa"}, {"southamerica-", "sa"},
-	{"eu-", "eu"}, {"europe-", "eu"}, {"uk-", "eu"},
+	{"eu-", "eu"}, {"europe-", "eu"}, {"uk-", "eu"}, {"eur-", "eu"}, {"eusc-", "eu"},
 	{"ap-", "asia"}, {"asia-", "asia"}, {"in-", "asia"}, {"jp-", "asia"},
-	{"australia-", "oc"}, {"au-", "oc"},
+	{"australia-", "oc"}, {"au-", "oc"}, {"oc-", "oc"},
 	{"me-", "me"},
 	{"af-", "af"}, {"africa-", "af"},
 }
