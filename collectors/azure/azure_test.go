@@ -1,0 +1,594 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/fakecloud"
+	"github.com/gpuprice/gpuprice/price"
+	"go.yaml.in/yaml/v3"
+)
+
+// fastClient is the daemon's HTTP client with backoffs short enough for
+// tests.
+func fastClient(o collectors.HTTPOptions) *http.Client {
+	if o.MinBackoff == 0 {
+		o.MinBackoff = time.Millisecond
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = 5 * time.Millisecond
+	}
+	return collectors.NewHTTPClient(o)
+}
+
+// newCollector builds the collector the way the daemon does, pointed at url.
+func newCollector(t *testing.T, url string, regions []string, client *http.Client) *Collector {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Providers.Azure.Endpoint = url + fakecloud.AzurePath
+	cfg.Providers.Azure.Regions = regions
+	cfg.Providers.Azure.Concurrency = 3
+	if client == nil {
+		client = fastClient(collectors.HTTPOptions{})
+	}
+	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: client, Catalog: testCatalog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(*Collector)
+}
+
+// testCatalog is the embedded catalog without the NC A10 v4 sizes, which
+// stand for a size Azure added and the catalog does not know yet: the
+// expected quotes stay right if the catalog learns them one day.
+func testCatalog(t *testing.T) *price.Catalog {
+	t.Helper()
+	def := price.DefaultCatalog()
+	var aliases []price.Alias
+	for _, a := range def.Aliases(Name) {
+		if !strings.HasSuffix(a.Raw, "_A10_v4") {
+			aliases = append(aliases, a)
+		}
+	}
+	data, err := yaml.Marshal(map[string]any{"gpus": def.GPUs(), "aliases": map[string]any{Name: aliases}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := price.ParseCatalog(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// startFake serves fake (or h wrapping it) on a loopback port for the test.
+func startFake(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func quote(size string, model price.PricingModel, usd float64, gpu string, form string, mem, count float64) price.Quote {
+	return price.Quote{
+		Provider: "azure", InstanceType: size, Region: "westus3", Geo: "na", PricingModel: model,
+		GPUModel: gpu, GPUForm: form, GPUMemoryGB: mem, GPUCount: count, GPURaw: size, USDPerHour: usd,
+	}
+}
+
+// westus3 is what the recorded westus3 rows must become. The recording
+// also holds, for this region, rows that must not: Windows ("... Series
+// Windows" and "... Srs Win"), Windows spot, Low Priority, Reservation,
+// DevTestConsumption, Cloud Services, CPU-only D-series (on-demand and
+// spot), and a duplicate of the NV6ads_A10_v5 row.
+var westus3 = []price.Quote{
+	quote("Standard_NC24ads_A100_v4", price.OnDemand, 3.673, "A100", "pcie", 80, 1),
+	quote("Standard_NC24ads_A100_v4", price.Spot, 0.7346, "A100", "pcie", 80, 1),
+	quote("Standard_NC40ads_H100_v5", price.OnDemand, 6.98, "H100NVL", "pcie", 94, 1),
+	quote("Standard_NC48ads_A100_v4", price.OnDemand, 7.346, "A100", "pcie", 80, 2),
+	quote("Standard_NC80adis_H100_v5", price.OnDemand, 13.96, "H100NVL", "pcie", 94, 2),
+	// A zero price is passed on: the Runner rejects and counts it.
+	quote("Standard_NC80adis_H100_v5", price.Spot, 0, "H100NVL", "pcie", 94, 2),
+	// Not in the catalog: kept as UNKNOWN, one GPU per instance.
+	quote("Standard_NC8ads_A10_v4", price.OnDemand, 0.88, price.Unknown, "", 0, 1),
+	quote("Standard_ND96isr_H100_v5", price.OnDemand, 98.32, "H100", "sxm", 80, 8),
+	quote("Standard_ND96isr_H100_v5", price.Spot, 36.3784, "H100", "sxm", 80, 8),
+	quote("Standard_NV12ads_A10_v5", price.OnDemand, 0.908, "A10", "pcie", 24, 0.3333),
+	quote("Standard_NV18ads_A10_v5", price.OnDemand, 1.6, "A10", "pcie", 24, 0.5),
+	quote("Standard_NV36ads_A10_v5", price.OnDemand, 3.2, "A10", "pcie", 24, 1),
+	quote("Standard_NV6ads_A10_v5", price.OnDemand, 0.454, "A10", "pcie", 24, 0.1667),
+	quote("Standard_NV6ads_A10_v5", price.Spot, 0.0908, "A10", "pcie", 24, 0.1667),
+}
+
+// westus3Served is how many westus3 rows pass the fake's server-side
+// filter: the 14 above, the "Srs Win" and Cloud Services rows, and the
+// duplicate.
+const westus3Served = 17
+
+func TestCollectRecordedRegion(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		pageSize int
+		loose    bool
+	}{
+		{"one page", 1000, false},
+		{"pages of four", 4, false},
+		{"pages of one", 1, false},
+		{"page size equal to the rows", westus3Served, false},
+		{"API ignoring all but the region", 1000, true},
+		{"API ignoring all but the region, pages of three", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: tc.pageSize, Loose: tc.loose})
+			c := newCollector(t, startFake(t, fake), []string{"westus3"}, nil)
+			snap, err := c.Collect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(snap.Quotes, westus3) {
+				t.Errorf("quotes:\n%s\nwant:\n%s", dump(snap.Quotes), dump(westus3))
+			}
+			if !tc.loose {
+				pages := (westus3Served + tc.pageSize - 1) / tc.pageSize
+				if got := fake.Faults.Requests(); got != pages {
+					t.Errorf("%d requests, want %d pages", got, pages)
+				}
+			}
+		})
+	}
+}
+
+func dump(qs []price.Quote) string {
+	var b strings.Builder
+	for _, q := range qs {
+		fmt.Fprintf(&b, "  %+v\n", q)
+	}
+	return b.String()
+}
+
+// TestPerGPUPrices checks the per-GPU prices of the recorded region against
+// values computed by hand, fractional A10 partitions included.
+func TestPerGPUPrices(t *testing.T) {
+	want := map[string]float64{
+		"Standard_NC24ads_A100_v4/on_demand":  3.673,
+		"Standard_NC24ads_A100_v4/spot":       0.7346,
+		"Standard_NC40ads_H100_v5/on_demand":  6.98,
+		"Standard_NC48ads_A100_v4/on_demand":  3.673,  // 7.346 / 2
+		"Standard_NC80adis_H100_v5/on_demand": 6.98,   // 13.96 / 2
+		"Standard_NC80adis_H100_v5/spot":      0,      // rejected later by the Runner
+		"Standard_NC8ads_A10_v4/on_demand":    0.88,   // unknown: per instance
+		"Standard_ND96isr_H100_v5/on_demand":  12.29,  // 98.32 / 8
+		"Standard_ND96isr_H100_v5/spot":       4.5473, // 36.3784 / 8
+		"Standard_NV12ads_A10_v5/on_demand":   2.7243, // 0.908 / 0.3333
+		"Standard_NV18ads_A10_v5/on_demand":   3.2,    // 1.6 / 0.5
+		"Standard_NV36ads_A10_v5/on_demand":   3.2,
+		"Standard_NV6ads_A10_v5/on_demand":    2.7235, // 0.454 / 0.1667
+		"Standard_NV6ads_A10_v5/spot":         0.5447, // 0.0908 / 0.1667
+	}
+	c := newCollector(t, startFake(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Quotes) != len(want) {
+		t.Fatalf("%d quotes, want %d", len(snap.Quotes), len(want))
+	}
+	for _, q := range snap.Quotes {
+		k := q.InstanceType + "/" + string(q.PricingModel)
+		if got := q.GPUUSDPerHour(); math.Abs(got-want[k]) > 5e-5 {
+			t.Errorf("%s: %.6f USD per GPU-hour, want %.4f", k, got, want[k])
+		}
+	}
+}
+
+func TestFilterSent(t *testing.T) {
+	const want = "serviceName eq 'Virtual Machines' and priceType eq 'Consumption'" +
+		" and armRegionName eq 'westus3' and contains(armSkuName, 'Standard_N') eq true" +
+		" and contains(productName, 'Windows') eq false and contains(meterName, 'Low Priority') eq false"
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: 10})
+	var (
+		mu   sync.Mutex
+		seen []*http.Request
+	)
+	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r)
+		mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}))
+	// Upper case and a repeat in the config: the API's names are lower
+	// case and the preview version compares them exactly.
+	c := newCollector(t, url, []string{"WestUS3", "westus3"}, nil)
+	if _, err := c.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 {
+		t.Fatalf("%d requests, want 2 (one region, two pages)", len(seen))
+	}
+	for i, r := range seen {
+		q := r.URL.Query()
+		if got := q.Get("$filter"); got != want {
+			t.Errorf("request %d: $filter\n %s\nwant\n %s", i, got, want)
+		}
+		if got := q.Get("api-version"); got != "2023-01-01-preview" {
+			t.Errorf("request %d: api-version %q", i, got)
+		}
+		if r.URL.Path != fakecloud.AzurePath {
+			t.Errorf("request %d: path %q", i, r.URL.Path)
+		}
+	}
+	if raw := seen[0].URL.RawQuery; !strings.HasPrefix(raw, "api-version=2023-01-01-preview&$filter=serviceName%20eq%20%27Virtual%20Machines%27") {
+		t.Errorf("first query not in the documented form: %s", raw)
+	}
+	if got := seen[1].URL.Query().Get("$skip"); got != "10" {
+		t.Errorf("second page $skip = %q, want 10", got)
+	}
+}
+
+// TestNextPageOnEndpoint checks that NextPageLink's host is not followed:
+// the walk stays on the configured endpoint.
+func TestNextPageOnEndpoint(t *testing.T) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: 5})
+	var hosts sync.Map
+	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answer as if the API lived elsewhere, as the real one names
+		// prices.azure.com:443 in its links.
+		hosts.Store(r.Host, true)
+		r.Host = "prices.example.invalid:443"
+		fake.ServeHTTP(w, r)
+	}))
+	c := newCollector(t, url, []string{"westus3"}, nil)
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.Quotes, westus3) {
+		t.Errorf("quotes differ:\n%s", dump(snap.Quotes))
+	}
+	if fake.Faults.Requests() != 4 {
+		t.Errorf("%d requests, want 4", fake.Faults.Requests())
+	}
+}
+
+func TestCollectEveryRegion(t *testing.T) {
+	strict := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: 7})
+	c := newCollector(t, startFake(t, strict), nil, nil)
+	if !reflect.DeepEqual(c.regions, DefaultRegions()) {
+		t.Fatalf("no regions configured: walks %v, want the default list", c.regions)
+	}
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	inFake := map[string]bool{}
+	for _, r := range strict.Regions() {
+		inFake[r] = true
+	}
+	got := map[string]int{}
+	unknown := map[string]bool{}
+	keys := map[price.SeriesKey]bool{}
+	zero := 0
+	for _, q := range snap.Quotes {
+		got[q.Region]++
+		if !inFake[q.Region] {
+			t.Errorf("quote for %s, which the fake does not have", q.Region)
+		}
+		if q.Geo == "" || q.Geo != price.Geo(q.Region) {
+			t.Errorf("%s: geo %q", q.Region, q.Geo)
+		}
+		if !strings.HasPrefix(q.InstanceType, "Standard_N") || strings.HasPrefix(q.InstanceType, "Standard_NP") {
+			t.Errorf("%s %s: not a GPU size", q.Region, q.InstanceType)
+		}
+		if q.GPUModel == price.Unknown {
+			unknown[q.InstanceType] = true
+		} else if q.GPUCount <= 0 || q.GPUMemoryGB <= 0 {
+			t.Errorf("%s %s: known GPU without count or memory: %+v", q.Region, q.InstanceType, q)
+		}
+		if keys[q.Key()] {
+			t.Errorf("series %s twice", q.Key())
+		}
+		keys[q.Key()] = true
+		if q.USDPerHour == 0 {
+			zero++
+		}
+	}
+	for r := range inFake {
+		if got[r] == 0 {
+			t.Errorf("no quotes for %s", r)
+		}
+	}
+	wantUnknown := map[string]bool{"Standard_NC8ads_A10_v4": true, "Standard_NC16ads_A10_v4": true}
+	if !reflect.DeepEqual(unknown, wantUnknown) {
+		t.Errorf("unknown sizes %v, want %v", unknown, wantUnknown)
+	}
+	if zero != 2 {
+		t.Errorf("%d zero prices, want the 2 recorded", zero)
+	}
+
+	// The client-side filters alone give the same answer as the server's.
+	loose := fakecloud.NewAzure(fakecloud.AzureOptions{Loose: true})
+	snap2, err := newCollector(t, startFake(t, loose), nil, nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.Quotes, snap2.Quotes) {
+		t.Errorf("an API that filters only by region gives %d quotes, the filtering one %d", len(snap2.Quotes), len(snap.Quotes))
+	}
+}
+
+func TestFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		faults  []fakecloud.Fault
+		client  collectors.HTTPOptions
+		timeout time.Duration
+		// wantReason is collectors.Reason of the error; "" means success.
+		wantReason string
+		check      func(t *testing.T, err error, fake *fakecloud.Azure)
+	}{
+		{name: "503 twice, retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 2}}},
+		{name: "503 always", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, wantReason: "http_5xx",
+			check: func(t *testing.T, err error, fake *fakecloud.Azure) {
+				var he *collectors.HTTPError
+				if !errors.As(err, &he) || !strings.Contains(he.Body, `"Code":"ServiceUnavailable"`) {
+					t.Errorf("want Azure's error body in %v", err)
+				}
+				if fake.Faults.Requests() != 4 {
+					t.Errorf("%d requests, want 1 + 3 retries", fake.Faults.Requests())
+				}
+			}},
+		{name: "429 once, waited for", faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
+			client: collectors.HTTPOptions{MaxBackoff: 2 * time.Second}},
+		{name: "429 with Retry-After past the backoff cap", faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}},
+			wantReason: "http_429",
+			check: func(t *testing.T, err error, _ *fakecloud.Azure) {
+				if got := collectors.RetryAfter(err); got != time.Minute {
+					t.Errorf("RetryAfter = %s, want 1m", got)
+				}
+			}},
+		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, timeout: 200 * time.Millisecond, wantReason: "timeout"},
+		{name: "truncated body", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, wantReason: "decode"},
+		{name: "wrong types", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 1}}, wantReason: "decode",
+			check: func(t *testing.T, err error, _ *fakecloud.Azure) {
+				if !strings.Contains(err.Error(), "retailPrice") {
+					t.Errorf("error does not name the bad field: %v", err)
+				}
+			}},
+		{name: "empty list", faults: []fakecloud.Fault{{Kind: fakecloud.Empty}}, wantReason: "empty"},
+		{name: "endless pages", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages}}, wantReason: "decode",
+			check: func(t *testing.T, err error, fake *fakecloud.Azure) {
+				if !errors.Is(err, errPagination) {
+					t.Errorf("want errPagination, got %v", err)
+				}
+				if fake.Faults.Requests() != 5 {
+					t.Errorf("%d requests, want the page limit of 5", fake.Faults.Requests())
+				}
+			}},
+		{name: "one page with a needless link", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}},
+		{name: "huge", faults: []fakecloud.Fault{{Kind: fakecloud.Huge}}, client: collectors.HTTPOptions{MaxResponseBytes: 1 << 20},
+			wantReason: "decode",
+			check: func(t *testing.T, err error, _ *fakecloud.Azure) {
+				if !errors.Is(err, collectors.ErrTooLarge) {
+					t.Errorf("want ErrTooLarge, got %v", err)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
+			fake.Faults.Add(tc.faults...)
+			c := newCollector(t, startFake(t, fake), []string{"westus3"}, fastClient(tc.client))
+			c.maxPages = 5
+			ctx := context.Background()
+			if tc.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
+			snap, err := c.Collect(ctx)
+			if got := collectors.Reason(err); got != tc.wantReason {
+				t.Fatalf("reason %q, want %q (err: %v)", got, tc.wantReason, err)
+			}
+			if err == nil {
+				if !reflect.DeepEqual(snap.Quotes, westus3) {
+					t.Errorf("after the fault, quotes differ:\n%s", dump(snap.Quotes))
+				}
+				return
+			}
+			if tc.wantReason != "empty" && !strings.HasPrefix(err.Error(), "azure region westus3: ") {
+				t.Errorf("error does not name the region: %v", err)
+			}
+			if tc.check != nil {
+				tc.check(t, err, fake)
+			}
+		})
+	}
+}
+
+// TestWrongTypesBothShapes runs into both shapes of the WrongTypes fault.
+func TestWrongTypesBothShapes(t *testing.T) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
+	fake.Faults.Add(fakecloud.Fault{Kind: fakecloud.WrongTypes})
+	c := newCollector(t, startFake(t, fake), []string{"westus3"}, nil)
+	for _, want := range []string{"string into Go struct field item.Items.retailPrice", "object into Go struct field page.Items"} {
+		_, err := c.Collect(context.Background())
+		var de *collectors.DecodeError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
+			t.Errorf("want a decode error with %q, got %v", want, err)
+		}
+	}
+}
+
+// TestRegionFailureFailsRefresh checks that one failing region fails the
+// refresh, named, while the others succeed.
+func TestRegionFailureFailsRefresh(t *testing.T) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
+	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Query().Get("$filter"), "'japaneast'") {
+			http.Error(w, `{"Error":{"Code":"InternalServerError","Message":"boom"}}`, http.StatusInternalServerError)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	c := newCollector(t, url, []string{"eastus", "westus3", "japaneast", "uksouth"}, nil)
+	_, err := c.Collect(context.Background())
+	if !strings.HasPrefix(fmt.Sprint(err), "azure region japaneast: ") || collectors.Reason(err) != "http_5xx" {
+		t.Fatalf("want the japaneast 5xx, got %v", err)
+	}
+}
+
+// TestOneEmptyRegion documents that a region without rows is not an error:
+// most regions sell no GPUs at all.
+func TestOneEmptyRegion(t *testing.T) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
+	c := newCollector(t, startFake(t, fake), []string{"westus3", "norwaywest"}, nil)
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.Quotes, westus3) {
+		t.Errorf("quotes differ:\n%s", dump(snap.Quotes))
+	}
+}
+
+// TestRunner runs a refresh through the Runner's checks: the zero spot
+// price is rejected and counted, the rest published.
+func TestRunner(t *testing.T) {
+	c := newCollector(t, startFake(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
+	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Provider{
+		Collector: c,
+		Settings:  collectors.Settings{Interval: time.Hour, Timeout: 10 * time.Second, StaleAfter: 3 * time.Hour, MaxGPUUSDPerHour: 200},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Quotes) != len(westus3)-1 {
+		t.Errorf("%d quotes published, want %d", len(snap.Quotes), len(westus3)-1)
+	}
+	for _, q := range snap.Quotes {
+		if q.USDPerHour == 0 {
+			t.Errorf("zero price published: %+v", q)
+		}
+	}
+}
+
+func TestDropReason(t *testing.T) {
+	base := item{
+		CurrencyCode: "USD", RetailPrice: 3.673, ArmRegionName: "eastus", EffectiveStartDate: "2024-02-01T00:00:00Z",
+		MeterName: "NC24ads A100 v4", ProductName: "Virtual Machines NCadsA100v4 Series", SkuName: "NC24ads A100 v4",
+		ServiceName: "Virtual Machines", UnitOfMeasure: "1 Hour", Type: "Consumption", ArmSkuName: "Standard_NC24ads_A100_v4",
+	}
+	for _, tc := range []struct {
+		name   string
+		edit   func(*item)
+		reason string
+	}{
+		{"linux on-demand", func(*item) {}, ""},
+		{"spot", func(it *item) { it.MeterName += " Spot"; it.SkuName += " Spot" }, ""},
+		{"zero price", func(it *item) { it.RetailPrice = 0 }, ""},
+		{"region in other case", func(it *item) { it.ArmRegionName = "EastUS" }, ""},
+		{"another region", func(it *item) { it.ArmRegionName = "eastus2" }, "another region"},
+		{"cloud services service", func(it *item) { it.ServiceName = "Cloud Services" }, "not a virtual machine"},
+		{"reservation", func(it *item) { it.Type = "Reservation" }, "not pay-as-you-go"},
+		{"dev/test", func(it *item) { it.Type = "DevTestConsumption" }, "not pay-as-you-go"},
+		{"euro", func(it *item) { it.CurrencyCode = "EUR" }, "not USD"},
+		{"per month", func(it *item) { it.UnitOfMeasure = "1/Month" }, "not hourly"},
+		{"per 100 hours", func(it *item) { it.UnitOfMeasure = "100 Hours" }, "not hourly"},
+		{"CPU size", func(it *item) { it.ArmSkuName = "Standard_D4s_v5" }, "not N-series"},
+		{"no size", func(it *item) { it.ArmSkuName = "" }, "not N-series"},
+		{"FPGA size", func(it *item) { it.ArmSkuName = "Standard_NP10s" }, "FPGA"},
+		{"Windows", func(it *item) { it.ProductName += " Windows" }, "Windows"},
+		{"Win", func(it *item) { it.ProductName = "Virtual Machines NCadsH100v5 Srs Win" }, "Windows"},
+		{"Win in the middle", func(it *item) { it.ProductName = "Virtual Machines NCv3 Win Series" }, "Windows"},
+		{"cloud services product", func(it *item) { it.ProductName = "NCadsA100v4 Series Cloud Services" }, "Cloud Services"},
+		{"low priority meter", func(it *item) { it.MeterName += " Low Priority" }, "Low Priority"},
+		{"low priority sku", func(it *item) { it.SkuName += " Low Priority" }, "Low Priority"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := base
+			tc.edit(&it)
+			if got := dropReason(&it, "eastus"); got != tc.reason {
+				t.Errorf("dropReason = %q, want %q", got, tc.reason)
+			}
+		})
+	}
+}
+
+func TestBetter(t *testing.T) {
+	row := func(p float64, date string) *item { return &item{RetailPrice: p, EffectiveStartDate: date} }
+	const old, recent = "2023-01-01T00:00:00Z", "2024-06-01T00:00:00Z"
+	for _, tc := range []struct {
+		name string
+		a, b *item
+		want bool
+	}{
+		{"newer replaces older", row(2, recent), row(1, old), true},
+		{"older does not replace newer", row(1, old), row(2, recent), false},
+		{"same date: lower wins", row(1, old), row(2, old), true},
+		{"identical rows: keep the first", row(1, old), row(1, old), false},
+		{"a price beats a newer zero", row(1, old), row(0, recent), true},
+		{"a zero never replaces a price", row(0, recent), row(1, old), false},
+		{"fractional seconds", row(1, "2024-06-01T00:00:00.5Z"), row(1, "2024-06-01T00:00:00Z"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := better(tc.a, tc.b); got != tc.want {
+				t.Errorf("better = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsSpot(t *testing.T) {
+	for _, tc := range []struct {
+		meter, sku string
+		want       bool
+	}{
+		{"NC24ads A100 v4", "NC24ads A100 v4", false},
+		{"NC24ads A100 v4 Spot", "NC24ads A100 v4 Spot", true},
+		{"NC24ads A100 v4", "NC24ads A100 v4 Spot", true},
+		{"NC6s v3 Low Priority", "NC6s v3 Low Priority", false},
+		{"Spotlight NC6", "NC6", false},
+	} {
+		if got := isSpot(&item{MeterName: tc.meter, SkuName: tc.sku}); got != tc.want {
+			t.Errorf("isSpot(%q, %q) = %v, want %v", tc.meter, tc.sku, got, tc.want)
+		}
+	}
+}
+
+func TestDefaultRegions(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range DefaultRegions() {
+		if r != strings.ToLower(r) || seen[r] {
+			t.Errorf("%q: not lower case or listed twice", r)
+		}
+		seen[r] = true
+		if price.Geo(r) == "" {
+			t.Errorf("%q has no geo", r)
+		}
+	}
+	for _, r := range fakecloud.NewAzure(fakecloud.AzureOptions{}).Regions() {
+		if !seen[r] {
+			t.Errorf("the fake's region %s is not in the default list", r)
+		}
+	}
+}
+
+func TestNewRejectsBadEndpoint(t *testing.T) {
+	cfg := config.Default()
+	cfg.Providers.Azure.Endpoint = "prices.azure.com/api/retail/prices"
+	if _, err := New(cfg, collectors.Env{}); err == nil {
+		t.Fatal("want an error for an endpoint without scheme")
+	}
+}
