@@ -11,6 +11,7 @@ package fakecloud
 
 import (
 	"context"
+	"io"
 	"errors"
 	"hash/fnv"
 	"math"
@@ -125,6 +126,10 @@ func (f *Faults) Wrap(h http.Handler, errorBody func(status int, msg string) (co
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 			writeError(w, errorBody, http.StatusTooManyRequests, "too many requests (injected fault)")
 		case Hang:
+			// net/http notices a client hanging up only once the request
+			// body has been read: drain it, or a hung POST outlives its
+			// client (and blocks the server's Close).
+			io.Copy(io.Discard, r.Body)
 			select {
 			case <-r.Context().Done():
 			case <-time.After(10 * time.Minute):

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/gpuprice/gpuprice/api"
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+type collectOptions struct {
+	config    *string
+	providers *[]string
+	format    *string
+	demo      *bool
+	timeout   *time.Duration
+}
+
+func collectFlags(cmd *kingpin.CmdClause) collectOptions {
+	return collectOptions{
+		config:    cmd.Flag("config.file", "Configuration file; without it, built-in defaults.").String(),
+		providers: cmd.Flag("provider", "Provider to refresh (repeatable); default: every enabled provider.").Enums(collectors.Registered()...),
+		format:    cmd.Flag("format", "Output format.").Default("table").Enum("table", "json", "csv"),
+		demo:      cmd.Flag("demo", "Collect from the built-in fake APIs instead of the real providers.").Bool(),
+		timeout:   cmd.Flag("timeout", "Timeout of each provider's refresh; default: its configured timeout.").Duration(),
+	}
+}
+
+// runCollect refreshes the chosen providers once and prints their quotes.
+// Providers are refreshed one after another; a failing one is reported
+// and the others still print.
+func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
+	cfg := config.Builtin()
+	if *o.config != "" {
+		var err error
+		if cfg, err = config.LoadFile(*o.config); err != nil {
+			return err
+		}
+	}
+	if *o.demo {
+		f, err := startFakes(0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg = demoConfig(f, time.Hour)
+	}
+	if len(*o.providers) > 0 {
+		cfg.Providers.Each(func(name string, s config.Provider) {
+			s.Settings().Enabled = slices.Contains(*o.providers, name)
+		})
+	}
+	ps, err := collectors.Build(cfg, logger, price.DefaultCatalog())
+	if err != nil {
+		return err
+	}
+	if len(ps) == 0 {
+		return fmt.Errorf("no provider enabled: name one with --provider")
+	}
+	var quotes []price.Quote
+	var failed []string
+	for _, p := range ps {
+		if *o.timeout > 0 {
+			p.Settings.Timeout = *o.timeout
+		}
+		start := time.Now()
+		snap, err := collectors.RefreshOnce(context.Background(), logger, p)
+		if err != nil {
+			logger.Error("refresh failed", "provider", p.Collector.Name(), "err", err)
+			failed = append(failed, p.Collector.Name())
+			continue
+		}
+		logger.Info("refreshed", "provider", p.Collector.Name(), "quotes", len(snap.Quotes), "duration_seconds", time.Since(start).Seconds())
+		quotes = append(quotes, snap.Quotes...)
+	}
+	if err := printQuotes(out, *o.format, quotes); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("refresh failed for: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func printQuotes(out io.Writer, format string, quotes []price.Quote) error {
+	slices.SortStableFunc(quotes, func(a, b price.Quote) int {
+		if c := strings.Compare(a.Provider, b.Provider); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.GPUModel, b.GPUModel); c != 0 {
+			return c
+		}
+		return cmpFloat(a.GPUUSDPerHour(), b.GPUUSDPerHour())
+	})
+	switch format {
+	case "json":
+		return api.WriteQuotesJSON(out, quotes)
+	case "csv":
+		return api.WriteQuotesCSV(out, quotes)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROVIDER\tINSTANCE_TYPE\tREGION\tPRICING\tGPU\tMEM_GB\tGPUS\tUSD/H\tUSD/GPU-H\t")
+	for _, q := range quotes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t\n", q.Provider, q.InstanceType, q.Region, q.PricingModel,
+			q.GPUModel, price.FormatNumber(q.GPUMemoryGB), price.FormatNumber(q.GPUCount), q.USDPerHour, q.GPUUSDPerHour())
+	}
+	return tw.Flush()
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,548 @@
+// Package vastai collects GPU prices from the Vast.ai marketplace through
+// its offer search (POST <endpoint>/bundles/), once for on-demand offers and
+// once for interruptible ones.
+//
+// Vast.ai sells individual offers, not instance types, and offer ids are
+// ephemeral, so the collector aggregates (DESIGN §3):
+//
+//   - Quotes: one per shape, (GPU, GPU count, region, pricing model), with
+//     the cheapest offer's price, the offer count, the GPUs on offer and
+//     the 10th/50th/90th percentiles of the offers' per-GPU prices. Its
+//     instance_type is the shape name "<count>x_<gpu_name>_<memory>GB",
+//     with runs of spaces in Vast's gpu_name turned into "_":
+//     "8x_H100_SXM_80GB", "1x_RTX_4090_24GB", "4x_Tesla_V100_32GB". The
+//     memory is part of the name because one gpu_name can cover two sizes
+//     (A100 SXM4 40 and 80 GB); it is left out when unknown.
+//   - Markets: one per (region, pricing model, GPU model, form, memory)
+//     across offer sizes, with the same percentiles, offer count, GPUs and
+//     the sum of the per-GPU prices (for the exported summary's _sum).
+//     Every offer counts once, whatever its GPU count. Offers of GPUs the
+//     catalog does not know are left out: "UNKNOWN" would mix different
+//     GPUs in one distribution.
+//   - Offers: every usable offer, with its id, for the API.
+//
+// Offers without GPUs, without the prices their pricing model needs, or
+// marked rented are skipped and counted in a debug log line. GPUs come from
+// the catalog's vastai aliases, memory from the alias or else from gpu_ram
+// (MiB, snapped to a marketed size); an unknown gpu_name is kept as
+// price.Unknown with GPURaw set (Vast's name, white space normalized).
+//
+// Prices are per hour for the whole offer, including 5 GB of storage (the
+// vast CLI's default allocated_storage, pinned in the query so the meaning
+// of a price does not depend on a server default):
+//
+//   - on_demand: dph_total.
+//   - spot: min_bid + (dph_total − dph_base). An interruptible rental costs
+//     the bid, which must be at least min_bid, plus the same storage as an
+//     on-demand one; dph_total − dph_base is that storage part.
+//
+// Percentiles interpolate linearly between closest ranks (see quantile).
+// The region is the lower-case country code at the end of the offer's
+// geolocation ("Texas, US" → "us"), or "" when Vast gives none.
+package vastai
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Provider is the provider label value and config section name.
+const Provider = "vastai"
+
+// allocatedStorageGB is the disk every price includes: the vast CLI's
+// default, so that prices match what `vastai search offers` shows.
+const allocatedStorageGB = 5
+
+func init() {
+	collectors.Register(Provider, func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
+		return New(cfg.Providers.VastAI, env)
+	})
+}
+
+// search is one offer search and the pricing model its offers are sold at.
+type search struct {
+	typ   string // the query's "type"
+	model price.PricingModel
+	// orderBy is what the server sorts by before applying the limit, so
+	// that a truncated answer keeps the cheapest offers.
+	orderBy string
+}
+
+var searches = [...]search{
+	{typ: "on-demand", model: price.OnDemand, orderBy: "dph_total"},
+	{typ: "bid", model: price.Spot, orderBy: "min_bid"},
+}
+
+// Collector is the Vast.ai collector. It is not safe for concurrent use;
+// the Runner never calls Collect concurrently with itself.
+type Collector struct {
+	url          string
+	apiKey       config.Secret
+	limit        int
+	verifiedOnly bool
+	client       *http.Client
+	catalog      *price.Catalog
+	logger       *slog.Logger
+
+	// truncated remembers the searches already reported as cut at the
+	// limit, so that a persistent condition is logged once, not every
+	// two minutes.
+	truncated map[string]bool
+}
+
+// New returns a collector for the configured endpoint. env.HTTPClient
+// carries the rate limit and retries; when nil, a default one is built.
+func New(cfg config.VastAI, env collectors.Env) (*Collector, error) {
+	if cfg.Endpoint == "" {
+		return nil, errors.New("vastai: endpoint is empty")
+	}
+	if cfg.Limit < 1 {
+		return nil, fmt.Errorf("vastai: limit %d is below 1", cfg.Limit)
+	}
+	c := &Collector{
+		url:          strings.TrimRight(cfg.Endpoint, "/") + "/bundles/",
+		apiKey:       cfg.APIKey,
+		limit:        cfg.Limit,
+		verifiedOnly: cfg.VerifiedOnly,
+		client:       env.HTTPClient,
+		catalog:      env.Catalog,
+		logger:       env.Logger,
+		truncated:    map[string]bool{},
+	}
+	if c.client == nil {
+		c.client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: cfg.RateLimit})
+	}
+	if c.catalog == nil {
+		c.catalog = price.DefaultCatalog()
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Name implements collectors.Collector.
+func (c *Collector) Name() string { return Provider }
+
+// Collect implements collectors.Collector: both searches, then the
+// aggregation. A search that fails, or yields no usable offer, fails the
+// whole refresh: half a market would withdraw every series of the other
+// pricing model.
+func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	var results [len(searches)][]offer
+	for i, s := range searches {
+		offers, err := c.search(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("search %s offers: %w", s.typ, err)
+		}
+		results[i] = offers
+	}
+	a := newAggregator(c.catalog)
+	for i, s := range searches {
+		skipped := a.add(s.model, results[i])
+		if skipped.total() > 0 {
+			c.logger.Debug("skipped offers", "search", s.typ, "offers", len(results[i]),
+				"no_gpus", skipped.noGPUs, "no_price", skipped.noPrice, "rented", skipped.rented)
+		}
+		if skipped.total() == len(results[i]) {
+			return nil, fmt.Errorf("search %s offers: none of %d offers is usable: %w", s.typ, len(results[i]), collectors.ErrEmpty)
+		}
+	}
+	return a.snapshot(), nil
+}
+
+// query is the search body. Field names and operators are Vast's.
+type query struct {
+	Verified         *eq         `json:"verified,omitempty"`
+	Rentable         eq          `json:"rentable"`
+	Rented           eq          `json:"rented"`
+	Type             string      `json:"type"`
+	Limit            int         `json:"limit"`
+	Order            [][2]string `json:"order"`
+	AllocatedStorage float64     `json:"allocated_storage"`
+}
+
+type eq struct {
+	Eq bool `json:"eq"`
+}
+
+// offer holds the fields of a search answer the collector reads. A null
+// number decodes as 0, which every check below treats as missing.
+type offer struct {
+	ID          int64   `json:"id"`
+	GPUName     string  `json:"gpu_name"`
+	NumGPUs     float64 `json:"num_gpus"`
+	GPURAM      float64 `json:"gpu_ram"` // MiB per GPU
+	DPHBase     float64 `json:"dph_base"`
+	DPHTotal    float64 `json:"dph_total"`
+	MinBid      float64 `json:"min_bid"`
+	Geolocation string  `json:"geolocation"`
+	Rented      bool    `json:"rented"`
+}
+
+type answer struct {
+	Offers []offer `json:"offers"`
+	// A refusal may come as a 200 with Vast's error envelope.
+	Error string `json:"error"`
+	Msg   string `json:"msg"`
+}
+
+func (c *Collector) search(ctx context.Context, s search) ([]offer, error) {
+	q := query{
+		Rentable:         eq{true},
+		Rented:           eq{false},
+		Type:             s.typ,
+		Limit:            c.limit,
+		Order:            [][2]string{{s.orderBy, "asc"}},
+		AllocatedStorage: allocatedStorageGB,
+	}
+	if c.verifiedOnly {
+		q.Verified = &eq{true}
+	}
+	body, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
+	}
+	var ans answer
+	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+		return nil, err
+	}
+	if ans.Offers == nil {
+		msg := `the answer has no "offers" list`
+		if ans.Error != "" || ans.Msg != "" {
+			msg += fmt.Sprintf(" (error %q, msg %q)", ans.Error, ans.Msg)
+		}
+		return nil, &collectors.DecodeError{What: c.url, Err: errors.New(msg)}
+	}
+	if len(ans.Offers) == 0 {
+		return nil, collectors.ErrEmpty
+	}
+	if len(ans.Offers) >= c.limit && !c.truncated[s.typ] {
+		c.truncated[s.typ] = true
+		c.logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",
+			"search", s.typ, "limit", c.limit, "hint", "raise providers.vastai.limit")
+	}
+	return ans.Offers, nil
+}
+
+// skips counts the offers left out of one search, by reason.
+type skips struct{ noGPUs, noPrice, rented int }
+
+func (s skips) total() int { return s.noGPUs + s.noPrice + s.rented }
+
+// gpu is a resolved Vast gpu_name at one gpu_ram.
+type gpu struct {
+	raw         string // gpu_name with runs of white space made one space
+	model, form string
+	memoryGB    float64
+	shapeName   string // without the count prefix: "H100_SXM_80GB"
+}
+
+type gpuKey struct {
+	raw string
+	mib float64
+}
+
+// shapeKey identifies a shape. The shape name stands for the GPU: it
+// holds the normalized gpu_name and the memory, so two spellings of one
+// name ("RTX 4090", "RTX  4090") make one shape, as they would make one
+// series.
+type shapeKey struct {
+	name   string // gpu.shapeName
+	count  float64
+	region string
+	model  price.PricingModel
+}
+
+// shape is one shape being aggregated.
+type shape struct {
+	quote  price.Quote // labels only; snapshot fills in the prices
+	offers []offerRef
+}
+
+// offerRef is what a shape keeps of each offer: the price.Offers, ten
+// times larger, are built once, already in their final order.
+type offerRef struct {
+	id       int64
+	usd      float64
+	location string
+}
+
+type marketKey struct {
+	region, gpuModel, form string
+	memoryGB               float64
+	model                  price.PricingModel
+}
+
+// market is one market being aggregated.
+type market struct {
+	market price.Market // labels and AvailableGPUs; snapshot fills in the rest
+	prices []float64    // per-GPU prices of its offers
+}
+
+// aggregator turns offers into a snapshot. Its caches keep the per-offer
+// work to map lookups: a market of 30k offers has a few hundred distinct
+// GPU names, locations and shapes.
+type aggregator struct {
+	catalog *price.Catalog
+	gpus    map[gpuKey]gpu
+	regions map[string]string // geolocation → region
+	shapes  map[shapeKey]*shape
+	markets map[marketKey]*market
+	offers  int
+}
+
+func newAggregator(catalog *price.Catalog) *aggregator {
+	return &aggregator{
+		catalog: catalog,
+		gpus:    map[gpuKey]gpu{},
+		regions: map[string]string{},
+		shapes:  map[shapeKey]*shape{},
+		markets: map[marketKey]*market{},
+	}
+}
+
+// add aggregates the offers of one search and returns what it skipped.
+func (a *aggregator) add(model price.PricingModel, offers []offer) skips {
+	var sk skips
+	for i := range offers {
+		o := &offers[i]
+		if o.NumGPUs <= 0 {
+			sk.noGPUs++
+			continue
+		}
+		if o.Rented {
+			// The CLI filters rented offers on the client too; so do we.
+			sk.rented++
+			continue
+		}
+		usd, ok := offerPrice(o, model)
+		if !ok {
+			sk.noPrice++
+			continue
+		}
+		g := a.gpu(o.GPUName, o.GPURAM)
+		region := a.region(o.Geolocation)
+
+		key := shapeKey{name: g.shapeName, count: o.NumGPUs, region: region, model: model}
+		s := a.shapes[key]
+		if s == nil {
+			s = &shape{quote: price.Quote{
+				Provider:     Provider,
+				InstanceType: price.FormatNumber(o.NumGPUs) + "x_" + g.shapeName,
+				Region:       region,
+				Geo:          price.Geo(region),
+				PricingModel: model,
+				GPUModel:     g.model,
+				GPUForm:      g.form,
+				GPUMemoryGB:  g.memoryGB,
+				GPUCount:     o.NumGPUs,
+				GPURaw:       g.raw,
+			}}
+			a.shapes[key] = s
+		}
+		s.offers = append(s.offers, offerRef{id: o.ID, usd: usd, location: o.Geolocation})
+		a.offers++
+
+		if g.model != price.Unknown {
+			mk := marketKey{region: region, gpuModel: g.model, form: g.form, memoryGB: g.memoryGB, model: model}
+			m := a.markets[mk]
+			if m == nil {
+				m = &market{market: price.Market{
+					Provider:     Provider,
+					Region:       region,
+					Geo:          s.quote.Geo,
+					PricingModel: model,
+					GPUModel:     g.model,
+					GPUForm:      g.form,
+					GPUMemoryGB:  g.memoryGB,
+				}}
+				a.markets[mk] = m
+			}
+			m.prices = append(m.prices, usd/o.NumGPUs)
+			m.market.AvailableGPUs += o.NumGPUs
+		}
+	}
+	return sk
+}
+
+// offerPrice returns the whole-offer price under model; false when a price
+// it needs is missing (null, absent or not positive).
+func offerPrice(o *offer, model price.PricingModel) (float64, bool) {
+	if o.DPHTotal <= 0 {
+		return 0, false
+	}
+	if model == price.OnDemand {
+		return o.DPHTotal, true
+	}
+	if o.MinBid <= 0 || o.DPHBase <= 0 {
+		return 0, false
+	}
+	// A dph_total below dph_base would be a negative storage charge: an
+	// upstream rounding artefact, read as no storage charge. The sum is
+	// rounded to a millionth of a dollar so that 0.0863+0.001 reads 0.0873,
+	// not 0.08730000000000002, in the API and the store.
+	sum := o.MinBid + max(0, o.DPHTotal-o.DPHBase)
+	return math.Round(sum*1e6) / 1e6, true
+}
+
+// gpu resolves a gpu_name through the catalog; unknown names are kept as
+// price.Unknown (the Runner logs and counts them).
+func (a *aggregator) gpu(raw string, mib float64) gpu {
+	k := gpuKey{raw, mib}
+	if g, ok := a.gpus[k]; ok {
+		return g
+	}
+	g := gpu{model: price.Unknown}
+	if al, ok := a.catalog.Lookup(Provider, raw); ok {
+		g.model, g.form, g.memoryGB = al.Model, al.Form, al.MemoryGB
+	}
+	if g.memoryGB == 0 {
+		g.memoryGB = a.catalog.SnapMemory(g.model, g.form, mib)
+	}
+	g.raw = strings.Join(strings.Fields(raw), " ")
+	g.shapeName = strings.ReplaceAll(g.raw, " ", "_")
+	if g.memoryGB > 0 {
+		g.shapeName += "_" + price.FormatNumber(g.memoryGB) + "GB"
+	}
+	a.gpus[k] = g
+	return g
+}
+
+// region returns the cached region of a geolocation.
+func (a *aggregator) region(geolocation string) string {
+	r, ok := a.regions[geolocation]
+	if !ok {
+		r = Region(geolocation)
+		a.regions[geolocation] = r
+	}
+	return r
+}
+
+// Region returns the lower-case ISO country code ending a Vast
+// geolocation ("Texas, US" → "us", "US" → "us"), or "" when there is none
+// (null, or a free-text place without a code).
+func Region(geolocation string) string {
+	cc := geolocation
+	if i := strings.LastIndexByte(geolocation, ','); i >= 0 {
+		cc = geolocation[i+1:]
+	}
+	cc = strings.TrimSpace(cc)
+	if len(cc) != 2 || !isLetter(cc[0]) || !isLetter(cc[1]) {
+		return ""
+	}
+	return strings.ToLower(cc)
+}
+
+func isLetter(b byte) bool { return ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') }
+
+// snapshot finishes the aggregation and sorts everything into a
+// deterministic order: quotes and markets by their labels (see
+// compareQuotes), offers in the order of their shape's quote, then by
+// price and id.
+func (a *aggregator) snapshot() *price.Snapshot {
+	shapes := make([]*shape, 0, len(a.shapes))
+	for _, s := range a.shapes {
+		shapes = append(shapes, s)
+	}
+	slices.SortFunc(shapes, func(x, y *shape) int { return compareQuotes(&x.quote, &y.quote) })
+	snap := &price.Snapshot{
+		Provider: Provider,
+		Quotes:   make([]price.Quote, 0, len(shapes)),
+		Markets:  make([]price.Market, 0, len(a.markets)),
+		Offers:   make([]price.Offer, 0, a.offers),
+	}
+	var perGPU []float64
+	for _, s := range shapes {
+		// Within a shape the GPU count is fixed, so ordering by offer price
+		// orders the per-GPU prices too.
+		slices.SortFunc(s.offers, func(x, y offerRef) int {
+			return cmp.Or(cmp.Compare(x.usd, y.usd), cmp.Compare(x.id, y.id))
+		})
+		perGPU = perGPU[:0]
+		for _, r := range s.offers {
+			perGPU = append(perGPU, r.usd/s.quote.GPUCount)
+		}
+		q := s.quote
+		q.USDPerHour = s.offers[0].usd
+		q.Offers, q.AvailableGPUs = len(s.offers), float64(len(s.offers))*q.GPUCount
+		q.P10, q.P50, q.P90 = quantile(perGPU, 0.1), quantile(perGPU, 0.5), quantile(perGPU, 0.9)
+		snap.Quotes = append(snap.Quotes, q)
+		for _, r := range s.offers {
+			o := price.Offer{ID: strconv.FormatInt(r.id, 10), Location: r.location, Quote: s.quote}
+			o.USDPerHour = r.usd
+			snap.Offers = append(snap.Offers, o)
+		}
+	}
+	for _, g := range a.markets {
+		m := g.market
+		slices.Sort(g.prices)
+		m.Offers = len(g.prices)
+		for _, p := range g.prices {
+			m.SumGPUUSDPerHour += p
+		}
+		m.P10, m.P50, m.P90 = quantile(g.prices, 0.1), quantile(g.prices, 0.5), quantile(g.prices, 0.9)
+		snap.Markets = append(snap.Markets, m)
+	}
+	slices.SortFunc(snap.Markets, func(x, y price.Market) int {
+		return cmp.Or(
+			cmp.Compare(x.PricingModel, y.PricingModel),
+			cmp.Compare(x.GPUModel, y.GPUModel),
+			cmp.Compare(x.GPUForm, y.GPUForm),
+			cmp.Compare(x.GPUMemoryGB, y.GPUMemoryGB),
+			cmp.Compare(x.Region, y.Region),
+		)
+	})
+	return snap
+}
+
+// compareQuotes orders by pricing model, GPU, count, region and shape
+// name; for shape quotes that is a total order, as the shape name and the
+// count identify the GPU.
+func compareQuotes(x, y *price.Quote) int {
+	return cmp.Or(
+		cmp.Compare(x.PricingModel, y.PricingModel),
+		cmp.Compare(x.GPUModel, y.GPUModel),
+		cmp.Compare(x.GPUForm, y.GPUForm),
+		cmp.Compare(x.GPUMemoryGB, y.GPUMemoryGB),
+		cmp.Compare(x.GPUCount, y.GPUCount),
+		cmp.Compare(x.Region, y.Region),
+		cmp.Compare(x.InstanceType, y.InstanceType),
+	)
+}
+
+// quantile returns the p-quantile of sorted, which must be ascending and
+// not empty, by linear interpolation between closest ranks (Hyndman and
+// Fan's type 7, the default of R and NumPy): with h = (n−1)·p, it is
+// x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]). It never leaves the range of the
+// data, and for one offer every quantile is that offer's price.
+func quantile(sorted []float64, p float64) float64 {
+	h := float64(len(sorted)-1) * p
+	lo := int(math.Floor(h))
+	if lo+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}

@@ -1,0 +1,721 @@
+package vastai
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/fakecloud"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fastRetries retries like the daemon but without waiting.
+var fastRetries = collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+
+// serve starts h and returns the endpoint to configure.
+func serve(t testing.TB, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL + fakecloud.VastAIBasePath
+}
+
+// newCollector builds a collector for endpoint with the default config as
+// changed by edit (which may be nil).
+func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*config.VastAI)) *Collector {
+	t.Helper()
+	cfg := config.Default().Providers.VastAI
+	cfg.Endpoint = endpoint
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := New(cfg, collectors.Env{
+		HTTPClient: collectors.NewHTTPClient(hopts),
+		Catalog:    price.DefaultCatalog(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// round9 makes hand-computed decimals comparable with float arithmetic.
+func round9(x float64) float64 { return math.Round(x*1e9) / 1e9 }
+
+func roundQuote(q price.Quote) price.Quote {
+	q.USDPerHour, q.P10, q.P50, q.P90 = round9(q.USDPerHour), round9(q.P10), round9(q.P50), round9(q.P90)
+	return q
+}
+
+func roundMarket(m price.Market) price.Market {
+	m.P10, m.P50, m.P90, m.SumGPUUSDPerHour = round9(m.P10), round9(m.P50), round9(m.P90), round9(m.SumGPUUSDPerHour)
+	return m
+}
+
+// shapeQuote is a compact expected Quote.
+func shapeQuote(pm price.PricingModel, it, region, geo, model, form string, mem, count float64, raw string, usd float64, offers int, gpus, p10, p50, p90 float64) price.Quote {
+	return price.Quote{Provider: Provider, InstanceType: it, Region: region, Geo: geo, PricingModel: pm,
+		GPUModel: model, GPUForm: form, GPUMemoryGB: mem, GPUCount: count, GPURaw: raw, USDPerHour: usd,
+		Offers: offers, AvailableGPUs: gpus, P10: p10, P50: p50, P90: p90}
+}
+
+// single is a shape of one offer: every quantile is its per-GPU price.
+func single(pm price.PricingModel, it, region, geo, model, form string, mem, count float64, raw string, usd float64) price.Quote {
+	per := usd / count
+	return shapeQuote(pm, it, region, geo, model, form, mem, count, raw, usd, 1, count, per, per, per)
+}
+
+func marketOf(pm price.PricingModel, region, geo, model, form string, mem float64, offers int, gpus, sum, p10, p50, p90 float64) price.Market {
+	return price.Market{Provider: Provider, Region: region, Geo: geo, PricingModel: pm, GPUModel: model,
+		GPUForm: form, GPUMemoryGB: mem, Offers: offers, SumGPUUSDPerHour: sum, AvailableGPUs: gpus,
+		P10: p10, P50: p50, P90: p90}
+}
+
+// TestCollectSmallFixture checks every aggregate of testdata/small.json
+// against values computed by hand. Every offer there has dph_total =
+// dph_base + 0.001 (storage_cost 0.144 $/GB/month × 5 GB / 720 h), so the
+// interruptible price is min_bid + 0.001.
+func TestCollectSmallFixture(t *testing.T) {
+	const od, sp = price.OnDemand, price.Spot
+	wantQuotes := []price.Quote{
+		single(od, "4x_A100_SXM4_40GB", "de", "eu", "A100", "sxm", 40, 4, "A100 SXM4", 3.201),
+		single(od, "4x_A100_SXM4_80GB", "de", "eu", "A100", "sxm", 80, 4, "A100 SXM4", 4.801),
+		single(od, "1x_H100_SXM_80GB", "ca", "na", "H100", "sxm", 80, 1, "H100 SXM", 2.301),
+		single(od, "1x_H100_SXM_80GB", "us", "na", "H100", "sxm", 80, 1, "H100 SXM", 2.501),
+		// Offers 101–104, per GPU 2.000125, 2.200125, 2.400125, 2.600125 (103 has no
+		// min_bid but is on demand). n=4: P10 h=0.3 → 2.000125+0.3·0.2; P50 h=1.5 →
+		// 2.200125+0.5·0.2; P90 h=2.7 → 2.400125+0.7·0.2.
+		shapeQuote(od, "8x_H100_SXM_80GB", "us", "na", "H100", "sxm", 80, 8, "H100 SXM", 16.001, 4, 32, 2.060125, 2.300125, 2.540125),
+		// 114 is unverified, which the default config keeps; 113 (rented), 115 (not
+		// rentable), 111 (no GPUs) and 112 (no prices) are gone.
+		single(od, "1x_RTX_4090_24GB", "us", "na", "RTX4090", "pcie", 24, 1, "RTX 4090", 0.351),
+		single(od, "2x_RTX_4090_24GB", "", "", "RTX4090", "pcie", 24, 2, "RTX 4090", 0.701),
+		// Unknown to the catalog: kept, memory rounded from 8192 MiB.
+		single(od, "1x_CMP_170HX_8GB", "jp", "asia", price.Unknown, "", 8, 1, "CMP 170HX", 0.121),
+
+		single(sp, "4x_A100_SXM4_40GB", "de", "eu", "A100", "sxm", 40, 4, "A100 SXM4", 1.601),
+		single(sp, "4x_A100_SXM4_80GB", "de", "eu", "A100", "sxm", 80, 4, "A100 SXM4", 2.401),
+		single(sp, "1x_H100_SXM_80GB", "ca", "na", "H100", "sxm", 80, 1, "H100 SXM", 1.201),
+		single(sp, "1x_H100_SXM_80GB", "us", "na", "H100", "sxm", 80, 1, "H100 SXM", 1.501),
+		// 101, 102, 104 (103 is not interruptible): per GPU 1.200125, 1.300125,
+		// 1.500125. n=3: P10 h=0.2 → 1.200125+0.2·0.1; P50 h=1; P90 h=1.8 →
+		// 1.300125+0.8·0.2.
+		shapeQuote(sp, "8x_H100_SXM_80GB", "us", "na", "H100", "sxm", 80, 8, "H100 SXM", 9.601, 3, 24, 1.220125, 1.300125, 1.460125),
+		single(sp, "1x_RTX_4090_24GB", "us", "na", "RTX4090", "pcie", 24, 1, "RTX 4090", 0.201),
+		single(sp, "2x_RTX_4090_24GB", "", "", "RTX4090", "pcie", 24, 2, "RTX 4090", 0.401),
+		single(sp, "1x_CMP_170HX_8GB", "jp", "asia", price.Unknown, "", 8, 1, "CMP 170HX", 0.061),
+	}
+	wantMarkets := []price.Market{
+		marketOf(od, "de", "eu", "A100", "sxm", 40, 1, 4, 0.80025, 0.80025, 0.80025, 0.80025),
+		marketOf(od, "de", "eu", "A100", "sxm", 80, 1, 4, 1.20025, 1.20025, 1.20025, 1.20025),
+		marketOf(od, "ca", "na", "H100", "sxm", 80, 1, 1, 2.301, 2.301, 2.301, 2.301),
+		// 101–105 per GPU: 2.000125, 2.200125, 2.400125, 2.501, 2.600125 (sum
+		// 11.7015). n=5: P10 h=0.4 → 2.000125+0.4·0.2; P50 h=2; P90 h=3.6 →
+		// 2.501+0.6·0.099125.
+		marketOf(od, "us", "na", "H100", "sxm", 80, 5, 33, 11.7015, 2.080125, 2.400125, 2.560475),
+		marketOf(od, "", "", "RTX4090", "pcie", 24, 1, 2, 0.3505, 0.3505, 0.3505, 0.3505),
+		marketOf(od, "us", "na", "RTX4090", "pcie", 24, 1, 1, 0.351, 0.351, 0.351, 0.351),
+
+		marketOf(sp, "de", "eu", "A100", "sxm", 40, 1, 4, 0.40025, 0.40025, 0.40025, 0.40025),
+		marketOf(sp, "de", "eu", "A100", "sxm", 80, 1, 4, 0.60025, 0.60025, 0.60025, 0.60025),
+		marketOf(sp, "ca", "na", "H100", "sxm", 80, 1, 1, 1.201, 1.201, 1.201, 1.201),
+		// 101, 102, 104, 105 per GPU: 1.200125, 1.300125, 1.500125, 1.501 (sum
+		// 5.501375). n=4: P10
+		// h=0.3 → 1.200125+0.3·0.1; P50 h=1.5 → 1.300125+0.5·0.2; P90 h=2.7 →
+		// 1.500125+0.7·0.000875.
+		marketOf(sp, "us", "na", "H100", "sxm", 80, 4, 25, 5.501375, 1.230125, 1.400125, 1.5007375),
+		marketOf(sp, "", "", "RTX4090", "pcie", 24, 1, 2, 0.2005, 0.2005, 0.2005, 0.2005),
+		marketOf(sp, "us", "na", "RTX4090", "pcie", 24, 1, 1, 0.201, 0.201, 0.201, 0.201),
+	}
+	// On demand: 101–110 and 114. Interruptible: the same without 103.
+	wantOffers := map[price.PricingModel][]string{
+		od: {"101", "102", "103", "104", "105", "106", "107", "108", "109", "110", "114"},
+		sp: {"101", "102", "104", "105", "106", "107", "108", "109", "110", "114"},
+	}
+
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
+	c := newCollector(t, serve(t, fake), fastRetries, nil)
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Provider != Provider {
+		t.Errorf("provider = %q", snap.Provider)
+	}
+	if len(snap.Quotes) != len(wantQuotes) {
+		t.Errorf("got %d quotes, want %d", len(snap.Quotes), len(wantQuotes))
+	}
+	for i := range min(len(snap.Quotes), len(wantQuotes)) {
+		if got, want := roundQuote(snap.Quotes[i]), roundQuote(wantQuotes[i]); got != want {
+			t.Errorf("quote %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	if len(snap.Markets) != len(wantMarkets) {
+		t.Errorf("got %d markets, want %d", len(snap.Markets), len(wantMarkets))
+	}
+	for i := range min(len(snap.Markets), len(wantMarkets)) {
+		if got, want := roundMarket(snap.Markets[i]), roundMarket(wantMarkets[i]); got != want {
+			t.Errorf("market %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	gotOffers := map[price.PricingModel][]string{}
+	for _, o := range snap.Offers {
+		gotOffers[o.PricingModel] = append(gotOffers[o.PricingModel], o.ID)
+	}
+	for pm := range gotOffers {
+		// Offers are sorted by shape first; compare as sets.
+		slices.Sort(gotOffers[pm])
+	}
+	if !reflect.DeepEqual(gotOffers, wantOffers) {
+		t.Errorf("offer ids = %v, want %v", gotOffers, wantOffers)
+	}
+	if got := fake.Faults.Requests(); got != 2 {
+		t.Errorf("%d requests, want 2 (one search per pricing model)", got)
+	}
+}
+
+// TestOffersCarryTheirQuote checks one individual offer end to end.
+func TestOffersCarryTheirQuote(t *testing.T) {
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
+	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range snap.Offers {
+		if o.ID != "102" || o.PricingModel != price.Spot {
+			continue
+		}
+		want := price.Offer{ID: "102", Location: "Texas, US", Quote: price.Quote{
+			Provider: Provider, InstanceType: "8x_H100_SXM_80GB", Region: "us", Geo: "na",
+			PricingModel: price.Spot, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8,
+			GPURaw: "H100 SXM", USDPerHour: 10.401,
+		}}
+		o.USDPerHour = round9(o.USDPerHour)
+		if o != want {
+			t.Errorf("offer 102 spot:\n got %+v\nwant %+v", o, want)
+		}
+		return
+	}
+	t.Fatal("offer 102 spot missing")
+}
+
+// recording wraps a handler and keeps every request's headers and body.
+type recording struct {
+	next http.Handler
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+type recorded struct {
+	method, path string
+	header       http.Header
+	body         []byte
+}
+
+func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.reqs = append(r.reqs, recorded{req.Method, req.URL.Path, req.Header.Clone(), body})
+	r.mu.Unlock()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	r.next.ServeHTTP(w, req)
+}
+
+func TestRequests(t *testing.T) {
+	tests := []struct {
+		name     string
+		edit     func(*config.VastAI)
+		wantAuth string
+		// wantBodies are the on-demand and bid search bodies.
+		wantBodies [2]string
+	}{
+		{
+			name: "defaults, no key",
+			wantBodies: [2]string{
+				`{"rentable":{"eq":true},"rented":{"eq":false},"type":"on-demand","limit":10000,"order":[["dph_total","asc"]],"allocated_storage":5}`,
+				`{"rentable":{"eq":true},"rented":{"eq":false},"type":"bid","limit":10000,"order":[["min_bid","asc"]],"allocated_storage":5}`,
+			},
+		},
+		{
+			name:     "verified only, with key and limit",
+			edit:     func(c *config.VastAI) { c.VerifiedOnly, c.APIKey, c.Limit = true, "s3cret", 500 },
+			wantAuth: "Bearer s3cret",
+			wantBodies: [2]string{
+				`{"verified":{"eq":true},"rentable":{"eq":true},"rented":{"eq":false},"type":"on-demand","limit":500,"order":[["dph_total","asc"]],"allocated_storage":5}`,
+				`{"verified":{"eq":true},"rentable":{"eq":true},"rented":{"eq":false},"type":"bid","limit":500,"order":[["min_bid","asc"]],"allocated_storage":5}`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recording{next: fakecloud.NewVastAI(fakecloud.VastAIOptions{})}
+			c := newCollector(t, serve(t, rec)+"/", fastRetries, tt.edit) // a trailing slash is tolerated
+			if _, err := c.Collect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.reqs) != 2 {
+				t.Fatalf("%d requests, want 2", len(rec.reqs))
+			}
+			for i, r := range rec.reqs {
+				if r.method != http.MethodPost || r.path != "/api/v0/bundles/" {
+					t.Errorf("request %d: %s %s, want POST /api/v0/bundles/", i, r.method, r.path)
+				}
+				if got := r.header.Get("Content-Type"); got != "application/json" {
+					t.Errorf("request %d: Content-Type %q", i, got)
+				}
+				if got, ok := r.header["Authorization"]; tt.wantAuth == "" && ok {
+					t.Errorf("request %d: Authorization %q sent without a key", i, got)
+				}
+				if got := r.header.Get("Authorization"); got != tt.wantAuth {
+					t.Errorf("request %d: Authorization %q, want %q", i, got, tt.wantAuth)
+				}
+				if string(r.body) != tt.wantBodies[i] {
+					t.Errorf("request %d body:\n got %s\nwant %s", i, r.body, tt.wantBodies[i])
+				}
+			}
+		})
+	}
+}
+
+// TestVerifiedOnly checks that the filter reaches the fake and drops the
+// unverified offer 114.
+func TestVerifiedOnly(t *testing.T) {
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
+	c := newCollector(t, serve(t, fake), fastRetries, func(c *config.VastAI) { c.VerifiedOnly = true })
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range snap.Offers {
+		if o.ID == "114" {
+			t.Errorf("unverified offer 114 kept: %+v", o)
+		}
+	}
+	if len(snap.Quotes) != 14 {
+		t.Errorf("%d quotes, want 14 (the 16 of the default config minus 1x_RTX_4090_24GB us twice)", len(snap.Quotes))
+	}
+}
+
+func TestFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   fakecloud.VastAIOptions
+		faults []fakecloud.Fault
+		http   collectors.HTTPOptions
+		// timeout bounds each refresh (default 10s); collects is how many
+		// refreshes must all end as wantReason (default 1).
+		timeout  time.Duration
+		collects int
+		// wantReason "" means success: the fault was retried away or does
+		// not apply.
+		wantReason   string
+		wantErrIs    error
+		wantInErr    string
+		wantRequests int // checked when not 0
+	}{
+		{name: "5xx once is retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 1}}, http: fastRetries, wantRequests: 3},
+		{name: "5xx persists", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, http: fastRetries, wantReason: "http_5xx", wantRequests: 4},
+		{
+			name:   "429 plain text, Retry-After beyond the backoff cap",
+			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
+			http:   fastRetries, wantReason: "http_429", wantInErr: "API requests too frequent", wantRequests: 1,
+		},
+		{
+			name:   "429 JSON envelope",
+			opts:   fakecloud.VastAIOptions{JSONErrors: true},
+			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
+			http:   fastRetries, wantReason: "http_429", wantInErr: `"success":false`,
+		},
+		{
+			name:   "429 with Retry-After is waited out",
+			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
+			http:   collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Second}, wantRequests: 3,
+		},
+		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, http: fastRetries, timeout: 300 * time.Millisecond, wantReason: "timeout", wantErrIs: context.DeadlineExceeded},
+		{name: "truncated JSON", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, http: fastRetries, wantReason: "decode"},
+		{
+			// The fake alternates dph_total as a string and offers as an object.
+			name: "wrong types, both shapes", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 2}},
+			http: fastRetries, collects: 2, wantReason: "decode",
+		},
+		{name: "empty offer list", faults: []fakecloud.Fault{{Kind: fakecloud.Empty, Times: 1}}, http: fastRetries, wantReason: "empty", wantErrIs: collectors.ErrEmpty},
+		{
+			name: "huge answer", faults: []fakecloud.Fault{{Kind: fakecloud.Huge, Times: 1}},
+			http:       collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 20},
+			wantReason: "decode", wantErrIs: collectors.ErrTooLarge,
+		},
+		{name: "endless pages does not apply", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}, http: fastRetries, wantRequests: 2},
+		{name: "missing API key", opts: fakecloud.VastAIOptions{APIKey: "k"}, http: fastRetries, wantReason: "http_4xx", wantInErr: "HTTP 401"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := fakecloud.NewVastAI(tt.opts)
+			fake.Faults.Add(tt.faults...)
+			c := newCollector(t, serve(t, fake), tt.http, nil)
+			for range max(tt.collects, 1) {
+				timeout := cmp.Or(tt.timeout, 10*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				snap, err := c.Collect(ctx)
+				cancel()
+				if got := collectors.Reason(err); got != tt.wantReason {
+					t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
+				}
+				if tt.wantErrIs != nil && !errors.Is(err, tt.wantErrIs) {
+					t.Errorf("error %v is not %v", err, tt.wantErrIs)
+				}
+				if tt.wantInErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantInErr)) {
+					t.Errorf("error %v does not contain %q", err, tt.wantInErr)
+				}
+				if err != nil && snap != nil {
+					t.Errorf("a snapshot came with the error")
+				}
+				if err == nil && len(snap.Quotes) == 0 {
+					t.Errorf("no quotes after the fault")
+				}
+			}
+			if tt.wantRequests != 0 && fake.Faults.Requests() != tt.wantRequests {
+				t.Errorf("%d requests, want %d", fake.Faults.Requests(), tt.wantRequests)
+			}
+		})
+	}
+}
+
+// TestUnusableOffers feeds answers the fake would not produce.
+func TestUnusableOffers(t *testing.T) {
+	const good = `{"id": 1, "gpu_name": "RTX 3090", "num_gpus": 1, "gpu_ram": 24576, "dph_base": 0.2, "dph_total": 0.21, "min_bid": 0.1, "geolocation": "Ohio, US", "rented": false}`
+	tests := []struct {
+		name       string
+		body       string
+		wantReason string
+		wantIDs    []string // per search
+	}{
+		{
+			name:    "rented offers are dropped on our side too",
+			body:    `{"offers": [` + good + `, {"id": 2, "gpu_name": "RTX 3090", "num_gpus": 1, "gpu_ram": 24576, "dph_base": 0.1, "dph_total": 0.11, "min_bid": 0.05, "rented": true}]}`,
+			wantIDs: []string{"1"},
+		},
+		{
+			name:    "negative GPU count and zero prices are skipped",
+			body:    `{"offers": [` + good + `, {"id": 3, "gpu_name": "RTX 3090", "num_gpus": -1, "dph_base": 0.1, "dph_total": 0.11, "min_bid": 0.05}, {"id": 4, "gpu_name": "RTX 3090", "num_gpus": 1, "dph_base": 0, "dph_total": 0, "min_bid": 0}]}`,
+			wantIDs: []string{"1"},
+		},
+		{
+			name:       "no usable offer is an empty answer",
+			body:       `{"offers": [{"id": 2, "gpu_name": "RTX 3090", "num_gpus": 0, "dph_total": 0.11}]}`,
+			wantReason: "empty",
+		},
+		{
+			name:       "error envelope with status 200",
+			body:       `{"success": false, "error": "invalid_args", "msg": "bad query"}`,
+			wantReason: "decode",
+		},
+		{name: "not JSON", body: `<html>maintenance</html>`, wantReason: "decode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			endpoint := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, tt.body)
+			}))
+			snap, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
+			if got := collectors.Reason(err); got != tt.wantReason {
+				t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
+			}
+			if err != nil {
+				return
+			}
+			for _, pm := range []price.PricingModel{price.OnDemand, price.Spot} {
+				var ids []string
+				for _, o := range snap.Offers {
+					if o.PricingModel == pm {
+						ids = append(ids, o.ID)
+					}
+				}
+				if !reflect.DeepEqual(ids, tt.wantIDs) {
+					t.Errorf("%s offers %v, want %v", pm, ids, tt.wantIDs)
+				}
+			}
+		})
+	}
+}
+
+// TestSpellingsShareAShape checks that gpu_names differing only in spacing
+// make one shape: they would make one series.
+func TestSpellingsShareAShape(t *testing.T) {
+	endpoint := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"offers": [
+			{"id": 1, "gpu_name": "RTX 3090", "num_gpus": 1, "gpu_ram": 24576, "dph_base": 0.2, "dph_total": 0.21, "min_bid": 0.1, "geolocation": "Ohio, US"},
+			{"id": 2, "gpu_name": "RTX  3090 ", "num_gpus": 1, "gpu_ram": 24576, "dph_base": 0.3, "dph_total": 0.31, "min_bid": 0.2, "geolocation": "Texas, US"}]}`)
+	}))
+	snap, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Quotes) != 2 { // one per pricing model
+		t.Fatalf("%d quotes, want 2: %+v", len(snap.Quotes), snap.Quotes)
+	}
+	for _, q := range snap.Quotes {
+		if q.InstanceType != "1x_RTX_3090_24GB" || q.Offers != 2 || q.GPURaw != "RTX 3090" {
+			t.Errorf("quote %+v: want 1x_RTX_3090_24GB over 2 offers, raw name \"RTX 3090\"", q)
+		}
+	}
+}
+
+func TestGPUResolution(t *testing.T) {
+	tests := []struct {
+		name, raw   string
+		mib         float64
+		model, form string
+		mem         float64
+		shape       string
+	}{
+		{"alias fixes memory", "H100 SXM", 81559, "H100", "sxm", 80, "H100_SXM_80GB"},
+		{"A100 40GB from MiB", "A100 SXM4", 40960, "A100", "sxm", 40, "A100_SXM4_40GB"},
+		{"A100 80GB from MiB", "A100 PCIE", 81920, "A100", "pcie", 80, "A100_PCIE_80GB"},
+		{"V100 32GB, form unknown", "Tesla V100", 32768, "V100", "", 32, "Tesla_V100_32GB"},
+		{"V100 16GB", "Tesla V100", 16384, "V100", "", 16, "Tesla_V100_16GB"},
+		{"repeated spaces", "RTX  4090", 24564, "RTX4090", "pcie", 24, "RTX_4090_24GB"},
+		{"unknown name kept", "CMP 170HX", 8192, price.Unknown, "", 8, "CMP_170HX_8GB"},
+		{"unknown name, no memory", "Mystery GPU", 0, price.Unknown, "", 0, "Mystery_GPU"},
+	}
+	a := newAggregator(price.DefaultCatalog())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := a.gpu(tt.raw, tt.mib)
+			want := gpu{raw: strings.Join(strings.Fields(tt.raw), " "), model: tt.model, form: tt.form, memoryGB: tt.mem, shapeName: tt.shape}
+			if g != want {
+				t.Errorf("gpu(%q, %g) = %+v, want %+v", tt.raw, tt.mib, g, want)
+			}
+		})
+	}
+}
+
+func TestRegion(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"state and country", "Texas, US", "us"},
+		{"city and country", "Quebec, CA", "ca"},
+		{"extra spaces", "  Tokyo ,  jp ", "jp"},
+		{"several commas", "Frankfurt, Hesse, DE", "de"},
+		{"code alone", "SE", "se"},
+		{"null", "", ""},
+		{"no code", "Sweden", ""},
+		{"three letters", "Somewhere, USA", ""},
+		{"not letters", "Somewhere, 12", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Region(tt.in); got != tt.want {
+				t.Errorf("Region(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestQuantile checks the interpolation against values worked out by hand
+// with h = (n−1)·p.
+func TestQuantile(t *testing.T) {
+	tests := []struct {
+		name   string
+		sorted []float64
+		p      float64
+		want   float64
+	}{
+		{"one value", []float64{2.5}, 0.9, 2.5},
+		{"two values, p10: h=0.1", []float64{10, 20}, 0.1, 11},
+		{"two values, p90: h=0.9", []float64{10, 20}, 0.9, 19},
+		{"four values, p10: h=0.3", []float64{1, 2, 3, 4}, 0.1, 1.3},
+		{"four values, p50: h=1.5", []float64{1, 2, 3, 4}, 0.5, 2.5},
+		{"four values, p90: h=2.7", []float64{1, 2, 3, 4}, 0.9, 3.7},
+		{"five values, p50 is the middle", []float64{1, 2, 3, 4, 100}, 0.5, 3},
+		{"five values, p90: h=3.6", []float64{1, 2, 3, 4, 100}, 0.9, 61.6},
+		{"eleven values, p10 on a rank: h=1", []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.1, 1},
+		{"ties", []float64{3, 3, 3, 7}, 0.5, 3},
+		{"p0 and p100 are min and max", []float64{1, 5, 9}, 1, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := quantile(tt.sorted, tt.p); math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("quantile(%v, %g) = %g, want %g", tt.sorted, tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRecorded runs the collector over the fake's recorded offers and
+// compares quotes and markets with a golden file (go test -update rewrites
+// it), then checks the properties the golden file could hide.
+func TestRecorded(t *testing.T) {
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{})
+	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One object per line keeps the file small and its diffs readable.
+	var b bytes.Buffer
+	for _, part := range []struct {
+		name  string
+		items []any
+	}{{"quotes", anySlice(snap.Quotes)}, {"markets", anySlice(snap.Markets)}} {
+		fmt.Fprintf(&b, "# %s\n", part.name)
+		for _, it := range part.items {
+			line, err := json.Marshal(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+	}
+	got := b.Bytes()
+	golden := filepath.Join("testdata", "recorded.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := readFile(t, "recorded.golden"); !bytes.Equal(got, want) {
+		t.Errorf("snapshot differs from %s; run go test -update and review the diff", golden)
+	}
+
+	keys := map[price.SeriesKey]bool{}
+	var unknown, noRegion int
+	for _, q := range snap.Quotes {
+		if keys[q.Key()] {
+			t.Errorf("two quotes for series %s", q.Key())
+		}
+		keys[q.Key()] = true
+		if q.USDPerHour <= 0 || !(q.P10 <= q.P50 && q.P50 <= q.P90) || q.GPUUSDPerHour() > q.P10+1e-12 {
+			t.Errorf("inconsistent prices in %+v", q)
+		}
+		if q.GPUModel == price.Unknown {
+			unknown++
+			if q.GPURaw != "CMP 170HX" {
+				t.Errorf("unknown quote without its raw name: %+v", q)
+			}
+		}
+		if q.Region == "" {
+			noRegion++
+		}
+	}
+	if unknown == 0 || noRegion == 0 {
+		t.Errorf("unknown GPU quotes %d, quotes without region %d: want some of each", unknown, noRegion)
+	}
+}
+
+func anySlice[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i := range s {
+		out[i] = s[i]
+	}
+	return out
+}
+
+// TestDeterministic checks that two refreshes of the same market give the
+// same snapshot, order included, over enough synthesized offers for map
+// order to matter.
+func TestDeterministic(t *testing.T) {
+	endpoint := serve(t, fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: 3000}))
+	c := newCollector(t, endpoint, fastRetries, nil)
+	first, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, second) {
+		t.Error("two refreshes of the same offers differ")
+	}
+}
+
+func TestRegistered(t *testing.T) {
+	cfg := config.Default()
+	c, err := collectors.New(Provider, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name() != Provider {
+		t.Errorf("Name() = %q", c.Name())
+	}
+	if got := c.(*Collector).url; got != "https://console.vast.ai/api/v0/bundles/" {
+		t.Errorf("search URL %q", got)
+	}
+}
+
+// BenchmarkCollect measures a whole refresh over 30k synthesized offers per
+// search: HTTP from a loopback fake (its answers cached), decoding,
+// normalization, aggregation and sorting.
+func BenchmarkCollect(b *testing.B) {
+	const n = 30_000
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
+	c := newCollector(b, serve(b, fake), collectors.HTTPOptions{}, func(c *config.VastAI) { c.Limit = 2 * n })
+	snap, err := c.Collect(context.Background()) // warms the fake's cache
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(len(snap.Offers)), "offers")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.Collect(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAggregate isolates the collector's own work from HTTP and JSON.
+func BenchmarkAggregate(b *testing.B) {
+	const n = 30_000
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
+	endpoint := serve(b, fake)
+	var results [2][]offer
+	for i, s := range searches {
+		c := newCollector(b, endpoint, collectors.HTTPOptions{}, func(c *config.VastAI) { c.Limit = 2 * n })
+		offers, err := c.search(context.Background(), s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		results[i] = offers
+	}
+	catalog := price.DefaultCatalog()
+	b.ReportAllocs()
+	for b.Loop() {
+		a := newAggregator(catalog)
+		for i, s := range searches {
+			a.add(s.model, results[i])
+		}
+		_ = a.snapshot()
+	}
+	b.ReportMetric(float64(len(results[0])+len(results[1])), "offers")
+}
