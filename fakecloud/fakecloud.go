@@ -11,9 +11,9 @@ package fakecloud
 
 import (
 	"context"
-	"io"
 	"errors"
 	"hash/fnv"
+	"io"
 	"math"
 	"net"
 	"net/http"
