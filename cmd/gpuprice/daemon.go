@@ -26,18 +26,18 @@ import (
 )
 
 // runServe runs the daemon on a config file, or on the built-in defaults.
-func runServe(logger *slog.Logger, file string, opts daemonOptions) error {
+func runServe(ctx context.Context, logger *slog.Logger, file string, opts daemonOptions) error {
 	load := func() (*config.Config, error) { return config.Builtin(), nil }
 	if file != "" {
 		load = func() (*config.Config, error) { return config.LoadFile(file) }
 	}
-	return runDaemon(logger, load, opts)
+	return runDaemon(ctx, logger, load, opts)
 }
 
 // runDaemon wires the store, the Runner, the exporter and the HTTP server,
-// and runs them until SIGINT or SIGTERM. load is called at start and on
-// every reload (SIGHUP, POST /-/reload).
-func runDaemon(logger *slog.Logger, load func() (*config.Config, error), opts daemonOptions) error {
+// and runs them until ctx is done (SIGINT or SIGTERM). load is called at
+// start and on every reload (SIGHUP, POST /-/reload).
+func runDaemon(ctx context.Context, logger *slog.Logger, load func() (*config.Config, error), opts daemonOptions) error {
 	cfg, err := load()
 	if err != nil {
 		return err
@@ -57,9 +57,6 @@ func runDaemon(logger *slog.Logger, load func() (*config.Config, error), opts da
 		}
 	}()
 	logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	reg := exporter.NewSelfRegistry(!*opts.disableRuntime)
 	reloadOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_successful", Help: "Whether the last configuration reload attempt was successful."})
@@ -163,7 +160,7 @@ func runDaemon(logger *slog.Logger, load func() (*config.Config, error), opts da
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	logger.Info("shutting down: stopping refreshes, draining HTTP, closing the store")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

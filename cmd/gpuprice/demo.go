@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -73,7 +74,7 @@ func demoConfig(f *fakes, interval time.Duration) *config.Config {
 }
 
 // runDemo runs the daemon against the fakes.
-func runDemo(logger *slog.Logger, interval time.Duration, opts daemonOptions) error {
+func runDemo(ctx context.Context, logger *slog.Logger, interval time.Duration, opts daemonOptions) error {
 	if interval < config.MinInterval {
 		return errors.New("--demo.interval must be at least " + config.MinInterval.String())
 	}
@@ -87,5 +88,5 @@ func runDemo(logger *slog.Logger, interval time.Duration, opts daemonOptions) er
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	return runDaemon(logger, func() (*config.Config, error) { return demoConfig(f, interval), nil }, opts)
+	return runDaemon(ctx, logger, func() (*config.Config, error) { return demoConfig(f, interval), nil }, opts)
 }

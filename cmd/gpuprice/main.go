@@ -9,8 +9,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
@@ -49,19 +52,25 @@ func main() {
 
 	cmd := kingpin.MustParse(app.Parse(os.Args[1:]))
 	logger := promslog.New(logCfg)
+	if version.Version == "" {
+		version.Version = "dev" // built without -ldflags (go run): say so
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	var err error
 	switch cmd {
 	case serve.FullCommand():
-		err = runServe(logger, *serveConfig, serveOpts)
+		err = runServe(ctx, logger, *serveConfig, serveOpts)
 	case demo.FullCommand():
-		err = runDemo(logger, *demoInterval, demoOpts)
+		err = runDemo(ctx, logger, *demoInterval, demoOpts)
 	case collect.FullCommand():
 		err = runCollect(logger, collectOpts, os.Stdout)
 	case check.FullCommand():
 		err = checkConfig(*checkFile, os.Stdout)
 	}
 	if err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "gpuprice:", err)
 		os.Exit(1)
 	}

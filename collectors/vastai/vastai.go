@@ -544,5 +544,7 @@ func quantile(sorted []float64, p float64) float64 {
 	if lo+1 >= len(sorted) {
 		return sorted[len(sorted)-1]
 	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+	// Rounded to a nano-dollar: interpolation noise
+	// (0.8407100000000001) is not a price.
+	return math.Round((sorted[lo]+(h-float64(lo))*(sorted[lo+1]-sorted[lo]))*1e9) / 1e9
 }
