@@ -53,6 +53,7 @@ type Exporter struct {
 	body  atomic.Pointer[rendered]
 	mu    sync.Mutex // serializes Render
 	buf   []byte     // render buffer, reused; guarded by mu
+	lbuf  []byte     // label sets of the quotes, reused; guarded by mu
 	dirty chan struct{}
 	pool  sync.Pool // *scrapeBuf
 }
@@ -106,7 +107,7 @@ func (e *Exporter) Render() {
 	defer e.mu.Unlock()
 	start := time.Now()
 	var series int
-	e.buf, series = appendFamilies(e.buf[:0], e.opts.States())
+	e.buf, e.lbuf, series = appendFamilies(e.buf[:0], e.lbuf[:0], e.opts.States())
 	plain := slices.Clone(e.buf)
 	e.body.Store(compress(plain, series))
 	e.opts.Logger.Debug("rendered /metrics", "series", series, "bytes", len(plain), "duration_seconds", time.Since(start).Seconds())
@@ -217,9 +218,10 @@ const (
 
 var marketLabels = []string{"provider", "region", "geo", "pricing_model", "gpu_model", "gpu_form", "gpu_memory_gb"}
 
-// appendFamilies renders every family from states and returns the number
-// of price series (gpuprice_gpu_usd_per_hour samples).
-func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
+// appendFamilies renders every family from states, using lbuf as scratch
+// space, and returns the number of price series (gpuprice_gpu_usd_per_hour
+// samples).
+func appendFamilies(b, lbuf []byte, states []*collectors.State) ([]byte, []byte, int) {
 	var quotes []*price.Quote
 	var markets []*price.Market
 	for _, st := range states {
@@ -237,7 +239,6 @@ func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
 	sort.Slice(markets, func(i, j int) bool { return lessMarket(markets[i], markets[j]) })
 
 	// Both quote families share each quote's label set: render it once.
-	var lbuf []byte
 	ends := make([]int, len(quotes))
 	for i, q := range quotes {
 		lbuf = appendQuoteLabels(lbuf, q)
@@ -285,7 +286,7 @@ func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
 		}
 	}
 	b = appendCollectorFamilies(b, states)
-	return b, len(quotes)
+	return b, lbuf, len(quotes)
 }
 
 func appendCollectorFamilies(b []byte, states []*collectors.State) []byte {
