@@ -251,6 +251,25 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
+// TestProviderFailureIsolated: a provider that only answers 503 shows as
+// failing, exports no price, and does not hold back the other one.
+func TestProviderFailureIsolated(t *testing.T) {
+	f := startProviderFakes(t)
+	f.azure.Faults.Add(fakecloud.Fault{Kind: fakecloud.Status5xx})
+	dir := t.TempDir()
+	d := startServe(t, writeConfig(t, dir, f, ""), filepath.Join(dir, "store"))
+	waitFor(t, "vastai up, azure failing", d.metricsHave(t,
+		`gpuprice_collector_success{provider="vastai"} 1`, `gpuprice_collector_success{provider="azure"} 0`,
+		`gpuprice_collector_errors_total{provider="azure",reason="http_5xx"} 1`))
+	if d.metricsHave(t, `gpuprice_gpu_usd_per_hour{provider="azure"`)() {
+		t.Error("a failing provider exports prices")
+	}
+	code, body := d.get(t, "/api/v1/providers?provider=azure")
+	if code != 200 || !strings.Contains(body, "HTTP 503") {
+		t.Errorf("providers: %d %s", code, body)
+	}
+}
+
 func TestBadConfigStopsStartup(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "gpuprice.yml")
@@ -279,6 +298,8 @@ func TestSIGTERM(t *testing.T) {
 	}
 	d := &daemon{base: "http://" + addr}
 	waitFor(t, "child ready", func() bool { code, _ := d.get(t, "/-/ready"); return code == 200 })
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "reload on SIGHUP", func() bool { return strings.Contains(logs.String(), "configuration reloaded") })
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
