@@ -12,6 +12,7 @@ package exporter
 
 import (
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"context"
 	"encoding/binary"
@@ -235,8 +236,8 @@ func appendFamilies(b, lbuf []byte, states []*collectors.State) ([]byte, []byte,
 			markets = append(markets, &st.Snapshot.Markets[i])
 		}
 	}
-	sort.Slice(quotes, func(i, j int) bool { return lessQuote(quotes[i], quotes[j]) })
-	sort.Slice(markets, func(i, j int) bool { return lessMarket(markets[i], markets[j]) })
+	slices.SortFunc(quotes, compareQuote)
+	slices.SortFunc(markets, compareMarket)
 
 	// Both quote families share each quote's label set: render it once.
 	ends := make([]int, len(quotes))
@@ -429,40 +430,26 @@ func appendLabel(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
-func lessQuote(a, b *price.Quote) bool {
-	if a.Provider != b.Provider {
-		return a.Provider < b.Provider
-	}
-	if a.InstanceType != b.InstanceType {
-		return a.InstanceType < b.InstanceType
-	}
-	if a.Region != b.Region {
-		return a.Region < b.Region
-	}
-	if a.Zone != b.Zone {
-		return a.Zone < b.Zone
-	}
-	if a.PricingModel != b.PricingModel {
-		return a.PricingModel < b.PricingModel
-	}
-	return a.GPUCount < b.GPUCount
+// compareQuote orders quotes by series key, so that output is stable.
+func compareQuote(a, b *price.Quote) int {
+	return cmp.Or(
+		cmp.Compare(a.Provider, b.Provider),
+		cmp.Compare(a.InstanceType, b.InstanceType),
+		cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.Zone, b.Zone),
+		cmp.Compare(a.PricingModel, b.PricingModel),
+		cmp.Compare(a.GPUCount, b.GPUCount),
+	)
 }
 
-func lessMarket(a, b *price.Market) bool {
-	if a.Provider != b.Provider {
-		return a.Provider < b.Provider
-	}
-	if a.Region != b.Region {
-		return a.Region < b.Region
-	}
-	if a.PricingModel != b.PricingModel {
-		return a.PricingModel < b.PricingModel
-	}
-	if a.GPUModel != b.GPUModel {
-		return a.GPUModel < b.GPUModel
-	}
-	if a.GPUForm != b.GPUForm {
-		return a.GPUForm < b.GPUForm
-	}
-	return a.GPUMemoryGB < b.GPUMemoryGB
+// compareMarket orders markets by their labels.
+func compareMarket(a, b *price.Market) int {
+	return cmp.Or(
+		cmp.Compare(a.Provider, b.Provider),
+		cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.PricingModel, b.PricingModel),
+		cmp.Compare(a.GPUModel, b.GPUModel),
+		cmp.Compare(a.GPUForm, b.GPUForm),
+		cmp.Compare(a.GPUMemoryGB, b.GPUMemoryGB),
+	)
 }
