@@ -76,27 +76,19 @@ func (c *Common) Settings() *Common { return c }
 // Provider is implemented by every provider section (through Common).
 type Provider interface{ Settings() *Common }
 
-// Azure configures the Azure Retail Prices collector.
-type Azure struct {
-	Common `yaml:",inline"`
-	// Regions to price (armRegionName values); empty means the built-in
-	// list of every public Azure region. Each region is walked on its own,
-	// which keeps every walk short and consistent.
-	Regions []string `yaml:"regions"`
-	// Concurrency is how many regions are fetched at once.
-	Concurrency int `yaml:"concurrency"`
-}
+// validator is implemented by provider sections with checks beyond
+// Common's; key is the section's dotted path (providers.azure).
+type validator interface{ validate(key string) error }
 
-// VastAI configures the Vast.ai offer search collector.
-type VastAI struct {
-	Common `yaml:",inline"`
-	// APIKey is optional: offer search works without one.
-	APIKey     Secret `yaml:"api_key"`
-	APIKeyFile string `yaml:"api_key_file"`
-	// Limit is the maximum number of offers asked for per search.
-	Limit int `yaml:"limit"`
-	// VerifiedOnly restricts the search to verified hosts.
-	VerifiedOnly bool `yaml:"verified_only"`
+// secretHolder is implemented by provider sections with *_file secrets.
+type secretHolder interface{ secretFiles() []secretFile }
+
+// secretFile is a secret and the *_file key that may supply it instead.
+type secretFile struct {
+	value   *Secret
+	file    string // the *_file value
+	key     string // the secret's key, e.g. api_key
+	fileKey string // e.g. api_key_file
 }
 
 // Default returns the built-in configuration: SQLite under data/ and the
@@ -105,15 +97,8 @@ func Default() *Config {
 	return &Config{
 		Storage: Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
 		Providers: Providers{
-			Azure: Azure{
-				Common:      Common{Enabled: true, Interval: Duration(time.Hour), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
-				Concurrency: 4,
-			},
-			VastAI: VastAI{
-				Common:       Common{Enabled: true, Interval: Duration(2 * time.Minute), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
-				Limit:        10000,
-				VerifiedOnly: false,
-			},
+			Azure:  defaultAzure(),
+			VastAI: defaultVastAI(),
 		},
 		MaxGPUUSDPerHour: 200,
 	}
@@ -385,28 +370,33 @@ func (c *Config) resolve(name string) error {
 		if cm.StaleAfter == 0 {
 			cm.StaleAfter = 3 * cm.Interval
 		}
-		if v, ok := s.(*VastAI); ok {
-			err = readSecretFile(&v.APIKey, v.APIKeyFile, dir, "providers."+pname)
+		if h, ok := s.(secretHolder); ok {
+			for _, sf := range h.secretFiles() {
+				if err == nil {
+					err = readSecretFile(sf, dir, "providers."+pname)
+				}
+			}
 		}
 	})
 	return err
 }
 
-func readSecretFile(dst *Secret, file, dir, key string) error {
-	if file == "" {
+func readSecretFile(sf secretFile, dir, section string) error {
+	if sf.file == "" {
 		return nil
 	}
-	if *dst != "" {
-		return keyErrorf(key+".api_key_file", "api_key and api_key_file are mutually exclusive")
+	if *sf.value != "" {
+		return keyErrorf(section+"."+sf.fileKey, "%s and %s are mutually exclusive", sf.key, sf.fileKey)
 	}
+	file := sf.file
 	if !strings.HasPrefix(file, "/") {
 		file = dir + "/" + file
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return keyErrorf(key+".api_key_file", "%v", err)
+		return keyErrorf(section+"."+sf.fileKey, "%v", err)
 	}
-	*dst = Secret(strings.TrimSpace(string(b)))
+	*sf.value = Secret(strings.TrimSpace(string(b)))
 	return nil
 }
 
@@ -428,22 +418,11 @@ func (c *Config) Validate() error {
 		if err == nil {
 			err = validateCommon("providers."+name, s.Settings())
 		}
-	})
-	if err != nil {
-		return err
-	}
-	if c.Providers.Azure.Concurrency < 1 {
-		return keyErrorf("providers.azure.concurrency", "must be at least 1")
-	}
-	for i, r := range c.Providers.Azure.Regions {
-		if r == "" || strings.ContainsAny(r, " '") {
-			return keyErrorf(fmt.Sprintf("providers.azure.regions[%d]", i), "%q is not an Azure region name", r)
+		if v, ok := s.(validator); ok && err == nil {
+			err = v.validate("providers." + name)
 		}
-	}
-	if c.Providers.VastAI.Limit < 1 {
-		return keyErrorf("providers.vastai.limit", "must be at least 1")
-	}
-	return nil
+	})
+	return err
 }
 
 func validateCommon(key string, c *Common) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,37 +15,48 @@ import (
 // demoStoragePath keeps demo history apart from real history.
 const demoStoragePath = "data-demo"
 
-// fakes are the built-in fake provider APIs the demo runs against.
+// demoFakes lists the fake provider APIs the demo and `collect --demo` run
+// against: each builds its fake (prices drifting with the given Drift) and
+// points its provider's config section at the fake's base URL. Adding a
+// provider adds one entry.
+var demoFakes = []struct {
+	name      string
+	handler   func(fakecloud.Drift) http.Handler
+	configure func(cfg *config.Config, baseURL string)
+}{
+	{
+		name:      "azure",
+		handler:   func(d fakecloud.Drift) http.Handler { return fakecloud.NewAzure(fakecloud.AzureOptions{Drift: d}) },
+		configure: func(cfg *config.Config, u string) { cfg.Providers.Azure.Endpoint = u + fakecloud.AzurePath },
+	},
+	{
+		name: "vastai",
+		handler: func(d fakecloud.Drift) http.Handler {
+			return fakecloud.NewVastAI(fakecloud.VastAIOptions{Drift: d, Synthesize: 3000})
+		},
+		configure: func(cfg *config.Config, u string) { cfg.Providers.VastAI.Endpoint = u + fakecloud.VastAIBasePath },
+	},
+}
+
+// fakes are the running demo fakes.
 type fakes struct {
 	servers []*fakecloud.Server
-	azure   string // endpoint URLs, as the config wants them
-	vastai  string
+	urls    map[string]string // provider → base URL
 }
 
 // startFakes serves every fake on a loopback port. Recorded prices drift
-// once per tick so that dashboards show life.
+// once per tick so that dashboards show life (0: no drift).
 func startFakes(tick time.Duration) (*fakes, error) {
-	drift := fakecloud.Drift{Tick: tick}
-	f := &fakes{}
-	start := func(h http.Handler) (string, error) {
-		s, err := fakecloud.Start(h, "")
+	f := &fakes{urls: map[string]string{}}
+	for _, df := range demoFakes {
+		s, err := fakecloud.Start(df.handler(fakecloud.Drift{Tick: tick}), "")
 		if err != nil {
-			return "", err
+			f.Close()
+			return nil, fmt.Errorf("start fake %s: %w", df.name, err)
 		}
 		f.servers = append(f.servers, s)
-		return s.URL, nil
+		f.urls[df.name] = s.URL
 	}
-	az, err := start(fakecloud.NewAzure(fakecloud.AzureOptions{Drift: drift}))
-	if err != nil {
-		return nil, err
-	}
-	f.azure = az + "/api/retail/prices"
-	vast, err := start(fakecloud.NewVastAI(fakecloud.VastAIOptions{Drift: drift, Synthesize: 3000}))
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.vastai = vast + "/api/v0"
 	return f, nil
 }
 
@@ -55,13 +67,14 @@ func (f *fakes) Close() {
 	}
 }
 
-// demoConfig is the default configuration with every provider enabled and
+// demoConfig is the built-in configuration with every provider enabled and
 // pointed at the fakes, refreshing every interval.
 func demoConfig(f *fakes, interval time.Duration) *config.Config {
 	cfg := config.Builtin()
 	cfg.Storage.Path = demoStoragePath
-	cfg.Providers.Azure.Endpoint = f.azure
-	cfg.Providers.VastAI.Endpoint = f.vastai
+	for _, df := range demoFakes {
+		df.configure(cfg, f.urls[df.name])
+	}
 	cfg.Providers.Each(func(_ string, s config.Provider) {
 		c := s.Settings()
 		c.Enabled = true
@@ -83,7 +96,7 @@ func runDemo(ctx context.Context, logger *slog.Logger, interval time.Duration, o
 		return err
 	}
 	defer f.Close()
-	logger.Info("demo: providers point at built-in fake APIs", "azure", f.azure, "vastai", f.vastai, "interval", interval)
+	logger.Info("demo: every provider points at a built-in fake API", "fakes", f.urls, "interval", interval)
 	cfg := demoConfig(f, interval)
 	if err := cfg.Validate(); err != nil {
 		return err
