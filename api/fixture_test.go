@@ -117,6 +117,9 @@ func (m *memStore) Backfill(context.Context, []price.Quote) (store.Result, error
 	return store.Result{}, errReadOnly
 }
 func (m *memStore) LastKnown(context.Context) ([]*price.Snapshot, error) { return nil, nil }
+func (m *memStore) LastPoints(context.Context, string) (map[price.SeriesKey]time.Time, error) {
+	return nil, nil
+}
 func (m *memStore) Polls(context.Context, string, time.Time, time.Time) ([]store.Poll, error) {
 	return nil, nil
 }

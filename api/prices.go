@@ -102,6 +102,9 @@ func (a *API) cheapest(w http.ResponseWriter, r *http.Request) {
 	}
 	best := map[cheapestKey]*price.Quote{}
 	for _, q := range a.served(lr.filter) {
+		if q.Stock == price.StockNone {
+			continue // its price is known but it cannot be rented now
+		}
 		k := cheapestKey{model: q.GPUModel, memory: price.FormatNumber(q.GPUMemoryGB), pricing: q.PricingModel}
 		if q.GPUModel == price.Unknown {
 			k.raw = q.GPURaw
@@ -193,6 +196,7 @@ type quoteJSON struct {
 	ObservedAt    time.Time `json:"observed_at"`
 	EffectiveAt   time.Time `json:"effective_at,omitzero"`
 	GPURaw        string    `json:"gpu_raw,omitempty"`
+	Stock         string    `json:"stock,omitempty"`
 	Offers        int       `json:"offers,omitempty"`
 	AvailableGPUs number    `json:"available_gpus,omitempty"`
 	P10           number    `json:"p10_gpu_usd_per_hour,omitempty"`
@@ -217,6 +221,7 @@ func toQuoteJSON(q *price.Quote) quoteJSON {
 		ObservedAt:    q.ObservedAt.UTC(),
 		EffectiveAt:   q.EffectiveAt.UTC(),
 		GPURaw:        q.GPURaw,
+		Stock:         string(q.Stock),
 		Offers:        q.Offers,
 		AvailableGPUs: number(q.AvailableGPUs),
 		P10:           number(q.P10),
@@ -236,7 +241,7 @@ type offerJSON struct {
 var quoteHeader = []string{
 	"provider", "instance_type", "region", "zone", "geo", "pricing_model",
 	"gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count",
-	"usd_per_hour", "gpu_usd_per_hour", "observed_at", "effective_at", "gpu_raw",
+	"usd_per_hour", "gpu_usd_per_hour", "observed_at", "effective_at", "gpu_raw", "stock",
 	"offers", "available_gpus", "p10_gpu_usd_per_hour", "p50_gpu_usd_per_hour", "p90_gpu_usd_per_hour",
 }
 
@@ -250,7 +255,7 @@ func appendQuoteCSV(rec []string, q *price.Quote) []string {
 	return append(rec,
 		q.Provider, q.InstanceType, q.Region, q.Zone, q.Geo, string(q.PricingModel),
 		q.GPUModel, q.GPUForm, price.FormatNumber(q.GPUMemoryGB), price.FormatNumber(q.GPUCount),
-		formatFloat(q.USDPerHour), formatFloat(q.GPUUSDPerHour()), formatTime(q.ObservedAt), formatTime(q.EffectiveAt), q.GPURaw,
+		formatFloat(q.USDPerHour), formatFloat(q.GPUUSDPerHour()), formatTime(q.ObservedAt), formatTime(q.EffectiveAt), q.GPURaw, string(q.Stock),
 		offers, formatOptional(q.AvailableGPUs), formatOptional(q.P10), formatOptional(q.P50), formatOptional(q.P90),
 	)
 }

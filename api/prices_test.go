@@ -4,11 +4,13 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/price"
 )
 
 func TestPrices(t *testing.T) {
@@ -109,9 +111,9 @@ func TestPricesCSV(t *testing.T) {
 	want := [][]string{
 		quoteHeader,
 		{"vastai", "1x_RTX4090", "us", "", "na", "on_demand", "RTX4090", "pcie", "24", "1",
-			"0.35", "0.35", "2025-06-01T12:00:00Z", "", "", "12", "30", "0.3", "0.4", "0.6"},
+			"0.35", "0.35", "2025-06-01T12:00:00Z", "", "", "", "12", "30", "0.3", "0.4", "0.6"},
 		{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667",
-			"0.454", strconv.FormatFloat(0.454/sixth, 'f', -1, 64), "2025-06-01T12:00:00Z", "", "", "", "", "", "", ""},
+			"0.454", strconv.FormatFloat(0.454/sixth, 'f', -1, 64), "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("\n got %q\nwant %q", rows, want)
@@ -271,4 +273,24 @@ func TestConcurrentReads(t *testing.T) {
 		cur.Store(&next)
 	}
 	wg.Wait()
+}
+
+func TestCheapestSkipsOutOfStock(t *testing.T) {
+	q := func(region string, usd float64, stock price.Stock) price.Quote {
+		return price.Quote{Provider: "lambda", InstanceType: "gpu_1x_h100_pcie", Region: region, Geo: "na",
+			PricingModel: price.OnDemand, GPUModel: "H100", GPUForm: "pcie", GPUMemoryGB: 80, GPUCount: 1,
+			USDPerHour: usd, Stock: stock, ObservedAt: t0}
+	}
+	states := func() []*collectors.State {
+		return []*collectors.State{{Provider: "lambda", Success: true, Snapshot: &price.Snapshot{Provider: "lambda", Time: t0,
+			Quotes: []price.Quote{q("us-east-1", 2.0, price.StockNone), q("us-west-1", 2.5, price.StockAvailable)}}}}
+	}
+	ts := newTestServer(t, func(o *Options) { o.States = states })
+	body := ts.do(http.MethodGet, "/api/v1/cheapest").Body.String()
+	if !strings.Contains(body, `"region":"us-west-1"`) || strings.Contains(body, `"region":"us-east-1"`) {
+		t.Errorf("cheapest picked an out-of-stock quote: %s", body)
+	}
+	if body := ts.do(http.MethodGet, "/api/v1/prices").Body.String(); !strings.Contains(body, `"stock":"none"`) {
+		t.Errorf("prices hide the out-of-stock quote or its stock: %s", body)
+	}
 }

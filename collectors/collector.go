@@ -15,9 +15,11 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store"
 )
 
 // Collector fetches the current prices of one provider.
@@ -47,6 +49,42 @@ type Env struct {
 	// failures; collectors using plain HTTP must use it.
 	HTTPClient *http.Client
 	Catalog    *price.Catalog
+	// History is the provider's own stored history, for collectors that
+	// backfill (AWS spot history). It is nil when there is no store
+	// (`gpuprice collect`): such collectors then return current prices
+	// only.
+	History History
+}
+
+// History gives a collector its provider's stored history without SQL.
+type History interface {
+	// Backfill writes historical points with their original timestamps
+	// (each quote's EffectiveAt); it is idempotent. Quotes are stamped
+	// with the provider's name.
+	Backfill(ctx context.Context, quotes []price.Quote) (store.Result, error)
+	// LastPoints returns the time of the newest stored point of each of
+	// the provider's series: where an incremental backfill resumes.
+	LastPoints(ctx context.Context) (map[price.SeriesKey]time.Time, error)
+}
+
+// providerHistory is a store seen by one provider.
+type providerHistory struct {
+	st       store.Store
+	provider string
+}
+
+func (h providerHistory) Backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
+	for i := range quotes {
+		quotes[i].Provider = h.provider
+		if quotes[i].Geo == "" {
+			quotes[i].Geo = price.Geo(quotes[i].Region)
+		}
+	}
+	return h.st.Backfill(ctx, quotes)
+}
+
+func (h providerHistory) LastPoints(ctx context.Context) (map[price.SeriesKey]time.Time, error) {
+	return h.st.LastPoints(ctx, h.provider)
 }
 
 // Factory builds a provider's collector from the whole configuration (it

@@ -521,8 +521,9 @@ func sum(m map[string]int) int {
 }
 
 // Build constructs the collectors of every enabled provider in cfg. Each
-// gets an HTTP client with its rate limit and a logger tagged with its name.
-func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog) ([]Provider, error) {
+// gets an HTTP client with its rate limit, a logger tagged with its name,
+// and its view of st (which may be nil: no history access).
+func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Provider, error) {
 	var ps []Provider
 	for _, name := range Registered() {
 		section, ok := cfg.Providers.Get(name)
@@ -537,6 +538,9 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog) ([]P
 			Logger:     logger.With("provider", name),
 			HTTPClient: NewHTTPClient(HTTPOptions{RateLimit: s.RateLimit}),
 			Catalog:    catalog,
+		}
+		if st != nil {
+			env.History = providerHistory{st: st, provider: name}
 		}
 		c, err := New(name, cfg, env)
 		if err != nil {

@@ -214,6 +214,8 @@ const (
 	helpInstance = "Price of the whole instance or offer per hour in USD. Cached: refreshed on each provider's interval, not at scrape time."
 	helpMarket   = "Marketplace price distribution per GPU-hour in USD across the offers of a GPU in a region (quantile 0.1, 0.5, 0.9; " +
 		"_count is the number of offers, _sum their total). Cached: refreshed on each provider's interval."
+	helpStock = "Whether the shape can be rented now, where the provider says: 0 not now (its price is kept), 1 available or low stock, " +
+		"2 medium, 3 high. Cached: refreshed on each provider's interval."
 	helpAvailable = "GPUs in rentable marketplace offers, or capacity the provider announces. Cached: refreshed on each provider's interval."
 )
 
@@ -257,6 +259,20 @@ func appendFamilies(b, lbuf []byte, states []*collectors.State) ([]byte, []byte,
 	}
 	family("gpuprice_gpu_usd_per_hour", helpGPU, (*price.Quote).GPUUSDPerHour)
 	family("gpuprice_instance_usd_per_hour", helpInstance, func(q *price.Quote) float64 { return q.USDPerHour })
+	// Availability, for the quotes whose provider states it.
+	start, wroteHeader := 0, false
+	for i, q := range quotes {
+		if q.Stock != price.StockUnknown {
+			if !wroteHeader {
+				b = header(b, "gpuprice_gpu_available", "gauge", helpStock)
+				wroteHeader = true
+			}
+			b = append(b, "gpuprice_gpu_available"...)
+			b = append(b, lbuf[start:ends[i]]...)
+			b = appendValue(b, q.Stock.Level())
+		}
+		start = ends[i]
+	}
 
 	var vals [7]string
 	marketVals := func(m *price.Market) []string {

@@ -51,7 +51,14 @@ func fixtureStates() []*collectors.State {
 		{Provider: "vastai", Region: "us", Geo: "na", PricingModel: price.OnDemand, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80,
 			P10: 1.9, P50: 2.1, P90: 2.6, Offers: 5, SumGPUUSDPerHour: 10.9, AvailableGPUs: 26},
 	}}
+	lambda := &price.Snapshot{Provider: "lambda", Time: t0, Quotes: []price.Quote{
+		{Provider: "lambda", InstanceType: "gpu_8x_h100_sxm5", Region: "us-east-1", Geo: "na", PricingModel: price.OnDemand,
+			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8, USDPerHour: 23.92, Stock: price.StockAvailable},
+		{Provider: "lambda", InstanceType: "gpu_8x_h100_sxm5", Region: "us-west-1", Geo: "na", PricingModel: price.OnDemand,
+			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8, USDPerHour: 23.92, Stock: price.StockNone},
+	}}
 	return []*collectors.State{
+		{Provider: "lambda", Interval: 5 * time.Minute, Snapshot: lambda, Success: true, LastSuccess: t0, LastDuration: time.Second, Errors: map[string]uint64{}},
 		{Provider: "azure", Interval: time.Hour, Snapshot: azure, Success: true, LastSuccess: t0, LastAttempt: t0.Add(-3 * time.Second),
 			LastDuration: 2500 * time.Millisecond, Errors: map[string]uint64{"zero_price": 4, "http_429": 1}, UnknownGPUs: 1},
 		{Provider: "runpod", Interval: 5 * time.Minute, Success: false, Stale: true, LastSuccess: t0.Add(-time.Hour),
@@ -210,8 +217,8 @@ func TestInvalidateCoalesces(t *testing.T) {
 		t.Fatal("10 Invalidate calls scheduled more than one render")
 	default:
 	}
-	if calls != 1 || e.Series() != 6 {
-		t.Errorf("calls=%d series=%d, want 1 and 6", calls, e.Series())
+	if calls != 1 || e.Series() != 8 {
+		t.Errorf("calls=%d series=%d, want 1 and 8", calls, e.Series())
 	}
 }
 

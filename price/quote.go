@@ -39,6 +39,36 @@ func (m PricingModel) Valid() bool {
 	return false
 }
 
+// Stock is a provider's statement about whether a shape can be rented now.
+type Stock string
+
+// The stock levels. Providers with only yes/no say StockAvailable or
+// StockNone; graded ones (Runpod) say low, medium or high.
+const (
+	StockUnknown   Stock = ""
+	StockNone      Stock = "none"
+	StockAvailable Stock = "available"
+	StockLow       Stock = "low"
+	StockMedium    Stock = "medium"
+	StockHigh      Stock = "high"
+)
+
+// Level is the stock as the gpuprice_gpu_available value: 0 not rentable
+// now, 1 available (or low stock), 2 medium, 3 high; -1 when unknown.
+func (s Stock) Level() float64 {
+	switch s {
+	case StockNone:
+		return 0
+	case StockAvailable, StockLow:
+		return 1
+	case StockMedium:
+		return 2
+	case StockHigh:
+		return 3
+	}
+	return -1
+}
+
 // Unknown is the gpu_model of a quote whose raw GPU name the catalog does not
 // know. Such quotes are kept (with GPURaw set) rather than dropped.
 const Unknown = "UNKNOWN"
@@ -67,6 +97,11 @@ type Quote struct {
 	// provider's own timestamp where it gives one (AWS spot), else zero.
 	ObservedAt  time.Time `json:"observed_at"`
 	EffectiveAt time.Time `json:"effective_at,omitzero"`
+
+	// Stock is what the provider says about availability now; empty when
+	// it says nothing. A StockNone quote keeps its price (and history) but
+	// is not rentable now.
+	Stock Stock `json:"stock,omitempty"`
 
 	// Marketplace shapes only: how many individual offers the shape
 	// aggregates, how many GPUs they hold, and the per-GPU-hour price

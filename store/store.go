@@ -43,6 +43,11 @@ type Store interface {
 	// what /metrics serves right after a restart.
 	LastKnown(ctx context.Context) ([]*price.Snapshot, error)
 
+	// LastPoints returns the time of the newest point (withdrawals
+	// included) of each series of provider: where an incremental
+	// backfill resumes.
+	LastPoints(ctx context.Context, provider string) (map[price.SeriesKey]time.Time, error)
+
 	// History returns the series matching q with their points in
 	// [q.Start, q.End] (a zero bound is open), oldest first, each series
 	// starting with the point in effect at q.Start (if any, with its

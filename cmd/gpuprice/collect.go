@@ -60,7 +60,7 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 			s.Settings().Enabled = slices.Contains(*o.providers, name)
 		})
 	}
-	ps, err := collectors.Build(cfg, logger, price.DefaultCatalog())
+	ps, err := collectors.Build(cfg, logger, price.DefaultCatalog(), nil)
 	if err != nil {
 		return err
 	}

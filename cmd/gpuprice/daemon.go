@@ -74,7 +74,7 @@ func runDaemon(ctx context.Context, logger *slog.Logger, load func() (*config.Co
 	}
 	runner.Seed(seeds)
 	catalog := price.DefaultCatalog()
-	providers, err := collectors.Build(cfg, logger, catalog)
+	providers, err := collectors.Build(cfg, logger, catalog, st)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func runDaemon(ctx context.Context, logger *slog.Logger, load func() (*config.Co
 				next.Storage.Path = *opts.storagePath
 			}
 			var ps []collectors.Provider
-			if ps, err = collectors.Build(next, logger, catalog); err == nil {
+			if ps, err = collectors.Build(next, logger, catalog, st); err == nil {
 				if !reflect.DeepEqual(next.Storage, current.Storage) {
 					logger.Warn("storage settings changed: they take effect at the next restart")
 				}

@@ -222,6 +222,22 @@ func (s *Store) LastKnown(ctx context.Context) ([]*price.Snapshot, error) {
 	return out, nil
 }
 
+// LastPoints implements store.Store from the in-memory state.
+func (s *Store) LastPoints(ctx context.Context, provider string) (map[price.SeriesKey]time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.memMu.RLock()
+	defer s.memMu.RUnlock()
+	out := make(map[price.SeriesKey]time.Time, len(s.byProvider[provider]))
+	for _, sr := range s.byProvider[provider] {
+		if sr.hasPoint {
+			out[sr.key] = fromMS(sr.ts)
+		}
+	}
+	return out, nil
+}
+
 // quote is the series' labels as a quote, price fields zero.
 func (sr *series) quote() price.Quote {
 	return price.Quote{

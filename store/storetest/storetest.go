@@ -570,6 +570,25 @@ func testBackfill(t *testing.T, open Opener) {
 		check(t, "History", h.all(), map[string][]string{key(spot()): {"@0 30.5", "@10 32", "@30 30.5"}})
 	})
 
+	t.Run("LastPoints resumes an incremental backfill", func(t *testing.T) {
+		h := newHarness(t, open)
+		h.backfill(backfilled(spot(), 30, 31), backfilled(spotB(), 20, 29), backfilled(spot(), 10, 30))
+		h.refresh(40, "azure", azureA10())
+		h.refresh(50, "aws", priced(spot(), 31)) // unchanged: no new point, spotB withdrawn at 50
+		got, err := h.s.LastPoints(t.Context(), "aws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, sb := spot(), spotB()
+		want := map[price.SeriesKey]time.Time{sa.Key(): at(30), sb.Key(): at(50)}
+		check(t, "LastPoints(aws)", got, want)
+		h.reopen()
+		got, _ = h.s.LastPoints(t.Context(), "aws")
+		check(t, "LastPoints(aws) after reopen", got, want)
+		none, _ := h.s.LastPoints(t.Context(), "gcp")
+		check(t, "LastPoints(gcp)", len(none), 0)
+	})
+
 	t.Run("point at a recorded time is skipped", func(t *testing.T) {
 		h := newHarness(t, open)
 		h.run([]step{{minute: 0, quotes: []price.Quote{spot()}, want: store.Result{NewSeries: 1, Points: 1}}})
