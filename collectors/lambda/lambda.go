@@ -1,0 +1,279 @@
+// Package lambda collects GPU instance prices from Lambda Cloud through its
+// instance-types API (GET <endpoint>/api/v1/instance-types, endpoint
+// https://cloud.lambda.ai by default), authenticated with an API key sent
+// as "Authorization: Bearer <key>".
+//
+// Lambda prices each instance type once, in US cents per instance-hour,
+// the same in every region it serves, on demand only; the answer also
+// lists, per type, the regions with capacity available now. The collector
+// returns one quote per (instance type, region) for every region of the
+// configured list (default: every public Lambda region, PublicRegions):
+//
+//   - instance_type: the type's name ("gpu_8x_h100_sxm5"); region: the
+//     Lambda region ("us-east-1"); pricing_model on_demand;
+//     usd_per_hour price_cents_per_hour / 100.
+//   - Stock: price.StockAvailable where regions_with_capacity_available
+//     names the region, price.StockNone elsewhere. A type whose capacity
+//     runs out keeps its series and history, shown as not rentable now,
+//     and a region never loses its series for lack of capacity.
+//   - GPU: gpu_description ("H100 (80 GB SXM5)") through the catalog's
+//     lambda aliases; the count from specs.gpus, or else the "<n>x "
+//     prefix of the description or the "gpu_<n>x_" of the name; the
+//     memory from the alias, or else the "(<n> GB" of gpu_description.
+//     An unknown GPU is kept as price.Unknown with gpu_description as its
+//     raw name. Types without GPUs are skipped.
+//
+// Lambda allows about one request per second; a refresh is one request
+// (the rate limit, default 1/s, also spaces the retries). Without an API
+// key every refresh fails with ErrNoAPIKey, without a request; a key
+// Lambda refuses (401, 403) fails it with an *collectors.HTTPError
+// (reason http_4xx) whose message says to check the key.
+package lambda
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Provider is the provider label value and config section name.
+const Provider = "lambda"
+
+// InstanceTypesPath is appended to the configured endpoint.
+const InstanceTypesPath = "/api/v1/instance-types"
+
+// PublicRegions is every public Lambda Cloud region: the PublicRegionCode
+// enum of Lambda's Cloud API OpenAPI description (v1.x, as generated into
+// public clients), without its test-east-1 and test-west-1.
+var PublicRegions = []string{
+	"us-east-1", "us-east-2", "us-east-3",
+	"us-west-1", "us-west-2", "us-west-3",
+	"us-south-1", "us-south-2", "us-south-3",
+	"us-midwest-1", "us-midwest-2",
+	"europe-central-1", "me-west-1",
+	"asia-south-1", "asia-northeast-1", "asia-northeast-2",
+	"australia-east-1",
+}
+
+// ErrNoAPIKey is the error of every refresh when no API key is configured.
+var ErrNoAPIKey = errors.New("no API key configured: set providers.lambda.api_key or providers.lambda.api_key_file (Lambda's instance-types API refuses anonymous requests)")
+
+func init() {
+	collectors.Register(Provider, func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
+		return New(cfg.Providers.Lambda, env)
+	})
+}
+
+// Collector is the Lambda collector. It is not safe for concurrent use;
+// the Runner never calls Collect concurrently with itself.
+type Collector struct {
+	url     string
+	apiKey  config.Secret
+	regions []string
+	builtin bool // regions is PublicRegions, not a configured list
+	client  *http.Client
+	catalog *price.Catalog
+	logger  *slog.Logger
+
+	// unlisted holds the capacity regions outside PublicRegions already
+	// logged, so that a new region is reported once, not every refresh.
+	unlisted map[string]bool
+}
+
+// New returns a collector for the configured endpoint. It does not check
+// the API key: a missing key fails each refresh (see ErrNoAPIKey), which
+// shows on /api/v1/providers and in the metrics without stopping the
+// daemon or the other providers.
+func New(cfg config.Lambda, env collectors.Env) (*Collector, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("lambda: endpoint %q is not an http(s) URL", cfg.Endpoint)
+	}
+	c := &Collector{
+		url:      strings.TrimRight(u.String(), "/") + InstanceTypesPath,
+		apiKey:   cfg.APIKey,
+		client:   env.HTTPClient,
+		catalog:  env.Catalog,
+		logger:   env.Logger,
+		unlisted: map[string]bool{},
+	}
+	regions := cfg.Regions
+	if len(regions) == 0 {
+		regions, c.builtin = PublicRegions, true
+	}
+	seen := map[string]bool{}
+	for _, r := range regions {
+		r = strings.ToLower(strings.TrimSpace(r))
+		if r != "" && !seen[r] {
+			seen[r] = true
+			c.regions = append(c.regions, r)
+		}
+	}
+	if c.client == nil {
+		c.client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: cfg.RateLimit})
+	}
+	if c.catalog == nil {
+		c.catalog = price.DefaultCatalog()
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Name implements collectors.Collector.
+func (c *Collector) Name() string { return Provider }
+
+// answer is the instance-types answer. A refusal may come as Lambda's
+// error envelope.
+type answer struct {
+	Data  map[string]entry `json:"data"`
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type entry struct {
+	InstanceType struct {
+		Name              string  `json:"name"`
+		Description       string  `json:"description"`
+		GPUDescription    string  `json:"gpu_description"`
+		PriceCentsPerHour float64 `json:"price_cents_per_hour"`
+		Specs             struct {
+			GPUs float64 `json:"gpus"`
+		} `json:"specs"`
+	} `json:"instance_type"`
+	Regions []struct {
+		Name string `json:"name"`
+	} `json:"regions_with_capacity_available"`
+}
+
+// Collect implements collectors.Collector.
+func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	if c.apiKey == "" {
+		return nil, ErrNoAPIKey
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
+	var ans answer
+	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+		var he *collectors.HTTPError
+		if errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden) {
+			return nil, fmt.Errorf("the API key was refused: check providers.lambda.api_key or api_key_file: %w", err)
+		}
+		return nil, fmt.Errorf("list instance types: %w", err)
+	}
+	if ans.Data == nil {
+		msg := `the answer has no "data" object`
+		if ans.Error != nil {
+			msg += fmt.Sprintf(" (error %s: %s)", ans.Error.Code, ans.Error.Message)
+		}
+		return nil, &collectors.DecodeError{What: c.url, Err: errors.New(msg)}
+	}
+	if len(ans.Data) == 0 {
+		return nil, fmt.Errorf("list instance types: %w", collectors.ErrEmpty)
+	}
+	return &price.Snapshot{Provider: Provider, Quotes: c.quotes(ans.Data)}, nil
+}
+
+// quotes turns the instance types into one quote per type and region.
+func (c *Collector) quotes(data map[string]entry) []price.Quote {
+	out := make([]price.Quote, 0, len(data)*len(c.regions))
+	noGPUs := 0
+	for key, e := range data {
+		it := e.InstanceType
+		if it.Name == "" {
+			it.Name = key
+		}
+		q, ok := c.gpu(it.Name, it.Description, it.GPUDescription, it.Specs.GPUs)
+		if !ok {
+			noGPUs++
+			continue
+		}
+		q.InstanceType = it.Name
+		q.PricingModel = price.OnDemand
+		q.USDPerHour = it.PriceCentsPerHour / 100
+		capacity := map[string]bool{}
+		for _, r := range e.Regions {
+			name := strings.ToLower(strings.TrimSpace(r.Name))
+			capacity[name] = true
+			if c.builtin && name != "" && !slices.Contains(c.regions, name) && !c.unlisted[name] {
+				c.unlisted[name] = true
+				c.logger.Warn("Lambda has capacity in a region missing from the built-in list; it is not priced",
+					"region", name, "instance_type", it.Name, "hint", "list it in providers.lambda.regions")
+			}
+		}
+		for _, r := range c.regions {
+			q.Region, q.Stock = r, price.StockNone
+			if capacity[r] {
+				q.Stock = price.StockAvailable
+			}
+			out = append(out, q)
+		}
+	}
+	if noGPUs > 0 {
+		c.logger.Debug("skipped instance types without GPUs", "types", len(data), "skipped", noGPUs)
+	}
+	slices.SortFunc(out, func(x, y price.Quote) int {
+		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
+	})
+	return out
+}
+
+var (
+	countPrefix = regexp.MustCompile(`^(\d+)x `)              // "8x H100 (80 GB SXM5)"
+	countInName = regexp.MustCompile(`^gpu_(\d+)x_`)          // "gpu_8x_h100_sxm5"
+	memoryGB    = regexp.MustCompile(`\((\d+(?:\.\d+)?) ?GB`) // "H100 (80 GB SXM5)"
+)
+
+// gpu returns a quote with the GPU fields of an instance type filled in;
+// false when the type has no GPU.
+func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) (price.Quote, bool) {
+	count := gpus
+	if count <= 0 {
+		count = leadingCount(countPrefix, description)
+	}
+	if count <= 0 {
+		count = leadingCount(countInName, name)
+	}
+	raw := strings.Join(strings.Fields(gpuDescription), " ")
+	if count <= 0 || raw == "" {
+		return price.Quote{}, false
+	}
+	q := price.Quote{Provider: Provider, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw}
+	if a, ok := c.catalog.Lookup(Provider, raw); ok {
+		q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
+	}
+	if q.GPUMemoryGB == 0 {
+		if m := memoryGB.FindStringSubmatch(raw); m != nil {
+			gb, _ := strconv.ParseFloat(m[1], 64)
+			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
+		}
+	}
+	return q, true
+}
+
+func leadingCount(re *regexp.Regexp, s string) float64 {
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return float64(n)
+}
