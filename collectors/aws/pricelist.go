@@ -1,0 +1,239 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	ptypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// maxProductPages bounds one instance type's GetProducts walk: its Linux
+// shared on-demand rows in every region fit in one page of 100.
+const maxProductPages = 100
+
+// odKey is an instance type in a region.
+type odKey struct {
+	instanceType, region string
+}
+
+// onDemand returns the on-demand quote of every GPU instance type in every
+// region offering it, from the configured source. A type the source does
+// not price gets no on-demand quote (its spot quotes remain).
+func (c *Collector) onDemand(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) ([]price.Quote, error) {
+	var (
+		prices map[odKey]float64
+		err    error
+	)
+	if c.cfg.OnDemandSource == config.AWSOnDemandBulk {
+		prices, _, err = c.bulkPrices(ctx, regionsOf(offered), func(t string) bool { _, ok := facts[t]; return ok })
+	} else {
+		prices, err = c.priceList(ctx, cfg, facts, offered)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []price.Quote
+	for name, regions := range offered {
+		f := facts[name]
+		for _, r := range regions {
+			if usd, ok := prices[odKey{name, r}]; ok {
+				out = append(out, f.quote(name, r, "", price.OnDemand, usd))
+			}
+		}
+	}
+	return out, nil
+}
+
+// priceList asks the Price List Query API for each GPU instance type's
+// Linux, shared-tenancy, no-software, capacity-status-Used rows (one walk
+// per type, all regions at once), a few types at a time.
+func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) (map[odKey]float64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	client := c.pricingClient(cfg)
+	names := make([]string, 0, len(facts))
+	for n := range facts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		prices   = map[odKey]float64{}
+	)
+	sem := make(chan struct{}, max(c.cfg.Concurrency, 1))
+launch:
+	for _, name := range names {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break launch
+		}
+		want := map[string]bool{}
+		for _, r := range offered[name] {
+			want[r] = true
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			got, err := c.productPrices(ctx, client, name, want)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				return
+			}
+			for r, usd := range got {
+				prices[odKey{name, r}] = usd
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return prices, ctx.Err()
+}
+
+// onDemandFilters select the one on-demand row per instance type and
+// region that a Linux user pays: shared tenancy, no pre-installed
+// software, capacity status Used (not a capacity reservation's rows).
+func onDemandFilters(instanceType string) []ptypes.Filter {
+	f := func(field, value string) ptypes.Filter {
+		return ptypes.Filter{Type: ptypes.FilterTypeTermMatch, Field: aws.String(field), Value: aws.String(value)}
+	}
+	return []ptypes.Filter{
+		f("instanceType", instanceType),
+		f("operatingSystem", "Linux"),
+		f("tenancy", "Shared"),
+		f("preInstalledSw", "NA"),
+		f("capacitystatus", "Used"),
+	}
+}
+
+// productPrices walks instanceType's products and returns its hourly
+// on-demand USD price per wanted region.
+func (c *Collector) productPrices(ctx context.Context, client *pricing.Client, instanceType string, want map[string]bool) (map[string]float64, error) {
+	in := &pricing.GetProductsInput{
+		ServiceCode:   aws.String("AmazonEC2"),
+		FormatVersion: aws.String("aws_v1"),
+		Filters:       onDemandFilters(instanceType),
+		MaxResults:    aws.Int32(100),
+	}
+	out := map[string]float64{}
+	for page := 0; ; page++ {
+		if page == maxProductPages {
+			return nil, &collectors.DecodeError{What: "aws GetProducts " + instanceType,
+				Err: fmt.Errorf("endless pagination: NextToken still present after %d pages", page)}
+		}
+		resp, err := client.GetProducts(ctx, in)
+		if err != nil {
+			return nil, apiError("GetProducts "+instanceType, "", err)
+		}
+		for _, item := range resp.PriceList {
+			region, usd, ok, err := onDemandPrice(item, instanceType)
+			if err != nil {
+				return nil, &collectors.DecodeError{What: "aws price list item of " + instanceType, Err: err}
+			}
+			if !ok || !want[region] {
+				continue
+			}
+			if old, seen := out[region]; !seen || betterPrice(usd, old) {
+				out[region] = usd
+			}
+		}
+		next := aws.ToString(resp.NextToken)
+		if next == "" {
+			return out, nil
+		}
+		if in.NextToken != nil && *in.NextToken == next {
+			return nil, &collectors.DecodeError{What: "aws GetProducts " + instanceType,
+				Err: fmt.Errorf("endless pagination: NextToken repeats")}
+		}
+		in.NextToken = aws.String(next)
+	}
+}
+
+// betterPrice reports whether a should replace b for the same instance type
+// and region: a non-zero price beats zero (which the Runner would reject),
+// then the lower one wins, so the choice does not depend on order.
+func betterPrice(a, b float64) bool {
+	if (a > 0) != (b > 0) {
+		return a > 0
+	}
+	return a < b
+}
+
+// product is the part of a PriceList item read here: attributes and the
+// on-demand terms. Every value is a string, prices included.
+type product struct {
+	Product struct {
+		Attributes map[string]string `json:"attributes"`
+	} `json:"product"`
+	Terms map[string]map[string]struct {
+		PriceDimensions map[string]struct {
+			Unit         string            `json:"unit"`
+			PricePerUnit map[string]string `json:"pricePerUnit"`
+		} `json:"priceDimensions"`
+	} `json:"terms"`
+}
+
+// onDemandPrice decodes one PriceList item (a JSON document in a string)
+// and returns its region and hourly on-demand USD price; ok is false for
+// a row that is not the plain Linux on-demand price of instanceType
+// (checked again here in case the API filtered less than asked). Term and
+// rate codes are not assumed: the first hourly USD price of the OnDemand
+// terms, in key order, is taken.
+func onDemandPrice(item, instanceType string) (region string, usd float64, ok bool, err error) {
+	var p product
+	if err := json.Unmarshal([]byte(item), &p); err != nil {
+		return "", 0, false, err
+	}
+	at := p.Product.Attributes
+	if !strings.EqualFold(at["instanceType"], instanceType) || at["operatingSystem"] != "Linux" ||
+		at["tenancy"] != "Shared" || at["preInstalledSw"] != "NA" || at["capacitystatus"] != "Used" ||
+		(at["licenseModel"] != "" && at["licenseModel"] != "No License required") ||
+		(at["marketoption"] != "" && at["marketoption"] != "OnDemand") || at["regionCode"] == "" {
+		return "", 0, false, nil
+	}
+	terms := p.Terms["OnDemand"]
+	for _, tk := range sortedKeys(terms) {
+		dims := terms[tk].PriceDimensions
+		for _, dk := range sortedKeys(dims) {
+			d := dims[dk]
+			s, has := d.PricePerUnit["USD"]
+			if !has || !strings.EqualFold(d.Unit, "Hrs") {
+				continue
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return "", 0, false, fmt.Errorf("price %q of %s: %w", s, dk, err)
+			}
+			return at["regionCode"], v, true, nil
+		}
+	}
+	return "", 0, false, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
