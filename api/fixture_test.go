@@ -128,7 +128,7 @@ func (m *memStore) Close() error                                           { ret
 
 // History follows the store contract: series matching q by label
 // equality, with the point in effect at q.Start and the points in
-// (q.Start, q.End].
+// (q.Start, q.End]; a zero bound is open.
 func (m *memStore) History(_ context.Context, q store.Query) ([]store.Series, error) {
 	m.mu.Lock()
 	m.queries = append(m.queries, q)
@@ -148,8 +148,8 @@ func (m *memStore) History(_ context.Context, q store.Query) ([]store.Series, er
 		var pts []store.Point
 		for _, p := range s.Points {
 			switch {
-			case p.Time.After(q.End):
-			case !p.Time.After(q.Start):
+			case !q.End.IsZero() && p.Time.After(q.End):
+			case !q.Start.IsZero() && !p.Time.After(q.Start):
 				pts = append(pts[:0], p) // the latest so far is in effect at start
 			default:
 				pts = append(pts, p)
@@ -160,6 +160,20 @@ func (m *memStore) History(_ context.Context, q store.Query) ([]store.Series, er
 		}
 	}
 	return out, nil
+}
+
+// HistoryEach streams what History returns.
+func (m *memStore) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	series, err := m.History(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, s := range series {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *memStore) lastQuery() store.Query {

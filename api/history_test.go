@@ -87,8 +87,8 @@ var nan = math.NaN()
 func TestHistory(t *testing.T) {
 	tests := []struct {
 		name, query string
-		// want maps "provider/instance_type" (or "agg" for an aggregate)
-		// to the expected points, in answer order.
+		// want maps "provider/instance_type" to the expected points, in
+		// answer order.
 		want map[string][]string
 		keys []string
 	}{
@@ -123,26 +123,80 @@ func TestHistory(t *testing.T) {
 			keys:  []string{"azure/Standard_NV6ads_A10_v5"},
 			want:  map[string][]string{"azure/Standard_NV6ads_A10_v5": want(pt{-72, 0.454 / sixth}, pt{4, nan})},
 		},
+	}
+	ts := newTestServer(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []historySeries
+			ts.getJSON(t, "/api/v1/history?"+window+"&"+tt.query, &got)
+			keys := []string{}
+			for _, s := range got {
+				key := s.Provider + "/" + s.InstanceType
+				keys = append(keys, key)
+				if w := tt.want[key]; !reflect.DeepEqual(render(s.Points), w) {
+					t.Errorf("%s:\n got %v\nwant %v", key, render(s.Points), w)
+				}
+			}
+			if !reflect.DeepEqual(keys, tt.keys) {
+				t.Errorf("series %v, want %v", keys, tt.keys)
+			}
+		})
+	}
+}
+
+// matrix is the data of a resampled answer.
+type matrix struct {
+	ResultType string `json:"resultType"`
+	Result     []struct {
+		Metric map[string]string `json:"metric"`
+		Values [][2]any          `json:"values"`
+	} `json:"result"`
+}
+
+// render shows a matrix series' samples as "+1h0m0s:6", and checks the
+// format of each value: [unix seconds, "price"].
+func (m *matrix) render(t *testing.T, i int) []string {
+	t.Helper()
+	out := []string{}
+	for _, v := range m.Result[i].Values {
+		sec, ok1 := v[0].(float64)
+		val, ok2 := v[1].(string)
+		if !ok1 || !ok2 {
+			t.Fatalf("value %v is not [number, string]", v)
+		}
+		out = append(out, "+"+time.Unix(int64(sec), 0).Sub(t0).String()+":"+val)
+	}
+	return out
+}
+
+func TestHistoryMatrix(t *testing.T) {
+	tests := []struct {
+		name, query string
+		// keys names the answer's series "provider/instance_type" (an
+		// aggregate: "agg" and its by labels), want their samples.
+		keys []string
+		want map[string][]string
+	}{
 		{
-			name:  "step: a constant series resamples to itself",
+			name:  "a constant series resamples to itself",
 			query: "gpu_model=A10G&step=1h",
 			keys:  []string{"aws/g5.xlarge"},
 			want:  map[string][]string{"aws/g5.xlarge": want(pt{0, 1}, pt{1, 1}, pt{2, 1}, pt{3, 1}, pt{4, 1}, pt{5, 1}, pt{6, 1})},
 		},
 		{
-			name:  "step: a withdrawal makes a gap, not a carried price",
+			name:  "a withdrawal makes a gap, not a carried price",
 			query: "gpu_model=H100&provider=aws&step=1h",
 			keys:  []string{"aws/p5.48xlarge"},
 			want:  map[string][]string{"aws/p5.48xlarge": want(pt{0, 5}, pt{1, 6}, pt{2, 6}, pt{5, 5.5}, pt{6, 5.5})},
 		},
 		{
-			name:  "step: a withdrawal for good ends the series",
+			name:  "a withdrawal for good ends the series",
 			query: "gpu_model=A10&step=2h",
 			keys:  []string{"azure/Standard_NV6ads_A10_v5"},
 			want:  map[string][]string{"azure/Standard_NV6ads_A10_v5": want(pt{0, 0.454 / sixth}, pt{2, 0.454 / sixth})},
 		},
 		{
-			name:  "step: a series that has not started has no samples",
+			name:  "a series that has not started has no samples",
 			query: "instance_type=8x_H100&step=90m",
 			keys:  []string{"vastai/8x_H100"},
 			want:  map[string][]string{"vastai/8x_H100": want(pt{3, 2}, pt{4.5, 2}, pt{6, 2})},
@@ -152,6 +206,17 @@ func TestHistory(t *testing.T) {
 			query: "gpu_model=A10G&step=10800",
 			keys:  []string{"aws/g5.xlarge"},
 			want:  map[string][]string{"aws/g5.xlarge": want(pt{0, 1}, pt{3, 1}, pt{6, 1})},
+		},
+		{
+			name:  "price=instance",
+			query: "instance_type=8x_H100&step=3h&price=instance",
+			keys:  []string{"vastai/8x_H100"},
+			want:  map[string][]string{"vastai/8x_H100": want(pt{3, 16}, pt{6, 16})},
+		},
+		{
+			name:  "a series without any sample is left out",
+			query: "gpu_model=A100&step=1h",
+			keys:  []string{},
 		},
 		{
 			// At each hour: S1 (aws) 5 6 6 - - 5.5 5.5, S2 (azure) 6 at
@@ -180,10 +245,26 @@ func TestHistory(t *testing.T) {
 			want:  map[string][]string{"agg": want(pt{0, 5.5}, pt{1, 6}, pt{2, 6}, pt{3, 4}, pt{4, 4}, pt{5, 5.5}, pt{6, 5.5})},
 		},
 		{
-			name:  "agg over series with no price in range has no samples",
-			query: "gpu_model=A100&step=1h&agg=min",
+			// At +2h: 2, 6, 6; rank 0.2 is 2 + 0.2×4, rank 1.8 is 6.
+			name:  "agg=p10",
+			query: "gpu_model=H100&start=2025-06-01T14:00:00Z&step=1h&agg=p10",
 			keys:  []string{"agg"},
-			want:  map[string][]string{"agg": {}},
+			want:  map[string][]string{"agg": want(pt{2, 2.8}, pt{3, 2.4}, pt{4, 2.4}, pt{5, 2.7}, pt{6, 2.7})},
+		},
+		{
+			name:  "agg=min by provider",
+			query: "gpu_model=H100&step=1h&agg=min&by=provider",
+			keys:  []string{"agg provider=aws", "agg provider=azure", "agg provider=vastai"},
+			want: map[string][]string{
+				"agg provider=aws":    want(pt{0, 5}, pt{1, 6}, pt{2, 6}, pt{5, 5.5}, pt{6, 5.5}),
+				"agg provider=azure":  want(pt{0, 6}, pt{1, 6}, pt{2, 6}, pt{3, 6}, pt{4, 6}, pt{5, 6}, pt{6, 6}),
+				"agg provider=vastai": want(pt{2, 2}, pt{3, 2}, pt{4, 2}, pt{5, 2}, pt{6, 2}),
+			},
+		},
+		{
+			name:  "agg over series with no price in range answers no series",
+			query: "gpu_model=A100&step=1h&agg=min",
+			keys:  []string{},
 		},
 		{
 			name:  "agg with nothing matched answers no series",
@@ -194,17 +275,29 @@ func TestHistory(t *testing.T) {
 	ts := newTestServer(t, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []historySeries
-			ts.getJSON(t, "/api/v1/history?"+window+"&"+tt.query, &got)
+			var got matrix
+			query := tt.query
+			if !strings.Contains(query, "start=") {
+				query = window + "&" + query
+			} else {
+				query = "end=" + t0.Add(6*time.Hour).Format(time.RFC3339) + "&" + query
+			}
+			ts.getJSON(t, "/api/v1/history?"+query, &got)
+			if got.ResultType != "matrix" {
+				t.Errorf("resultType %q", got.ResultType)
+			}
 			keys := []string{}
-			for _, s := range got {
-				key := s.Provider + "/" + s.InstanceType
+			for i, r := range got.Result {
+				key := r.Metric["provider"] + "/" + r.Metric["instance_type"]
 				if strings.Contains(tt.query, "agg=") {
 					key = "agg"
+					if by := r.Metric["provider"]; strings.Contains(tt.query, "by=provider") {
+						key += " provider=" + by
+					}
 				}
 				keys = append(keys, key)
-				if w := tt.want[key]; !reflect.DeepEqual(render(s.Points), w) {
-					t.Errorf("%s:\n got %v\nwant %v", key, render(s.Points), w)
+				if w := tt.want[key]; !reflect.DeepEqual(got.render(t, i), w) {
+					t.Errorf("%s:\n got %v\nwant %v", key, got.render(t, i), w)
 				}
 			}
 			if !reflect.DeepEqual(keys, tt.keys) {
@@ -214,34 +307,77 @@ func TestHistory(t *testing.T) {
 	}
 }
 
-func TestHistoryAggregateLabels(t *testing.T) {
+func TestHistoryMatrixLabels(t *testing.T) {
 	ts := newTestServer(t, nil)
-	var got []historySeries
-	ts.getJSON(t, "/api/v1/history?"+window+"&gpu_model=H100&step=1h&agg=min", &got)
-	if len(got) != 1 {
-		t.Fatalf("got %d series, want 1", len(got))
+	tests := []struct {
+		name, query string
+		want        []map[string]string
+	}{
+		{"a store series: its metric name and non-empty labels", "provider=aws&gpu_model=H100&step=1h",
+			[]map[string]string{{"__name__": "gpuprice_gpu_usd_per_hour", "provider": "aws", "instance_type": "p5.48xlarge",
+				"region": "us-east-1", "zone": "us-east-1a", "geo": "na", "pricing_model": "spot", "gpu_model": "H100",
+				"gpu_form": "sxm", "gpu_memory_gb": "80", "gpu_count": "8"}}},
+		{"per instance", "provider=aws&gpu_model=A10G&step=1h&price=instance",
+			[]map[string]string{{"__name__": "gpuprice_instance_usd_per_hour", "provider": "aws", "instance_type": "g5.xlarge",
+				"region": "eu-west-1", "geo": "eu", "pricing_model": "on_demand", "gpu_model": "A10G",
+				"gpu_memory_gb": "24", "gpu_count": "1"}}},
+		// Shared by aws, azure and vastai H100 spot: everything but where.
+		{"an aggregate: the labels its series share, no name", "gpu_model=H100&step=1h&agg=min",
+			[]map[string]string{{"pricing_model": "spot", "gpu_model": "H100", "gpu_form": "sxm",
+				"gpu_memory_gb": "80", "gpu_count": "8"}}},
+		{"groups", "gpu_model=H100&step=1h&agg=max&by=geo",
+			[]map[string]string{
+				{"provider": "vastai", "instance_type": "8x_H100", "region": "se", "geo": "eu", "pricing_model": "spot",
+					"gpu_model": "H100", "gpu_form": "sxm", "gpu_memory_gb": "80", "gpu_count": "8"},
+				{"geo": "na", "pricing_model": "spot", "gpu_model": "H100", "gpu_form": "sxm", "gpu_memory_gb": "80", "gpu_count": "8"},
+			}},
 	}
-	got[0].Points = nil
-	// Shared by aws, azure and vastai H100 spot: everything but where.
-	want := historySeries{PricingModel: "spot", GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8}
-	if !reflect.DeepEqual(got[0], want) {
-		t.Errorf("labels\n got %+v\nwant %+v", got[0], want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got matrix
+			ts.getJSON(t, "/api/v1/history?"+window+"&"+tt.query, &got)
+			var metrics []map[string]string
+			for _, r := range got.Result {
+				metrics = append(metrics, r.Metric)
+			}
+			if !reflect.DeepEqual(metrics, tt.want) {
+				t.Errorf("\n got %v\nwant %v", metrics, tt.want)
+			}
+		})
 	}
 }
 
-func TestHistoryAggregateUSD(t *testing.T) {
-	// Instance and per-GPU prices aggregate independently: min usd over
-	// the 1/6-GPU A10 (0.454) and the 1-GPU A10G (1) is 0.454, min per
-	// GPU is 1 (the A10 costs 2.724 per GPU).
-	ts := newTestServer(t, nil)
-	rows := ts.getCSV(t, "/api/v1/history?"+window+"&gpu_memory_gb=24&step=6h&agg=min&format=csv")
-	want := [][]string{
-		historyHeader,
-		{"", "", "", "", "eu", "on_demand", "", "", "24", "", "", "2025-06-01T12:00:00Z", "0.454", "1", "false"},
-		{"", "", "", "", "eu", "on_demand", "", "", "24", "", "", "2025-06-01T18:00:00Z", "1", "1", "false"},
+func TestHistoryMatrixCSV(t *testing.T) {
+	// Per GPU, the A10 (1/6 GPU at 0.454) costs 2.724 and the A10G 1; per
+	// instance 0.454 and 1. The A10 is withdrawn at +4h.
+	tests := []struct {
+		name, query string
+		want        [][]string
+	}{
+		{"min per GPU", "gpu_memory_gb=24&step=6h&agg=min", [][]string{
+			{"provider", "instance_type", "region", "zone", "geo", "pricing_model", "gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count", "time", "gpu_usd_per_hour"},
+			{"", "", "", "", "eu", "on_demand", "", "", "24", "", "2025-06-01T12:00:00Z", "1"},
+			{"", "", "", "", "eu", "on_demand", "", "", "24", "", "2025-06-01T18:00:00Z", "1"},
+		}},
+		{"min per instance", "gpu_memory_gb=24&step=6h&agg=min&price=instance", [][]string{
+			{"provider", "instance_type", "region", "zone", "geo", "pricing_model", "gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count", "time", "usd_per_hour"},
+			{"", "", "", "", "eu", "on_demand", "", "", "24", "", "2025-06-01T12:00:00Z", "0.454"},
+			{"", "", "", "", "eu", "on_demand", "", "", "24", "", "2025-06-01T18:00:00Z", "1"},
+		}},
+		{"a store series", "gpu_model=A10&step=3h", [][]string{
+			{"provider", "instance_type", "region", "zone", "geo", "pricing_model", "gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count", "time", "gpu_usd_per_hour"},
+			{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667", "2025-06-01T12:00:00Z", formatFloat(0.454 / sixth)},
+			{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667", "2025-06-01T15:00:00Z", formatFloat(0.454 / sixth)},
+		}},
 	}
-	if !reflect.DeepEqual(rows, want) {
-		t.Errorf("\n got %q\nwant %q", rows, want)
+	ts := newTestServer(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := ts.getCSV(t, "/api/v1/history?"+window+"&"+tt.query+"&format=csv")
+			if !reflect.DeepEqual(rows, tt.want) {
+				t.Errorf("\n got %q\nwant %q", rows, tt.want)
+			}
+		})
 	}
 }
 
@@ -318,29 +454,77 @@ func TestHistoryStoreQuery(t *testing.T) {
 func TestHistoryLimits(t *testing.T) {
 	tests := []struct {
 		name, query string
-		maxPoints   int
+		edit        func(*Options)
 		status      int
 		want        string
 	}{
-		{"raw within the bound", "gpu_model=H100", 6, http.StatusOK, ""},
-		{"raw over the bound", "gpu_model=H100", 5, http.StatusBadRequest,
-			"history would return 6 points from 3 series, more than the 5 allowed: narrow the filters or shorten start..end"},
-		{"samples within the bound", "gpu_model=H100&step=1h&agg=min", 21, http.StatusOK, ""},
-		{"samples over the bound", "gpu_model=H100&step=1h&agg=min", 20, http.StatusBadRequest,
-			"history would take 21 samples (3 series × 7 steps), more than the 20 allowed: narrow the filters, shorten start..end or increase step"},
-		{"too many steps whatever the filters", "step=1m", 100, http.StatusBadRequest,
+		{"raw within the bound", "gpu_model=H100", func(o *Options) { o.MaxPoints = 6 }, http.StatusOK, ""},
+		{"raw over the bound", "gpu_model=H100", func(o *Options) { o.MaxPoints = 5 }, http.StatusBadRequest,
+			"history would return more than the 5 points allowed (6 from 3 series so far): narrow the filters or shorten start..end; /api/v1/export streams raw points without a bound"},
+		{"samples within the bound", "gpu_model=H100&step=1h", func(o *Options) { o.MaxPoints = 17 }, http.StatusOK, ""},
+		{"samples over the bound", "gpu_model=H100&step=1h", func(o *Options) { o.MaxPoints = 16 }, http.StatusBadRequest,
+			"history would return more than the 16 points allowed: narrow the filters, shorten start..end, increase step or aggregate (agg)"},
+		{"an aggregation within the bound", "gpu_model=H100&step=1h&agg=min", func(o *Options) { o.MaxPoints, o.MaxSamples = 7, 21 }, http.StatusOK, ""},
+		{"an aggregation sampling too much", "gpu_model=H100&step=1h&agg=min", func(o *Options) { o.MaxSamples = 20 }, http.StatusBadRequest,
+			"history would take more than the 20 samples allowed (3 series so far × 7 steps): narrow the filters, shorten start..end or increase step"},
+		{"too many groups", "gpu_model=H100&step=1h&agg=min&by=provider", func(o *Options) { o.MaxPoints = 20 }, http.StatusBadRequest,
+			"history would return more than the 20 points allowed (3 groups so far × 7 steps): group by fewer labels, narrow the filters, shorten start..end or increase step"},
+		{"too many steps whatever the filters", "step=1m", func(o *Options) { o.MaxPoints = 100 }, http.StatusBadRequest,
+			`bad parameter "step": "1m" gives 361 samples from start to end, more than the 100 allowed: increase step or shorten start..end`},
+		{"stats: too many steps", "step=1m", func(o *Options) { o.MaxPoints = 100 }, http.StatusBadRequest,
 			`bad parameter "step": "1m" gives 361 samples from start to end, more than the 100 allowed: increase step or shorten start..end`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, func(o *Options) { o.MaxPoints = tt.maxPoints })
-			rec := ts.do(http.MethodGet, "/api/v1/history?"+window+"&"+tt.query)
+			ts := newTestServer(t, tt.edit)
+			path := "/api/v1/history?"
+			if strings.HasPrefix(tt.name, "stats:") {
+				path = "/api/v1/history/stats?"
+			}
+			rec := ts.do(http.MethodGet, path+window+"&"+tt.query)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
 			if tt.want != "" {
 				checkError(t, rec, tt.want)
 			}
+		})
+	}
+}
+
+func TestHistoryBadParameters(t *testing.T) {
+	tests := []struct {
+		name, target, want string
+	}{
+		{"by without agg", "/api/v1/history?step=1h&by=provider",
+			`missing parameter "agg": by=provider groups the series of an aggregation (e.g. agg=min)`},
+		{"by an unknown label", "/api/v1/history?step=1h&agg=min&by=provider,cloud",
+			`bad parameter "by": "provider,cloud" names a label that is not one of provider, instance_type, region, zone, geo, pricing_model, gpu_model, gpu_form, gpu_memory_gb, gpu_count`},
+		{"price", "/api/v1/history?step=1h&price=gpu_hour", `bad parameter "price": "gpu_hour" is not gpu (per GPU-hour) or instance`},
+		{"stale_after", "/api/v1/history?step=1h&stale_after=soon",
+			`bad parameter "stale_after": "soon" is neither a duration (like 1h or 1d) nor seconds`},
+		{"step below the resolution", "/api/v1/history?step=0.0001", `bad parameter "step": "0.0001" is finer than the store's resolution (1ms)`},
+		{"below on history", "/api/v1/history?below=2",
+			`unknown parameter "below"; this endpoint takes provider, instance_type, region, zone, geo, pricing_model, gpu_model, gpu_form, gpu_memory_gb, gpu_count, start, end, step, agg, by, price, stale_after, format`},
+		{"below", "/api/v1/history/stats?below=cheap", `bad parameter "below": "cheap" is not a number`},
+		{"stats: agg without step", "/api/v1/history/stats?agg=min",
+			`missing parameter "step": agg=min aggregates samples taken every step (e.g. step=1h)`},
+		{"export format", "/api/v1/export?format=json", `bad parameter "format": "json" is not csv, parquet or openmetrics`},
+		{"export resolution", "/api/v1/export?format=openmetrics&resolution=5m",
+			`bad parameter "resolution": "5m" is not at least 1s and less than 5m (Prometheus' lookback: the series would vanish between samples)`},
+		{"export range", "/api/v1/export?start=2025-06-02T00:00:00Z&end=2025-06-01T00:00:00Z",
+			`bad parameter "start": "2025-06-02T00:00:00Z" is after end 2025-06-01T00:00:00Z`},
+		{"export step", "/api/v1/export?step=1h",
+			`unknown parameter "step"; this endpoint takes provider, instance_type, region, zone, geo, pricing_model, gpu_model, gpu_form, gpu_memory_gb, gpu_count, start, end, format, resolution, stale_after`},
+	}
+	ts := newTestServer(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := ts.do(http.MethodGet, tt.target)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			checkError(t, rec, tt.want)
 		})
 	}
 }
@@ -366,5 +550,58 @@ func TestHistoryStoreUnavailable(t *testing.T) {
 				checkError(t, rec, tt.want)
 			}
 		})
+	}
+}
+
+func TestHistoryStats(t *testing.T) {
+	// aws H100 per GPU from t0 to +6h: 5 for 1h, 6 for 2h, withdrawn 2h,
+	// 5.5 for 1h. Known 4h of 6h; mean (5 + 12 + 5.5)/4 = 5.625; by time
+	// 5 until 1h, 5.5 until 2h, 6 until 4h: p10 5, median 5.5, p90 6;
+	// variance (0.625² + 2×0.375² + 0.125²)/4 = 0.171875; below 5.75 for
+	// 2h of 4h; two changes.
+	aws := map[string]any{
+		"provider": "aws", "instance_type": "p5.48xlarge", "region": "us-east-1", "zone": "us-east-1a", "geo": "na",
+		"pricing_model": "spot", "gpu_model": "H100", "gpu_form": "sxm", "gpu_memory_gb": 80.0, "gpu_count": 8.0,
+		"series": 1.0, "price": "gpu", "start": "2025-06-01T12:00:00Z", "end": "2025-06-01T18:00:00Z",
+		"coverage": 4.0 / 6, "min": 5.0, "max": 6.0, "mean": 5.625, "median": 5.5, "p10": 5.0, "p90": 6.0,
+		"volatility": math.Sqrt(0.171875) / 5.625, "below": 5.75, "share_below": 0.5, "changes": 2.0,
+	}
+	ts := newTestServer(t, nil)
+	got := ts.getList(t, "/api/v1/history/stats?"+window+"&provider=aws&gpu_model=H100&below=5.75")
+	if len(got) != 1 {
+		t.Fatalf("%d summaries, want 1", len(got))
+	}
+	for k, v := range aws {
+		g := got[0][k]
+		if f, ok := v.(float64); ok {
+			if gf, ok := g.(float64); !ok || math.Abs(gf-f) > 1e-12 {
+				t.Errorf("%s = %v, want %v", k, g, v)
+			}
+		} else if g != v {
+			t.Errorf("%s = %v, want %v", k, g, v)
+		}
+	}
+	if len(got[0]) != len(aws) {
+		t.Errorf("keys %v", got[0])
+	}
+
+	// The cheapest H100 per hour: 5 6 2 2 2 2 2, each sample an hour of
+	// the 7h grid; no threshold: below and share_below are null.
+	got = ts.getList(t, "/api/v1/history/stats?"+window+"&gpu_model=H100&step=1h&agg=min")
+	if len(got) != 1 {
+		t.Fatalf("%d summaries, want 1", len(got))
+	}
+	for k, v := range map[string]any{"series": 3.0, "end": "2025-06-01T19:00:00Z", "coverage": 1.0, "min": 2.0, "max": 6.0,
+		"mean": 3.0, "median": 2.0, "p90": 6.0, "changes": 2.0, "below": nil, "share_below": nil, "provider": ""} {
+		if got[0][k] != v {
+			t.Errorf("%s = %v, want %v", k, got[0][k], v)
+		}
+	}
+
+	rows := ts.getCSV(t, "/api/v1/history/stats?"+window+"&gpu_model=A10G&format=csv")
+	want := [][]string{statsHeader, {"aws", "g5.xlarge", "eu-west-1", "", "eu", "on_demand", "A10G", "", "24", "1", "",
+		"1", "gpu", "2025-06-01T12:00:00Z", "2025-06-01T18:00:00Z", "1", "1", "1", "1", "1", "1", "1", "0", "", "", "0"}}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("\n got %q\nwant %q", rows, want)
 	}
 }

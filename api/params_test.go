@@ -25,7 +25,7 @@ func checkError(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 
 func TestBadParameters(t *testing.T) {
 	const pricesParams = "provider, instance_type, region, zone, geo, pricing_model, gpu_model, gpu_form, gpu_memory_gb, gpu_count, max_gpu_usd_per_hour, sort, limit, format"
-	const historyTakes = "provider, instance_type, region, zone, geo, pricing_model, gpu_model, gpu_form, gpu_memory_gb, gpu_count, start, end, step, agg, format"
+	const historyTakes = "provider, instance_type, region, zone, geo, pricing_model, gpu_model, gpu_form, gpu_memory_gb, gpu_count, start, end, step, agg, by, price, stale_after, format"
 	tests := []struct {
 		name, target, want string
 	}{
@@ -75,7 +75,7 @@ func TestBadParameters(t *testing.T) {
 			`bad parameter "step": "fast" is neither a duration (like 1h or 1d) nor seconds`},
 		{"step zero", "/api/v1/history?step=0s", `bad parameter "step": "0s" is not positive`},
 		{"step negative", "/api/v1/history?step=-3600", `bad parameter "step": "-3600" is not positive`},
-		{"agg", "/api/v1/history?step=1h&agg=median", `bad parameter "agg": "median" is not one of min, avg, max, p50`},
+		{"agg", "/api/v1/history?step=1h&agg=median", `bad parameter "agg": "median" is not one of min, max, avg, p10, p50, p90`},
 		{"agg without step", "/api/v1/history?agg=min",
 			`missing parameter "step": agg=min aggregates samples taken every step (e.g. step=1h)`},
 		{"price filter on history", "/api/v1/history?max_gpu_usd_per_hour=3",

@@ -54,6 +54,15 @@ type Store interface {
 	// original timestamp). Series without any such point are left out.
 	History(ctx context.Context, q Query) ([]Series, error)
 
+	// HistoryEach calls fn with the series History(ctx, q) would return,
+	// in the same order and with the same points, one series at a time,
+	// so that reading much history does not hold it all in memory. fn
+	// owns the series it is given. HistoryEach stops at the first error
+	// fn returns and returns that error unwrapped. fn must not call the
+	// store's write methods (an implementation may hold a read
+	// transaction open while it runs).
+	HistoryEach(ctx context.Context, q Query, fn func(Series) error) error
+
 	// Polls returns the poll log of provider (all providers if empty) in
 	// [start, end] (a zero bound is open), oldest start first.
 	Polls(ctx context.Context, provider string, start, end time.Time) ([]Poll, error)
@@ -67,6 +76,15 @@ type Store interface {
 
 	// Close flushes and closes the store. No method may be called after.
 	Close() error
+}
+
+// Reader is the read side of the history that queries and exports need:
+// Store implements it, and so does a read-only view of a store that another
+// process is writing (sqlite.OpenReader).
+type Reader interface {
+	History(ctx context.Context, q Query) ([]Series, error)
+	HistoryEach(ctx context.Context, q Query, fn func(Series) error) error
+	Polls(ctx context.Context, provider string, start, end time.Time) ([]Poll, error)
 }
 
 // Poll is one refresh of one provider, successful or not.

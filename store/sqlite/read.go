@@ -14,12 +14,56 @@ import (
 	"github.com/gpuprice/gpuprice/store"
 )
 
-const seriesOrder = ` ORDER BY provider, instance_type, region, zone, pricing_model, gpu_count`
-
-// History implements store.Store. A zero q.Start or q.End leaves that end
-// of the range open. Series come in key order; a series with no point in
-// the range (nor one in effect at its start) is left out.
+// History implements store.Store by collecting what HistoryEach streams.
 func (s *Store) History(ctx context.Context, q store.Query) ([]store.Series, error) {
+	return collect(ctx, s.r, q)
+}
+
+// HistoryEach implements store.Store. A zero q.Start or q.End leaves that
+// end of the range open. Series come in key order (provider,
+// instance_type, region, zone, pricing_model, gpu_count); a series with no
+// point in the range (nor one in effect at its start) is left out. fn runs
+// inside one read transaction, which sees one commit throughout.
+func (s *Store) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	return historyEach(ctx, s.r, q, fn)
+}
+
+func collect(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series, error) {
+	var out []store.Series
+	err := historyEach(ctx, db, q, func(sr store.Series) error {
+		out = append(out, sr)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// The history is read with two cursors in one read transaction, both in
+// series key order: one over the series (their labels, once per series)
+// and one over their points (series id, time, price: three columns a row,
+// which is what makes a large read fast). Both walk the series through
+// the key index (INDEXED BY the UNIQUE constraint's index, which SQLite
+// names sqlite_autoindex_series_1), so that rows come out in the ORDER
+// BY's order without a temporary B-tree of the whole result, whatever
+// index a label filter would otherwise pick; each series' points are a
+// primary-key range from the point in effect at the start.
+const (
+	historySeriesQuery = `
+	SELECT s.id, s.provider, s.instance_type, s.region, s.zone, s.pricing_model, s.gpu_count,
+	       s.geo, s.gpu_model, s.gpu_form, s.gpu_memory_gb, s.gpu_raw
+	FROM series s INDEXED BY sqlite_autoindex_series_1`
+	historyPointsQuery = `
+	SELECT s.id, p.ts, p.usd_per_hour
+	FROM series s INDEXED BY sqlite_autoindex_series_1
+	JOIN points p ON p.series_id = s.id
+	     AND p.ts >= coalesce((SELECT max(ts) FROM points WHERE series_id = s.id AND ts <= ?1), ?1)
+	     AND p.ts <= ?2`
+	historySeriesOrder = ` ORDER BY s.provider, s.instance_type, s.region, s.zone, s.pricing_model, s.gpu_count`
+)
+
+func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.Series) error) error {
 	start, end := int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Start.IsZero() {
 		start = ms(q.Start)
@@ -28,100 +72,92 @@ func (s *Store) History(ctx context.Context, q store.Query) ([]store.Series, err
 		end = ms(q.End)
 	}
 	if end < start {
-		return nil, nil
+		return nil
 	}
-	where, args := filter(q)
-
-	// One read transaction, so that both statements see the same commit.
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	swhere, sargs := filter(q, "s.", 1)
+	pwhere, pargs := filter(q, "s.", 3)
+	// One read transaction, so that both cursors see the same commit.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
+		return fmt.Errorf("query history: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-
-	rows, err := tx.QueryContext(ctx, `SELECT id, provider, instance_type, region, zone, pricing_model, gpu_count,
-		geo, gpu_model, gpu_form, gpu_memory_gb, gpu_raw FROM series`+where+seriesOrder, args...)
+	srows, err := tx.QueryContext(ctx, historySeriesQuery+swhere+historySeriesOrder, sargs...)
 	if err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
+		return fmt.Errorf("query history: %w", err)
 	}
-	var out []store.Series
-	index := map[int64]int{}
-	for rows.Next() {
+	defer srows.Close()
+	prows, err := tx.QueryContext(ctx, historyPointsQuery+pwhere+historySeriesOrder+", p.ts", append([]any{start, end}, pargs...)...)
+	if err != nil {
+		return fmt.Errorf("query history: %w", err)
+	}
+	defer prows.Close()
+
+	var (
+		pid, ts int64
+		usd     sql.NullFloat64
+	)
+	nextPoint := func() (bool, error) {
+		if !prows.Next() {
+			return false, prows.Err()
+		}
+		return true, prows.Scan(&pid, &ts, &usd)
+	}
+	more, err := nextPoint()
+	for err == nil && more && srows.Next() {
 		var (
 			id    int64
 			l     price.Quote
 			model string
 		)
-		if err := rows.Scan(&id, &l.Provider, &l.InstanceType, &l.Region, &l.Zone, &model, &l.GPUCount,
+		if err = srows.Scan(&id, &l.Provider, &l.InstanceType, &l.Region, &l.Zone, &model, &l.GPUCount,
 			&l.Geo, &l.GPUModel, &l.GPUForm, &l.GPUMemoryGB, &l.GPURaw); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("query history: %w", err)
+			break
+		}
+		if pid != id {
+			continue // no point in the range
 		}
 		l.PricingModel = price.PricingModel(model)
-		index[id] = len(out)
-		out = append(out, store.Series{Labels: l})
+		sr := store.Series{Labels: l}
+		for err == nil && more && pid == id {
+			sr.Points = append(sr.Points, store.Point{Time: fromMS(ts), USDPerHour: usd.Float64, Withdrawn: !usd.Valid})
+			more, err = nextPoint()
+		}
+		if err != nil {
+			break
+		}
+		if err := fn(sr); err != nil {
+			return err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
+	if err == nil {
+		err = srows.Err()
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-
-	// lo is the series' point in effect at start, or start itself; the
-	// primary key makes both the max() and the range a B-tree seek.
-	pargs := append([]any{start, start}, args...)
-	pargs = append(pargs, end)
-	rows, err = tx.QueryContext(ctx, `
-		WITH b AS (
-			SELECT id, coalesce((SELECT max(ts) FROM points WHERE series_id = series.id AND ts <= ?), ?) AS lo
-			FROM series`+where+`)
-		SELECT b.id, p.ts, p.usd_per_hour FROM b JOIN points p ON p.series_id = b.id AND p.ts >= b.lo AND p.ts <= ?`,
-		pargs...)
 	if err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
+		return fmt.Errorf("query history: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id, ts int64
-			usd    sql.NullFloat64
-		)
-		if err := rows.Scan(&id, &ts, &usd); err != nil {
-			return nil, fmt.Errorf("query history: %w", err)
-		}
-		if i, ok := index[id]; ok {
-			out[i].Points = append(out[i].Points, store.Point{Time: fromMS(ts), USDPerHour: usd.Float64, Withdrawn: !usd.Valid})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
-	}
-	// Sorting here rather than in SQL spares SQLite a temporary B-tree of
-	// the whole result; the rows of a series arrive in primary-key order
-	// anyway, which makes this sort a linear check.
-	for i := range out {
-		slices.SortFunc(out[i].Points, func(a, b store.Point) int { return a.Time.Compare(b.Time) })
-	}
-	return slices.DeleteFunc(out, func(sr store.Series) bool { return len(sr.Points) == 0 }), nil
+	return nil
 }
 
-// filter turns q's labels into a WHERE clause over series.
-func filter(q store.Query) (string, []any) {
+// filter turns q's labels into a WHERE clause over series whose columns
+// are named with prefix; its parameters are numbered from first on.
+func filter(q store.Query, prefix string, first int) (string, []any) {
 	var (
 		conds []string
 		args  []any
 	)
+	add := func(col string, v any) {
+		conds = append(conds, fmt.Sprintf("%s%s = ?%d", prefix, col, first+len(args)))
+		args = append(args, v)
+	}
 	text := func(col, v string) {
 		if v != "" {
-			conds = append(conds, col+" = ?")
-			args = append(args, v)
+			add(col, v)
 		}
 	}
 	num := func(col string, v float64) {
 		if l := price.FormatNumber(v); l != "" {
-			conds = append(conds, col+" = ?")
-			args = append(args, number(l))
+			add(col, number(l))
 		}
 	}
 	text("provider", q.Provider)
@@ -143,6 +179,10 @@ func filter(q store.Query) (string, []any) {
 // Polls implements store.Store. A zero start or end leaves that end of the
 // range open.
 func (s *Store) Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error) {
+	return polls(ctx, s.r, provider, start, end)
+}
+
+func polls(ctx context.Context, db *sql.DB, provider string, start, end time.Time) ([]store.Poll, error) {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !start.IsZero() {
 		lo = ms(start)
@@ -150,7 +190,7 @@ func (s *Store) Polls(ctx context.Context, provider string, start, end time.Time
 	if !end.IsZero() {
 		hi = ms(end)
 	}
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := db.QueryContext(ctx, `
 		SELECT provider, started_at, duration_ms, ok, quotes, error FROM polls
 		WHERE started_at >= ? AND started_at <= ? AND (? = '' OR provider = ?)
 		ORDER BY started_at, id`, lo, hi, provider, provider)

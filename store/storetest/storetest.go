@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Record", func(t *testing.T) { testRecord(t, open) })
 	t.Run("Backfill", func(t *testing.T) { testBackfill(t, open) })
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
+	t.Run("HistoryEach", func(t *testing.T) { testHistoryEach(t, open) })
 	t.Run("LastKnown", func(t *testing.T) { testLastKnown(t, open) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDeleteBefore(t, open) })
 	t.Run("Polls", func(t *testing.T) { testPolls(t, open) })
@@ -166,6 +167,18 @@ func (h *harness) history(q store.Query) map[string][]string {
 	series, err := h.s.History(h.t.Context(), q)
 	if err != nil {
 		h.t.Fatalf("History(%+v): %v", q, err)
+	}
+	// HistoryEach streams exactly what History returns.
+	var streamed []store.Series
+	err = h.s.HistoryEach(h.t.Context(), q, func(sr store.Series) error {
+		streamed = append(streamed, sr)
+		return nil
+	})
+	if err != nil {
+		h.t.Fatalf("HistoryEach(%+v): %v", q, err)
+	}
+	if !reflect.DeepEqual(streamed, series) {
+		h.t.Errorf("HistoryEach(%+v) streamed\n%+v\nHistory returned\n%+v", q, streamed, series)
 	}
 	out := map[string][]string{}
 	for _, sr := range series {
@@ -699,6 +712,69 @@ func testHistory(t *testing.T, open Opener) {
 				check(t, "History provider=aws", h.history(store.Query{Provider: "aws", Start: tt.start, End: tt.end}),
 					filterKeys(tt.want, "aws/"))
 			})
+		}
+	})
+}
+
+// testHistoryEach checks what HistoryEach adds to History: the order of
+// the series, and stopping at fn's error.
+func testHistoryEach(t *testing.T, open Opener) {
+	h := newHarness(t, open)
+	h.refresh(0, "vastai", vastaiRTX4090())
+	h.refresh(0, "aws", awsH100Spot(), awsH100())
+	h.refresh(0, "gcp", gcpL4())
+	h.refresh(10, "aws", priced(awsH100Spot(), 31), awsH100())
+
+	t.Run("series in key order", func(t *testing.T) {
+		var got []string
+		err := h.s.HistoryEach(t.Context(), store.Query{}, func(sr store.Series) error {
+			got = append(got, fmt.Sprintf("%s %d points", key(sr.Labels), len(sr.Points)))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "series", got, []string{
+			key(awsH100()) + " 1 points", key(awsH100Spot()) + " 2 points", key(gcpL4()) + " 1 points",
+			key(vastaiRTX4090()) + " 1 points",
+		})
+	})
+
+	t.Run("stops at fn's error", func(t *testing.T) {
+		stop := fmt.Errorf("enough")
+		calls := 0
+		err := h.s.HistoryEach(t.Context(), store.Query{}, func(store.Series) error {
+			calls++
+			if calls == 2 {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || calls != 2 {
+			t.Errorf("HistoryEach returned %v after %d calls, want fn's error after 2", err, calls)
+		}
+	})
+
+	t.Run("series belong to fn", func(t *testing.T) {
+		var kept []store.Series
+		err := h.s.HistoryEach(t.Context(), store.Query{Provider: "aws"}, func(sr store.Series) error {
+			kept = append(kept, sr)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kept) != 2 || len(kept[1].Points) != 2 || kept[1].Points[0].USDPerHour != 30.5 || kept[1].Points[1].USDPerHour != 31 {
+			t.Errorf("kept series changed after the next call: %+v", kept)
+		}
+	})
+
+	t.Run("cancelled context", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		err := h.s.HistoryEach(ctx, store.Query{}, func(store.Series) error { return nil })
+		if err == nil {
+			t.Error("HistoryEach with a cancelled context succeeded")
 		}
 	})
 }

@@ -1,0 +1,56 @@
+package export
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/query"
+)
+
+// writeCSV writes Header, then one row per point. Each series' label
+// fields are encoded once; a row adds its time and prices to them.
+func writeCSV(ctx context.Context, src query.Source, w io.Writer, req Request) (Result, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var res Result
+	bw.WriteString(strings.Join(Header, ",") + "\n")
+	var prefix, row []byte
+	err := each(ctx, src, &req, &res, func(s *store.Series) error {
+		res.Series++
+		prefix = prefix[:0]
+		for _, v := range labelValues(&s.Labels) {
+			prefix = csvField(prefix, v)
+			prefix = append(prefix, ',')
+		}
+		count := s.Labels.GPUCount
+		for _, p := range s.Points {
+			row = append(row[:0], prefix...)
+			row = p.Time.UTC().AppendFormat(row, time.RFC3339Nano)
+			if p.Withdrawn {
+				row = append(row, ",,,true\n"...)
+			} else {
+				row = append(row, ',')
+				row = strconv.AppendFloat(row, p.USDPerHour, 'f', -1, 64)
+				row = append(row, ',')
+				if gpu := query.PerGPU.Of(p.USDPerHour, count); !math.IsNaN(gpu) {
+					row = strconv.AppendFloat(row, gpu, 'f', -1, 64)
+				}
+				row = append(row, ",false\n"...)
+			}
+			if _, err := bw.Write(row); err != nil {
+				return err
+			}
+			res.Samples++
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, bw.Flush()
+}

@@ -1,0 +1,249 @@
+package query
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Agg aggregates, at each sample time, the values of the series that have
+// one.
+type Agg string
+
+// The aggregations. P10, P50 and P90 interpolate linearly between the two
+// closest ranks, as PromQL's quantile() does: p50 of 1, 2, 3, 4 is 2.5.
+const (
+	None Agg = ""
+	Min  Agg = "min"
+	Max  Agg = "max"
+	Avg  Agg = "avg"
+	P10  Agg = "p10"
+	P50  Agg = "p50"
+	P90  Agg = "p90"
+)
+
+// Aggs lists every aggregation.
+var Aggs = []Agg{Min, Max, Avg, P10, P50, P90}
+
+// ParseAgg reads an aggregation name; "" is None.
+func ParseAgg(s string) (Agg, error) {
+	a := Agg(s)
+	if a == None || slices.Contains(Aggs, a) {
+		return a, nil
+	}
+	names := make([]string, len(Aggs))
+	for i, a := range Aggs {
+		names[i] = string(a)
+	}
+	return None, fmt.Errorf("%q is not one of %s", s, strings.Join(names, ", "))
+}
+
+// quantile returns the quantile a computes and true, or false for min, max
+// and avg.
+func (a Agg) quantile() (float64, bool) {
+	switch a {
+	case P10:
+		return 0.1, true
+	case P50:
+		return 0.5, true
+	case P90:
+		return 0.9, true
+	}
+	return 0, false
+}
+
+// Quantile is the q-quantile (0 <= q <= 1) of vs, interpolating linearly
+// between the closest ranks as PromQL's quantile() does; NaN for no
+// values. It sorts vs.
+func Quantile(vs []float64, q float64) float64 {
+	if len(vs) == 0 {
+		return nan
+	}
+	slices.Sort(vs)
+	rank := q * float64(len(vs)-1)
+	lo, hi := int(math.Floor(rank)), int(math.Ceil(rank))
+	return vs[lo] + (vs[hi]-vs[lo])*(rank-float64(lo))
+}
+
+// Aggregate reduces series sampled on one grid (rows[i][k] is series i at
+// time k, NaN where it has no value) with a, time by time; times where no
+// series has a value are NaN. The result does not depend on the order of
+// the rows.
+func Aggregate(a Agg, rows [][]float64) []float64 {
+	if len(rows) == 0 {
+		return nil
+	}
+	acc := newAccumulator(a, len(rows[0]))
+	for _, r := range rows {
+		acc.add(r)
+	}
+	return acc.result()
+}
+
+// accumulator aggregates rows as they come: min, max and avg keep one
+// value (and a count) per time; quantiles keep every row.
+type accumulator struct {
+	agg    Agg
+	vals   []float64 // min or max so far, or the sum for avg
+	counts []int32   // rows with a value, per time
+	rows   [][]float64
+}
+
+func newAccumulator(a Agg, n int) *accumulator {
+	acc := &accumulator{agg: a}
+	if _, q := a.quantile(); !q {
+		acc.vals = make([]float64, n)
+		acc.counts = make([]int32, n)
+	}
+	return acc
+}
+
+// add takes one row; a quantile accumulator keeps it, so the caller must
+// not reuse it.
+func (acc *accumulator) add(row []float64) {
+	if acc.vals == nil {
+		acc.rows = append(acc.rows, row)
+		return
+	}
+	for k, v := range row {
+		if math.IsNaN(v) {
+			continue
+		}
+		c := acc.counts[k]
+		acc.counts[k]++
+		switch acc.agg {
+		case Min:
+			if c == 0 || v < acc.vals[k] {
+				acc.vals[k] = v
+			}
+		case Max:
+			if c == 0 || v > acc.vals[k] {
+				acc.vals[k] = v
+			}
+		case Avg:
+			acc.vals[k] += v
+		}
+	}
+}
+
+// result is the aggregate at each time, NaN where no row had a value.
+func (acc *accumulator) result() []float64 {
+	if acc.vals == nil {
+		q, _ := acc.agg.quantile()
+		if len(acc.rows) == 0 {
+			return nil
+		}
+		out := make([]float64, len(acc.rows[0]))
+		vs := make([]float64, 0, len(acc.rows))
+		for k := range out {
+			vs = vs[:0]
+			for _, r := range acc.rows {
+				if !math.IsNaN(r[k]) {
+					vs = append(vs, r[k])
+				}
+			}
+			out[k] = Quantile(vs, q)
+		}
+		return out
+	}
+	out := make([]float64, len(acc.vals))
+	for k, v := range acc.vals {
+		switch c := acc.counts[k]; {
+		case c == 0:
+			out[k] = nan
+		case acc.agg == Avg:
+			out[k] = v / float64(c)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// LabelValue is the value of label name (one of LabelNames) of q, as a
+// label: numbers formatted with price.FormatNumber, absent values empty.
+func LabelValue(q *price.Quote, name string) string {
+	switch name {
+	case "provider":
+		return q.Provider
+	case "instance_type":
+		return q.InstanceType
+	case "region":
+		return q.Region
+	case "zone":
+		return q.Zone
+	case "geo":
+		return q.Geo
+	case "pricing_model":
+		return string(q.PricingModel)
+	case "gpu_model":
+		return q.GPUModel
+	case "gpu_form":
+		return q.GPUForm
+	case "gpu_memory_gb":
+		return price.FormatNumber(q.GPUMemoryGB)
+	case "gpu_count":
+		return price.FormatNumber(q.GPUCount)
+	}
+	return ""
+}
+
+// groupKey is the values of the by labels of q, joined.
+func groupKey(q *price.Quote, by []string, buf []byte) []byte {
+	for _, name := range by {
+		buf = append(buf, LabelValue(q, name)...)
+		buf = append(buf, 0)
+	}
+	return buf
+}
+
+// narrow clears the labels of c that l does not share; numbers compare as
+// label values. gpu_raw is kept only when shared too.
+func narrow(c *price.Quote, l *price.Quote) {
+	keep(&c.Provider, l.Provider)
+	keep(&c.InstanceType, l.InstanceType)
+	keep(&c.Region, l.Region)
+	keep(&c.Zone, l.Zone)
+	keep(&c.Geo, l.Geo)
+	keep(&c.PricingModel, l.PricingModel)
+	keep(&c.GPUModel, l.GPUModel)
+	keep(&c.GPUForm, l.GPUForm)
+	keep(&c.GPURaw, l.GPURaw)
+	if price.FormatNumber(c.GPUMemoryGB) != price.FormatNumber(l.GPUMemoryGB) {
+		c.GPUMemoryGB = 0
+	}
+	if price.FormatNumber(c.GPUCount) != price.FormatNumber(l.GPUCount) {
+		c.GPUCount = 0
+	}
+}
+
+// keep clears *c unless it equals v.
+func keep[T comparable](c *T, v T) {
+	if *c != v {
+		var zero T
+		*c = zero
+	}
+}
+
+// labelsOnly is q's labels with every price and observation field zero.
+func labelsOnly(q *price.Quote) price.Quote {
+	return price.Quote{
+		Provider: q.Provider, InstanceType: q.InstanceType, Region: q.Region, Zone: q.Zone, Geo: q.Geo,
+		PricingModel: q.PricingModel, GPUModel: q.GPUModel, GPUForm: q.GPUForm,
+		GPUMemoryGB: q.GPUMemoryGB, GPUCount: q.GPUCount, GPURaw: q.GPURaw,
+	}
+}
+
+// CompareLabels orders series by their label values in LabelNames order,
+// then by gpu_raw: the order of answers.
+func CompareLabels(a, b *price.Quote) int {
+	for _, n := range LabelNames {
+		if c := strings.Compare(LabelValue(a, n), LabelValue(b, n)); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a.GPURaw, b.GPURaw)
+}
