@@ -1,0 +1,100 @@
+// Package owned prices owned hardware: each entry of the configuration's
+// owned: list becomes one quote, provider "owned", pricing_model
+// "amortized", instance_type the entry's name, whose price per GPU-hour is
+//
+//	(capital + maintenance + power) / utilization
+//	capital     = purchase_usd / gpu_count / amortization_hours
+//	maintenance = maintenance_usd_per_year / gpu_count / 8760
+//	power       = watts / 1000 / gpu_count × pue × usd_per_kwh
+//
+// per GPU and per wall-clock hour (see Cost). The purchase price defaults to
+// the catalog's price of one such GPU × gpu_count. The power is configured
+// (power_watts) or measured: the entry's nvidia-smi file, written by
+// `nvidia-smi --query-gpu=uuid,name,memory.total,power.draw --format=csv`
+// (with or without header and units), is read at every refresh; its GPU
+// names are mapped through the catalog's nvidia-smi table, its GPUs counted,
+// and the power.draw samples reduced to a per-GPU figure (mean, median or
+// max).
+//
+// Nothing here uses the network. A price of 0 is accepted (donated
+// hardware).
+package owned
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Provider is the provider label of owned hardware and its list's name.
+const Provider = "owned"
+
+func init() {
+	collectors.RegisterList(Provider, func(cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
+		if len(cfg.Owned) == 0 {
+			return nil, nil
+		}
+		return []collectors.Provider{{
+			Collector: New(cfg.Owned, env.Catalog),
+			Settings:  collectors.ListSettings(cfg, cfg.OwnedInterval),
+			Config:    cfg.Owned,
+		}}, nil
+	})
+}
+
+// Collector prices the owned entries. It keeps nothing between refreshes.
+type Collector struct {
+	entries []config.Owned
+	catalog *price.Catalog
+}
+
+// New returns a collector of entries, as loaded by config.
+func New(entries []config.Owned, catalog *price.Catalog) *Collector {
+	if catalog == nil {
+		catalog = price.DefaultCatalog()
+	}
+	return &Collector{entries: entries, catalog: catalog}
+}
+
+// Name implements collectors.Collector.
+func (c *Collector) Name() string { return Provider }
+
+// AllowsZeroPrices implements collectors.ZeroPriceAllower: donated
+// hardware with no power cost is free.
+func (c *Collector) AllowsZeroPrices() bool { return true }
+
+// Collect implements collectors.Collector. An entry whose cost cannot be
+// worked out (an unreadable nvidia-smi file) fails the refresh, so that the
+// last good prices are kept rather than that entry withdrawn.
+func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	snap := &price.Snapshot{Provider: Provider}
+	for i := range c.entries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		o := &c.entries[i]
+		cost, err := Compute(o, c.catalog)
+		if err != nil {
+			return nil, fmt.Errorf("owned entry %s: %w", o.Name, err)
+		}
+		q := price.Quote{
+			InstanceType: o.Name,
+			Region:       o.Region,
+			Geo:          o.Geo,
+			PricingModel: price.Amortized,
+			GPUModel:     cost.GPUModel,
+			GPUForm:      cost.GPUForm,
+			GPUMemoryGB:  cost.GPUMemoryGB,
+			GPUCount:     cost.GPUCount,
+			USDPerHour:   cost.AmortizedUSDPerGPUHour() * cost.GPUCount,
+		}
+		if cost.Measurement != nil {
+			q.GPURaw = cost.Measurement.Raw
+		}
+		snap.Quotes = append(snap.Quotes, q)
+	}
+	return snap, nil
+}
