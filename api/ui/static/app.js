@@ -1,0 +1,309 @@
+// gpuprice web UI. The server renders the whole page, so it reads without
+// JavaScript; this script makes it live: filters apply as they change and
+// are kept in the URL (so views can be linked), the tables are refreshed
+// from the JSON API, the price table sorts by its column headers, and the
+// history chart is drawn as inline SVG. No framework, nothing loaded from
+// elsewhere.
+'use strict';
+
+(() => {
+  // The page parameters that are API filters, under the API's own names.
+  const FILTERS = ['gpu_model', 'provider', 'pricing_model', 'geo', 'max_gpu_usd_per_hour'];
+  // Defaults that are left out of the URL.
+  const DEFAULTS = { sort: 'gpu_usd_per_hour', limit: '50', chart_range: '1d' };
+  // Chart ranges and their sampling steps, in seconds: ~150 samples each.
+  const RANGES = {
+    '1h': [3600, 30], '6h': [21600, 150], '1d': [86400, 600],
+    '7d': [604800, 3600], '30d': [2592000, 14400],
+  };
+  const REFRESH_MS = 60000;
+  const SVG = 'http://www.w3.org/2000/svg'; // a namespace name, not fetched
+
+  const $ = (sel) => document.querySelector(sel);
+  const form = $('#filters');
+  const body = document.body;
+
+  // state is the page's parameters as the form holds them; empty values
+  // and defaults are left out.
+  function state() {
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) {
+      const s = String(v).trim();
+      if (s !== '' && DEFAULTS[k] !== s) q.set(k, s);
+    }
+    return q;
+  }
+
+  function pick(q, names) {
+    const out = new URLSearchParams();
+    for (const n of names) if (q.has(n)) out.set(n, q.get(n));
+    return out;
+  }
+
+  // getJSON answers the data of an API answer, or throws its error.
+  async function getJSON(path, q) {
+    const resp = await fetch(`${path}?${q}`, { headers: { Accept: 'application/json' } });
+    const answer = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw new Error(answer.error || `${path}: HTTP ${resp.status}`);
+    return answer.data;
+  }
+
+  // Formatting, as the server's template does.
+  const usd = (v) => (v === null || v === undefined || !isFinite(v) ? '–' : v.toFixed(3));
+  const num = (v) => (v ? String(Math.round(v * 1e4) / 1e4) : '');
+  const utc = (s) => `${new Date(s).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    e.append(...children);
+    return e;
+  }
+  const muted = (text) => el('span', { class: 'muted' }, text);
+
+  function link(q, name, value, frag) {
+    const p = new URLSearchParams(q);
+    if (value) p.set(name, value); else p.delete(name);
+    return `?${p}#${frag}`;
+  }
+
+  // quoteRow writes the cells in the order of the server's uiColumns.
+  function quoteRow(x, q) {
+    const tr = el('tr');
+    const cell = (content, cls) => tr.append(el('td', cls ? { class: cls } : {}, ...[].concat(content)));
+    if (x.gpu_model === 'UNKNOWN') {
+      cell(`UNKNOWN (${x.gpu_raw || ''})`);
+    } else {
+      const a = el('a', {
+        href: link(q, 'chart_gpu_model', x.gpu_model, 'history'),
+        'data-chart': x.gpu_model, title: `${x.gpu_model} price history`,
+      }, x.gpu_model);
+      cell(x.gpu_form ? [a, ' ', muted(x.gpu_form)] : [a]);
+    }
+    cell(num(x.gpu_memory_gb), 'num');
+    cell(num(x.gpu_count), 'num');
+    cell(x.pricing_model);
+    cell(usd(x.gpu_usd_per_hour), 'num price');
+    cell(usd(x.usd_per_hour), 'num');
+    cell(x.provider);
+    cell(x.offers ? [x.instance_type, ' ', muted(`(${x.offers} offers)`)] : [x.instance_type]);
+    cell(x.zone ? [x.region, ' ', muted(x.zone)] : [x.region]);
+    cell(x.geo);
+    return tr;
+  }
+
+  function fill(tbody, rows, columns, empty) {
+    tbody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: columns }, empty))]));
+  }
+
+  function renderQuotes(sel, quotes, q) {
+    fill($(sel), quotes.map((x) => quoteRow(x, q)), 10, 'No prices match.');
+  }
+
+  function providerState(p) {
+    if (p.stale) return 'stale';
+    if (p.success) return 'ok';
+    return p.last_attempt ? 'failing' : 'pending';
+  }
+
+  function renderProviders(providers) {
+    fill($('#provider-rows'), providers.map((p) => {
+      const st = providerState(p);
+      const errors = Object.keys(p.errors).sort().map((k) => `${k}=${p.errors[k]}`).join(' ');
+      const last = p.last_success ? el('time', { datetime: p.last_success }, utc(p.last_success)) : 'never';
+      return el('tr', {}, el('td', {}, p.name), el('td', {}, el('span', { class: `state-${st}` }, st)),
+        el('td', {}, last), el('td', { class: 'num' }, String(p.quotes)), el('td', {}, errors), el('td', {}, p.last_error));
+    }), 6, 'No provider is enabled.');
+  }
+
+  // renderSortLinks points each sortable header at the other direction
+  // and marks the current one.
+  function renderSortLinks(q) {
+    const cur = q.get('sort') || DEFAULTS.sort;
+    for (const a of document.querySelectorAll('a[data-sort]')) {
+      const key = a.dataset.sort;
+      const th = a.closest('th');
+      th.setAttribute('aria-sort', cur === key ? 'ascending' : cur === `-${key}` ? 'descending' : 'none');
+      a.href = link(q, 'sort', cur === key ? `-${key}` : key, 'prices');
+    }
+  }
+
+  // seriesOf returns the series of a /api/v1/history answer as {labels,
+  // points: [[unix seconds, $/GPU-hour], ...]}: from the Prometheus-like
+  // matrix that resampled answers are (values per GPU-hour by default), or
+  // from the list of series with their change points that raw answers are.
+  function seriesOf(data) {
+    if (data && data.resultType === 'matrix') {
+      return data.result.map((r) => ({
+        labels: r.metric,
+        points: r.values.map(([t, v]) => [Number(t), Number(v)]).filter(([, v]) => isFinite(v)),
+      }));
+    }
+    return (data || []).map((s) => ({
+      labels: s,
+      points: s.points.filter((p) => !p.withdrawn && p.gpu_usd_per_hour !== null)
+        .map((p) => [Date.parse(p.time) / 1000, p.gpu_usd_per_hour]),
+    }));
+  }
+
+  // niceTicks returns about n round values covering lo..hi.
+  function niceTicks(lo, hi, n) {
+    if (hi - lo < 1e-9) { const d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
+    const raw = (hi - lo) / n;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+    const ticks = [];
+    for (let v = Math.floor(lo / step) * step; v <= hi + step / 2; v += step) ticks.push(+v.toFixed(10));
+    if (ticks[ticks.length - 1] < hi) ticks.push(ticks[ticks.length - 1] + step);
+    return ticks;
+  }
+
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // plot draws lines (each {name, points}) over [start, end] as an SVG
+  // line chart with axes and a legend. A price is a step function: each
+  // sample holds until the next; gaps longer than 1.5 steps break the line.
+  function plot(lines, start, end, step) {
+    const W = 800, H = 300, L = 58, R = 12, T = 10, B = 26;
+    const vals = lines.flatMap((l) => l.points.map((p) => p[1]));
+    const lo = Math.min(...vals), hi = Math.max(...vals), pad = (hi - lo) * 0.05;
+    const yt = niceTicks(Math.max(0, lo - pad), hi + pad, 5);
+    const y0 = yt[0], y1 = yt[yt.length - 1];
+    const x = (t) => L + ((t - start) / (end - start)) * (W - L - R);
+    const y = (v) => H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'chart-caption' });
+    for (const v of yt) {
+      root.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+      root.append(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, v.toFixed(v < 10 ? 2 : 1)));
+    }
+    const day = end - start > 86400;
+    for (let i = 0; i <= 5; i++) {
+      const t = start + ((end - start) * i) / 5;
+      const d = new Date(t * 1000);
+      const label = day ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
+        : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      root.append(svg('text', { x: x(t), y: H - 8, 'text-anchor': i === 0 ? 'start' : i === 5 ? 'end' : 'middle' }, label));
+    }
+    root.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
+    root.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
+    root.append(svg('text', { x: 12, y: (H - B) / 2, transform: `rotate(-90 12 ${(H - B) / 2})`, 'text-anchor': 'middle' }, '$/GPU-hour'));
+    const legend = el('ul', { class: 'legend' });
+    lines.forEach((l, i) => {
+      const cls = `s${i % 8}`;
+      let d = '';
+      l.points.forEach(([t, v], j) => {
+        const prev = l.points[j - 1];
+        if (!prev || t - prev[0] > 1.5 * step) d += `M${x(t).toFixed(1)} ${y(v).toFixed(1)}`;
+        else d += `H${x(t).toFixed(1)}V${y(v).toFixed(1)}`;
+      });
+      const last = l.points[l.points.length - 1];
+      d += `H${x(Math.min(last[0] + step, end)).toFixed(1)}`;
+      const path = svg('path', { class: `series ${cls}`, d, 'data-name': l.name });
+      path.append(svg('title', {}, `${l.name}: ${usd(last[1])} $/GPU-hour now`));
+      // A dot on the latest price keeps a series that just began visible.
+      root.append(path, svg('circle', { class: cls, cx: x(last[0]).toFixed(1), cy: y(last[1]).toFixed(1), r: 3 }));
+      legend.append(el('li', {}, el('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), `${l.name}: ${usd(last[1])}`));
+    });
+    return [root, legend];
+  }
+
+  // chart returns the nodes of the chart of the cheapest price of the
+  // chosen GPU over the chosen range, one line per provider or, for one
+  // provider, one per pricing model, and its caption.
+  async function chart(q) {
+    const model = q.get('chart_gpu_model');
+    const range = q.get('chart_range') || DEFAULTS.chart_range;
+    const prov = q.get('chart_provider');
+    if (!model) return { nodes: [el('p', {}, 'No GPU to chart yet.')] };
+    const [span, step] = RANGES[range] || RANGES[DEFAULTS.chart_range];
+    const end = Math.floor(Date.now() / 1000);
+    const start = end - span;
+    const by = prov ? 'pricing_model' : 'provider';
+    const hq = pick(q, ['geo', 'pricing_model']);
+    Object.entries({ gpu_model: model, start, end, step, agg: 'min', by }).forEach(([k, v]) => hq.set(k, v));
+    if (prov) hq.set('provider', prov);
+    const lines = seriesOf(await getJSON('api/v1/history', hq))
+      .filter((s) => s.points.length)
+      .map((s) => ({ name: prov ? `${prov} ${s.labels[by]}` : s.labels[by], points: s.points }));
+    const caption = `Cheapest ${model} price per GPU-hour in USD over the last ${range}, `
+      + `${prov ? `at ${prov} by pricing model` : 'by provider'}${hq.has('geo') ? ` in ${hq.get('geo')}` : ''}`
+      + `${q.has('pricing_model') ? `, ${q.get('pricing_model')}` : ''}.`;
+    if (!lines.length) return { caption, nodes: [el('p', {}, `No ${model} history in the last ${range} yet.`)] };
+    return { caption, nodes: plot(lines, start, end, step) };
+  }
+
+  function setStatus(text, bad) {
+    const s = $('#status');
+    s.textContent = text;
+    s.classList.toggle('error', !!bad);
+  }
+
+  // update writes the form's state into the URL and redraws everything
+  // from the API. An update overtaken by a newer one leaves the page alone.
+  let seq = 0;
+  async function update() {
+    const q = state();
+    history.replaceState(null, '', `${q.toString() ? `?${q}` : location.pathname}${location.hash}`);
+    const mine = ++seq;
+    body.dataset.state = 'loading';
+    try {
+      const pq = pick(q, [...FILTERS, 'sort', 'limit']);
+      if (!pq.has('limit')) pq.set('limit', DEFAULTS.limit);
+      const [cheapest, prices, providers] = await Promise.all([
+        getJSON('api/v1/cheapest', pick(q, FILTERS)),
+        getJSON('api/v1/prices', pq),
+        getJSON('api/v1/providers', ''),
+      ]);
+      if (mine !== seq) return;
+      renderQuotes('#cheapest-rows', cheapest, q);
+      renderQuotes('#prices-rows', prices, q);
+      renderProviders(providers);
+      renderSortLinks(q);
+      // The chart fails alone: a server without a store has no history.
+      const c = await chart(q).catch((e) => ({ nodes: [el('p', { class: 'error' }, `No chart: ${e.message}`)] }));
+      if (mine !== seq) return;
+      $('#chart').replaceChildren(...c.nodes);
+      if (c.caption) $('#chart-caption').textContent = c.caption;
+      document.querySelectorAll('main > .error').forEach((e) => e.remove());
+      setStatus(`Updated ${new Date().toLocaleTimeString()}.`);
+      body.dataset.state = 'ready';
+    } catch (e) {
+      if (mine !== seq) return;
+      setStatus(e.message, true);
+      body.dataset.state = 'error';
+    }
+  }
+
+  let timer;
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(update, ms);
+  }
+
+  // Controls outside the form element belong to it through their form
+  // attribute, so events are caught on the document.
+  document.addEventListener('change', (e) => { if (e.target.form === form) schedule(0); });
+  document.addEventListener('input', (e) => { if (e.target.form === form && e.target.tagName === 'INPUT') schedule(400); });
+  form.addEventListener('submit', (e) => { e.preventDefault(); schedule(0); });
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest('a[data-sort], a[data-chart]');
+    if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    if (a.dataset.sort) {
+      form.elements.sort.value = new URLSearchParams(a.search).get('sort');
+    } else {
+      const sel = $('#c-gpu');
+      if (![...sel.options].some((o) => o.value === a.dataset.chart)) sel.add(new Option(a.dataset.chart));
+      sel.value = a.dataset.chart;
+      $('#history').scrollIntoView();
+    }
+    update();
+  });
+  setInterval(() => { if (!document.hidden) update(); }, REFRESH_MS);
+  update();
+})();
