@@ -1,23 +1,28 @@
 // Package api serves gpuprice's JSON/CSV HTTP API, the health and reload
-// endpoints, and the landing page.
+// endpoints, and the web UI (ui.go).
 //
 // Live prices (/api/v1/prices, /api/v1/offers, /api/v1/cheapest,
 // /api/v1/providers) are read from the snapshots the collectors.Runner
 // publishes in memory, never from the store, so they are as fresh as the
-// last refresh and cost no I/O. Only /api/v1/history reads the store.
+// last refresh and cost no I/O. Only history, export and breakeven read
+// the store.
 //
 // # Routes
 //
 //	GET  /api/v1/prices     every quote of every served snapshot
 //	GET  /api/v1/offers     every individual marketplace offer (Vast.ai ...)
 //	GET  /api/v1/cheapest   cheapest quote per (gpu_model, gpu_memory_gb, pricing_model)
-//	GET  /api/v1/history    price series from the store, raw or resampled
+//	GET  /api/v1/history    price series from the store, raw or resampled (history.go)
+//	GET  /api/v1/history/stats  per-series statistics over the window
+//	GET  /api/v1/export     raw history in bulk: CSV, Parquet, OpenMetrics (export.go)
 //	GET  /api/v1/providers  per-provider refresh status
 //	GET  /api/v1/gpus       the GPU catalog, or one provider's alias table
+//	GET  /api/v1/breakeven  rent vs buy for a GPU and a workload (breakeven.go)
 //	GET  /-/healthy         200 "Healthy"
 //	GET  /-/ready           200 "Ready" or 503 "Not ready"
 //	POST /-/reload          reload the configuration
-//	GET  /                  landing page
+//	GET  /                  web UI: cheapest prices, filters, price table, history chart
+//	GET  /ui/{file}         the web UI's script and stylesheet
 //
 // Individual marketplace offers have their own endpoint rather than an
 // include=offers switch on /prices: an offer carries an id and a location a
@@ -44,15 +49,19 @@
 //
 // history takes start and end (RFC 3339 or unix seconds; default end = now,
 // start = end - 7d), step (a Prometheus duration such as 1h or 1d, or
-// seconds) and agg (min, avg, max, p50). Without step it answers each
-// matching series' change points in [start, end], starting with the point in
-// effect at start; withdrawal points have withdrawn=true and no price. With
-// step it samples each series' step function at start, start+step, ... up to
-// end, leaving out the samples where the series had no price (before its
-// first point or while withdrawn); with agg as well it aggregates, at each
-// sample time, the series that had a price into one series whose labels are
-// those all of them share. usd_per_hour and gpu_usd_per_hour are aggregated
-// independently, and p50 interpolates between the two middle values.
+// seconds), agg (min, max, avg, p10, p50, p90), by (labels to group the
+// aggregation by), price (gpu, the default, or instance) and stale_after.
+// Without step it answers each matching series' change points in [start,
+// end], starting with the point in effect at start; withdrawal points have
+// withdrawn=true and no price. With step it answers a Prometheus-like
+// matrix: each series' step function sampled at start, start+step, ... up
+// to end, leaving out the samples where its price is unknown (before its
+// first point, while withdrawn, or once the poll log stops vouching for it:
+// store/query); with agg as well, at each sample time, the series that had
+// a price aggregated per by group, each group labelled with the labels all
+// its series share. history/stats takes the same parameters and below, and
+// summarizes each series (or aggregate) over the window: store/query's
+// Summary.
 //
 // Every endpoint answers JSON by default, and CSV for format=csv or an
 // Accept header that names text/csv before application/json; format wins
@@ -88,6 +97,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
@@ -103,8 +113,10 @@ type Options struct {
 	States func() []*collectors.State
 	// Ready reports whether prices can be served; nil means always.
 	Ready func() bool
-	// Store holds the history; nil makes /api/v1/history answer 503.
-	Store store.Store
+	// Store holds the history; nil makes /api/v1/history, /api/v1/export
+	// and /api/v1/breakeven answer 503. A read-only view
+	// (sqlite.OpenReader) is enough.
+	Store store.Reader
 	// Catalog is the GPU catalog; nil means price.DefaultCatalog().
 	Catalog *price.Catalog
 	// Reload reloads the configuration for POST /-/reload; nil makes that
@@ -114,14 +126,21 @@ type Options struct {
 	// Logger receives failures at the HTTP boundary (store errors, failed
 	// reloads); nil discards them.
 	Logger *slog.Logger
-	// Version is shown on the landing page.
+	// Version is shown on the web UI.
 	Version string
-	// MetricsPath is where the exporter is served, for the landing page
+	// MetricsPath is where the exporter is served, for the web UI's
 	// link; default "/metrics". The API does not serve it.
 	MetricsPath string
-	// MaxPoints bounds the points (or, with step, the samples) one history
-	// request may produce; default DefaultMaxPoints.
+	// Config returns the current configuration, whose owned: and static:
+	// entries /api/v1/breakeven compares with renting; nil means none. It
+	// must be safe for concurrent use.
+	Config func() *config.Config
+	// MaxPoints bounds the points one history request may answer (raw
+	// points, or samples with step); default DefaultMaxPoints.
 	MaxPoints int
+	// MaxSamples bounds the samples a resampled history request may take
+	// (matched series × steps); default query.DefaultLimits.MaxSamples.
+	MaxSamples int
 }
 
 // API serves the HTTP API. It holds no mutable state of its own and is safe
@@ -129,14 +148,16 @@ type Options struct {
 type API struct {
 	states      func() []*collectors.State
 	ready       func() bool
-	store       store.Store
+	store       store.Reader
 	catalog     *price.Catalog
 	reload      func() error
 	logger      *slog.Logger
 	version     string
 	metricsPath string
 	maxPoints   int
+	maxSamples  int
 	now         func() time.Time // the default history end; tests pin it
+	config      func() *config.Config
 }
 
 // New returns an API serving from opts.
@@ -151,6 +172,8 @@ func New(opts Options) *API {
 		version:     opts.Version,
 		metricsPath: opts.MetricsPath,
 		maxPoints:   opts.MaxPoints,
+		maxSamples:  opts.MaxSamples,
+		config:      opts.Config,
 		now:         time.Now,
 	}
 	if a.states == nil {
@@ -174,7 +197,7 @@ func New(opts Options) *API {
 	return a
 }
 
-// Register adds the API's routes to mux. The landing page is registered for
+// Register adds the API's routes to mux. The web UI is registered for
 // "/" exactly, so other paths stay 404 and a wrong method on a known path
 // gets 405 from the mux.
 func (a *API) Register(mux *http.ServeMux) {
@@ -182,12 +205,16 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/offers", a.offers)
 	mux.HandleFunc("GET /api/v1/cheapest", a.cheapest)
 	mux.HandleFunc("GET /api/v1/history", a.history)
+	mux.HandleFunc("GET /api/v1/history/stats", a.historyStats)
+	mux.HandleFunc("GET /api/v1/export", a.export)
 	mux.HandleFunc("GET /api/v1/providers", a.providers)
 	mux.HandleFunc("GET /api/v1/gpus", a.gpus)
+	mux.HandleFunc("GET /api/v1/breakeven", a.breakeven)
 	mux.HandleFunc("GET /-/healthy", a.healthy)
 	mux.HandleFunc("GET /-/ready", a.readyz)
 	mux.HandleFunc("POST /-/reload", a.reloadz)
-	mux.HandleFunc("GET /{$}", a.landing)
+	mux.HandleFunc("GET /{$}", a.ui)
+	mux.HandleFunc("GET /ui/{file}", a.uiAsset)
 }
 
 // format is an answer's encoding.

@@ -100,8 +100,16 @@ func (a *API) cheapest(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	qs := a.cheapestQuotes(lr.filter)
+	slices.SortFunc(qs, lr.sort.compare)
+	writeQuotes(w, lr.format, truncate(qs, lr.limit))
+}
+
+// cheapestQuotes returns the cheapest served quote that passes f per
+// cheapestKey, in no particular order. The web UI shows the same.
+func (a *API) cheapestQuotes(f *filter) []*price.Quote {
 	best := map[cheapestKey]*price.Quote{}
-	for _, q := range a.served(lr.filter) {
+	for _, q := range a.served(f) {
 		if q.Stock == price.StockNone {
 			continue // its price is known but it cannot be rented now
 		}
@@ -117,8 +125,7 @@ func (a *API) cheapest(w http.ResponseWriter, r *http.Request) {
 	for _, q := range best {
 		qs = append(qs, q)
 	}
-	slices.SortFunc(qs, lr.sort.compare)
-	writeQuotes(w, lr.format, truncate(qs, lr.limit))
+	return qs
 }
 
 func (a *API) offers(w http.ResponseWriter, r *http.Request) {

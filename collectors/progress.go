@@ -28,10 +28,22 @@ type Progress struct {
 	observer func(done, total int64)
 }
 
+// ProgressObserver is implemented by a log handler that shows progress
+// itself, such as the command line's progress bar on a terminal: every
+// Progress started on a logger with such a handler reports each update to
+// the function ObserveProgress returns, besides logging as usual.
+type ProgressObserver interface {
+	ObserveProgress(what, unit string) func(done, total int64)
+}
+
 // NewProgress starts reporting on work of total units (0 if unknown yet).
 func NewProgress(logger *slog.Logger, what, unit string, total int64) *Progress {
 	now := time.Now()
-	return &Progress{logger: logger, what: what, unit: unit, total: total, start: now, lastReport: now, now: time.Now}
+	p := &Progress{logger: logger, what: what, unit: unit, total: total, start: now, lastReport: now, now: time.Now}
+	if o, ok := logger.Handler().(ProgressObserver); ok {
+		p.observer = o.ObserveProgress(what, unit)
+	}
+	return p
 }
 
 // Observe sets a function called after every update, e.g. to draw a

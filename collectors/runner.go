@@ -520,7 +520,8 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// Build constructs the collectors of every enabled provider in cfg. Each
+// Build constructs the collectors of every enabled provider in cfg, and
+// those of the list sources (RegisterList) whose lists are not empty. Each
 // gets an HTTP client with its rate limit, a logger tagged with its name,
 // and its view of st (which may be nil: no history access).
 func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Provider, error) {
@@ -557,5 +558,6 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 			Config: section,
 		})
 	}
-	return ps, nil
+	// The owned and static prices are top-level lists, not sections.
+	return buildLists(cfg, logger, catalog, ps)
 }

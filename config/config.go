@@ -33,6 +33,14 @@ type Config struct {
 	// MaxGPUUSDPerHour rejects quotes above this price per GPU-hour as
 	// implausible (a decimal point slipped, a unit changed upstream).
 	MaxGPUUSDPerHour float64 `yaml:"max_gpu_usd_per_hour"`
+	// Owned and Static are prices from the configuration itself (owned
+	// hardware, fixed prices); see owned.go and static.go. Their
+	// collectors run when the lists are not empty, every OwnedInterval
+	// and StaticInterval.
+	Owned          []Owned  `yaml:"owned"`
+	Static         []Static `yaml:"static"`
+	OwnedInterval  Duration `yaml:"owned_interval"`
+	StaticInterval Duration `yaml:"static_interval"`
 }
 
 // Storage selects and configures the history store.
@@ -49,6 +57,10 @@ type Storage struct {
 type Providers struct {
 	Azure  Azure  `yaml:"azure"`
 	VastAI VastAI `yaml:"vastai"`
+	Runpod Runpod `yaml:"runpod"`
+	Lambda Lambda `yaml:"lambda"`
+	AWS    AWS    `yaml:"aws"`
+	GCP    GCP    `yaml:"gcp"`
 }
 
 // Common holds the settings every provider shares.
@@ -99,8 +111,14 @@ func Default() *Config {
 		Providers: Providers{
 			Azure:  defaultAzure(),
 			VastAI: defaultVastAI(),
+			Runpod: defaultRunpod(),
+			Lambda: defaultLambda(),
+			AWS:    defaultAWS(),
+			GCP:    defaultGCP(),
 		},
 		MaxGPUUSDPerHour: 200,
+		OwnedInterval:    DefaultListInterval,
+		StaticInterval:   DefaultListInterval,
 	}
 }
 
@@ -174,6 +192,25 @@ func LoadFile(path string) (*Config, error) {
 	return Load(data, path)
 }
 
+// splitComment splits a YAML line before its comment: a '#' at the start
+// or after a blank, outside quotes.
+func splitComment(line []byte) (text, comment []byte) {
+	var quote byte
+	for i, c := range line {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return line[:i:i], line[i:]
+		}
+	}
+	return line, nil
+}
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // Load parses and validates configuration text; name is used in errors and
@@ -182,15 +219,19 @@ func Load(data []byte, name string) (*Config, error) {
 	// ${ENV} expansion, line by line so that an unset variable is reported
 	// with its line.
 	lines := bytes.Split(data, []byte("\n"))
-	for i, l := range lines {
+	for i, line := range lines {
 		var missing string
-		lines[i] = envRef.ReplaceAllFunc(l, func(m []byte) []byte {
+		// Comments are left alone: a commented-out ${VAR} is not a
+		// reference.
+		l, comment := splitComment(line)
+		l = envRef.ReplaceAllFunc(l, func(m []byte) []byte {
 			v, ok := os.LookupEnv(string(m[2 : len(m)-1]))
 			if !ok && missing == "" {
 				missing = string(m[2 : len(m)-1])
 			}
 			return []byte(v)
 		})
+		lines[i] = append(l, comment...)
 		if missing != "" {
 			return nil, &Error{File: name, Line: i + 1, Msg: fmt.Sprintf("environment variable %s is not set", missing)}
 		}
@@ -378,6 +419,7 @@ func (c *Config) resolve(name string) error {
 			}
 		}
 	})
+	c.resolveLists(dir)
 	return err
 }
 
@@ -422,7 +464,10 @@ func (c *Config) Validate() error {
 			err = v.validate("providers." + name)
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return c.validateLists()
 }
 
 func validateCommon(key string, c *Common) error {

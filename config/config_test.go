@@ -99,7 +99,7 @@ func TestSecretsNeverRendered(t *testing.T) {
 
 func TestProvidersEach(t *testing.T) {
 	cfg := Default()
-	if got := strings.Join(cfg.Providers.Names(), ","); got != "azure,vastai" {
+	if got := strings.Join(cfg.Providers.Names(), ","); got != "azure,vastai,runpod,lambda,aws,gcp" {
 		t.Errorf("Names = %s", got)
 	}
 	s, ok := cfg.Providers.Get("vastai")
@@ -115,5 +115,20 @@ func TestBuiltinIsValid(t *testing.T) {
 	cfg := Builtin()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEnvInCommentsIgnored(t *testing.T) {
+	t.Setenv("GPUPRICE_TEST_KEY", "k1")
+	text := "providers:\n  vastai:\n    # api_key: ${GPUPRICE_TEST_UNSET_VARIABLE}\n    api_key: \"${GPUPRICE_TEST_KEY}\" # not ${GPUPRICE_TEST_UNSET_VARIABLE}\n    endpoint: \"http://h/#frag\"\n"
+	cfg, err := Load([]byte(text), "x.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Providers.VastAI.APIKey.Value(); got != "k1" {
+		t.Errorf("api_key = %q, want k1", got)
+	}
+	if got := cfg.Providers.VastAI.Endpoint; got != "http://h/#frag" {
+		t.Errorf("endpoint = %q: a # inside quotes is not a comment", got)
 	}
 }

@@ -196,7 +196,19 @@ type Drift struct {
 	Amplitude float64
 	// Now returns the current time (default time.Now); tests set it.
 	Now func() time.Time
+	// Dip, when positive, multiplies every price by DipFactor during the
+	// second half of each Dip period counted from Origin, so that price
+	// alerts can be seen firing and resolving at predictable times
+	// (`gpuprice demo --demo.dip`). A tick dips when it starts inside a
+	// dip, so a dip begins and ends at a tick boundary. Needs Tick > 0.
+	Dip time.Duration
+	// Origin is where the Dip periods are counted from (default: the Unix
+	// epoch).
+	Origin time.Time
 }
+
+// DipFactor is what a Drift's Dip multiplies prices by.
+const DipFactor = 0.5
 
 // Apply returns price moved by a factor that depends only on the item id
 // and the current tick: every request within one tick sees the same price,
@@ -218,5 +230,22 @@ func (d Drift) Apply(id string, price float64) float64 {
 	h.Write([]byte(id))
 	phase := float64(h.Sum64()%1000) / 1000 * 2 * math.Pi
 	factor := 1 + amp*math.Sin(float64(tick)/3+phase)
+	if d.dipping(tick * int64(d.Tick)) {
+		factor *= DipFactor
+	}
 	return math.Round(price*factor*1e4) / 1e4
+}
+
+// dipping reports whether the tick starting at t (Unix nanoseconds) is in
+// a dip.
+func (d Drift) dipping(t int64) bool {
+	if d.Dip <= 0 {
+		return false
+	}
+	var origin int64
+	if !d.Origin.IsZero() {
+		origin = d.Origin.UnixNano()
+	}
+	since := t - origin
+	return since >= 0 && since%int64(d.Dip) >= int64(d.Dip)/2
 }

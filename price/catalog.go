@@ -22,6 +22,11 @@ type GPU struct {
 	MemoryGB     float64 `yaml:"memory_gb" json:"gpu_memory_gb"`
 	Vendor       string  `yaml:"vendor" json:"vendor"`
 	Architecture string  `yaml:"architecture" json:"architecture"`
+	// PurchaseUSD is a typical purchase price of one such GPU (the card or
+	// module alone, no server around it), the owned provider's default;
+	// 0 when the catalog has none. PurchaseSource says where it comes from.
+	PurchaseUSD    float64 `yaml:"purchase_usd,omitempty" json:"purchase_usd,omitempty"`
+	PurchaseSource string  `yaml:"purchase_source,omitempty" json:"purchase_source,omitempty"`
 }
 
 // Alias maps one provider's raw name for a GPU (or, for providers that
@@ -99,6 +104,9 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		}
 		if !isPositive(g.MemoryGB) || g.Vendor == "" || g.Architecture == "" {
 			return nil, fmt.Errorf("gpu %s: memory_gb, vendor and architecture are required", describe(g.Model, g.Form, g.MemoryGB))
+		}
+		if err := checkPurchase(g); err != nil {
+			return nil, err
 		}
 		key := GPU{Model: g.Model, Form: g.Form, MemoryGB: g.MemoryGB}
 		if seen[key] {

@@ -15,6 +15,7 @@ import (
 	"github.com/gpuprice/gpuprice/api"
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -29,7 +30,7 @@ type collectOptions struct {
 func collectFlags(cmd *kingpin.CmdClause) collectOptions {
 	return collectOptions{
 		config:    cmd.Flag("config.file", "Configuration file; without it, built-in defaults.").String(),
-		providers: cmd.Flag("provider", "Provider to refresh (repeatable); default: every enabled provider.").Enums(collectors.Registered()...),
+		providers: cmd.Flag("provider", "Provider to refresh (repeatable; owned and static for those lists); default: every enabled provider.").Enums(append(collectors.Registered(), collectors.RegisteredLists()...)...),
 		format:    cmd.Flag("format", "Output format.").Default("table").Enum("table", "json", "csv"),
 		demo:      cmd.Flag("demo", "Collect from the built-in fake APIs instead of the real providers.").Bool(),
 		timeout:   cmd.Flag("timeout", "Timeout of each provider's refresh; default: its configured timeout.").Duration(),
@@ -48,7 +49,7 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 		}
 	}
 	if *o.demo {
-		f, err := startFakes(0)
+		f, err := startFakes(fakecloud.Drift{})
 		if err != nil {
 			return err
 		}
@@ -59,6 +60,12 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 		cfg.Providers.Each(func(name string, s config.Provider) {
 			s.Settings().Enabled = slices.Contains(*o.providers, name)
 		})
+		if !slices.Contains(*o.providers, "owned") {
+			cfg.Owned = nil
+		}
+		if !slices.Contains(*o.providers, "static") {
+			cfg.Static = nil
+		}
 	}
 	ps, err := collectors.Build(cfg, logger, price.DefaultCatalog(), nil)
 	if err != nil {

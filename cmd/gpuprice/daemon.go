@@ -142,6 +142,12 @@ func runDaemon(ctx context.Context, logger *slog.Logger, load func() (*config.Co
 		Reload:  reload,
 		Logger:  logger,
 		Version: version.Version,
+		// The owned: and static: entries /api/v1/breakeven compares.
+		Config: func() *config.Config {
+			mu.Lock()
+			defer mu.Unlock()
+			return current
+		},
 	}).Register(mux)
 
 	srv := &http.Server{

@@ -36,6 +36,53 @@ var demoFakes = []struct {
 		},
 		configure: func(cfg *config.Config, u string) { cfg.Providers.VastAI.Endpoint = u + fakecloud.VastAIBasePath },
 	},
+	{
+		name:      "runpod",
+		handler:   func(d fakecloud.Drift) http.Handler { return fakecloud.NewRunpod(fakecloud.RunpodOptions{Drift: d}) },
+		configure: func(cfg *config.Config, u string) { cfg.Providers.Runpod.Endpoint = u + fakecloud.RunpodPath },
+	},
+	{
+		// Lambda needs a key: the demo's fake takes this one only.
+		name: "lambda",
+		handler: func(d fakecloud.Drift) http.Handler {
+			return fakecloud.NewLambda(fakecloud.LambdaOptions{Drift: d, APIKey: "demo-lambda-key"})
+		},
+		configure: func(cfg *config.Config, u string) {
+			cfg.Providers.Lambda.Endpoint, cfg.Providers.Lambda.APIKey = u, "demo-lambda-key"
+		},
+	},
+	{
+		// GCP needs an API key (or ADC): the demo's fake takes its own. No
+		// project, so no availability: that needs ADC.
+		name: "gcp",
+		handler: func(d fakecloud.Drift) http.Handler {
+			return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000})
+		},
+		configure: func(cfg *config.Config, u string) {
+			cfg.Providers.GCP.BillingEndpoint, cfg.Providers.GCP.APIKey = u, fakecloud.GCPDemoKey
+		},
+	},
+	{
+		// AWS signs every request: the fake takes any static key. Two
+		// regions, spot prices changing every two hours, a first refresh
+		// backfilling half a day of them, and on-demand prices from the
+		// offer files (two downloads, where the Price List takes one call
+		// per instance type): the first refresh takes well under a second
+		// and leaves some history to show. (Should it exceed a short demo
+		// timeout, the next refresh completes the backfill.)
+		name: "aws",
+		handler: func(d fakecloud.Drift) http.Handler {
+			return fakecloud.NewAWS(fakecloud.AWSOptions{Drift: d, ChangesPerDay: 12})
+		},
+		configure: func(cfg *config.Config, u string) {
+			a := &cfg.Providers.AWS
+			a.EC2Endpoint, a.PricingEndpoint, a.Endpoint = u, u, u+fakecloud.AWSOfferPath
+			a.AccessKeyID, a.SecretAccessKey = "AKIDDEMO", "demo-secret"
+			a.Regions = []string{"us-east-1", "eu-west-1"}
+			a.SpotBackfill = config.Duration(12 * time.Hour)
+			a.OnDemandSource = config.AWSOnDemandBulk
+		},
+	},
 }
 
 // fakes are the running demo fakes.
@@ -44,12 +91,12 @@ type fakes struct {
 	urls    map[string]string // provider → base URL
 }
 
-// startFakes serves every fake on a loopback port. Recorded prices drift
-// once per tick so that dashboards show life (0: no drift).
-func startFakes(tick time.Duration) (*fakes, error) {
+// startFakes serves every fake on a loopback port. Recorded prices move
+// with drift so that dashboards show life (the zero Drift: no change).
+func startFakes(drift fakecloud.Drift) (*fakes, error) {
 	f := &fakes{urls: map[string]string{}}
 	for _, df := range demoFakes {
-		s, err := fakecloud.Start(df.handler(fakecloud.Drift{Tick: tick}), "")
+		s, err := fakecloud.Start(df.handler(drift), "")
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("start fake %s: %w", df.name, err)
@@ -83,15 +130,21 @@ func demoConfig(f *fakes, interval time.Duration) *config.Config {
 		c.StaleAfter = config.Duration(3 * interval)
 		c.RateLimit = 50
 	})
+	addDemoLists(cfg, interval)
 	return cfg
 }
 
-// runDemo runs the daemon against the fakes.
-func runDemo(ctx context.Context, logger *slog.Logger, interval time.Duration, opts daemonOptions) error {
+// runDemo runs the daemon against the fakes. With dip > 0 every demo price
+// halves during the second half of each dip period (fakecloud.Drift.Dip),
+// so that price alerts can be watched firing and resolving.
+func runDemo(ctx context.Context, logger *slog.Logger, interval, dip time.Duration, opts daemonOptions) error {
 	if interval < config.MinInterval {
 		return errors.New("--demo.interval must be at least " + config.MinInterval.String())
 	}
-	f, err := startFakes(interval)
+	if dip != 0 && dip < 2*interval {
+		return fmt.Errorf("--demo.dip must be 0 or at least twice --demo.interval (%s), or a dip can fall between two refreshes", 2*interval)
+	}
+	f, err := startFakes(fakecloud.Drift{Tick: interval, Dip: dip, Origin: time.Now()})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,9 @@
 //	gpuprice demo                                 the daemon on built-in fake provider APIs
 //	gpuprice collect --provider=azure             one refresh, printed
 //	gpuprice check-config gpuprice.yml            validate a config file
+//	gpuprice breakeven --gpu_model=H100 --gpu_hours=5000   rent vs buy
+//	gpuprice history --gpu_model=H100 --step=1d --agg=min --by=provider   history queries
+//	gpuprice export --format=openmetrics -o h100.om.txt                  bulk history export
 package main
 
 import (
@@ -43,9 +46,18 @@ func main() {
 	demo := app.Command("demo", "Run the daemon with every provider pointed at built-in fake APIs (no network or credentials needed).")
 	demoOpts := daemonFlags(demo)
 	demoInterval := demo.Flag("demo.interval", "Refresh interval of the demo providers.").Default("15s").Duration()
+	demoDip := demo.Flag("demo.dip", "Every this long, halve every price of the fakes for the second half of the period, to watch price alerts fire (0: never).").Default("0s").Duration()
 
 	collect := app.Command("collect", "Run one refresh and print the quotes.")
 	collectOpts := collectFlags(collect)
+
+	breakeven := app.Command("breakeven", "Compare renting and buying GPUs for a workload, from price history and the owned: and static: entries.")
+	breakevenOpts := breakevenFlags(breakeven)
+
+	history := app.Command("history", "Query price history: change points, resampled or aggregated series, statistics (/api/v1/history).")
+	historyOpts := historyFlags(history)
+	export := app.Command("export", "Export raw price history as CSV, Parquet or OpenMetrics (/api/v1/export).")
+	exportOpts := exportFlags(export)
 
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
@@ -63,11 +75,21 @@ func main() {
 	case serve.FullCommand():
 		err = runServe(ctx, logger, *serveConfig, serveOpts)
 	case demo.FullCommand():
-		err = runDemo(ctx, logger, *demoInterval, demoOpts)
+		err = runDemo(ctx, logger, *demoInterval, *demoDip, demoOpts)
 	case collect.FullCommand():
-		err = runCollect(logger, collectOpts, os.Stdout)
+		cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
+		err = runCollect(cliLogger, collectOpts, os.Stdout)
+		clearBar()
 	case check.FullCommand():
 		err = checkConfig(*checkFile, os.Stdout)
+	case breakeven.FullCommand():
+		err = runBreakeven(ctx, breakevenOpts, os.Stdout)
+	case history.FullCommand():
+		err = runHistory(ctx, logger, historyOpts, os.Stdout)
+	case export.FullCommand():
+		cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
+		err = runExport(ctx, cliLogger, exportOpts, os.Stdout)
+		clearBar()
 	}
 	if err != nil {
 		stop()

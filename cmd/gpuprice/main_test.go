@@ -81,6 +81,8 @@ func writeConfig(t *testing.T, dir string, f *providerFakes, extra string) strin
     interval: 1h
     rate_limit: 50
     endpoint: %s%s
+  runpod:
+    enabled: false # on by default, and tests never call a real provider
 %s`, f.urls["azure"], fakecloud.AzurePath, f.urls["vastai"], fakecloud.VastAIBasePath, extra)
 	path := filepath.Join(dir, "gpuprice.yml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
