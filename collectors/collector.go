@@ -56,6 +56,23 @@ type Env struct {
 	History History
 }
 
+// WithDefaults returns e with its empty fields filled: an HTTP client
+// limited to rateLimit requests per second, the embedded catalog, and a
+// logger that discards. Collector constructors call it, so that tests (and
+// one-shot tools) may pass a partial Env.
+func (e Env) WithDefaults(rateLimit float64) Env {
+	if e.HTTPClient == nil {
+		e.HTTPClient = NewHTTPClient(HTTPOptions{RateLimit: rateLimit})
+	}
+	if e.Catalog == nil {
+		e.Catalog = price.DefaultCatalog()
+	}
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.DiscardHandler)
+	}
+	return e
+}
+
 // History gives a collector its provider's stored history without SQL.
 type History interface {
 	// Backfill writes historical points with their original timestamps

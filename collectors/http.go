@@ -181,7 +181,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.opts.Base.RoundTrip(r)
 		if attempt >= t.opts.MaxRetries || !retryable(ctx, resp, err) {
 			if resp != nil {
-				resp.Body = &limitedBody{rc: resp.Body, left: t.opts.MaxResponseBytes}
+				resp.Body = LimitBody(resp.Body, t.opts.MaxResponseBytes)
 			}
 			return resp, err
 		}
@@ -209,7 +209,12 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// limitedBody fails reads past its limit instead of truncating silently.
+// LimitBody returns rc limited to n bytes: reading past them fails with
+// ErrTooLarge instead of truncating silently.
+func LimitBody(rc io.ReadCloser, n int64) io.ReadCloser {
+	return &limitedBody{rc: rc, left: n}
+}
+
 type limitedBody struct {
 	rc   io.ReadCloser
 	left int64

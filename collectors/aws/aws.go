@@ -115,6 +115,7 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 // newCollector builds the collector; backoff, when set, replaces the SDK
 // retryer's delays (tests).
 func newCollector(s config.AWS, env collectors.Env, backoff retry.BackoffDelayer) *Collector {
+	env = env.WithDefaults(s.RateLimit) // the SDK clients get their own HTTP client below
 	c := &Collector{
 		cfg:     s,
 		history: env.History,
@@ -123,12 +124,6 @@ func newCollector(s config.AWS, env collectors.Env, backoff retry.BackoffDelayer
 		backoff: backoff,
 		now:     time.Now,
 		skipped: map[string]bool{},
-	}
-	if c.catalog == nil {
-		c.catalog = price.DefaultCatalog()
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
 	}
 	limit := rate.Inf
 	if s.RateLimit > 0 {
@@ -182,34 +177,10 @@ func (h *countingClient) Do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := h.base.Do(req)
 	if resp != nil {
-		resp.Body = &limitedBody{rc: resp.Body, left: h.maxBody}
+		resp.Body = collectors.LimitBody(resp.Body, h.maxBody)
 	}
 	return resp, err
 }
-
-// limitedBody fails reads past its limit instead of truncating silently.
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, collectors.ErrTooLarge
-		}
-		return b.rc.Read(p)
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // sdkConfig returns the SDK configuration, loading it on first use. Loading
 // reads the environment and the shared config files, which may be broken:

@@ -68,6 +68,7 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("azure endpoint %q is not an http(s) URL", s.Endpoint)
 	}
+	env = env.WithDefaults(s.RateLimit)
 	c := &Collector{
 		endpoint:    u,
 		concurrency: max(s.Concurrency, 1),
@@ -89,15 +90,6 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 			seen[r] = true
 			c.regions = append(c.regions, r)
 		}
-	}
-	if c.client == nil {
-		c.client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: s.RateLimit})
-	}
-	if c.catalog == nil {
-		c.catalog = price.DefaultCatalog()
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

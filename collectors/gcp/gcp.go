@@ -141,6 +141,7 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 	if err != nil {
 		return nil, err
 	}
+	env = env.WithDefaults(s.RateLimit)
 	c := &Collector{
 		billingURL:      billingURL,
 		computeURL:      computeURL,
@@ -151,19 +152,9 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 		maxPages:        defaultMaxPages,
 		findCredentials: detectCredentials,
 	}
-	client := env.HTTPClient
-	if client == nil {
-		client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: s.RateLimit})
-	}
-	c.base = client.Transport
+	c.base = env.HTTPClient.Transport
 	if c.base == nil {
 		c.base = http.DefaultTransport
-	}
-	if c.catalog == nil {
-		c.catalog = price.DefaultCatalog()
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

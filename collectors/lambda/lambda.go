@@ -101,6 +101,7 @@ func New(cfg config.Lambda, env collectors.Env) (*Collector, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("lambda: endpoint %q is not an http(s) URL", cfg.Endpoint)
 	}
+	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{
 		url:      strings.TrimRight(u.String(), "/") + InstanceTypesPath,
 		apiKey:   cfg.APIKey,
@@ -120,15 +121,6 @@ func New(cfg config.Lambda, env collectors.Env) (*Collector, error) {
 			seen[r] = true
 			c.regions = append(c.regions, r)
 		}
-	}
-	if c.client == nil {
-		c.client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: cfg.RateLimit})
-	}
-	if c.catalog == nil {
-		c.catalog = price.DefaultCatalog()
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

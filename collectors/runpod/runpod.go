@@ -137,6 +137,7 @@ func New(cfg config.Runpod, env collectors.Env) (*Collector, error) {
 		q.Set("api_key", cfg.APIKey.Value())
 		u.RawQuery = q.Encode()
 	}
+	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{
 		endpoint: endpoint,
 		url:      u.String(),
@@ -145,15 +146,6 @@ func New(cfg config.Runpod, env collectors.Env) (*Collector, error) {
 		logger:   env.Logger,
 		history:  env.History,
 		regions:  map[string]string{},
-	}
-	if c.client == nil {
-		c.client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: cfg.RateLimit})
-	}
-	if c.catalog == nil {
-		c.catalog = price.DefaultCatalog()
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

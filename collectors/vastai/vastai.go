@@ -113,6 +113,7 @@ func New(cfg config.VastAI, env collectors.Env) (*Collector, error) {
 	if cfg.Limit < 1 {
 		return nil, fmt.Errorf("vastai: limit %d is below 1", cfg.Limit)
 	}
+	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{
 		url:          strings.TrimRight(cfg.Endpoint, "/") + "/bundles/",
 		apiKey:       cfg.APIKey,
@@ -122,15 +123,6 @@ func New(cfg config.VastAI, env collectors.Env) (*Collector, error) {
 		catalog:      env.Catalog,
 		logger:       env.Logger,
 		truncated:    map[string]bool{},
-	}
-	if c.client == nil {
-		c.client = collectors.NewHTTPClient(collectors.HTTPOptions{RateLimit: cfg.RateLimit})
-	}
-	if c.catalog == nil {
-		c.catalog = price.DefaultCatalog()
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }
