@@ -281,11 +281,16 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if he.status >= 500 {
 		a.logger.Error("API request failed", "path", r.URL.Path, "query", r.URL.RawQuery, "status", he.status, "err", he.msg)
 	}
+	writeError(w, he.status, he.msg)
+}
+
+// writeError answers {"error": msg} with status.
+func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(he.status)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(struct {
 		Error string `json:"error"`
-	}{he.msg})
+	}{msg})
 }
 
 // writeJSON answers {"data": v}.

@@ -69,16 +69,16 @@ func fixtureStates() []*collectors.State {
 		{Provider: "vastai", InstanceType: "1x_Tesla_Z8", Region: "us", Geo: "na", PricingModel: price.OnDemand,
 			GPUModel: price.Unknown, GPURaw: "Tesla Z8", GPUCount: 1, USDPerHour: 0.25, ObservedAt: t0, Offers: 1, AvailableGPUs: 1},
 	}, Offers: []price.Offer{
-		// The Runner passes offers through as the collector made them:
-		// no provider, region as given, no observed_at.
-		{ID: "1002", Location: "Oregon, US", Quote: price.Quote{InstanceType: "1x_RTX4090", Region: "US", PricingModel: price.OnDemand,
+		// Offers as the Runner publishes them: stamped like quotes.
+		{ID: "1002", Location: "Oregon, US", Quote: price.Quote{Provider: "vastai", InstanceType: "1x_RTX4090", Region: "us", Geo: "na", ObservedAt: t0, PricingModel: price.OnDemand,
 			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1, USDPerHour: 0.41}},
-		{ID: "1001", Location: "Texas, US", Quote: price.Quote{InstanceType: "1x_RTX4090", Region: "US", PricingModel: price.OnDemand,
+		{ID: "1001", Location: "Texas, US", Quote: price.Quote{Provider: "vastai", InstanceType: "1x_RTX4090", Region: "us", Geo: "na", ObservedAt: t0, PricingModel: price.OnDemand,
 			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1, USDPerHour: 0.35}},
-		{ID: "2001", Location: "Stockholm, SE", Quote: price.Quote{InstanceType: "8x_H100", Region: "SE", PricingModel: price.Spot,
+		{ID: "2001", Location: "Stockholm, SE", Quote: price.Quote{Provider: "vastai", InstanceType: "8x_H100", Region: "se", Geo: "eu", ObservedAt: t0, PricingModel: price.Spot,
 			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8, USDPerHour: 16}},
-		// A broken offer: no GPU count, so no per-GPU price.
-		{ID: "3001", Location: "Ohio, US", Quote: price.Quote{InstanceType: "1x_RTX4090", Region: "US", PricingModel: price.OnDemand,
+		// A broken offer (the Runner rejects these; the API must cope):
+		// no GPU count, so no per-GPU price.
+		{ID: "3001", Location: "Ohio, US", Quote: price.Quote{Provider: "vastai", InstanceType: "1x_RTX4090", Region: "us", Geo: "na", ObservedAt: t0, PricingModel: price.OnDemand,
 			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, USDPerHour: 0.5}},
 	}}
 	return []*collectors.State{

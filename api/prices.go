@@ -140,7 +140,6 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		for _, o := range st.Snapshot.Offers {
-			stampOffer(&o, st.Snapshot)
 			if lr.filter.match(&o.Quote) {
 				out = append(out, o)
 			}
@@ -167,22 +166,6 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) {
 	writeJSONList(w, out, func(o *price.Offer) any {
 		return offerJSON{ID: o.ID, Location: o.Location, quoteJSON: toQuoteJSON(&o.Quote)}
 	})
-}
-
-// stampOffer fills in, on a copy of an offer, what the Runner sets on
-// quotes but not on offers (it passes them through unchecked), so that
-// offers filter and read like quotes.
-func stampOffer(o *price.Offer, snap *price.Snapshot) {
-	if o.Provider == "" {
-		o.Provider = snap.Provider
-	}
-	o.Region, o.Zone = strings.ToLower(o.Region), strings.ToLower(o.Zone)
-	if o.Geo == "" {
-		o.Geo = price.Geo(o.Region)
-	}
-	if o.ObservedAt.IsZero() {
-		o.ObservedAt = snap.Time
-	}
 }
 
 // quoteJSON is a quote as the API answers it: the §3 labels and fields,

@@ -154,9 +154,9 @@ func TestOffers(t *testing.T) {
 		want        []string
 	}{
 		{"all, unpriceable last", "", []string{"1001", "1002", "2001", "3001"}},
-		{"region is matched lower-cased", "region=se", []string{"2001"}},
-		{"geo is derived from the region", "geo=na", []string{"1001", "1002", "3001"}},
-		{"provider is stamped from the snapshot", "provider=vastai&gpu_model=rtx4090&limit=1", []string{"1001"}},
+		{"region filter is lower-cased", "region=SE", []string{"2001"}},
+		{"geo", "geo=na", []string{"1001", "1002", "3001"}},
+		{"provider and GPU, case-insensitive", "provider=vastai&gpu_model=rtx4090&limit=1", []string{"1001"}},
 		{"descending keeps unpriceable last", "sort=-gpu_usd_per_hour", []string{"2001", "1002", "1001", "3001"}},
 		{"sort usd_per_hour", "sort=usd_per_hour", []string{"1001", "1002", "3001", "2001"}},
 		{"price filter drops unpriceable", "max_gpu_usd_per_hour=100", []string{"1001", "1002", "2001"}},

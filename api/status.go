@@ -38,7 +38,7 @@ func statusRequest(r *http.Request) (providers map[string]bool, f format, err er
 
 // providerJSON is one provider's refresh status.
 type providerJSON struct {
-	Name                string            `json:"name"`
+	Name                string            `json:"provider"`
 	Success             bool              `json:"success"`
 	LastAttempt         *time.Time        `json:"last_attempt"`
 	LastSuccess         *time.Time        `json:"last_success"`
@@ -86,7 +86,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 }
 
 var providerHeader = []string{
-	"name", "success", "last_attempt", "last_success", "last_duration_seconds", "last_error",
+	"provider", "success", "last_attempt", "last_success", "last_duration_seconds", "last_error",
 	"interval_seconds", "quotes", "offers", "stale", "attempts", "errors", "unknown_gpus",
 }
 
@@ -216,12 +216,12 @@ func (a *API) readyz(w http.ResponseWriter, _ *http.Request) {
 
 func (a *API) reloadz(w http.ResponseWriter, _ *http.Request) {
 	if a.reload == nil {
-		writeText(w, http.StatusNotImplemented, "Reload is not supported by this server")
+		writeError(w, http.StatusNotImplemented, "reload is not supported by this server")
 		return
 	}
+	// The reload function logs its own failure; the client gets it too.
 	if err := a.reload(); err != nil {
-		a.logger.Error("reload requested over HTTP failed", "err", err)
-		writeText(w, http.StatusInternalServerError, "Reload failed: "+err.Error())
+		writeError(w, http.StatusInternalServerError, "reload failed, the previous configuration is kept: "+err.Error())
 		return
 	}
 	writeText(w, http.StatusOK, "Reloaded")

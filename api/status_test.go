@@ -14,7 +14,7 @@ func TestProviders(t *testing.T) {
 	list := ts.getList(t, "/api/v1/providers")
 	var names []string
 	for _, p := range list {
-		names = append(names, p["name"].(string))
+		names = append(names, p["provider"].(string))
 	}
 	if want := []string{"aws", "azure", "lambda", "runpod", "vastai"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("providers %v, want %v", names, want)
@@ -25,23 +25,23 @@ func TestProviders(t *testing.T) {
 		want map[string]any
 	}{
 		{"serving", 0, map[string]any{
-			"name": "aws", "success": true, "last_attempt": "2025-06-01T11:59:55Z", "last_success": "2025-06-01T12:00:00Z",
+			"provider": "aws", "success": true, "last_attempt": "2025-06-01T11:59:55Z", "last_success": "2025-06-01T12:00:00Z",
 			"last_duration_seconds": 5.0, "last_error": "", "interval_seconds": 600.0, "quotes": 4.0, "offers": 0.0,
 			"stale": false, "attempts": 3.0, "errors": map[string]any{"http_5xx": 1.0}, "unknown_gpus": 0.0,
 		}},
 		{"not refreshed yet", 2, map[string]any{
-			"name": "lambda", "success": false, "last_attempt": nil, "last_success": nil,
+			"provider": "lambda", "success": false, "last_attempt": nil, "last_success": nil,
 			"last_duration_seconds": 0.0, "last_error": "", "interval_seconds": 300.0, "quotes": 0.0, "offers": 0.0,
 			"stale": false, "attempts": 0.0, "errors": map[string]any{}, "unknown_gpus": 0.0,
 		}},
 		{"stale", 3, map[string]any{
-			"name": "runpod", "success": false, "last_attempt": "2025-06-01T11:59:50Z", "last_success": "2025-06-01T10:00:00Z",
+			"provider": "runpod", "success": false, "last_attempt": "2025-06-01T11:59:50Z", "last_success": "2025-06-01T10:00:00Z",
 			"last_duration_seconds": 1.5, "last_error": "runpod: 503 Service Unavailable", "interval_seconds": 300.0,
 			"quotes": 0.0, "offers": 0.0, "stale": true, "attempts": 30.0,
 			"errors": map[string]any{"http_5xx": 4.0, "timeout": 2.0}, "unknown_gpus": 0.0,
 		}},
 		{"marketplace", 4, map[string]any{
-			"name": "vastai", "success": true, "last_attempt": "2025-06-01T11:59:59Z", "last_success": "2025-06-01T12:00:00Z",
+			"provider": "vastai", "success": true, "last_attempt": "2025-06-01T11:59:59Z", "last_success": "2025-06-01T12:00:00Z",
 			"last_duration_seconds": 0.8, "last_error": "", "interval_seconds": 120.0, "quotes": 4.0, "offers": 4.0,
 			"stale": false, "attempts": 7.0, "errors": map[string]any{}, "unknown_gpus": 2.0,
 		}},
@@ -140,9 +140,9 @@ func TestLifecycle(t *testing.T) {
 		{"ready", ts, func() { ready = true }, http.MethodGet, "/-/ready", 200, "Ready\n", 0},
 		{"reload", ts, nil, http.MethodPost, "/-/reload", 200, "Reloaded\n", 1},
 		{"reload fails", ts, func() { failReload = errors.New("config line 3: unknown key \"intervall\"") },
-			http.MethodPost, "/-/reload", 500, "Reload failed: config line 3: unknown key \"intervall\"\n", 2},
+			http.MethodPost, "/-/reload", 500, `{"error":"reload failed, the previous configuration is kept: config line 3: unknown key \"intervall\""}` + "\n", 2},
 		{"reload needs POST", ts, nil, http.MethodGet, "/-/reload", 405, "", 2},
-		{"reload not supported", noReload, nil, http.MethodPost, "/-/reload", 501, "Reload is not supported by this server\n", 0},
+		{"reload not supported", noReload, nil, http.MethodPost, "/-/reload", 501, `{"error":"reload is not supported by this server"}` + "\n", 0},
 		{"API needs GET", ts, nil, http.MethodPost, "/api/v1/prices", 405, "", 2},
 		{"unknown path", ts, nil, http.MethodGet, "/api/v1/nope", 404, "", 2},
 		{"unknown path below /", ts, nil, http.MethodGet, "/favicon.ico", 404, "", 2},

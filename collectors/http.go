@@ -164,6 +164,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
 		if err := t.limiter.Wait(ctx); err != nil {
+			if ctx.Err() == nil {
+				// The limiter refuses a wait that would pass the deadline.
+				err = fmt.Errorf("%w: rate limit: %v", context.DeadlineExceeded, err)
+			}
 			return nil, err
 		}
 		r := req

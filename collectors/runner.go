@@ -94,11 +94,30 @@ type Runner struct {
 type worker struct {
 	name    string
 	p       Provider
-	state   atomic.Pointer[State]
+	state   atomic.Pointer[State] // read without locks; written by update
 	cancel  context.CancelFunc
 	done    chan struct{}
 	tried   atomic.Bool
 	unknown map[string]bool // raw GPU names already logged; worker goroutine only
+
+	// mu serializes writers of state (the refresh loop and the staleness
+	// timer), so that neither overwrites the other's change.
+	mu    sync.Mutex
+	stale *time.Timer // withdraws the served snapshot at stale_after; under mu
+	// collecting is true while a Collect call runs, including one the
+	// Runner gave up waiting for because it ignored its deadline.
+	collecting atomic.Bool
+}
+
+// update publishes a modified copy of the worker's state.
+func (w *worker) update(fn func(st *State)) *State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	next := *w.state.Load()
+	next.Errors = maps.Clone(next.Errors)
+	fn(&next)
+	w.state.Store(&next)
+	return &next
 }
 
 // NewRunner returns a Runner writing to rec (which may be nil in one-shot
@@ -155,6 +174,9 @@ func (r *Runner) Apply(ps []Provider) {
 			r.ready.Store(true)
 		}
 		w.state.Store(st)
+		if st.Snapshot != nil {
+			r.armStale(w, st.LastSuccess)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		w.cancel = cancel
 		r.workers[name] = w
@@ -166,6 +188,9 @@ func (r *Runner) Apply(ps []Provider) {
 			delete(r.workers, name)
 		}
 	}
+	// Seeds serve a restart once: a provider enabled later must not get
+	// startup-era prices.
+	r.seeds = nil
 	r.publish()
 	r.onChange()
 }
@@ -198,9 +223,41 @@ func (r *Runner) Stop() {
 	r.publish()
 }
 
+// stop ends the worker's loop; a Collect call that ignores its context is
+// not waited for (see collect).
 func (w *worker) stop() {
 	w.cancel()
 	<-w.done
+	w.mu.Lock()
+	if w.stale != nil {
+		w.stale.Stop()
+	}
+	w.mu.Unlock()
+}
+
+// armStale (re)starts the timer that withdraws the snapshot served since
+// lastSuccess once it is stale_after old. A timer, not the refresh loop,
+// does it, so that prices go stale on time even while a long refresh runs.
+func (r *Runner) armStale(w *worker, lastSuccess time.Time) {
+	withdraw := func() {
+		withdrawn := false
+		w.update(func(st *State) {
+			if st.Snapshot != nil && st.LastSuccess.Equal(lastSuccess) {
+				st.Snapshot, st.Stale, st.UnknownGPUs = nil, true, 0
+				withdrawn = true
+			}
+		})
+		if withdrawn {
+			r.logger.Warn("withdrawing stale prices", "provider", w.name, "last_success", lastSuccess, "stale_after", w.p.Settings.StaleAfter)
+			r.onChange()
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stale != nil {
+		w.stale.Stop()
+	}
+	w.stale = time.AfterFunc(time.Until(lastSuccess.Add(w.p.Settings.StaleAfter)), withdraw)
 }
 
 // States returns every running provider's current State, sorted by name.
@@ -237,16 +294,20 @@ func RefreshOnce(ctx context.Context, logger *slog.Logger, p Provider) (*price.S
 	w := &worker{name: p.Collector.Name(), p: p, done: make(chan struct{}), unknown: map[string]bool{}}
 	w.state.Store(&State{Provider: w.name, Errors: map[string]uint64{}})
 	err := r.refresh(ctx, w)
+	w.mu.Lock()
+	if w.stale != nil {
+		w.stale.Stop() // nothing is served: no staleness to watch
+	}
+	w.mu.Unlock()
 	return w.state.Load().Snapshot, err
 }
 
 func (r *Runner) run(ctx context.Context, w *worker) {
 	defer close(w.done)
-	logger := r.logger.With("provider", w.name)
 	next := time.Now()
 	failures := 0
 	for {
-		if !r.sleepUntil(ctx, w, logger, next) {
+		if !sleepUntil(ctx, next) {
 			return
 		}
 		err := r.refresh(ctx, w)
@@ -265,42 +326,15 @@ func (r *Runner) run(ctx context.Context, w *worker) {
 	}
 }
 
-// sleepUntil waits until t, withdrawing the served snapshot if it goes
-// stale meanwhile. It returns false when ctx is done.
-func (r *Runner) sleepUntil(ctx context.Context, w *worker, logger *slog.Logger, t time.Time) bool {
-	for {
-		st := w.state.Load()
-		wake := t
-		var staleAt time.Time
-		if st.Snapshot != nil {
-			staleAt = st.LastSuccess.Add(w.p.Settings.StaleAfter)
-			if staleAt.Before(wake) {
-				wake = staleAt
-			}
-		}
-		if d := time.Until(wake); d > 0 {
-			timer := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return false
-			case <-timer.C:
-			}
-		} else if ctx.Err() != nil {
-			return false
-		}
-		now := time.Now()
-		if st.Snapshot != nil && !now.Before(staleAt) {
-			next := *st
-			next.Snapshot, next.Stale, next.UnknownGPUs = nil, true, 0
-			w.state.Store(&next)
-			logger.Warn("withdrawing stale prices", "last_success", st.LastSuccess, "stale_after", w.p.Settings.StaleAfter)
-			r.onChange()
-			continue
-		}
-		if !now.Before(t) {
-			return true
-		}
+// sleepUntil waits until t; it returns false when ctx is done first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
 	}
 }
 
@@ -326,31 +360,70 @@ type PanicError struct {
 
 func (e *PanicError) Error() string { return fmt.Sprintf("collector panicked: %v", e.Value) }
 
-func collectSafely(ctx context.Context, c Collector) (snap *price.Snapshot, err error) {
+// Safely runs fn, turning a panic into a *PanicError. Collectors that do
+// their work in goroutines of their own run it through Safely: a panic
+// there is beyond the Runner's recover and would end the daemon.
+func Safely(fn func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			snap, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
+			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	return c.Collect(ctx)
+	return fn()
+}
+
+// abandonGrace is how long a Collect call that ignores its expired context
+// is waited for before the Runner gives up on it (a variable for tests).
+var abandonGrace = 10 * time.Second
+
+var errStillCollecting = errors.New("the previous refresh is still running: the collector ignored its deadline")
+
+// collect runs one Collect call bounded by ctx. A collector that ignores its
+// context (a hung file system, a library that drops the deadline) is
+// abandoned after abandonGrace, so that it cannot hold the provider's loop,
+// reloads or shutdown; no new call starts until the abandoned one returns.
+func (w *worker) collect(ctx context.Context) (*price.Snapshot, error) {
+	if !w.collecting.CompareAndSwap(false, true) {
+		return nil, errStillCollecting
+	}
+	type result struct {
+		snap *price.Snapshot
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer w.collecting.Store(false)
+		var snap *price.Snapshot
+		err := Safely(func() (err error) {
+			snap, err = w.p.Collector.Collect(ctx)
+			return err
+		})
+		done <- result{snap, err}
+	}()
+	select {
+	case r := <-done:
+		return r.snap, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done:
+		return r.snap, r.err
+	case <-time.After(abandonGrace):
+		return nil, fmt.Errorf("collector ignored its deadline and was abandoned: %w", ctx.Err())
+	}
 }
 
 func (r *Runner) refresh(ctx context.Context, w *worker) error {
 	logger := r.logger.With("provider", w.name)
 	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, w.p.Settings.Timeout)
-	snap, err := collectSafely(rctx, w.p.Collector)
+	snap, err := w.collect(rctx)
 	cancel()
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down or replaced: not a provider failure
 	}
 	end := time.Now()
 	dur := end.Sub(start)
-
-	next := *w.state.Load()
-	next.Attempts++
-	next.LastAttempt, next.LastDuration = start, dur
-	next.Errors = maps.Clone(next.Errors)
 
 	var rejected map[string]int
 	if err == nil {
@@ -363,37 +436,50 @@ func (r *Runner) refresh(ctx context.Context, w *worker) error {
 			}
 		}
 	}
-	for reason, n := range rejected {
-		next.Errors[reason] += uint64(n)
-	}
 	poll := store.Poll{Provider: w.name, Start: start, Duration: dur, OK: err == nil}
 	if err != nil {
 		reason := Reason(err)
+		logArgs := []any{"reason", reason, "err", err, "duration_seconds", dur.Seconds()}
 		var pe *PanicError
 		if errors.As(err, &pe) {
 			reason = "panic"
-			logger.Error("collector panicked", "err", pe.Value, "stack", string(pe.Stack))
+			logArgs = append(logArgs[:0], "reason", reason, "err", err, "duration_seconds", dur.Seconds(), "stack", string(pe.Stack))
 		}
-		next.Errors[reason]++
-		next.Success, next.LastError = false, err.Error()
-		w.state.Store(&next)
+		w.update(func(st *State) {
+			st.Attempts++
+			st.LastAttempt, st.LastDuration = start, dur
+			addRejected(st.Errors, rejected)
+			st.Errors[reason]++
+			st.Success, st.LastError = false, err.Error()
+		})
 		r.onChange()
-		logger.Warn("refresh failed", "reason", reason, "err", err, "duration_seconds", dur.Seconds())
+		logger.Warn("refresh failed", logArgs...)
 		poll.Error = err.Error()
 		r.record(ctx, logger, w, poll, nil)
 		return err
 	}
 
-	next.Snapshot, next.Success, next.Stale = snap, true, false
-	next.LastSuccess, next.LastError = end, ""
-	next.UnknownGPUs = countUnknown(snap.Quotes)
-	w.state.Store(&next)
+	st := w.update(func(st *State) {
+		st.Attempts++
+		st.LastAttempt, st.LastDuration = start, dur
+		addRejected(st.Errors, rejected)
+		st.Snapshot, st.Success, st.Stale = snap, true, false
+		st.LastSuccess, st.LastError = end, ""
+		st.UnknownGPUs = countUnknown(snap.Quotes)
+	})
+	r.armStale(w, end)
 	r.onChange()
 	poll.Quotes = len(snap.Quotes)
 	res := r.record(ctx, logger, w, poll, snap)
 	logger.Info("refresh done", "quotes", len(snap.Quotes), "rejected", sum(rejected),
-		"unknown_gpus", next.UnknownGPUs, "points_written", res.Points+res.Withdrawals, "duration_seconds", dur.Seconds())
+		"unknown_gpus", st.UnknownGPUs, "points_written", res.Points+res.Withdrawals, "duration_seconds", dur.Seconds())
 	return nil
+}
+
+func addRejected(errs map[string]uint64, rejected map[string]int) {
+	for reason, n := range rejected {
+		errs[reason] += uint64(n)
+	}
 }
 
 // record writes the refresh to the store; a store failure is logged and
@@ -405,10 +491,7 @@ func (r *Runner) record(ctx context.Context, logger *slog.Logger, w *worker, pol
 	res, err := r.rec.Record(ctx, poll, snap)
 	if err != nil && ctx.Err() == nil {
 		logger.Error("writing refresh to the store failed", "err", err)
-		st := *w.state.Load()
-		st.Errors = maps.Clone(st.Errors)
-		st.Errors["store"]++
-		w.state.Store(&st)
+		w.update(func(st *State) { st.Errors["store"]++ })
 		r.onChange()
 	}
 	return res

@@ -389,3 +389,72 @@ func TestReason(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleWhileRefreshRuns: prices go stale on time even when the next
+// refresh hangs (a collector that ignores its deadline is abandoned, and
+// meanwhile the staleness timer withdraws the old prices).
+func TestStaleWhileRefreshRuns(t *testing.T) {
+	old := abandonGrace
+	abandonGrace = 100 * time.Millisecond
+	defer func() { abandonGrace = old }()
+	release := make(chan struct{})
+	defer close(release)
+	var mu sync.Mutex
+	calls := 0
+	c := &funcCollector{name: "p", collect: func(ctx context.Context) (*price.Snapshot, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			return snapshot(quote("a", 1, 1)), nil
+		}
+		<-release // ignores ctx entirely
+		return nil, errors.New("late")
+	}}
+	s := fastSettings()
+	s.Timeout, s.StaleAfter = 150*time.Millisecond, 300*time.Millisecond
+	r := NewRunner(quietLogger(), nil, nil)
+	r.Apply([]Provider{{Collector: c, Settings: s}})
+	defer r.Stop()
+	waitFor(t, "first success", func() bool { return stateOf(r, "p").Snapshot != nil })
+	waitFor(t, "stale withdrawal during the hung refresh", func() bool { st := stateOf(r, "p"); return st.Stale && st.Snapshot == nil })
+	waitFor(t, "abandoned refresh reported", func() bool {
+		st := stateOf(r, "p")
+		return st.Errors["timeout"] > 0 && (strings.Contains(st.LastError, "abandoned") || strings.Contains(st.LastError, "still running"))
+	})
+	// The abandoned call still runs: no second call may start meanwhile.
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	if calls != 2 {
+		t.Errorf("%d Collect calls, want 2: a new one started while the abandoned one ran", calls)
+	}
+	mu.Unlock()
+}
+
+func TestSafelyRecoversGoroutinePanics(t *testing.T) {
+	err := Safely(func() error {
+		var m map[string]int
+		m["x"] = 1 // panics
+		return nil
+	})
+	var pe *PanicError
+	if !errors.As(err, &pe) || len(pe.Stack) == 0 {
+		t.Fatalf("Safely = %v, want a *PanicError with a stack", err)
+	}
+}
+
+func TestSeedsServeOnlyTheFirstApply(t *testing.T) {
+	c := &funcCollector{name: "p", collect: func(ctx context.Context) (*price.Snapshot, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	r := NewRunner(quietLogger(), nil, nil)
+	defer r.Stop()
+	r.Seed([]*price.Snapshot{{Provider: "p", Time: time.Now().Add(-time.Minute), Quotes: []price.Quote{quote("a", 1, 1)}}})
+	r.Apply(nil) // p not enabled at start
+	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	if st := stateOf(r, "p"); st.Snapshot != nil {
+		t.Error("a provider enabled by a later reload was seeded with startup prices")
+	}
+}

@@ -41,6 +41,15 @@ type Config struct {
 	Static         []Static `yaml:"static"`
 	OwnedInterval  Duration `yaml:"owned_interval"`
 	StaticInterval Duration `yaml:"static_interval"`
+	// RemoteWrite is part of the design but not built yet: the key is
+	// known so that a configuration using it gets a clear error rather
+	// than "unknown key".
+	RemoteWrite []RemoteWrite `yaml:"remote_write"`
+}
+
+// RemoteWrite is one Prometheus remote-write receiver (not supported yet).
+type RemoteWrite struct {
+	URL string `yaml:"url"`
 }
 
 // Storage selects and configures the history store.
@@ -50,6 +59,9 @@ type Storage struct {
 	Path string `yaml:"path"`
 	// Retention is how long history is kept; 0 keeps everything.
 	Retention Duration `yaml:"retention"`
+	// DSN is the PostgreSQL connection string (driver postgres, not
+	// supported yet).
+	DSN Secret `yaml:"dsn"`
 }
 
 // Providers holds one section per price source. Each section embeds Common.
@@ -104,7 +116,7 @@ type secretFile struct {
 }
 
 // Default returns the built-in configuration: SQLite under data/ and the
-// providers that need no credentials (Azure, Vast.ai) enabled.
+// providers that need no credentials (Azure, Vast.ai, Runpod) enabled.
 func Default() *Config {
 	return &Config{
 		Storage: Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
@@ -405,6 +417,11 @@ func (c *Config) resolve(name string) error {
 			return
 		}
 		cm := s.Settings()
+		if cm.Endpoint == "" {
+			// An empty endpoint means the provider's own.
+			def, _ := Default().Providers.Get(pname)
+			cm.Endpoint = def.Settings().Endpoint
+		}
 		if cm.Timeout == 0 {
 			cm.Timeout = Duration(min(time.Duration(cm.Interval), 5*time.Minute))
 		}
@@ -449,8 +466,13 @@ func (c *Config) Validate() error {
 		if c.Storage.Path == "" {
 			return keyErrorf("storage.path", "must not be empty")
 		}
+	case "postgres":
+		return keyErrorf("storage.driver", "postgres is not supported yet (use sqlite)")
 	default:
 		return keyErrorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
+	}
+	if len(c.RemoteWrite) > 0 {
+		return keyErrorf("remote_write", "not supported yet: remove it and let Prometheus scrape /metrics (or federate) instead")
 	}
 	if c.MaxGPUUSDPerHour <= 0 {
 		return keyErrorf("max_gpu_usd_per_hour", "must be positive")

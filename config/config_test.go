@@ -132,3 +132,29 @@ func TestEnvInCommentsIgnored(t *testing.T) {
 		t.Errorf("endpoint = %q: a # inside quotes is not a comment", got)
 	}
 }
+
+func TestDesignExampleKeys(t *testing.T) {
+	for _, tc := range []struct{ name, text, wantErr string }{
+		{"empty endpoint means the provider's own", "providers:\n  lambda: {enabled: false, api_key_file: \"\", endpoint: \"\"}\n", ""},
+		{"dsn accepted with sqlite", "storage:\n  driver: sqlite\n  dsn: \"\"\n", ""},
+		{"postgres not yet", "storage:\n  driver: postgres\n", `x.yml:2: storage.driver: postgres is not supported yet (use sqlite)`},
+		{"remote_write not yet", "remote_write:\n  - {url: \"http://mimir:9009/api/v1/push\"}\n",
+			"x.yml:1: remote_write: not supported yet: remove it and let Prometheus scrape /metrics (or federate) instead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load([]byte(tc.text), "x.yml")
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Providers.Lambda.Endpoint; got != "https://cloud.lambda.ai" {
+				t.Errorf("lambda endpoint = %q, want the default", got)
+			}
+		})
+	}
+}

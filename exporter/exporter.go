@@ -216,7 +216,7 @@ const (
 		"_count is the number of offers, _sum their total). Cached: refreshed on each provider's interval."
 	helpStock = "Whether the shape can be rented now, where the provider says: 0 not now (its price is kept), 1 available or low stock, " +
 		"2 medium, 3 high. Cached: refreshed on each provider's interval."
-	helpAvailable = "GPUs in rentable marketplace offers, or capacity the provider announces. Cached: refreshed on each provider's interval."
+	helpAvailable = "GPUs in rentable marketplace offers. Cached: refreshed on each provider's interval."
 )
 
 var marketLabels = []string{"provider", "region", "geo", "pricing_model", "gpu_model", "gpu_form", "gpu_memory_gb"}

@@ -43,9 +43,9 @@ func fixtureStates() []*collectors.State {
 			GPUModel: price.Unknown, GPURaw: "Standard_NX99_\"Q\"_v9", GPUCount: 1, USDPerHour: 12.5},
 	}}
 	vast := &price.Snapshot{Provider: "vastai", Time: t0, Quotes: []price.Quote{
-		{Provider: "vastai", InstanceType: "8x_H100_SXM", Region: "us", Geo: "na", PricingModel: price.OnDemand,
+		{Provider: "vastai", InstanceType: "8x_H100_SXM_80GB", Region: "us", Geo: "na", PricingModel: price.OnDemand,
 			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8, USDPerHour: 15.2361, Offers: 3, AvailableGPUs: 24},
-		{Provider: "vastai", InstanceType: "1x_RTX_4090", Region: "", Geo: "", PricingModel: price.Spot,
+		{Provider: "vastai", InstanceType: "1x_RTX_4090_24GB", Region: "", Geo: "", PricingModel: price.Spot,
 			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1, USDPerHour: 0.2},
 	}, Markets: []price.Market{
 		{Provider: "vastai", Region: "us", Geo: "na", PricingModel: price.OnDemand, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80,

@@ -104,6 +104,7 @@ type AWS struct {
 	offers   http.Handler
 	regions  []*awsRegion
 	types    []*awsType // the instance types of this fake's world
+	deadMu   sync.RWMutex
 	dead     map[string]bool
 	callsMu  sync.Mutex
 	calls    map[string]int
@@ -172,12 +173,24 @@ func (a *AWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/offers/"):
 		a.offers.ServeHTTP(w, r)
 	default:
-		if region, _ := sigV4Scope(r); a.dead[region] {
+		region, _ := sigV4Scope(r)
+		a.deadMu.RLock()
+		dead := a.dead[region]
+		a.deadMu.RUnlock()
+		if dead {
 			awsCut(w)
 			return
 		}
 		a.ec2.ServeHTTP(w, r)
 	}
+}
+
+// SetDead makes region's endpoint cut every connection (dead true) or
+// answer again (false).
+func (a *AWS) SetDead(region string, dead bool) {
+	a.deadMu.Lock()
+	defer a.deadMu.Unlock()
+	a.dead[region] = dead
 }
 
 // Calls returns how many requests each action received ("ec2

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -80,14 +81,11 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 		if *o.timeout > 0 {
 			p.Settings.Timeout = *o.timeout
 		}
-		start := time.Now()
 		snap, err := collectors.RefreshOnce(context.Background(), logger, p)
 		if err != nil {
-			logger.Error("refresh failed", "provider", p.Collector.Name(), "err", err)
-			failed = append(failed, p.Collector.Name())
+			failed = append(failed, p.Collector.Name()) // the Runner logged why
 			continue
 		}
-		logger.Info("refreshed", "provider", p.Collector.Name(), "quotes", len(snap.Quotes), "duration_seconds", time.Since(start).Seconds())
 		quotes = append(quotes, snap.Quotes...)
 	}
 	if err := printQuotes(out, *o.format, quotes); err != nil {
@@ -107,7 +105,7 @@ func printQuotes(out io.Writer, format string, quotes []price.Quote) error {
 		if c := strings.Compare(a.GPUModel, b.GPUModel); c != 0 {
 			return c
 		}
-		return cmpFloat(a.GPUUSDPerHour(), b.GPUUSDPerHour())
+		return cmp.Compare(a.GPUUSDPerHour(), b.GPUUSDPerHour())
 	})
 	switch format {
 	case "json":
@@ -122,14 +120,4 @@ func printQuotes(out io.Writer, format string, quotes []price.Quote) error {
 			q.GPUModel, price.FormatNumber(q.GPUMemoryGB), price.FormatNumber(q.GPUCount), q.USDPerHour, q.GPUUSDPerHour())
 	}
 	return tw.Flush()
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

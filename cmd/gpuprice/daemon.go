@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"reflect"
 	"sync"
 	"syscall"
 	"time"
@@ -96,8 +95,8 @@ func runDaemon(ctx context.Context, logger *slog.Logger, load func() (*config.Co
 			}
 			var ps []collectors.Provider
 			if ps, err = collectors.Build(next, logger, catalog, st); err == nil {
-				if !reflect.DeepEqual(next.Storage, current.Storage) {
-					logger.Warn("storage settings changed: they take effect at the next restart")
+				if next.Storage.Driver != current.Storage.Driver || next.Storage.Path != current.Storage.Path {
+					logger.Warn("storage driver and path changes take effect at the next restart")
 				}
 				runner.Apply(ps)
 				current = next

@@ -52,6 +52,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
@@ -104,6 +106,7 @@ type Collector struct {
 	mu      sync.Mutex
 	sdk     *aws.Config     // loaded on first use: loading may fail
 	skipped map[string]bool // regions whose skip was logged
+	served  map[string]bool // regions that returned GPU types in this process
 	bulkOK  bool            // the credential-less mode was logged
 }
 
@@ -124,6 +127,7 @@ func newCollector(s config.AWS, env collectors.Env, backoff retry.BackoffDelayer
 		backoff: backoff,
 		now:     time.Now,
 		skipped: map[string]bool{},
+		served:  map[string]bool{},
 	}
 	limit := rate.Inf
 	if s.RateLimit > 0 {
@@ -383,49 +387,29 @@ func dedupe(in []string) []string {
 // collectRegions runs collectRegion for every region, Concurrency at a
 // time. The first failure cancels the others and fails the refresh.
 func (c *Collector) collectRegions(ctx context.Context, cfg *aws.Config, regions []string, last map[price.SeriesKey]time.Time) ([]regionResult, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var progress *collectors.Progress
 	if c.history != nil && c.cfg.SpotBackfill > 0 && !hasSpot(last) {
 		progress = collectors.NewProgress(c.logger, "backfill aws spot history", "regions", int64(len(regions)))
 	}
 	results := make([]regionResult, len(regions))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	sem := make(chan struct{}, max(c.cfg.Concurrency, 1))
-launch:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.cfg.Concurrency, 1))
 	for i, region := range regions {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break launch
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			r, err := c.collectRegion(ctx, cfg, region, last)
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
+		g.Go(func() error {
+			return collectors.Safely(func() error {
+				r, err := c.collectRegion(gctx, cfg, region, last)
+				if err != nil {
+					return err
 				}
-				mu.Unlock()
-				return
-			}
-			results[i] = r
-			if progress != nil {
-				progress.Add(1)
-			}
+				results[i] = r
+				if progress != nil {
+					progress.Add(1)
+				}
+				return nil
+			})
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	if progress != nil {
@@ -453,6 +437,12 @@ func (c *Collector) collectRegion(ctx context.Context, cfg *aws.Config, region s
 			return res, ctx.Err()
 		}
 		if why, ok := unusable(err); ok {
+			if why == whyUnreachable && c.hadPrices(region, last) {
+				// A region that served prices is down for now, not dead:
+				// fail the refresh, so that its prices are kept until
+				// stale rather than withdrawn by a snapshot without it.
+				return res, err
+			}
 			c.logSkip(region, why, err)
 			res.skipped = true
 			return res, nil
@@ -461,6 +451,9 @@ func (c *Collector) collectRegion(ctx context.Context, cfg *aws.Config, region s
 	}
 	c.mu.Lock()
 	delete(c.skipped, region) // log again should it fail again
+	if len(types) > 0 {
+		c.served[region] = true
+	}
 	c.mu.Unlock()
 	res.types = types
 	if len(types) == 0 {
@@ -471,6 +464,23 @@ func (c *Collector) collectRegion(ctx context.Context, cfg *aws.Config, region s
 		return res, err
 	}
 	return res, nil
+}
+
+// hadPrices reports whether region served prices before: in this process,
+// or in the store's history.
+func (c *Collector) hadPrices(region string, last map[price.SeriesKey]time.Time) bool {
+	c.mu.Lock()
+	served := c.served[region]
+	c.mu.Unlock()
+	if served {
+		return true
+	}
+	for k := range last {
+		if k.Region == region {
+			return true
+		}
+	}
+	return false
 }
 
 // logSkip logs a skipped region once, until it works again.
@@ -486,9 +496,12 @@ func (c *Collector) logSkip(region, why string, err error) {
 	c.logger.Warn("skipping region", "region", region, "reason", why, "err", err)
 }
 
+const whyUnreachable = "endpoint unreachable"
+
 // unusable reports whether err (from the first call in a region) means the
 // region cannot be used at all: not enabled for the account, or an
-// endpoint that cannot be reached.
+// endpoint that cannot be reached (which collectRegion only believes of a
+// region that never served prices).
 func unusable(err error) (string, bool) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -503,7 +516,7 @@ func unusable(err error) (string, bool) {
 	var send *smithyhttp.RequestSendError
 	var dns *net.DNSError
 	if errors.As(err, &send) || errors.As(err, &dns) {
-		return "endpoint unreachable", true
+		return whyUnreachable, true
 	}
 	return "", false
 }

@@ -551,6 +551,26 @@ func TestUnusableRegionsAreSkipped(t *testing.T) {
 	}
 }
 
+// TestRegionThatServedIsNotSkipped: an endpoint that stops answering after
+// it served prices fails the refresh (the Runner keeps the region's prices
+// until stale) instead of a snapshot without the region withdrawing them.
+func TestRegionThatServedIsNotSkipped(t *testing.T) {
+	clk := newClock(t0)
+	f, url := startFake(t, fakecloud.AWSOptions{Now: clk.Now, InstanceTypes: []string{"g5.*"}})
+	c := newTestCollector(t, testConfig(url, "us-east-1", "eu-west-1"), nil, clk, nil)
+	if _, err := c.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.SetDead("eu-west-1", true)
+	if _, err := c.Collect(context.Background()); err == nil {
+		t.Fatal("a region that served prices went unreachable and the refresh succeeded without it")
+	}
+	f.SetDead("eu-west-1", false)
+	if _, err := c.Collect(context.Background()); err != nil {
+		t.Fatalf("after the region came back: %v", err)
+	}
+}
+
 func TestRegionsDiscovered(t *testing.T) {
 	clk := newClock(t0)
 	f, url := startFake(t, fakecloud.AWSOptions{Now: clk.Now, Regions: []string{"us-east-1", "eu-west-1", "af-south-1"},

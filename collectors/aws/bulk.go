@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -192,54 +194,37 @@ func (c *Collector) offerURL(region string) string {
 // returns the on-demand price of every instance type keep accepts, and
 // the GPU count the files give per instance type.
 func (c *Collector) bulkPrices(ctx context.Context, regions []string, keep func(instanceType string) bool) (map[odKey]float64, map[string]float64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		prices   = map[odKey]float64{}
-		gpus     = map[string]float64{}
+		mu     sync.Mutex
+		prices = map[odKey]float64{}
+		gpus   = map[string]float64{}
 	)
-	sem := make(chan struct{}, min(max(c.cfg.Concurrency, 1), 4))
-launch:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(min(max(c.cfg.Concurrency, 1), 4)) // each stream holds a connection and a buffer
 	for _, region := range regions {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break launch
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			err := c.fetchOffer(ctx, region, func(row offerRow) {
-				if !keep(row.instanceType) {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				k := odKey{row.instanceType, region}
-				if old, seen := prices[k]; !seen || betterPrice(row.usd, old) {
-					prices[k] = row.usd
-				}
-				if row.gpus > 0 {
-					gpus[row.instanceType] = row.gpus
-				}
+		g.Go(func() error {
+			return collectors.Safely(func() error {
+				return c.fetchOffer(gctx, region, func(row offerRow) {
+					if !keep(row.instanceType) {
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					k := odKey{row.instanceType, region}
+					if old, seen := prices[k]; !seen || betterPrice(row.usd, old) {
+						prices[k] = row.usd
+					}
+					if row.gpus > 0 {
+						gpus[row.instanceType] = row.gpus
+					}
+				})
 			})
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				mu.Unlock()
-			}
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, nil, firstErr
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
-	return prices, gpus, ctx.Err()
+	return prices, gpus, nil
 }
 
 // fetchOffer downloads and parses one region's offer file.

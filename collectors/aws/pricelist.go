@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	ptypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
@@ -59,8 +61,6 @@ func (c *Collector) onDemand(ctx context.Context, cfg *aws.Config, facts map[str
 // Linux, shared-tenancy, no-software, capacity-status-Used rows (one walk
 // per type, all regions at once), a few types at a time.
 func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) (map[odKey]float64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	client := c.pricingClient(cfg)
 	names := make([]string, 0, len(facts))
 	for n := range facts {
@@ -68,45 +68,35 @@ func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[st
 	}
 	sort.Strings(names)
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		prices   = map[odKey]float64{}
+		mu     sync.Mutex
+		prices = map[odKey]float64{}
 	)
-	sem := make(chan struct{}, max(c.cfg.Concurrency, 1))
-launch:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.cfg.Concurrency, 1))
 	for _, name := range names {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break launch
-		}
 		want := map[string]bool{}
 		for _, r := range offered[name] {
 			want[r] = true
 		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			got, err := c.productPrices(ctx, client, name, want)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					cancel()
+		g.Go(func() error {
+			return collectors.Safely(func() error {
+				got, err := c.productPrices(gctx, client, name, want)
+				if err != nil {
+					return err
 				}
-				return
-			}
-			for r, usd := range got {
-				prices[odKey{name, r}] = usd
-			}
+				mu.Lock()
+				defer mu.Unlock()
+				for r, usd := range got {
+					prices[odKey{name, r}] = usd
+				}
+				return nil
+			})
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	return prices, ctx.Err()
+	return prices, nil
 }
 
 // onDemandFilters select the one on-demand row per instance type and

@@ -25,8 +25,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
@@ -101,49 +102,27 @@ func (c *Collector) Name() string { return Name }
 // instance type and pricing model. Any region's failure fails the whole
 // refresh: a snapshot without that region would withdraw its series.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	type result struct {
 		quotes []price.Quote
 		rows   int
 	}
 	results := make([]result, len(c.regions))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	sem := make(chan struct{}, c.concurrency)
-launch:
+	// The first region to fail cancels the others: the refresh fails anyway.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.concurrency)
 	for i, region := range c.regions {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break launch
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			quotes, rows, err := c.walk(ctx, region)
-			if err != nil {
-				mu.Lock()
-				// Only the first failure counts: the others are mostly
-				// the cancellation it causes.
-				if firstErr == nil {
-					firstErr = fmt.Errorf("azure region %s: %w", region, err)
-					cancel()
+		g.Go(func() error {
+			return collectors.Safely(func() error {
+				quotes, rows, err := c.walk(gctx, region)
+				if err != nil {
+					return fmt.Errorf("azure region %s: %w", region, err)
 				}
-				mu.Unlock()
-				return
-			}
-			results[i] = result{quotes, rows}
+				results[i] = result{quotes, rows}
+				return nil
+			})
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 

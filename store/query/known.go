@@ -57,8 +57,9 @@ type knownBuilder struct {
 	providers map[string]*pollTimes
 }
 
-// pollTimes are one provider's refresh starts and successful refresh
-// ends, in unix ms.
+// pollTimes are one provider's successful refresh starts and ends, in unix
+// ms. Only successful refreshes count for the spacing: retries after
+// failures come faster than the interval and would shrink the staleness.
 type pollTimes struct {
 	starts, okEnds []int64
 	first          int64 // the earliest end
@@ -75,9 +76,9 @@ func (b *knownBuilder) add(p *store.Poll) {
 		b.providers[p.Provider] = pt
 	}
 	end := p.End().UnixMilli()
-	pt.starts = append(pt.starts, p.Start.UnixMilli())
 	pt.first = min(pt.first, end)
 	if p.OK {
+		pt.starts = append(pt.starts, p.Start.UnixMilli())
 		pt.okEnds = append(pt.okEnds, end)
 	}
 }

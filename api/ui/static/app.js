@@ -111,7 +111,7 @@
       const st = providerState(p);
       const errors = Object.keys(p.errors).sort().map((k) => `${k}=${p.errors[k]}`).join(' ');
       const last = p.last_success ? el('time', { datetime: p.last_success }, utc(p.last_success)) : 'never';
-      return el('tr', {}, el('td', {}, p.name), el('td', {}, el('span', { class: `state-${st}` }, st)),
+      return el('tr', {}, el('td', {}, p.provider), el('td', {}, el('span', { class: `state-${st}` }, st)),
         el('td', {}, last), el('td', { class: 'num' }, String(p.quotes)), el('td', {}, errors), el('td', {}, p.last_error));
     }), 6, 'No provider is enabled.');
   }
