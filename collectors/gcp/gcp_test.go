@@ -110,7 +110,8 @@ var (
 
 // wantRegions is where the fake's SKUs price each GPU and machine type, on
 // demand and spot alike: for a machine, where its GPU and every other
-// component it is made of are priced.
+// component it is made of are priced. GPUs bundled in a machine family
+// (A100, H100, H200, L4) are not quoted alone.
 var wantRegions = map[string][]string{
 	"nvidia-tesla-t4":         all,
 	"nvidia-tesla-t4-vws":     slices.Concat(americas, nl),
@@ -120,12 +121,6 @@ var wantRegions = map[string][]string{
 	"nvidia-tesla-p4":         slices.Concat(americas, nl, sg),
 	"nvidia-tesla-p4-vws":     americas,
 	"nvidia-tesla-k80":        americas,
-	"nvidia-tesla-a100":       slices.Concat(americas, nl, jp, sg, il),
-	"nvidia-a100-80gb":        slices.Concat(americas, nl, sg),
-	"nvidia-h100-80gb":        slices.Concat(americas, nl, jp),
-	"nvidia-h100-mega-80gb":   slices.Concat(americas, nl, jp),
-	"nvidia-h200-141gb":       slices.Concat(americas, nl),
-	"nvidia-l4":               all,
 	"nvidia-l4-vws":           slices.Concat(americas, nl),
 	"nvidia-rtx-pro-6000":     slices.Concat(americas, be),
 	"nvidia-rtx-pro-6000-vws": americas,
@@ -268,16 +263,15 @@ func TestPrices(t *testing.T) {
 		gpuModel             string
 		memGB, count         float64
 	}{
-		// Per GPU: the GPU SKU alone, never the sole-tenancy (0.30),
-		// commitment (0.353, 4.725), premium (1.90) or DWS (6.90) ones.
+		// Per GPU (attachable GPUs only): the GPU SKU alone, never the
+		// sole-tenancy (0.30), commitment (0.353, 4.725), premium (1.90)
+		// or DWS (6.90) ones.
 		{"nvidia-tesla-t4", "us-central1", od, 0.35, "T4", 16, 1},
-		{"nvidia-l4", "us-central1", od, 0.560651, "L4", 24, 1},
-		{"nvidia-h200-141gb", "us-central1", od, 10.5, "H200", 141, 1},
 		{"nvidia-tesla-v100", "us-central1", od, 2.48, "V100", 16, 1},
-		{"nvidia-h100-mega-80gb", "us-central1", od, 10.344275712, "H100", 80, 1},
 		{"nvidia-l4-vws", "europe-west4", spot, 0.462, "L4", 24, 1},               // 0.42 × 1.1
 		{"nvidia-rtx-pro-6000", "europe-west1", spot, 1.892, "RTXPRO6000", 96, 1}, // 1.72 × 1.1
-		{"nvidia-tesla-a100", "me-west1", spot, 1.012198, "A100", 40, 1},          // 0.880172 × 1.15
+		// Bundled GPUs (A100, H100, H200, L4) are priced only inside their
+		// machines, below.
 		// 12 × 0.031611 + 85 × 0.004237 + 2.933908 = 0.379332 + 0.360145 + 2.933908
 		{"a2-highgpu-1g", "us-central1", od, 3.673385, "A100", 40, 1},
 		// 96 × 0.012644 + 680 × 0.001695 + 8 × 0.880172 = 1.213824 + 1.1526 + 7.041376
@@ -425,13 +419,11 @@ func TestAvailability(t *testing.T) {
 		instanceType, region string
 		want                 price.Stock
 	}{
-		{"nvidia-l4", "me-west1", price.StockAvailable},
+		{"g2-standard-4", "me-west1", price.StockAvailable},
 		{"g2-standard-96", "asia-southeast1", price.StockAvailable},
-		{"nvidia-h200-141gb", "us-central1", price.StockAvailable},
 		{"a3-ultragpu-8g", "us-central1", price.StockAvailable},
 		{"a4-highgpu-8g", "europe-west4", price.StockAvailable},
 		// Priced in europe-west4, offered by none of its zones.
-		{"nvidia-h200-141gb", "europe-west4", price.StockNone},
 		{"a3-ultragpu-8g", "europe-west4", price.StockNone},
 		// Obsolete in every zone.
 		{"nvidia-tesla-k80", "us-central1", price.StockNone},
@@ -459,7 +451,7 @@ func TestAvailability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := find(t, snap2.Quotes, "nvidia-h200-141gb", "europe-west4", price.OnDemand).Stock; got != price.StockNone {
+	if got := find(t, snap2.Quotes, "a3-ultragpu-8g", "europe-west4", price.OnDemand).Stock; got != price.StockNone {
 		t.Errorf("after a failed read: stock %q, want the last read's %q", got, price.StockNone)
 	}
 	// Without a good read, stock is unknown; prices are there all the same.

@@ -117,6 +117,15 @@ func (a availability) stock(accelerator, region string) price.Stock {
 	return price.StockNone
 }
 
+// bundled lists the accelerator types sold only inside the machine shapes.
+var bundled = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range machineShapes {
+		m[s.accelerator] = true
+	}
+	return m
+}()
+
 // quoteStats says what quotes could not be made.
 type quoteStats struct {
 	perGPU, machines int
@@ -125,14 +134,21 @@ type quoteStats struct {
 	unpriced int
 }
 
-// quotes turns the component prices into quotes: one per GPU SKU, region
-// and capacity type (instance_type = the accelerator type, gpu_count 1),
-// and one per machine shape wherever all its components are priced. They
-// are sorted by instance type, region and pricing model.
+// quotes turns the component prices into quotes: one per machine shape
+// wherever all its components are priced, and, for GPUs that are attached
+// to a VM rather than bundled in a machine family (N1's T4, V100, P100 and
+// P4; G4's RTX PRO 6000), one per GPU SKU, region and capacity type
+// (instance_type = the accelerator type, gpu_count 1). A bundled GPU's SKU
+// alone is not a rentable shape: quoted by itself it would undercut every
+// machine that contains it. Quotes are sorted by instance type, region and
+// pricing model.
 func (p *prices) quotes(cat *price.Catalog, avail availability) ([]price.Quote, quoteStats) {
 	var qs []price.Quote
 	var st quoteStats
 	for accel, m := range p.gpu {
+		if bundled[accel] {
+			continue
+		}
 		for w, usd := range m {
 			qs = append(qs, newQuote(cat, accel, accel, 1, w, usd, avail))
 			st.perGPU++
