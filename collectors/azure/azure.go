@@ -107,6 +107,9 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		rows   int
 	}
 	results := make([]result, len(c.regions))
+	// A walk of every region takes from seconds to minutes: say how far it
+	// got (logged at most every 10s; a bar on a terminal).
+	progress := collectors.NewProgress(c.logger, "walk azure regions", "regions", int64(len(c.regions)))
 	// The first region to fail cancels the others: the refresh fails anyway.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.concurrency)
@@ -118,6 +121,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 					return fmt.Errorf("azure region %s: %w", region, err)
 				}
 				results[i] = result{quotes, rows}
+				progress.Add(1)
 				return nil
 			})
 		})
