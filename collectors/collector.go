@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,22 @@ func (e Env) WithDefaults(rateLimit float64) Env {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	return e
+}
+
+// NormalizeRegions returns configured region names lower-cased, trimmed,
+// without empty names or repeats, in their first order: providers name
+// regions in lower case, and a repeat would fetch a region twice.
+func NormalizeRegions(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range in {
+		r = strings.ToLower(strings.TrimSpace(r))
+		if r != "" && !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // History gives a collector its provider's stored history without SQL.

@@ -239,6 +239,9 @@ func (w *worker) stop() {
 // lastSuccess once it is stale_after old. A timer, not the refresh loop,
 // does it, so that prices go stale on time even while a long refresh runs.
 func (r *Runner) armStale(w *worker, lastSuccess time.Time) {
+	if w.p.Settings.StaleAfter <= 0 {
+		return // one-shot refreshes (RefreshOnce) serve nothing
+	}
 	withdraw := func() {
 		withdrawn := false
 		w.update(func(st *State) {

@@ -238,7 +238,7 @@ func appendFamilies(b, lbuf []byte, states []*collectors.State) ([]byte, []byte,
 			markets = append(markets, &st.Snapshot.Markets[i])
 		}
 	}
-	slices.SortFunc(quotes, compareQuote)
+	slices.SortFunc(quotes, price.CompareQuotes)
 	slices.SortFunc(markets, compareMarket)
 
 	// Both quote families share each quote's label set: render it once.
@@ -444,18 +444,6 @@ func appendLabel(b []byte, name, value string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// compareQuote orders quotes by series key, so that output is stable.
-func compareQuote(a, b *price.Quote) int {
-	return cmp.Or(
-		cmp.Compare(a.Provider, b.Provider),
-		cmp.Compare(a.InstanceType, b.InstanceType),
-		cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.Zone, b.Zone),
-		cmp.Compare(a.PricingModel, b.PricingModel),
-		cmp.Compare(a.GPUCount, b.GPUCount),
-	)
 }
 
 // compareMarket orders markets by their labels.

@@ -7,6 +7,7 @@
 package price
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -144,6 +145,20 @@ type SeriesKey struct {
 	Zone         string
 	PricingModel PricingModel
 	GPUCount     string
+}
+
+// CompareQuotes orders quotes by series key (provider, instance type,
+// region, zone, pricing model, GPU count): the order snapshots, /metrics
+// and tests share.
+func CompareQuotes(a, b *Quote) int {
+	return cmp.Or(
+		cmp.Compare(a.Provider, b.Provider),
+		cmp.Compare(a.InstanceType, b.InstanceType),
+		cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.Zone, b.Zone),
+		cmp.Compare(a.PricingModel, b.PricingModel),
+		cmp.Compare(a.GPUCount, b.GPUCount),
+	)
 }
 
 // String renders the key for logs and error messages.

@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -333,7 +334,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		return nil, fmt.Errorf("aws: %s source priced none of %d GPU instance types: %w", c.cfg.OnDemandSource, len(facts), collectors.ErrEmpty)
 	}
 	snap.Quotes = append(snap.Quotes, od...)
-	sortQuotes(snap.Quotes)
+	slices.SortFunc(snap.Quotes, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
 	level := slog.LevelDebug
 	if points >= 10000 || len(skipped) > 0 {
 		level = slog.LevelInfo // a backfill, or regions left out
@@ -348,7 +349,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 // account.
 func (c *Collector) regions(ctx context.Context, cfg *aws.Config) ([]string, error) {
 	if len(c.cfg.Regions) > 0 {
-		return dedupe(c.cfg.Regions), nil
+		return collectors.NormalizeRegions(c.cfg.Regions), nil
 	}
 	home := cfg.Region
 	if home == "" {
@@ -369,19 +370,6 @@ func (c *Collector) regions(ctx context.Context, cfg *aws.Config) ([]string, err
 	}
 	sort.Strings(regions)
 	return regions, nil
-}
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // collectRegions runs collectRegion for every region, Concurrency at a
@@ -560,22 +548,4 @@ func apiError(op, region string, err error) error {
 		return &sdkError{msg: fmt.Sprintf("aws %s: %v", where, err), errs: []error{err, he}}
 	}
 	return fmt.Errorf("aws %s: %w", where, err)
-}
-
-// sortQuotes orders quotes by instance type, region, zone and pricing
-// model, so that snapshots compare and read well.
-func sortQuotes(qs []price.Quote) {
-	sort.Slice(qs, func(i, j int) bool {
-		a, b := &qs[i], &qs[j]
-		if a.InstanceType != b.InstanceType {
-			return a.InstanceType < b.InstanceType
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		if a.Zone != b.Zone {
-			return a.Zone < b.Zone
-		}
-		return a.PricingModel < b.PricingModel
-	})
 }

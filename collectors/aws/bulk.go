@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -284,7 +285,7 @@ func (c *Collector) collectBulkOnly(ctx context.Context, credErr error) (*price.
 		c.logger.Warn("no AWS credentials: on-demand prices only, from the public offer files; no spot prices", "err", credErr)
 	}
 	// Every type with a GPU column is kept; the GPU count decides below.
-	prices, gpus, err := c.bulkPrices(ctx, dedupe(c.cfg.Regions), func(string) bool { return true })
+	prices, gpus, err := c.bulkPrices(ctx, collectors.NormalizeRegions(c.cfg.Regions), func(string) bool { return true })
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +308,7 @@ func (c *Collector) collectBulkOnly(ctx context.Context, credErr error) (*price.
 		f.count = roundCount(f.count)
 		snap.Quotes = append(snap.Quotes, f.quote(k.instanceType, k.region, "", price.OnDemand, usd))
 	}
-	sortQuotes(snap.Quotes)
+	slices.SortFunc(snap.Quotes, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
 	return snap, nil
 }
 

@@ -23,7 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,18 +80,11 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 	}
 	// Region names are lower-case in the API, and the preview API version
 	// compares filter values case-sensitively.
-	seen := map[string]bool{}
 	regions := s.Regions
 	if len(regions) == 0 {
 		regions = publicRegions
 	}
-	for _, r := range regions {
-		r = strings.ToLower(strings.TrimSpace(r))
-		if r != "" && !seen[r] {
-			seen[r] = true
-			c.regions = append(c.regions, r)
-		}
-	}
+	c.regions = collectors.NormalizeRegions(regions)
 	return c, nil
 }
 
@@ -261,12 +254,7 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 	for k, it := range best {
 		quotes = append(quotes, c.quote(it, region, k.spot))
 	}
-	sort.Slice(quotes, func(i, j int) bool {
-		if quotes[i].InstanceType != quotes[j].InstanceType {
-			return quotes[i].InstanceType < quotes[j].InstanceType
-		}
-		return quotes[i].PricingModel < quotes[j].PricingModel
-	})
+	slices.SortFunc(quotes, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
 	c.logger.Debug("region walked", "region", region, "pages", pages, "rows", rows,
 		"quotes", len(quotes), "duration_seconds", time.Since(start).Seconds())
 	return quotes, rows, nil

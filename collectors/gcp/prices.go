@@ -2,7 +2,7 @@ package gcp
 
 import (
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -173,16 +173,7 @@ func (p *prices) quotes(cat *price.Catalog, avail availability) ([]price.Quote, 
 			st.machines++
 		}
 	}
-	sort.Slice(qs, func(i, j int) bool {
-		a, b := &qs[i], &qs[j]
-		if a.InstanceType != b.InstanceType {
-			return a.InstanceType < b.InstanceType
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		return a.PricingModel < b.PricingModel
-	})
+	slices.SortFunc(qs, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
 	return qs, st
 }
 

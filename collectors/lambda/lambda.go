@@ -114,14 +114,7 @@ func New(cfg config.Lambda, env collectors.Env) (*Collector, error) {
 	if len(regions) == 0 {
 		regions, c.builtin = PublicRegions, true
 	}
-	seen := map[string]bool{}
-	for _, r := range regions {
-		r = strings.ToLower(strings.TrimSpace(r))
-		if r != "" && !seen[r] {
-			seen[r] = true
-			c.regions = append(c.regions, r)
-		}
-	}
+	c.regions = collectors.NormalizeRegions(regions)
 	return c, nil
 }
 
