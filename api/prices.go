@@ -171,21 +171,11 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) {
 // quoteJSON is a quote as the API answers it: the §3 labels and fields,
 // with gpu_usd_per_hour computed and marketplace fields only when set.
 type quoteJSON struct {
-	Provider      string    `json:"provider"`
-	InstanceType  string    `json:"instance_type"`
-	Region        string    `json:"region"`
-	Zone          string    `json:"zone"`
-	Geo           string    `json:"geo"`
-	PricingModel  string    `json:"pricing_model"`
-	GPUModel      string    `json:"gpu_model"`
-	GPUForm       string    `json:"gpu_form"`
-	GPUMemoryGB   number    `json:"gpu_memory_gb"`
-	GPUCount      number    `json:"gpu_count"`
+	labelsJSON
 	USDPerHour    number    `json:"usd_per_hour"`
 	GPUUSDPerHour number    `json:"gpu_usd_per_hour"`
 	ObservedAt    time.Time `json:"observed_at"`
 	EffectiveAt   time.Time `json:"effective_at,omitzero"`
-	GPURaw        string    `json:"gpu_raw,omitempty"`
 	Stock         string    `json:"stock,omitempty"`
 	Offers        int       `json:"offers,omitempty"`
 	AvailableGPUs number    `json:"available_gpus,omitempty"`
@@ -196,21 +186,11 @@ type quoteJSON struct {
 
 func toQuoteJSON(q *price.Quote) quoteJSON {
 	return quoteJSON{
-		Provider:      q.Provider,
-		InstanceType:  q.InstanceType,
-		Region:        q.Region,
-		Zone:          q.Zone,
-		Geo:           q.Geo,
-		PricingModel:  string(q.PricingModel),
-		GPUModel:      q.GPUModel,
-		GPUForm:       q.GPUForm,
-		GPUMemoryGB:   number(q.GPUMemoryGB),
-		GPUCount:      number(q.GPUCount),
+		labelsJSON:    toLabelsJSON(q),
 		USDPerHour:    number(q.USDPerHour),
 		GPUUSDPerHour: number(q.GPUUSDPerHour()),
 		ObservedAt:    q.ObservedAt.UTC(),
 		EffectiveAt:   q.EffectiveAt.UTC(),
-		GPURaw:        q.GPURaw,
 		Stock:         string(q.Stock),
 		Offers:        q.Offers,
 		AvailableGPUs: number(q.AvailableGPUs),
