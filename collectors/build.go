@@ -1,0 +1,53 @@
+package collectors
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store"
+)
+
+// Build constructs the collectors of every enabled provider in cfg, and
+// those of the list sources (RegisterList) whose lists are not empty. Each
+// gets an HTTP client with its rate limit, a logger tagged with its name,
+// and its view of st (which may be nil: no history access).
+func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Provider, error) {
+	var ps []Provider
+	for _, name := range Registered() {
+		section, ok := cfg.Providers.Get(name)
+		if !ok {
+			return nil, fmt.Errorf("provider %q is registered but has no config section", name)
+		}
+		s := section.Settings()
+		if !s.Enabled {
+			continue
+		}
+		env := Env{
+			Logger:     logger.With("provider", name),
+			HTTPClient: NewHTTPClient(HTTPOptions{RateLimit: s.RateLimit}),
+			Catalog:    catalog,
+		}
+		if st != nil {
+			env.History = providerHistory{st: st, provider: name}
+		}
+		c, err := New(name, cfg, env)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", name, err)
+		}
+		ps = append(ps, Provider{
+			Collector: c,
+			Settings: Settings{
+				Interval:         time.Duration(s.Interval),
+				Timeout:          time.Duration(s.Timeout),
+				StaleAfter:       time.Duration(s.StaleAfter),
+				MaxGPUUSDPerHour: cfg.MaxGPUUSDPerHour,
+			},
+			Config: section,
+		})
+	}
+	// The owned and static prices are top-level lists, not sections.
+	return buildLists(cfg, logger, catalog, ps)
+}
