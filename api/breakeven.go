@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/gpuprice/gpuprice/collectors/owned"
+	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/planner"
 	"github.com/gpuprice/gpuprice/store/query"
 )
@@ -106,7 +108,7 @@ func (a *API) breakeven(w http.ResponseWriter, r *http.Request) {
 		Limits: query.Limits{MaxPoints: a.maxPoints, MaxSamples: a.maxSamples}}
 	if a.config != nil {
 		if cfg := a.config(); cfg != nil {
-			in.Owned, in.Static = cfg.Owned, cfg.Static
+			in.Owned, in.Static = owned.Of(cfg).Entries, static.Of(cfg).Entries
 		}
 	}
 	plan, err := planner.Make(r.Context(), in, *req)

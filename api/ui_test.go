@@ -18,6 +18,7 @@ import (
 	_ "github.com/gpuprice/gpuprice/collectors/all"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/azure"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -249,14 +250,15 @@ func uiDemo(t *testing.T) string {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	cfg := config.Builtin()
-	endpoints := map[string]func(url string){
-		"azure":  func(u string) { cfg.Providers.Azure.Endpoint = u + fakecloud.AzurePath },
-		"vastai": func(u string) { cfg.Providers.VastAI.Endpoint = u + fakecloud.VastAIBasePath },
+	endpoints := map[string]func(url string){}
+	for _, f := range collectors.Fakes() {
+		endpoints[f.Provider] = func(u string) { f.Point(cfg, u) }
 	}
-	for name, h := range map[string]http.Handler{
+	handlers := map[string]http.Handler{
 		"azure":  fakecloud.NewAzure(fakecloud.AzureOptions{}),
 		"vastai": fakecloud.NewVastAI(fakecloud.VastAIOptions{}),
-	} {
+	}
+	for name, h := range handlers {
 		s, err := fakecloud.Start(h, "")
 		if err != nil {
 			t.Fatal(err)
@@ -266,11 +268,11 @@ func uiDemo(t *testing.T) string {
 	}
 	// Only the two faked providers: any other would go to the network.
 	// The fakes take any rate.
-	cfg.Providers.Each(func(name string, s config.Provider) {
-		s.Settings().Enabled = endpoints[name] != nil
-		s.Settings().RateLimit = 500
+	cfg.Providers.Each(func(name string, s config.Section) {
+		s.Shared().Enabled = handlers[name] != nil
+		s.Shared().RateLimit = 500
 	})
-	cfg.Providers.Azure.Concurrency = 8
+	cfg.Providers["azure"].(*azure.Config).Concurrency = 8
 	st, err := sqlite.Open(t.TempDir(), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -17,11 +17,11 @@ import (
 func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Provider, error) {
 	var ps []Provider
 	for _, name := range Registered() {
-		section, ok := cfg.Providers.Get(name)
-		if !ok {
+		section := cfg.Providers[name]
+		if section == nil {
 			return nil, fmt.Errorf("provider %q is registered but has no config section", name)
 		}
-		s := section.Settings()
+		s := section.Shared()
 		if !s.Enabled {
 			continue
 		}

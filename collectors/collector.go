@@ -10,15 +10,11 @@ package collectors
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
@@ -119,48 +115,4 @@ func (h providerHistory) Backfill(ctx context.Context, quotes []price.Quote) (st
 
 func (h providerHistory) LastPoints(ctx context.Context) (map[price.SeriesKey]time.Time, error) {
 	return h.st.LastPoints(ctx, h.provider)
-}
-
-// Factory builds a provider's collector from the whole configuration (it
-// reads its own section).
-type Factory func(cfg *config.Config, env Env) (Collector, error)
-
-var (
-	registryMu sync.Mutex
-	registry   = map[string]Factory{}
-)
-
-// Register adds a provider's factory under name, which must match its
-// section under providers: in the config. Provider packages call it from
-// init; it panics on a duplicate name.
-func Register(name string, f Factory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("collectors: provider %q registered twice", name))
-	}
-	registry[name] = f
-}
-
-// Registered lists the registered provider names, sorted.
-func Registered() []string {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// New builds the collector registered as name.
-func New(name string, cfg *config.Config, env Env) (Collector, error) {
-	registryMu.Lock()
-	f, ok := registry[name]
-	registryMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("no collector registered for provider %q", name)
-	}
-	return f(cfg, env)
 }

@@ -3,45 +3,11 @@ package collectors
 import (
 	"fmt"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
-
-// ListFactory builds the collectors of a price source configured as a
-// top-level list (owned:, static:) rather than as a providers: section.
-// It returns none when its list is empty, and may return several: the
-// static source runs one collector per provider name its entries give, so
-// that each has its own status, staleness and history like any provider.
-// Each Provider comes with its Settings and Config.
-type ListFactory func(cfg *config.Config, env Env) ([]Provider, error)
-
-var lists = map[string]ListFactory{} // guarded by registryMu
-
-// RegisterList adds a list source's factory under name ("owned",
-// "static"). Packages call it from init; it panics on a duplicate name.
-func RegisterList(name string, f ListFactory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := lists[name]; dup {
-		panic(fmt.Sprintf("collectors: list source %q registered twice", name))
-	}
-	lists[name] = f
-}
-
-// RegisteredLists lists the registered list sources' names, sorted.
-func RegisteredLists() []string {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	names := make([]string, 0, len(lists))
-	for n := range lists {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
 
 // ListSettings are the Runner settings of a list source refreshed every
 // interval: a short timeout (nothing is fetched over the network) and the
@@ -66,9 +32,9 @@ func buildLists(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog,
 	}
 	for _, name := range RegisteredLists() {
 		registryMu.Lock()
-		f := lists[name]
+		l := lists[name]
 		registryMu.Unlock()
-		built, err := f(cfg, Env{Logger: logger.With("provider", name), Catalog: catalog})
+		built, err := l.build(cfg, Env{Logger: logger.With("provider", name), Catalog: catalog})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -1,20 +1,21 @@
-// Package config defines gpuprice's YAML configuration: its schema, its
-// defaults, strict loading (unknown keys are errors with line numbers),
-// ${ENV} expansion, *_file secrets, and validation whose messages name the
-// offending key.
+// Package config defines gpuprice's YAML configuration: the daemon's own
+// keys, the registry through which each provider package adds its section
+// under providers: (and owned and static their top-level keys), strict
+// decoding on yaml.v3 nodes (an unknown key or a mistyped value is an error
+// naming its key path and line), ${ENV} expansion, *_file secrets, and
+// validation whose messages name the offending key.
 //
 // A Config is immutable once loaded; reloading builds a new one and the
 // caller swaps it in only when it is valid.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
 
@@ -28,23 +29,20 @@ const MinInterval = 5 * time.Second
 
 // Config is the whole configuration file.
 type Config struct {
-	Storage   Storage   `yaml:"storage"`
+	Storage Storage `yaml:"storage"`
+	// Providers holds the section of every registered provider, filled
+	// with its defaults where the file has none.
 	Providers Providers `yaml:"providers"`
 	// MaxGPUUSDPerHour rejects quotes above this price per GPU-hour as
 	// implausible (a decimal point slipped, a unit changed upstream).
 	MaxGPUUSDPerHour float64 `yaml:"max_gpu_usd_per_hour"`
-	// Owned and Static are prices from the configuration itself (owned
-	// hardware, fixed prices); see owned.go and static.go. Their
-	// collectors run when the lists are not empty, every OwnedInterval
-	// and StaticInterval.
-	Owned          []Owned  `yaml:"owned"`
-	Static         []Static `yaml:"static"`
-	OwnedInterval  Duration `yaml:"owned_interval"`
-	StaticInterval Duration `yaml:"static_interval"`
 	// RemoteWrite is part of the design but not built yet: the key is
 	// known so that a configuration using it gets a clear error rather
 	// than "unknown key".
 	RemoteWrite []RemoteWrite `yaml:"remote_write"`
+	// blocks holds the registered top-level blocks (owned:, static:) by
+	// source name; see Block.
+	blocks map[string]any
 }
 
 // RemoteWrite is one Prometheus remote-write receiver (not supported yet).
@@ -64,18 +62,8 @@ type Storage struct {
 	DSN Secret `yaml:"dsn"`
 }
 
-// Providers holds one section per price source. Each section embeds Common.
-// Adding a provider adds one field here, tagged with its name.
-type Providers struct {
-	Azure  Azure  `yaml:"azure"`
-	VastAI VastAI `yaml:"vastai"`
-	Runpod Runpod `yaml:"runpod"`
-	Lambda Lambda `yaml:"lambda"`
-	AWS    AWS    `yaml:"aws"`
-	GCP    GCP    `yaml:"gcp"`
-}
-
-// Common holds the settings every provider shares.
+// Common holds the settings every provider shares; provider sections embed
+// it inline.
 type Common struct {
 	Enabled bool `yaml:"enabled"`
 	// Interval between refreshes; each wait gets up to 10% jitter.
@@ -93,46 +81,33 @@ type Common struct {
 	Endpoint string `yaml:"endpoint"`
 }
 
-// Settings returns the Common section itself; it lets code handle any
-// provider's section through one interface.
-func (c *Common) Settings() *Common { return c }
+// Shared implements Section for every type that embeds Common.
+func (c *Common) Shared() *Common { return c }
 
-// Provider is implemented by every provider section (through Common).
-type Provider interface{ Settings() *Common }
-
-// validator is implemented by provider sections with checks beyond
-// Common's; key is the section's dotted path (providers.azure).
-type validator interface{ validate(key string) error }
-
-// secretHolder is implemented by provider sections with *_file secrets.
-type secretHolder interface{ secretFiles() []secretFile }
-
-// secretFile is a secret and the *_file key that may supply it instead.
-type secretFile struct {
-	value   *Secret
-	file    string // the *_file value
-	key     string // the secret's key, e.g. api_key
-	fileKey string // e.g. api_key_file
-}
-
-// Default returns the built-in configuration: SQLite under data/ and the
-// providers that need no credentials (Azure, Vast.ai, Runpod) enabled.
+// Default returns the built-in configuration: SQLite under data/, every
+// registered provider's section with its defaults (those that need no
+// credentials enabled), and every registered block's defaults.
 func Default() *Config {
-	return &Config{
-		Storage: Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
-		Providers: Providers{
-			Azure:  defaultAzure(),
-			VastAI: defaultVastAI(),
-			Runpod: defaultRunpod(),
-			Lambda: defaultLambda(),
-			AWS:    defaultAWS(),
-			GCP:    defaultGCP(),
-		},
+	cfg := &Config{
+		Storage:          Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
+		Providers:        Providers{},
 		MaxGPUUSDPerHour: 200,
-		OwnedInterval:    DefaultListInterval,
-		StaticInterval:   DefaultListInterval,
+		blocks:           map[string]any{},
 	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	for name, f := range sections {
+		cfg.Providers[name] = f()
+	}
+	for name, f := range blocks {
+		cfg.blocks[name] = f()
+	}
+	return cfg
 }
+
+// Block returns the top-level block registered as name (a pointer to its
+// struct, which the caller asserts to its type), or nil.
+func (c *Config) Block(name string) any { return c.blocks[name] }
 
 // Builtin returns the built-in defaults as a loaded configuration (derived
 // values such as timeouts filled in): what runs without a config file.
@@ -142,34 +117,6 @@ func Builtin() *Config {
 		panic(err) // the defaults are tested
 	}
 	return cfg
-}
-
-// Each calls fn for every provider section, by name, in declaration order.
-func (p *Providers) Each(fn func(name string, section Provider)) {
-	v := reflect.ValueOf(p).Elem()
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		fn(name, v.Field(i).Addr().Interface().(Provider))
-	}
-}
-
-// Get returns the section of the provider called name.
-func (p *Providers) Get(name string) (Provider, bool) {
-	var found Provider
-	p.Each(func(n string, s Provider) {
-		if n == name {
-			found = s
-		}
-	})
-	return found, found != nil
-}
-
-// Names lists every provider section's name.
-func (p *Providers) Names() []string {
-	var names []string
-	p.Each(func(n string, _ Provider) { names = append(names, n) })
-	return names
 }
 
 // Error is a configuration error located in a file.
@@ -186,12 +133,21 @@ func (e *Error) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
-	b.WriteString(": ")
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
 	if e.Key != "" {
 		b.WriteString(e.Key + ": ")
 	}
 	b.WriteString(e.Msg)
 	return b.String()
+}
+
+// Errorf returns the error of one key: sections and blocks report their
+// validation failures with it, the key relative to the section. The loader
+// adds the section's path, the file and the line.
+func Errorf(key, format string, args ...any) error {
+	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // LoadFile reads, parses and validates a configuration file. Relative
@@ -204,176 +160,58 @@ func LoadFile(path string) (*Config, error) {
 	return Load(data, path)
 }
 
-// splitComment splits a YAML line before its comment: a '#' at the start
-// or after a blank, outside quotes.
-func splitComment(line []byte) (text, comment []byte) {
-	var quote byte
-	for i, c := range line {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return line[:i:i], line[i:]
-		}
-	}
-	return line, nil
-}
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
 // Load parses and validates configuration text; name is used in errors and
 // to resolve relative *_file paths (its directory).
 func Load(data []byte, name string) (*Config, error) {
-	// ${ENV} expansion, line by line so that an unset variable is reported
-	// with its line.
-	lines := bytes.Split(data, []byte("\n"))
-	for i, line := range lines {
-		var missing string
-		// Comments are left alone: a commented-out ${VAR} is not a
-		// reference.
-		l, comment := splitComment(line)
-		l = envRef.ReplaceAllFunc(l, func(m []byte) []byte {
-			v, ok := os.LookupEnv(string(m[2 : len(m)-1]))
-			if !ok && missing == "" {
-				missing = string(m[2 : len(m)-1])
-			}
-			return []byte(v)
-		})
-		lines[i] = append(l, comment...)
-		if missing != "" {
-			return nil, &Error{File: name, Line: i + 1, Msg: fmt.Sprintf("environment variable %s is not set", missing)}
-		}
-	}
-	data = bytes.Join(lines, []byte("\n"))
-
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err, nil)
-	}
 	cfg := Default()
-	if len(root.Content) > 0 {
-		// Decode with KnownFields through a fresh decoder: yaml.v3 only
-		// reports unknown keys when decoding from text.
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil && !errors.Is(err, errEOF) {
-			return nil, yamlError(name, err, &root)
+	root, err := parse(data)
+	if err == nil && root != nil {
+		if err = expandEnv(root, ""); err == nil {
+			err = cfg.decode(root)
 		}
 	}
-	if err := cfg.resolve(name); err != nil {
-		return nil, located(err, name, &root)
+	if err == nil {
+		err = cfg.resolve(filepath.Dir(name))
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, located(err, name, &root)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return nil, locate(err, name, root)
 	}
 	return cfg, nil
 }
 
-// errEOF is what yaml.v3 returns for an empty document.
-var errEOF = func() error {
-	err := yaml.NewDecoder(strings.NewReader("")).Decode(new(struct{}))
-	return err
-}()
-
-var (
-	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-)
-
-// yamlError turns yaml.v3's errors into Errors with file, line and, for
-// unknown keys, the dotted key.
-func yamlError(name string, err error, root *yaml.Node) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		err = errors.New(te.Errors[0])
-	}
-	msg := err.Error()
-	m := yamlLine.FindStringSubmatch(msg)
-	if m == nil {
-		return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
-	}
-	var line int
-	fmt.Sscan(m[1], &line)
-	e := &Error{File: name, Line: line, Msg: m[2]}
-	if u := unknownField.FindStringSubmatch(m[2]); u != nil && root != nil {
-		e.Key = keyAt(root, line, u[1])
-		e.Msg = "unknown key (check its spelling and indentation)"
-	}
-	return e
-}
-
-// keyAt returns the dotted path of the mapping key called field on line.
-func keyAt(root *yaml.Node, line int, field string) string {
-	var walk func(n *yaml.Node, path string) string
-	walk = func(n *yaml.Node, path string) string {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				if p := walk(c, path); p != "" {
-					return p
-				}
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				if p := walk(c, fmt.Sprintf("%s[%d]", path, i)); p != "" {
-					return p
-				}
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i]
-				p := k.Value
-				if path != "" {
-					p = path + "." + k.Value
-				}
-				if k.Line == line && k.Value == field {
-					return p
-				}
-				if q := walk(n.Content[i+1], p); q != "" {
-					return q
-				}
-			}
+// decode fills cfg from the document's top-level mapping: its own keys and
+// those of every registered block.
+func (c *Config) decode(root *yaml.Node) error {
+	fields := fieldsOf(reflect.ValueOf(c).Elem())
+	for _, b := range c.blocks {
+		for k, f := range fieldsOf(reflect.ValueOf(b).Elem()) {
+			fields[k] = f
 		}
-		return ""
 	}
-	if p := walk(root, ""); p != "" {
-		return p
-	}
-	return field
+	return decodeMapping(root, "", fields)
 }
 
-// keyError is a validation failure of one key, located later.
-type keyError struct {
-	key string
-	msg string
-}
-
-func (e *keyError) Error() string { return e.key + ": " + e.msg }
-
-func keyErrorf(key, format string, args ...any) error {
-	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
-}
-
-// located adds the file and, when the key is present in the file, its line.
-func located(err error, name string, root *yaml.Node) error {
-	var ke *keyError
-	if !errors.As(err, &ke) {
+// locate adds the file and, where the error has a key but no line, the line
+// of the key (or of its nearest ancestor present in the file).
+func locate(err error, name string, root *yaml.Node) error {
+	var e *Error
+	if !errors.As(err, &e) {
 		return &Error{File: name, Msg: err.Error()}
 	}
-	return &Error{File: name, Line: lineOf(root, ke.key), Key: ke.key, Msg: ke.msg}
+	located := *e
+	located.File = name
+	if located.Line == 0 && located.Key != "" && root != nil {
+		located.Line = lineOf(root, located.Key)
+	}
+	return &located
 }
 
 // lineOf returns the line of the dotted key in the document, or of its
 // nearest present ancestor, or 0.
-func lineOf(root *yaml.Node, key string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
+func lineOf(n *yaml.Node, key string) int {
 	line := 0
 	for _, part := range strings.Split(key, ".") {
 		part, index, indexed := strings.Cut(part, "[")
@@ -405,22 +243,16 @@ func lineOf(root *yaml.Node, key string) int {
 	return line
 }
 
-// resolve reads *_file secrets and fills derived defaults.
-func (c *Config) resolve(name string) error {
-	dir := "."
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		dir = name[:i]
-	}
-	var err error
-	c.Providers.Each(func(pname string, s Provider) {
-		if err != nil {
-			return
-		}
-		cm := s.Settings()
+// resolve fills derived defaults and reads the *_file secrets of enabled
+// providers (a disabled provider's missing file is no error: it is not
+// used).
+func (c *Config) resolve(dir string) error {
+	for _, name := range c.Providers.Names() {
+		s := c.Providers[name]
+		cm := s.Shared()
 		if cm.Endpoint == "" {
 			// An empty endpoint means the provider's own.
-			def, _ := Default().Providers.Get(pname)
-			cm.Endpoint = def.Settings().Endpoint
+			cm.Endpoint = defaultSection(name).Shared().Endpoint
 		}
 		if cm.Timeout == 0 {
 			cm.Timeout = Duration(min(time.Duration(cm.Interval), 5*time.Minute))
@@ -428,34 +260,66 @@ func (c *Config) resolve(name string) error {
 		if cm.StaleAfter == 0 {
 			cm.StaleAfter = 3 * cm.Interval
 		}
-		if h, ok := s.(secretHolder); ok {
-			for _, sf := range h.secretFiles() {
-				if err == nil {
-					err = readSecretFile(sf, dir, "providers."+pname)
+		section := "providers." + name
+		if h, ok := s.(SecretFiler); ok {
+			for _, sf := range h.SecretFiles() {
+				if err := readSecretFile(sf, dir, cm.Enabled); err != nil {
+					return inSection(section, err)
 				}
 			}
 		}
-	})
-	c.resolveLists(dir)
-	return err
+		if r, ok := s.(Resolver); ok {
+			if err := r.Resolve(dir); err != nil {
+				return inSection(section, err)
+			}
+		}
+	}
+	for _, name := range BlockNames() {
+		if r, ok := c.blocks[name].(Resolver); ok {
+			if err := r.Resolve(dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-func readSecretFile(sf secretFile, dir, section string) error {
-	if sf.file == "" {
+// inSection prefixes the key of a section's error with the section's path.
+func inSection(section string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return &Error{Key: section, Msg: err.Error()}
+	}
+	in := *e
+	in.Key = joinKey(section, e.Key)
+	return &in
+}
+
+// readSecretFile reads sf's file into its secret, when read is set (the
+// provider is enabled: a disabled one's file may well not exist).
+func readSecretFile(sf SecretFile, dir string, read bool) error {
+	if sf.File == "" {
 		return nil
 	}
-	if *sf.value != "" {
-		return keyErrorf(section+"."+sf.fileKey, "%s and %s are mutually exclusive", sf.key, sf.fileKey)
+	if *sf.Secret != "" {
+		return Errorf(sf.FileKey, "%s and %s are mutually exclusive", sf.Key, sf.FileKey)
 	}
-	file := sf.file
-	if !strings.HasPrefix(file, "/") {
-		file = dir + "/" + file
+	if !read {
+		return nil
+	}
+	file := sf.File
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(dir, file)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return keyErrorf(section+"."+sf.fileKey, "%v", err)
+		return Errorf(sf.FileKey, "%v", err)
 	}
-	*sf.value = Secret(strings.TrimSpace(string(b)))
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return Errorf(sf.FileKey, "%s is empty", file)
+	}
+	*sf.Secret = Secret(v)
 	return nil
 }
 
@@ -464,50 +328,64 @@ func (c *Config) Validate() error {
 	switch c.Storage.Driver {
 	case "sqlite":
 		if c.Storage.Path == "" {
-			return keyErrorf("storage.path", "must not be empty")
+			return Errorf("storage.path", "must not be empty")
 		}
 	case "postgres":
-		return keyErrorf("storage.driver", "postgres is not supported yet (use sqlite)")
+		return Errorf("storage.driver", "postgres is not supported yet (use sqlite)")
 	default:
-		return keyErrorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
+		return Errorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
 	}
 	if len(c.RemoteWrite) > 0 {
-		return keyErrorf("remote_write", "not supported yet: remove it and let Prometheus scrape /metrics (or federate) instead")
+		return Errorf("remote_write", "not supported yet: remove it and let Prometheus scrape /metrics (or federate) instead")
 	}
 	if c.MaxGPUUSDPerHour <= 0 {
-		return keyErrorf("max_gpu_usd_per_hour", "must be positive")
+		return Errorf("max_gpu_usd_per_hour", "must be positive")
 	}
-	var err error
-	c.Providers.Each(func(name string, s Provider) {
-		if err == nil {
-			err = validateCommon("providers."+name, s.Settings())
+	for _, name := range c.Providers.Names() {
+		s := c.Providers[name]
+		err := validateCommon(s.Shared())
+		if v, ok := s.(Validator); ok && err == nil {
+			err = v.Validate()
 		}
-		if v, ok := s.(validator); ok && err == nil {
-			err = v.validate("providers." + name)
+		if err != nil {
+			return inSection("providers."+name, err)
 		}
-	})
-	if err != nil {
-		return err
 	}
-	return c.validateLists()
+	for _, name := range BlockNames() {
+		if v, ok := c.blocks[name].(Validator); ok {
+			if err := v.Validate(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-func validateCommon(key string, c *Common) error {
+func validateCommon(c *Common) error {
 	if time.Duration(c.Interval) < MinInterval {
-		return keyErrorf(key+".interval", "%s is below the minimum of %s", c.Interval, model.Duration(MinInterval))
+		return Errorf("interval", "%s is below the minimum of %s", c.Interval, model.Duration(MinInterval))
 	}
 	if c.Timeout <= 0 {
-		return keyErrorf(key+".timeout", "must be positive")
+		return Errorf("timeout", "must be positive")
 	}
 	if c.StaleAfter < c.Interval {
-		return keyErrorf(key+".stale_after", "%s is shorter than the interval %s", c.StaleAfter, c.Interval)
+		return Errorf("stale_after", "%s is shorter than the interval %s", c.StaleAfter, c.Interval)
 	}
 	if c.RateLimit <= 0 {
-		return keyErrorf(key+".rate_limit", "must be positive (requests per second)")
+		return Errorf("rate_limit", "must be positive (requests per second)")
 	}
-	u, err := url.Parse(c.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return keyErrorf(key+".endpoint", "%q is not an http(s) URL", c.Endpoint)
+	return CheckURL("endpoint", c.Endpoint)
+}
+
+// CheckURL returns the error of key when value is neither empty nor an
+// http(s) URL with a host. (An empty value is checked by the caller, where
+// it is not allowed.)
+func CheckURL(key, value string) error {
+	if value == "" {
+		return nil
+	}
+	if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Errorf(key, "%q is not an http(s) URL", value)
 	}
 	return nil
 }
@@ -520,7 +398,7 @@ type Duration model.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := model.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use e.g. 90s, 5m, 1h, 90d)", n.Line, n.Value)
+		return fmt.Errorf("%q is not a duration (use e.g. 90s, 5m, 1h, 90d)", n.Value)
 	}
 	*d = Duration(v)
 	return nil

@@ -41,7 +41,7 @@ import (
 	"strconv"
 
 	"github.com/gpuprice/gpuprice/collectors/owned"
-	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store/query"
 )
@@ -53,8 +53,8 @@ type Inputs struct {
 	History query.Source
 	// Owned and Static are the configuration's entries; those of other
 	// GPUs are ignored.
-	Owned  []config.Owned
-	Static []config.Static
+	Owned  []owned.Entry
+	Static []static.Entry
 	// Catalog prices owned hardware without purchase_usd; nil means
 	// price.DefaultCatalog().
 	Catalog *price.Catalog
@@ -337,7 +337,7 @@ func hybridOption(r *Request, c *owned.Cost, rp *RentPrice) Option {
 	return o
 }
 
-func staticOption(r *Request, g float64, s *config.Static, od *RentPrice) Option {
+func staticOption(r *Request, g float64, s *static.Entry, od *RentPrice) Option {
 	in := &StaticInput{Provider: s.Provider, InstanceType: s.InstanceType, Region: s.Region, PricingModel: s.PricingModel,
 		GPUCount: s.GPUCount, USDPerHour: *s.USDPerHour, GPUUSDPerHour: s.GPUUSDPerHour(), MaxGPUHoursPerMonth: s.MaxGPUHoursPerMonth}
 	o := Option{Name: "static " + s.Provider + "/" + s.InstanceType, Kind: KindStatic, Static: in, Arithmetic: []Line{}}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpuprice/gpuprice/collectors/owned"
+	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -93,7 +95,7 @@ func inputs(t *testing.T) Inputs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Inputs{History: history, Owned: cfg.Owned, Static: cfg.Static}
+	return Inputs{History: history, Owned: owned.Of(cfg).Entries, Static: static.Of(cfg).Entries}
 }
 
 func plan(t *testing.T, r Request) *Plan {

@@ -13,6 +13,8 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/model"
 
+	"github.com/gpuprice/gpuprice/collectors/owned"
+	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/planner"
 	"github.com/gpuprice/gpuprice/store/sqlite"
@@ -130,7 +132,7 @@ func planLocally(ctx context.Context, o breakevenOptions, req planner.Request) (
 		return nil, fmt.Errorf("%w (give --storage.path, or --server to ask a running gpuprice)", err)
 	}
 	defer st.Close()
-	return planner.Make(ctx, planner.Inputs{History: st, Owned: cfg.Owned, Static: cfg.Static}, req)
+	return planner.Make(ctx, planner.Inputs{History: st, Owned: owned.Of(cfg).Entries, Static: static.Of(cfg).Entries}, req)
 }
 
 // askBreakeven gets the plan from a server's /api/v1/breakeven.

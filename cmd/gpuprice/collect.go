@@ -15,6 +15,8 @@ import (
 
 	"github.com/gpuprice/gpuprice/api"
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/owned"
+	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -58,14 +60,14 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 		cfg = demoConfig(f, time.Hour)
 	}
 	if len(*o.providers) > 0 {
-		cfg.Providers.Each(func(name string, s config.Provider) {
-			s.Settings().Enabled = slices.Contains(*o.providers, name)
+		cfg.Providers.Each(func(name string, s config.Section) {
+			s.Shared().Enabled = slices.Contains(*o.providers, name)
 		})
-		if !slices.Contains(*o.providers, "owned") {
-			cfg.Owned = nil
+		if !slices.Contains(*o.providers, owned.Provider) {
+			owned.Of(cfg).Entries = nil
 		}
-		if !slices.Contains(*o.providers, "static") {
-			cfg.Static = nil
+		if !slices.Contains(*o.providers, static.List) {
+			static.Of(cfg).Entries = nil
 		}
 	}
 	ps, err := collectors.Build(cfg, logger, price.DefaultCatalog(), nil)

@@ -119,9 +119,9 @@ func checkConfig(file string, out *os.File) error {
 		return err
 	}
 	var enabled []string
-	cfg.Providers.Each(func(name string, s config.Provider) {
-		if s.Settings().Enabled {
-			enabled = append(enabled, fmt.Sprintf("%s (every %s)", name, s.Settings().Interval))
+	cfg.Providers.Each(func(name string, s config.Section) {
+		if c := s.Shared(); c.Enabled {
+			enabled = append(enabled, fmt.Sprintf("%s (every %s)", name, c.Interval))
 		}
 	})
 	fmt.Fprintf(out, "%s: OK\nstorage: %s at %s, retention %s\nproviders enabled: %v\n", file, cfg.Storage.Driver, cfg.Storage.Path, cfg.Storage.Retention, enabled)

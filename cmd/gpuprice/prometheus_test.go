@@ -78,8 +78,8 @@ func TestPrometheusIntegration(t *testing.T) {
 	t.Cleanup(fakes.Close)
 	load := func() (*config.Config, error) {
 		cfg := demoConfig(fakes, interval)
-		cfg.Providers.Each(func(name string, s config.Provider) {
-			c := s.Settings()
+		cfg.Providers.Each(func(name string, s config.Section) {
+			c := s.Shared()
 			c.Enabled = slices.Contains(integrationProviders, name)
 			// A refresh slowed down by a busy machine is late, not failed.
 			c.Timeout = config.Duration(4 * interval)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpuprice/gpuprice/collectors/lambda"
+	"github.com/gpuprice/gpuprice/collectors/runpod"
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
 
@@ -28,7 +30,7 @@ func TestDemoConfigRunpodLambda(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	rp, la := cfg.Providers.Runpod, cfg.Providers.Lambda
+	rp, la := cfg.Providers["runpod"].(*runpod.Config), cfg.Providers["lambda"].(*lambda.Config)
 	if !rp.Enabled || rp.Endpoint != f.urls["runpod"]+fakecloud.RunpodPath {
 		t.Errorf("runpod: enabled %v, endpoint %q", rp.Enabled, rp.Endpoint)
 	}

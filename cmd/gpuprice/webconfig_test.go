@@ -107,7 +107,7 @@ func (f *webFixture) webConfig(t *testing.T, tls, auth bool) string {
 // these tests are about the HTTP layer, not prices.
 func noProviders() (*config.Config, error) {
 	cfg := config.Builtin()
-	cfg.Providers.Each(func(_ string, s config.Provider) { s.Settings().Enabled = false })
+	cfg.Providers.Each(func(_ string, s config.Section) { s.Shared().Enabled = false })
 	return cfg, nil
 }
 

@@ -56,7 +56,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gpuprice/gpuprice/collectors"
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -81,10 +80,6 @@ const (
 	probeAttempts = 3
 )
 
-func init() {
-	collectors.Register(Name, New)
-}
-
 // errNoCredentials is returned (wrapped) when the SDK finds no
 // credentials.
 var errNoCredentials = errors.New("no AWS credentials: set providers.aws.access_key_id and secret_access_key " +
@@ -95,7 +90,7 @@ var errNoCredentials = errors.New("no AWS credentials: set providers.aws.access_
 // Collector fetches AWS GPU prices. Between refreshes it keeps only the
 // SDK configuration and which regions it already logged as skipped.
 type Collector struct {
-	cfg      config.AWS
+	cfg      *Config
 	history  collectors.History
 	catalog  *price.Catalog
 	logger   *slog.Logger
@@ -111,14 +106,14 @@ type Collector struct {
 	bulkOK  bool            // the credential-less mode was logged
 }
 
-// New builds the AWS collector from the providers.aws section of cfg.
-func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-	return newCollector(cfg.Providers.AWS, env, nil), nil
+// New builds the AWS collector from its section.
+func New(s *Config, env collectors.Env) (*Collector, error) {
+	return newCollector(s, env, nil), nil
 }
 
 // newCollector builds the collector; backoff, when set, replaces the SDK
 // retryer's delays (tests).
-func newCollector(s config.AWS, env collectors.Env, backoff retry.BackoffDelayer) *Collector {
+func newCollector(s *Config, env collectors.Env, backoff retry.BackoffDelayer) *Collector {
 	env = env.WithDefaults(s.RateLimit) // the SDK clients get their own HTTP client below
 	c := &Collector{
 		cfg:     s,
@@ -277,7 +272,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if c.cfg.OnDemandSource == config.AWSOnDemandBulk {
+		if c.cfg.OnDemandSource == OnDemandBulk {
 			return c.collectBulkOnly(ctx, err)
 		}
 		return nil, fmt.Errorf("%w (%v)", errNoCredentials, err)

@@ -59,8 +59,8 @@ func startFake(t testing.TB, opts fakecloud.AWSOptions) (*fakecloud.AWS, string)
 
 // testConfig is the aws section pointed at a fake, with dummy static
 // credentials.
-func testConfig(url string, regions ...string) config.AWS {
-	cfg := config.Default().Providers.AWS
+func testConfig(url string, regions ...string) Config {
+	cfg := *defaults()
 	cfg.Enabled = true
 	cfg.EC2Endpoint, cfg.PricingEndpoint = url, url
 	cfg.Endpoint = url + fakecloud.AWSOfferPath
@@ -76,9 +76,9 @@ func testConfig(url string, regions ...string) config.AWS {
 var fastBackoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
 
 // newTestCollector builds a collector on clk with fast retries.
-func newTestCollector(t testing.TB, cfg config.AWS, hist collectors.History, clk *clock, logger *slog.Logger) *Collector {
+func newTestCollector(t testing.TB, cfg Config, hist collectors.History, clk *clock, logger *slog.Logger) *Collector {
 	t.Helper()
-	c := newCollector(cfg, collectors.Env{History: hist, Logger: logger}, fastBackoff)
+	c := newCollector(&cfg, collectors.Env{History: hist, Logger: logger}, fastBackoff)
 	c.bulkHTTP = collectors.NewHTTPClient(collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 62})
 	if clk != nil {
 		c.now = clk.Now
@@ -172,7 +172,7 @@ func TestFacts(t *testing.T) {
 }
 
 func TestFactsOfUnusualAnswers(t *testing.T) {
-	c := newCollector(config.AWS{}, collectors.Env{}, nil)
+	c := newCollector(&Config{}, collectors.Env{}, nil)
 	gpu := func(name, manufacturer string, count int32, mib int32) *types.GpuInfo {
 		return &types.GpuInfo{Gpus: []types.GpuDeviceInfo{{Name: aws.String(name), Manufacturer: aws.String(manufacturer),
 			Count: aws.Int32(count), MemoryInfo: &types.GpuDeviceMemoryInfo{SizeInMiB: aws.Int32(mib)}}}}
@@ -447,7 +447,7 @@ func TestFaults(t *testing.T) {
 				InstanceTypes: []string{"p5.48xlarge", "g6.xlarge", "g6f.large"}})
 			cfg := testConfig(url, "us-east-1")
 			if tc.bulk {
-				cfg.OnDemandSource = config.AWSOnDemandBulk
+				cfg.OnDemandSource = OnDemandBulk
 			}
 			c := newTestCollector(t, cfg, nil, clk, nil)
 			c.http.maxBody = 1 << 20
@@ -628,7 +628,7 @@ func TestNoCredentials(t *testing.T) {
 
 	t.Run("bulk: on-demand from the offer files", func(t *testing.T) {
 		cfg := cfg
-		cfg.OnDemandSource = config.AWSOnDemandBulk
+		cfg.OnDemandSource = OnDemandBulk
 		c := newTestCollector(t, cfg, nil, clk, nil)
 		snap, err := c.Collect(context.Background())
 		if err != nil {
@@ -665,7 +665,7 @@ func TestBulkMatchesPriceList(t *testing.T) {
 	clk := newClock(t0)
 	_, url := startFake(t, fakecloud.AWSOptions{Now: clk.Now})
 	snaps := map[string]*price.Snapshot{}
-	for _, source := range []string{config.AWSOnDemandPriceList, config.AWSOnDemandBulk} {
+	for _, source := range []string{OnDemandPriceList, OnDemandBulk} {
 		cfg := testConfig(url, "us-east-1", "ap-northeast-1")
 		cfg.OnDemandSource = source
 		snap, err := newTestCollector(t, cfg, nil, clk, nil).Collect(context.Background())
@@ -674,7 +674,7 @@ func TestBulkMatchesPriceList(t *testing.T) {
 		}
 		snaps[source] = snap
 	}
-	a, b := byKey(snaps[config.AWSOnDemandPriceList].Quotes), byKey(snaps[config.AWSOnDemandBulk].Quotes)
+	a, b := byKey(snaps[OnDemandPriceList].Quotes), byKey(snaps[OnDemandBulk].Quotes)
 	if len(a) != len(b) {
 		t.Errorf("price list: %d quotes, offer files: %d", len(a), len(b))
 	}

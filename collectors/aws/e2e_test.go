@@ -126,12 +126,13 @@ func TestServeBackfillAndRestart(t *testing.T) {
 	// three days" of it.
 	f, u := startFake(t, fakecloud.AWSOptions{InstanceTypes: []string{"p5.48xlarge", "p4d.24xlarge", "g6.*", "g6f.large"}})
 	cfg := config.Builtin()
-	cfg.Providers.Each(func(_ string, s config.Provider) { s.Settings().Enabled = false })
+	cfg.Providers.Each(func(_ string, s config.Section) { s.Shared().Enabled = false })
 	regions := []string{"us-east-1", "eu-west-1"}
-	cfg.Providers.AWS = testConfig(u, regions...)
-	cfg.Providers.AWS.SpotBackfill = config.Duration(3 * 24 * time.Hour)
-	cfg.Providers.AWS.Interval = config.Duration(time.Hour)
-	cfg.Providers.AWS.StaleAfter = config.Duration(3 * time.Hour)
+	a := testConfig(u, regions...)
+	a.SpotBackfill = config.Duration(3 * 24 * time.Hour)
+	a.Interval = config.Duration(time.Hour)
+	a.StaleAfter = config.Duration(3 * time.Hour)
+	cfg.Providers[Name] = &a
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gpuprice/gpuprice/collectors"
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -37,7 +36,7 @@ func (c *Collector) onDemand(ctx context.Context, cfg *aws.Config, facts map[str
 		prices map[odKey]float64
 		err    error
 	)
-	if c.cfg.OnDemandSource == config.AWSOnDemandBulk {
+	if c.cfg.OnDemandSource == OnDemandBulk {
 		prices, _, err = c.bulkPrices(ctx, regionsOf(offered), func(t string) bool { _, ok := facts[t]; return ok })
 	} else {
 		prices, err = c.priceList(ctx, cfg, facts, offered)

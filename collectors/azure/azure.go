@@ -30,7 +30,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gpuprice/gpuprice/collectors"
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -46,10 +45,6 @@ const apiVersion = "2023-01-01-preview"
 // pages is a broken API, not a big region.
 const defaultMaxPages = 100
 
-func init() {
-	collectors.Register(Name, New)
-}
-
 // Collector fetches Azure GPU VM prices. It holds no state between
 // refreshes.
 type Collector struct {
@@ -62,12 +57,11 @@ type Collector struct {
 	maxPages    int
 }
 
-// New builds the Azure collector from the providers.azure section of cfg.
-func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-	s := cfg.Providers.Azure
+// New builds the Azure collector from its section.
+func New(s *Config, env collectors.Env) (*Collector, error) {
 	u, err := url.Parse(s.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("azure endpoint %q is not an http(s) URL", s.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("azure endpoint: %w", err)
 	}
 	env = env.WithDefaults(s.RateLimit)
 	c := &Collector{

@@ -37,9 +37,8 @@ func fastClient(o collectors.HTTPOptions) *http.Client {
 func newCollector(t *testing.T, url string, regions []string, client *http.Client) *Collector {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Providers.Azure.Endpoint = url + fakecloud.AzurePath
-	cfg.Providers.Azure.Regions = regions
-	cfg.Providers.Azure.Concurrency = 3
+	s := cfg.Providers[Name].(*Config)
+	s.Endpoint, s.Regions, s.Concurrency = url+fakecloud.AzurePath, regions, 3
 	if client == nil {
 		client = fastClient(collectors.HTTPOptions{})
 	}
@@ -585,10 +584,11 @@ func TestDefaultRegions(t *testing.T) {
 	}
 }
 
-func TestNewRejectsBadEndpoint(t *testing.T) {
-	cfg := config.Default()
-	cfg.Providers.Azure.Endpoint = "prices.azure.com/api/retail/prices"
-	if _, err := New(cfg, collectors.Env{}); err == nil {
-		t.Fatal("want an error for an endpoint without scheme")
+func TestBadEndpointRefused(t *testing.T) {
+	cfg := config.Builtin()
+	cfg.Providers[Name].(*Config).Endpoint = "prices.azure.com/api/retail/prices"
+	want := `providers.azure.endpoint: "prices.azure.com/api/retail/prices" is not an http(s) URL`
+	if err := cfg.Validate(); err == nil || err.Error() != want {
+		t.Fatalf("Validate = %v, want %s", err, want)
 	}
 }

@@ -57,7 +57,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gpuprice/gpuprice/collectors"
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -94,10 +93,6 @@ var errNoCredentials = errors.New("gcp: no credentials: set providers.gcp.api_ke
 	"of a project with the Cloud Billing API enabled, or provide application default credentials " +
 	"(GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or the metadata server)")
 
-func init() {
-	collectors.Register(Name, New)
-}
-
 // Collector fetches Google Cloud GPU prices. It keeps its API clients, once
 // built, and the last availability read between refreshes; Collect is
 // never called concurrently, so neither needs a lock.
@@ -129,10 +124,9 @@ type refresh struct {
 	billingPages, computePages atomic.Int64
 }
 
-// New builds the GCP collector from the providers.gcp section of cfg. It
-// does not look for credentials yet: see Collect.
-func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-	s := cfg.Providers.GCP
+// New builds the GCP collector from its section. It does not look for
+// credentials yet: see Collect.
+func New(s *Config, env collectors.Env) (*Collector, error) {
 	billingURL, err := endpoint("billing_endpoint", cmp.Or(s.BillingEndpoint, s.Endpoint))
 	if err != nil {
 		return nil, err
@@ -161,8 +155,8 @@ func New(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 
 func endpoint(key, raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("gcp %s %q is not an http(s) URL", key, raw)
+	if err != nil {
+		return nil, fmt.Errorf("gcp %s: %w", key, err)
 	}
 	return u, nil
 }

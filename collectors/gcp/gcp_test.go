@@ -79,7 +79,7 @@ type setup struct {
 func newCollector(t testing.TB, url string, s setup) *Collector {
 	t.Helper()
 	cfg := config.Default()
-	g := &cfg.Providers.GCP
+	g := cfg.Providers[Name].(*Config)
 	g.BillingEndpoint, g.ComputeEndpoint = url, url
 	g.APIKey, g.Project = config.Secret(s.key), s.project
 	if s.client == nil {
@@ -630,16 +630,17 @@ func TestNetworkErrorHidesKey(t *testing.T) {
 	}
 }
 
-func TestNewRejectsBadEndpoint(t *testing.T) {
-	for _, mod := range []func(*config.GCP){
-		func(g *config.GCP) { g.BillingEndpoint = "cloudbilling.googleapis.com" },
-		func(g *config.GCP) { g.Endpoint = "ftp://cloudbilling.googleapis.com" },
-		func(g *config.GCP) { g.ComputeEndpoint = "compute" },
+func TestBadEndpointRefused(t *testing.T) {
+	for _, mod := range []func(*Config){
+		func(g *Config) { g.BillingEndpoint = "cloudbilling.googleapis.com" },
+		func(g *Config) { g.Endpoint = "ftp://cloudbilling.googleapis.com" },
+		func(g *Config) { g.ComputeEndpoint = "compute" },
 	} {
-		cfg := config.Default()
-		mod(&cfg.Providers.GCP)
-		if _, err := New(cfg, collectors.Env{}); err == nil {
-			t.Errorf("no error for %+v", cfg.Providers.GCP)
+		cfg := config.Builtin()
+		g := cfg.Providers[Name].(*Config)
+		mod(g)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "is not an http(s) URL") {
+			t.Errorf("Validate = %v for %+v", err, g)
 		}
 	}
 }

@@ -70,12 +70,6 @@ var PublicRegions = []string{
 // ErrNoAPIKey is the error of every refresh when no API key is configured.
 var ErrNoAPIKey = errors.New("no API key configured: set providers.lambda.api_key or providers.lambda.api_key_file (Lambda's instance-types API refuses anonymous requests)")
 
-func init() {
-	collectors.Register(Provider, func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-		return New(cfg.Providers.Lambda, env)
-	})
-}
-
 // Collector is the Lambda collector. It is not safe for concurrent use;
 // the Runner never calls Collect concurrently with itself.
 type Collector struct {
@@ -96,10 +90,10 @@ type Collector struct {
 // the API key: a missing key fails each refresh (see ErrNoAPIKey), which
 // shows on /api/v1/providers and in the metrics without stopping the
 // daemon or the other providers.
-func New(cfg config.Lambda, env collectors.Env) (*Collector, error) {
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("lambda: endpoint %q is not an http(s) URL", cfg.Endpoint)
+func New(cfg *Config, env collectors.Env) (*Collector, error) {
+	u, err := url.Parse(cfg.Endpoint) // checked by config
+	if err != nil {
+		return nil, fmt.Errorf("lambda endpoint: %w", err)
 	}
 	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{

@@ -36,14 +36,14 @@ func serve(t testing.TB, h http.Handler) string {
 
 // newCollector builds a collector for endpoint with the default config,
 // the key testKey, as changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*config.Lambda), logger *slog.Logger) *Collector {
+func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config), logger *slog.Logger) *Collector {
 	t.Helper()
-	cfg := config.Default().Providers.Lambda
+	cfg := *defaults()
 	cfg.Endpoint, cfg.APIKey = endpoint, testKey
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := New(cfg, collectors.Env{HTTPClient: collectors.NewHTTPClient(hopts), Catalog: price.DefaultCatalog(), Logger: logger})
+	c, err := New(&cfg, collectors.Env{HTTPClient: collectors.NewHTTPClient(hopts), Catalog: price.DefaultCatalog(), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestParsing(t *testing.T) {
 	}}`
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{Data: []byte(data)})
 	regions := []string{"us-east-1", "us-west-1"}
-	c := newCollector(t, serve(t, fake), fastRetries, func(c *config.Lambda) { c.Regions = regions }, nil)
+	c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) { c.Regions = regions }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestParsing(t *testing.T) {
 
 func TestRegionsConfigured(t *testing.T) {
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{})
-	c := newCollector(t, serve(t, fake), fastRetries, func(c *config.Lambda) {
+	c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) {
 		c.Regions = []string{"us-south-1", " US-EAST-1 ", "us-south-1", "mars-north-1"}
 	}, nil)
 	snap, err := c.Collect(context.Background())
@@ -243,7 +243,7 @@ func TestKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := fakecloud.NewLambda(tt.opts)
-			c := newCollector(t, serve(t, fake), fastRetries, func(c *config.Lambda) { c.APIKey = tt.key }, nil)
+			c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) { c.APIKey = tt.key }, nil)
 			snap, err := c.Collect(context.Background())
 			if got := collectors.Reason(err); got != tt.wantReason {
 				t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
@@ -426,7 +426,7 @@ func TestUnlistedRegion(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	cfg := config.Default()
-	if cfg.Providers.Lambda.Enabled {
+	if cfg.Providers[Provider].(*Config).Enabled {
 		t.Error("lambda is enabled by default, but needs a key")
 	}
 	c, err := collectors.New(Provider, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
@@ -439,8 +439,8 @@ func TestRegistered(t *testing.T) {
 	if got := c.(*Collector).url; got != "https://cloud.lambda.ai/api/v1/instance-types" {
 		t.Errorf("url %q", got)
 	}
-	cfg.Providers.Lambda.Endpoint = "cloud.lambda.ai"
-	if _, err := collectors.New(Provider, cfg, collectors.Env{}); err == nil {
+	cfg.Providers[Provider].(*Config).Endpoint = "cloud.lambda.ai"
+	if err := cfg.Validate(); err == nil {
 		t.Error("an endpoint without a scheme was accepted")
 	}
 }

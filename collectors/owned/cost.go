@@ -5,7 +5,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -60,7 +59,7 @@ func (c *Cost) AmortizedUSDPerGPUHour() float64 { return c.HourlyUSDPerGPU() / c
 // Compute works out an owned entry's cost, reading its nvidia-smi file if
 // it has one. o must have been loaded by config (defaults filled,
 // validated).
-func Compute(o *config.Owned, cat *price.Catalog) (*Cost, error) {
+func Compute(o *Entry, cat *price.Catalog) (*Cost, error) {
 	c := &Cost{
 		Name: o.Name, GPUModel: o.GPUModel, GPUForm: o.GPUForm, GPUMemoryGB: o.GPUMemoryGB,
 		GPUCount: o.GPUCount, GPUCountSource: "config",
@@ -98,7 +97,7 @@ func Compute(o *config.Owned, cat *price.Catalog) (*Cost, error) {
 	return c, nil
 }
 
-func measure(o *config.Owned, cat *price.Catalog) (*Measurement, error) {
+func measure(o *Entry, cat *price.Catalog) (*Measurement, error) {
 	f, err := os.Open(o.NvidiaSMIFile)
 	if err != nil {
 		return nil, err

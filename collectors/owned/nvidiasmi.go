@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -230,9 +229,9 @@ func Measure(samples []Sample, cat *price.Catalog, model, statistic string) (Mea
 	}
 	m.GPUs, m.Samples = len(ids), len(watts)
 	switch statistic {
-	case config.PowerMax:
+	case PowerMax:
 		m.WattsPerGPU = slices.Max(watts)
-	case config.PowerMedian:
+	case PowerMedian:
 		slices.Sort(watts)
 		n := len(watts)
 		m.WattsPerGPU = (watts[(n-1)/2] + watts[n/2]) / 2

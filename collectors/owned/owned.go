@@ -23,6 +23,7 @@ package owned
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
@@ -33,26 +34,44 @@ import (
 const Provider = "owned"
 
 func init() {
-	collectors.RegisterList(Provider, func(cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
-		if len(cfg.Owned) == 0 {
-			return nil, nil
-		}
-		return []collectors.Provider{{
-			Collector: New(cfg.Owned, env.Catalog),
-			Settings:  collectors.ListSettings(cfg, cfg.OwnedInterval),
-			Config:    cfg.Owned,
-		}}, nil
+	collectors.RegisterList(collectors.ListPlugin[Config]{
+		Name:     Provider,
+		Defaults: defaults,
+		New: func(b *Config, cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
+			if len(b.Entries) == 0 {
+				return nil, nil
+			}
+			return []collectors.Provider{{
+				Collector: New(b.Entries, env.Catalog),
+				Settings:  collectors.ListSettings(cfg, b.Interval),
+				Config:    b.Entries,
+			}}, nil
+		},
+		Demo: func(b *Config, interval time.Duration) {
+			b.Entries, b.Interval = Of(collectors.MustLoadDemo(demoEntries)).Entries, config.Duration(interval)
+		},
 	})
 }
 
+// demoEntries are the demo's owned hardware, so that `gpuprice breakeven
+// --server` against the demo has something to buy. The H100 server's
+// purchase price is the catalog's; its 10.2 kW is the DGX H100's rated
+// maximum.
+const demoEntries = `
+owned:
+  - {name: lab-h100, gpu_model: H100, gpu_form: sxm, gpu_count: 8, amortization: 3y, power_watts: 10200, pue: 1.3,
+     usd_per_kwh: 0.12, maintenance_usd_per_year: 20000, utilization: 0.6, region: us}
+  - {name: lab-rtx4090, gpu_model: RTX4090, gpu_count: 4, power_watts: 2000, usd_per_kwh: 0.15, utilization: 0.5, region: us}
+`
+
 // Collector prices the owned entries. It keeps nothing between refreshes.
 type Collector struct {
-	entries []config.Owned
+	entries []Entry
 	catalog *price.Catalog
 }
 
 // New returns a collector of entries, as loaded by config.
-func New(entries []config.Owned, catalog *price.Catalog) *Collector {
+func New(entries []Entry, catalog *price.Catalog) *Collector {
 	if catalog == nil {
 		catalog = price.DefaultCatalog()
 	}

@@ -110,9 +110,9 @@ func TestMeasure(t *testing.T) {
 		want      float64
 	}{
 		// H200 readings: 100, 300, 500, 700 (the N/A is skipped).
-		{"mean", config.PowerMean, 400},     // 1600 / 4
-		{"median", config.PowerMedian, 400}, // (300 + 500) / 2
-		{"max", config.PowerMax, 700},
+		{"mean", PowerMean, 400},     // 1600 / 4
+		{"median", PowerMedian, 400}, // (300 + 500) / 2
+		{"max", PowerMax, 700},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := Measure(samples, cat, "H200", tc.statistic)
@@ -127,13 +127,13 @@ func TestMeasure(t *testing.T) {
 		})
 	}
 	t.Run("the L4 of the same file", func(t *testing.T) {
-		m, err := Measure(samples, cat, "L4", config.PowerMean)
+		m, err := Measure(samples, cat, "L4", PowerMean)
 		if err != nil || m.GPUs != 1 || m.WattsPerGPU != 30 || m.MemoryGB != 24 {
 			t.Errorf("got %+v, %v", m, err)
 		}
 	})
 	t.Run("a model the file does not have", func(t *testing.T) {
-		_, err := Measure(samples, cat, "A100", config.PowerMean)
+		_, err := Measure(samples, cat, "A100", PowerMean)
 		want := "no A100 GPU in the file (it lists NVIDIA H200, NVIDIA L4; names are mapped through the catalog's nvidia-smi table)"
 		if err == nil || err.Error() != want {
 			t.Errorf("error %v\nwant %s", err, want)
@@ -144,7 +144,7 @@ func TestMeasure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := Measure(s, cat, "H200", config.PowerMean)
+		m, err := Measure(s, cat, "H200", PowerMean)
 		if err != nil || m.GPUs != 1 || m.WattsPerGPU != 122.42 || m.MemoryGB != 141 {
 			t.Errorf("got %+v, %v", m, err)
 		}
@@ -231,7 +231,7 @@ func TestCompute(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := loadOwned(t, "owned:\n  - "+tc.entry+"\n")
-			c, err := Compute(&cfg.Owned[0], price.DefaultCatalog())
+			c, err := Compute(&Of(cfg).Entries[0], price.DefaultCatalog())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,9 +265,7 @@ func TestCollectThroughRunner(t *testing.T) {
   - {name: rack-h200, gpu_model: H200, nvidia_smi_file: query-gpu.csv, usd_per_kwh: 0.1, utilization: 1, geo: eu}
   - {name: gift, gpu_model: V100, gpu_form: sxm, gpu_memory_gb: 32, gpu_count: 4, purchase_usd: 0, utilization: 0.3}
 `)
-	for _, s := range []config.Provider{&cfg.Providers.Azure, &cfg.Providers.VastAI} {
-		s.Settings().Enabled = false
-	}
+	// No provider package is linked into this test: only owned is built.
 	ps, err := collectors.Build(cfg, slog.New(slog.DiscardHandler), price.DefaultCatalog(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +310,7 @@ func TestCollectThroughRunner(t *testing.T) {
 	}
 
 	// The measured file goes away: the refresh fails, naming the entry.
-	if err := os.Remove(cfg.Owned[1].NvidiaSMIFile); err != nil {
+	if err := os.Remove(Of(cfg).Entries[1].NvidiaSMIFile); err != nil {
 		t.Fatal(err)
 	}
 	_, err = collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), *p)

@@ -60,18 +60,11 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 )
 
 // Provider is the provider label value and config section name.
 const Provider = "runpod"
-
-func init() {
-	collectors.Register(Provider, func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-		return New(cfg.Providers.Runpod, env)
-	})
-}
 
 // Query is the GraphQL document sent for each tier; the tier is chosen by
 // the lowestPriceInput variable.
@@ -124,10 +117,10 @@ type Collector struct {
 
 // New returns a collector for the configured endpoint. env.HTTPClient
 // carries the rate limit and retries; when nil, a default one is built.
-func New(cfg config.Runpod, env collectors.Env) (*Collector, error) {
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("runpod: endpoint %q is not an http(s) URL", cfg.Endpoint)
+func New(cfg *Config, env collectors.Env) (*Collector, error) {
+	u, err := url.Parse(cfg.Endpoint) // checked by config
+	if err != nil {
+		return nil, fmt.Errorf("runpod endpoint: %w", err)
 	}
 	endpoint := u.String()
 	if cfg.APIKey != "" {

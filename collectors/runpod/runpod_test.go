@@ -39,14 +39,14 @@ func serve(t testing.TB, h http.Handler) string {
 
 // newCollector builds a collector for endpoint with the default config as
 // changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*config.Runpod), hist collectors.History) *Collector {
+func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config), hist collectors.History) *Collector {
 	t.Helper()
-	cfg := config.Default().Providers.Runpod
+	cfg := *defaults()
 	cfg.Endpoint = endpoint
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := New(cfg, collectors.Env{
+	c, err := New(&cfg, collectors.Env{
 		HTTPClient: collectors.NewHTTPClient(hopts),
 		Catalog:    price.DefaultCatalog(),
 		History:    hist,
@@ -231,12 +231,12 @@ func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func TestRequests(t *testing.T) {
 	tests := []struct {
 		name      string
-		edit      func(*config.Runpod)
+		edit      func(*Config)
 		fakeKey   string
 		wantQuery string
 	}{
 		{name: "no key"},
-		{name: "with key", edit: func(c *config.Runpod) { c.APIKey = "rp_s3cret" }, fakeKey: "rp_s3cret", wantQuery: "api_key=rp_s3cret"},
+		{name: "with key", edit: func(c *Config) { c.APIKey = "rp_s3cret" }, fakeKey: "rp_s3cret", wantQuery: "api_key=rp_s3cret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,7 +340,7 @@ func TestFaults(t *testing.T) {
 	tests := []struct {
 		name   string
 		opts   fakecloud.RunpodOptions
-		edit   func(*config.Runpod)
+		edit   func(*Config)
 		faults []fakecloud.Fault
 		http   collectors.HTTPOptions
 		// timeout bounds the refresh (default 10s).
@@ -385,7 +385,7 @@ func TestFaults(t *testing.T) {
 		{name: "GraphQL error", faults: []fakecloud.Fault{{Kind: fakecloud.RunpodGraphQLError, Times: 1}}, http: fastRetries, wantReason: "decode", wantInErr: "GraphQL errors"},
 		{
 			name: "refused key, and the key stays out of the message",
-			opts: fakecloud.RunpodOptions{APIKey: "right"}, edit: func(c *config.Runpod) { c.APIKey = "wrong-s3cret" },
+			opts: fakecloud.RunpodOptions{APIKey: "right"}, edit: func(c *Config) { c.APIKey = "wrong-s3cret" },
 			http: fastRetries, wantReason: "http_4xx", wantInErr: "HTTP 401", wantRequests: 1,
 		},
 	}
@@ -625,10 +625,10 @@ func TestGPU(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	cfg := config.Default()
-	if !cfg.Providers.Runpod.Enabled {
+	if !cfg.Providers[Provider].(*Config).Enabled {
 		t.Error("runpod is not enabled by default")
 	}
-	cfg.Providers.Runpod.APIKey = "k&y"
+	cfg.Providers[Provider].(*Config).APIKey = "k&y"
 	c, err := collectors.New(Provider, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
 	if err != nil {
 		t.Fatal(err)
@@ -640,8 +640,8 @@ func TestRegistered(t *testing.T) {
 	if rc.url != "https://api.runpod.io/graphql?api_key=k%26y" || rc.endpoint != "https://api.runpod.io/graphql" {
 		t.Errorf("url %q, endpoint %q", rc.url, rc.endpoint)
 	}
-	cfg.Providers.Runpod.Endpoint = "api.runpod.io"
-	if _, err := collectors.New(Provider, cfg, collectors.Env{}); err == nil {
+	cfg.Providers[Provider].(*Config).Endpoint = "api.runpod.io"
+	if err := cfg.Validate(); err == nil {
 		t.Error("an endpoint without a scheme was accepted")
 	}
 }

@@ -13,6 +13,7 @@ package static
 
 import (
 	"context"
+	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
@@ -23,29 +24,44 @@ import (
 const List = "static"
 
 func init() {
-	collectors.RegisterList(List, func(cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
-		var ps []collectors.Provider
-		for _, c := range New(cfg.Static) {
-			ps = append(ps, collectors.Provider{
-				Collector: c,
-				Settings:  collectors.ListSettings(cfg, cfg.StaticInterval),
-				Config:    c.entries,
-			})
-		}
-		return ps, nil
+	collectors.RegisterList(collectors.ListPlugin[Config]{
+		Name:     List,
+		Defaults: defaults,
+		New: func(b *Config, cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
+			var ps []collectors.Provider
+			for _, c := range New(b.Entries) {
+				ps = append(ps, collectors.Provider{
+					Collector: c,
+					Settings:  collectors.ListSettings(cfg, b.Interval),
+					Config:    c.entries,
+				})
+			}
+			return ps, nil
+		},
+		Demo: func(b *Config, interval time.Duration) {
+			b.Entries, b.Interval = Of(collectors.MustLoadDemo(demoEntries)).Entries, config.Duration(interval)
+		},
 	})
 }
+
+// demoEntries are the demo's fixed prices: a free campus allocation and a
+// contract.
+const demoEntries = `
+static:
+  - {provider: campus-cluster, gpu_model: H100, gpu_form: sxm, usd_per_hour: 0, max_gpu_hours_per_month: 1500, region: us}
+  - {provider: colo-contract, gpu_model: A100, gpu_form: sxm, gpu_memory_gb: 80, gpu_count: 8, usd_per_hour: 8.8, region: eu-west}
+`
 
 // Collector serves the fixed prices of one provider name. It keeps nothing
 // between refreshes.
 type Collector struct {
 	provider string
-	entries  []config.Static
+	entries  []Entry
 }
 
 // New returns one collector per provider name of entries (as loaded by
 // config), in the order the names first appear.
-func New(entries []config.Static) []*Collector {
+func New(entries []Entry) []*Collector {
 	var out []*Collector
 	byName := map[string]*Collector{}
 	for _, e := range entries {

@@ -67,12 +67,6 @@ const Provider = "vastai"
 // default, so that prices match what `vastai search offers` shows.
 const allocatedStorageGB = 5
 
-func init() {
-	collectors.Register(Provider, func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-		return New(cfg.Providers.VastAI, env)
-	})
-}
-
 // search is one offer search and the pricing model its offers are sold at.
 type search struct {
 	typ   string // the query's "type"
@@ -106,7 +100,7 @@ type Collector struct {
 
 // New returns a collector for the configured endpoint. env.HTTPClient
 // carries the rate limit and retries; when nil, a default one is built.
-func New(cfg config.VastAI, env collectors.Env) (*Collector, error) {
+func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	if cfg.Endpoint == "" {
 		return nil, errors.New("vastai: endpoint is empty")
 	}

@@ -42,14 +42,14 @@ func serve(t testing.TB, h http.Handler) string {
 
 // newCollector builds a collector for endpoint with the default config as
 // changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*config.VastAI)) *Collector {
+func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config)) *Collector {
 	t.Helper()
-	cfg := config.Default().Providers.VastAI
+	cfg := *defaults()
 	cfg.Endpoint = endpoint
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := New(cfg, collectors.Env{
+	c, err := New(&cfg, collectors.Env{
 		HTTPClient: collectors.NewHTTPClient(hopts),
 		Catalog:    price.DefaultCatalog(),
 	})
@@ -253,7 +253,7 @@ func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func TestRequests(t *testing.T) {
 	tests := []struct {
 		name     string
-		edit     func(*config.VastAI)
+		edit     func(*Config)
 		wantAuth string
 		// wantBodies are the on-demand and bid search bodies.
 		wantBodies [2]string
@@ -267,7 +267,7 @@ func TestRequests(t *testing.T) {
 		},
 		{
 			name:     "verified only, with key and limit",
-			edit:     func(c *config.VastAI) { c.VerifiedOnly, c.APIKey, c.Limit = true, "s3cret", 500 },
+			edit:     func(c *Config) { c.VerifiedOnly, c.APIKey, c.Limit = true, "s3cret", 500 },
 			wantAuth: "Bearer s3cret",
 			wantBodies: [2]string{
 				`{"verified":{"eq":true},"rentable":{"eq":true},"rented":{"eq":false},"type":"on-demand","limit":500,"order":[["dph_total","asc"]],"allocated_storage":5}`,
@@ -310,7 +310,7 @@ func TestRequests(t *testing.T) {
 // unverified offer 114.
 func TestVerifiedOnly(t *testing.T) {
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
-	c := newCollector(t, serve(t, fake), fastRetries, func(c *config.VastAI) { c.VerifiedOnly = true })
+	c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) { c.VerifiedOnly = true })
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -679,7 +679,7 @@ func TestRegistered(t *testing.T) {
 func BenchmarkCollect(b *testing.B) {
 	const n = 30_000
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
-	c := newCollector(b, serve(b, fake), collectors.HTTPOptions{}, func(c *config.VastAI) { c.Limit = 2 * n })
+	c := newCollector(b, serve(b, fake), collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
 	snap, err := c.Collect(context.Background()) // warms the fake's cache
 	if err != nil {
 		b.Fatal(err)
@@ -701,7 +701,7 @@ func BenchmarkAggregate(b *testing.B) {
 	endpoint := serve(b, fake)
 	var results [2][]offer
 	for i, s := range searches {
-		c := newCollector(b, endpoint, collectors.HTTPOptions{}, func(c *config.VastAI) { c.Limit = 2 * n })
+		c := newCollector(b, endpoint, collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
 		offers, err := c.search(context.Background(), s)
 		if err != nil {
 			b.Fatal(err)

@@ -1,13 +1,15 @@
-package config
+package gcp
 
 import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gpuprice/gpuprice/config"
 )
 
-func TestGCPDefaults(t *testing.T) {
-	g := Builtin().Providers.GCP
+func TestConfigDefaults(t *testing.T) {
+	g := config.Builtin().Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -28,13 +30,13 @@ func TestGCPDefaults(t *testing.T) {
 	}
 }
 
-func TestGCPLoad(t *testing.T) {
+func TestConfigLoad(t *testing.T) {
 	t.Setenv("GPUPRICE_TEST_GCP_COMPUTE", "http://127.0.0.1:8097")
-	cfg, err := LoadFile(filepath.Join("testdata", "gcp.yml"))
+	cfg, err := config.LoadFile(filepath.Join("testdata", "config", "gcp.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := cfg.Providers.GCP
+	g := cfg.Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -57,30 +59,30 @@ func TestGCPLoad(t *testing.T) {
 	}
 }
 
-func TestGCPErrors(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	t.Setenv("GPUPRICE_TEST_GCP_KEY", "k")
 	for _, tc := range []struct{ file, want string }{
-		{"bad-gcp-endpoint.yml", `testdata/bad-gcp-endpoint.yml:4: providers.gcp.billing_endpoint: "cloudbilling.googleapis.com" is not an http(s) URL`},
-		{"bad-gcp-project.yml", `testdata/bad-gcp-project.yml:4: providers.gcp.project: "My Project" is not a Google Cloud project ID`},
+		{"bad-gcp-endpoint.yml", `testdata/config/bad-gcp-endpoint.yml:4: providers.gcp.billing_endpoint: "cloudbilling.googleapis.com" is not an http(s) URL`},
+		{"bad-gcp-project.yml", `testdata/config/bad-gcp-project.yml:4: providers.gcp.project: "My Project" is not a Google Cloud project ID`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			_, err := LoadFile(filepath.Join("testdata", tc.file))
+			_, err := config.LoadFile(filepath.Join("testdata", "config", tc.file))
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error\n got: %v\nwant: %s", err, tc.want)
 			}
 		})
 	}
 	for _, project := range []string{"my-project-123", "example.com:my-project", "abcdef"} {
-		g := defaultGCP()
+		g := defaults()
 		g.Project = project
-		if err := g.validate("providers.gcp"); err != nil {
+		if err := g.Validate(); err != nil {
 			t.Errorf("project %q: %v", project, err)
 		}
 	}
 	for _, project := range []string{"abc", "1project", "my_project", "projects/x", "a-b-c-"} {
-		g := defaultGCP()
+		g := defaults()
 		g.Project = project
-		if err := g.validate("providers.gcp"); err == nil {
+		if err := g.Validate(); err == nil {
 			t.Errorf("project %q accepted", project)
 		}
 	}

@@ -1,14 +1,16 @@
-package config
+package aws
 
 import (
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpuprice/gpuprice/config"
 )
 
-func TestAWSDefaults(t *testing.T) {
-	aws := Builtin().Providers.AWS
+func TestConfigDefaults(t *testing.T) {
+	aws := config.Builtin().Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -28,12 +30,12 @@ func TestAWSDefaults(t *testing.T) {
 	}
 }
 
-func TestAWSLoad(t *testing.T) {
-	cfg, err := LoadFile(filepath.Join("testdata", "aws.yml"))
+func TestConfigLoad(t *testing.T) {
+	cfg, err := config.LoadFile(filepath.Join("testdata", "config", "aws.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	aws := cfg.Providers.AWS
+	aws := cfg.Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -52,16 +54,16 @@ func TestAWSLoad(t *testing.T) {
 	}
 }
 
-func TestAWSErrors(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
-		{"bad-aws-region.yml", `testdata/bad-aws-region.yml:5: providers.aws.regions[1]: "US East" is not an AWS region name`},
-		{"bad-aws-backfill.yml", `testdata/bad-aws-backfill.yml:4: providers.aws.spot_backfill: 180d is not between 0 and 90d (EC2 keeps 90 days of spot price history)`},
-		{"bad-aws-source.yml", `testdata/bad-aws-source.yml:3: providers.aws.on_demand_source: "website" is not pricelist or bulk`},
-		{"bad-aws-endpoint.yml", `testdata/bad-aws-endpoint.yml:3: providers.aws.ec2_endpoint: "ec2.us-east-1.amazonaws.com" is not an http(s) URL`},
-		{"bad-aws-credentials.yml", `testdata/bad-aws-credentials.yml:4: providers.aws.access_key_id: access_key_id and secret_access_key (or secret_access_key_file) go together`},
+		{"bad-aws-region.yml", `testdata/config/bad-aws-region.yml:5: providers.aws.regions[1]: "US East" is not an AWS region name`},
+		{"bad-aws-backfill.yml", `testdata/config/bad-aws-backfill.yml:4: providers.aws.spot_backfill: 180d is not between 0 and 90d (EC2 keeps 90 days of spot price history)`},
+		{"bad-aws-source.yml", `testdata/config/bad-aws-source.yml:3: providers.aws.on_demand_source: "website" is not pricelist or bulk`},
+		{"bad-aws-endpoint.yml", `testdata/config/bad-aws-endpoint.yml:3: providers.aws.ec2_endpoint: "ec2.us-east-1.amazonaws.com" is not an http(s) URL`},
+		{"bad-aws-credentials.yml", `testdata/config/bad-aws-credentials.yml:4: providers.aws.access_key_id: access_key_id and secret_access_key (or secret_access_key_file) go together`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			_, err := LoadFile(filepath.Join("testdata", tc.file))
+			_, err := config.LoadFile(filepath.Join("testdata", "config", tc.file))
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error\n got: %v\nwant: %s", err, tc.want)
 			}

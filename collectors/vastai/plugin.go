@@ -1,0 +1,56 @@
+package vastai
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/fakecloud"
+)
+
+func init() {
+	collectors.Register(collectors.Plugin[*Config, *Collector]{
+		Name:     Provider,
+		Defaults: defaults,
+		New:      New,
+		Fake: collectors.Fake[*Config]{
+			Handler: func(d fakecloud.Drift) http.Handler {
+				return fakecloud.NewVastAI(fakecloud.VastAIOptions{Drift: d, Synthesize: 3000})
+			},
+			Point: func(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.VastAIBasePath },
+		},
+	})
+}
+
+// Config is the providers.vastai section.
+type Config struct {
+	config.Common `yaml:",inline"`
+	// APIKey is optional: offer search works without one.
+	APIKey     config.Secret `yaml:"api_key"`
+	APIKeyFile string        `yaml:"api_key_file"`
+	// Limit is the maximum number of offers asked for per search.
+	Limit int `yaml:"limit"`
+	// VerifiedOnly restricts the search to verified hosts.
+	VerifiedOnly bool `yaml:"verified_only"`
+}
+
+func defaults() *Config {
+	return &Config{
+		Common: config.Common{Enabled: true, Interval: config.Duration(2 * time.Minute), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
+		Limit:  10000,
+	}
+}
+
+// Validate implements config.Validator.
+func (c *Config) Validate() error {
+	if c.Limit < 1 {
+		return config.Errorf("limit", "must be at least 1")
+	}
+	return nil
+}
+
+// SecretFiles implements config.SecretFiler.
+func (c *Config) SecretFiles() []config.SecretFile {
+	return []config.SecretFile{{Secret: &c.APIKey, File: c.APIKeyFile, Key: "api_key", FileKey: "api_key_file"}}
+}
