@@ -20,9 +20,7 @@
 //	rent          = G × price                           (price: the statistic, per GPU-hour)
 //	own           = n × c × H                           (n: GPUs to own, c: one GPU's cost per wall-clock hour)
 //	  n           = baseline_gpus + peak_gpus, or ceil(G / H)
-//	  c           = purchase / gpu_count / amortization_hours
-//	              + maintenance_usd_per_year / gpu_count / 8760
-//	              + watts / 1000 / gpu_count × pue × usd_per_kwh   (collectors/owned.Cost)
+//	  c           = capital + maintenance + power per GPU-hour, from owned.Compute
 //	static        = min(G, cap) × static price + (G − min(G, cap)) × on-demand price
 //	hybrid        = baseline_gpus × c × H + peak_gpus × peak_hours × rented price
 //	break-even u* = c / price: owning a GPU beats renting it when it is busy
@@ -282,7 +280,7 @@ func ownLines(n float64, c *owned.Cost) []Line {
 			USDPerMonth: hours * c.CapitalUSDPerGPUHour,
 		},
 		{
-			What: fmt.Sprintf("maintenance: %s USD a year / %s GPUs / 8760 h = %s USD per GPU-hour", f(c.MaintenanceUSDPerYear), f(c.GPUCount),
+			What: fmt.Sprintf("maintenance: %s USD a year / %s GPUs / %d h = %s USD per GPU-hour", f(c.MaintenanceUSDPerYear), f(c.GPUCount), owned.HoursPerYear,
 				f(c.MaintenanceUSDPerGPUHour)),
 			Formula:     fmt.Sprintf("%s GPUs × %s h × %s", f(n), f(HoursPerMonth), f(c.MaintenanceUSDPerGPUHour)),
 			USDPerMonth: hours * c.MaintenanceUSDPerGPUHour,

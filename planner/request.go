@@ -11,11 +11,12 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/gpuprice/gpuprice/collectors/owned"
 	"github.com/gpuprice/gpuprice/price"
 )
 
 // HoursPerMonth is the month of the planner: a twelfth of a 365-day year.
-const HoursPerMonth = 8760.0 / 12
+const HoursPerMonth = owned.HoursPerYear / 12.0
 
 // Statistics a Request may ask for, of the cheapest price over the window.
 const (

@@ -40,10 +40,10 @@ type Cost struct {
 	MaintenanceUSDPerYear float64 `json:"maintenance_usd_per_year"`
 	Utilization           float64 `json:"utilization"`
 
-	// The three parts of one GPU's cost per wall-clock hour.
-	CapitalUSDPerGPUHour     float64 `json:"capital_usd_per_gpu_hour"`     // purchase_usd / gpu_count / amortization_hours
-	MaintenanceUSDPerGPUHour float64 `json:"maintenance_usd_per_gpu_hour"` // maintenance_usd_per_year / gpu_count / 8760
-	PowerUSDPerGPUHour       float64 `json:"power_usd_per_gpu_hour"`       // watts / 1000 / gpu_count × pue × usd_per_kwh
+	// The three parts of one GPU's cost per wall-clock hour (see Compute).
+	CapitalUSDPerGPUHour     float64 `json:"capital_usd_per_gpu_hour"`
+	MaintenanceUSDPerGPUHour float64 `json:"maintenance_usd_per_gpu_hour"`
+	PowerUSDPerGPUHour       float64 `json:"power_usd_per_gpu_hour"`
 }
 
 // HourlyUSDPerGPU is one GPU's cost per wall-clock hour: capital +
@@ -57,8 +57,17 @@ func (c *Cost) HourlyUSDPerGPU() float64 {
 func (c *Cost) AmortizedUSDPerGPUHour() float64 { return c.HourlyUSDPerGPU() / c.Utilization }
 
 // Compute works out an owned entry's cost, reading its nvidia-smi file if
-// it has one. o must have been loaded by config (defaults filled,
-// validated).
+// it has one: per GPU and per wall-clock hour,
+//
+//	capital     = purchase_usd / gpu_count / amortization_hours
+//	maintenance = maintenance_usd_per_year / gpu_count / 8760
+//	power       = watts / 1000 / gpu_count × pue × usd_per_kwh
+//
+// where watts is power_watts, or the measured per-GPU draw × gpu_count,
+// plus host_watts. Every term is per wall-clock hour: the hardware is paid
+// for, kept and powered whether it works or not; AmortizedUSDPerGPUHour
+// spreads the sum over the useful hours. o must have been loaded by config
+// (defaults filled, validated).
 func Compute(o *Entry, cat *price.Catalog) (*Cost, error) {
 	c := &Cost{
 		Name: o.Name, GPUModel: o.GPUModel, GPUForm: o.GPUForm, GPUMemoryGB: o.GPUMemoryGB,

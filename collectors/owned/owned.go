@@ -1,13 +1,8 @@
 // Package owned prices owned hardware: each entry of the configuration's
 // owned: list becomes one quote, provider "owned", pricing_model
 // "amortized", instance_type the entry's name, whose price per GPU-hour is
-//
-//	(capital + maintenance + power) / utilization
-//	capital     = purchase_usd / gpu_count / amortization_hours
-//	maintenance = maintenance_usd_per_year / gpu_count / 8760
-//	power       = watts / 1000 / gpu_count × pue × usd_per_kwh
-//
-// per GPU and per wall-clock hour (see Cost). The purchase price defaults to
+// the entry's Cost spread over its utilization. Compute holds the cost
+// model, the one place it is written; the planner uses it too. The purchase price defaults to
 // the catalog's price of one such GPU × gpu_count. The power is configured
 // (power_watts) or measured: the entry's nvidia-smi file, written by
 // `nvidia-smi --query-gpu=uuid,name,memory.total,power.draw --format=csv`
