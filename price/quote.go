@@ -7,7 +7,6 @@
 package price
 
 import (
-	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -135,9 +134,10 @@ func (q *Quote) Key() SeriesKey {
 	}
 }
 
-// SeriesKey identifies one price series: (provider, instance_type, region,
-// zone, pricing_model, gpu_count). GPUCount is the formatted label value, so
-// that keys compare equal exactly when their labels do.
+// SeriesKey identifies one price series: the values of KeyLabels
+// (provider, instance_type, region, zone, pricing_model, gpu_count), in
+// their order. GPUCount is the formatted label value, so that keys compare
+// equal exactly when their labels do.
 type SeriesKey struct {
 	Provider     string
 	InstanceType string
@@ -147,18 +147,16 @@ type SeriesKey struct {
 	GPUCount     string
 }
 
-// CompareQuotes orders quotes by series key (provider, instance type,
-// region, zone, pricing model, GPU count): the order snapshots, /metrics
-// and tests share.
+// CompareQuotes orders quotes by series key (KeyLabels: provider, instance
+// type, region, zone, pricing model, GPU count): the order snapshots,
+// /metrics and tests share.
 func CompareQuotes(a, b *Quote) int {
-	return cmp.Or(
-		cmp.Compare(a.Provider, b.Provider),
-		cmp.Compare(a.InstanceType, b.InstanceType),
-		cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.Zone, b.Zone),
-		cmp.Compare(a.PricingModel, b.PricingModel),
-		cmp.Compare(a.GPUCount, b.GPUCount),
-	)
+	for i := range KeyLabels {
+		if c := KeyLabels[i].Compare(a, b); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // String renders the key for logs and error messages.
