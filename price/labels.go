@@ -87,6 +87,9 @@ func LabelNames(labels []Label) []string {
 	return out
 }
 
+// Key reports whether l is one of KeyLabels.
+func (l *Label) Key() bool { return l.key }
+
 // Numeric reports whether l's value is a formatted number.
 func (l *Label) Numeric() bool { return l.number != nil }
 
@@ -113,6 +116,16 @@ func (l *Label) Is(q *Quote, v string) bool {
 		return string(AppendNumber(buf[:0], *l.number(q))) == v
 	}
 	return *l.text(q) == v
+}
+
+// SetValue sets l's field of q to the label value v; for a numeric label,
+// to the number v formats, 0 when v is not one.
+func (l *Label) SetValue(q *Quote, v string) {
+	if l.number != nil {
+		*l.number(q) = parseNumber(v)
+		return
+	}
+	*l.text(q) = v
 }
 
 // Number returns the number of a numeric label in q, unformatted; 0 for a

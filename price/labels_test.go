@@ -69,6 +69,36 @@ func TestSeriesKeyIsKeyLabels(t *testing.T) {
 			t.Errorf("SeriesKey.%s = %q, want %s's value %q", k.Type().Field(i).Name, got, KeyLabels[i].Name, want)
 		}
 	}
+	back := q.Key().Labels()
+	for i := range Labels {
+		l := &Labels[i]
+		want := "" // only the key survives
+		if l.Key() {
+			want = l.Value(&q)
+		}
+		if l.Value(&back) != want {
+			t.Errorf("Key().Labels(): %s = %q, want %q", l.Name, l.Value(&back), want)
+		}
+	}
+}
+
+func TestSeriesKeyCompare(t *testing.T) {
+	quotes := []Quote{
+		{Provider: "aws", InstanceType: "p5", GPUCount: 8},
+		{Provider: "aws", InstanceType: "p5", GPUCount: 16},
+		{Provider: "aws", InstanceType: "p5", GPUCount: 0.5},
+		{Provider: "aws", InstanceType: "p5", Zone: "a", GPUCount: 8},
+		{Provider: "aws", InstanceType: "p5", PricingModel: Spot},
+		{Provider: "gcp", InstanceType: "a3"},
+	}
+	for i := range quotes {
+		for j := range quotes {
+			a, b := &quotes[i], &quotes[j]
+			if got, want := a.Key().Compare(b.Key()), CompareQuotes(a, b); got != want {
+				t.Errorf("%s.Compare(%s) = %d, CompareQuotes %d", a.Key(), b.Key(), got, want)
+			}
+		}
+	}
 }
 
 // TestMarketLabels checks that the labels of Market are MarketLabels and
@@ -129,6 +159,10 @@ func TestLabelValues(t *testing.T) {
 		}
 		if !l.Is(&q, want[i]) || l.Is(&q, want[i]+"0") {
 			t.Errorf("%s: Is disagrees with Value", l.Name)
+		}
+		var set Quote
+		if l.SetValue(&set, want[i]); l.Value(&set) != want[i] {
+			t.Errorf("%s: SetValue(%q) gives %q", l.Name, want[i], l.Value(&set))
 		}
 	}
 	if got := q.LabelsOnly(); got != q {

@@ -7,6 +7,7 @@
 package price
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -159,6 +160,28 @@ func CompareQuotes(a, b *Quote) int {
 	return 0
 }
 
+// Labels returns the key's labels as a quote's, every other field zero:
+// the inverse of Quote.Key, with gpu_count rounded as its label value is.
+func (k SeriesKey) Labels() Quote {
+	return Quote{Provider: k.Provider, InstanceType: k.InstanceType, Region: k.Region, Zone: k.Zone,
+		PricingModel: k.PricingModel, GPUCount: parseNumber(k.GPUCount)}
+}
+
+// Compare orders keys as CompareQuotes orders their quotes (gpu_count
+// numerically), without building them.
+func (k SeriesKey) Compare(o SeriesKey) int {
+	if c := cmp.Or(
+		strings.Compare(k.Provider, o.Provider),
+		strings.Compare(k.InstanceType, o.InstanceType),
+		strings.Compare(k.Region, o.Region),
+		strings.Compare(k.Zone, o.Zone),
+		strings.Compare(string(k.PricingModel), string(o.PricingModel)),
+	); c != 0 {
+		return c
+	}
+	return cmp.Compare(parseNumber(k.GPUCount), parseNumber(o.GPUCount))
+}
+
 // String renders the key for logs and error messages.
 func (k SeriesKey) String() string {
 	return strings.Join([]string{k.Provider, k.InstanceType, k.Region, k.Zone, string(k.PricingModel), k.GPUCount}, "/")
@@ -210,6 +233,13 @@ type Snapshot struct {
 // meaning "absent". A non-zero value that rounds to zero renders "0".
 func FormatNumber(v float64) string {
 	return string(AppendNumber(nil, v))
+}
+
+// parseNumber is the inverse of FormatNumber: 0 for "" (absent) or
+// anything else that is not a number.
+func parseNumber(label string) float64 {
+	v, _ := strconv.ParseFloat(label, 64)
+	return v
 }
 
 // AppendNumber appends FormatNumber(v) to b without allocating.
