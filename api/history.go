@@ -264,7 +264,7 @@ func (a *API) rawHistory(w http.ResponseWriter, r *http.Request, hr *historyRequ
 		a.historyFailed(w, r, err)
 		return
 	}
-	slices.SortStableFunc(series, func(a, b store.Series) int { return compareLabels(&a.Labels, &b.Labels) })
+	slices.SortStableFunc(series, func(a, b store.Series) int { return price.CompareLabels(&a.Labels, &b.Labels) })
 	writeHistory(w, hr.format, series)
 }
 
@@ -275,7 +275,8 @@ type seriesJSON struct {
 	Points []pointJSON `json:"points"`
 }
 
-// labelsJSON are a series' labels (DESIGN §3) as answers name them.
+// labelsJSON are a series' labels (price.Labels) as answers name them;
+// TestLabelsJSON holds the two together.
 type labelsJSON struct {
 	Provider     string `json:"provider"`
 	InstanceType string `json:"instance_type"`
@@ -310,10 +311,12 @@ type pointJSON struct {
 // the columns of the CSV export.
 var historyHeader = export.Header
 
-// labelCells are the label columns of historyHeader for l.
+// labelCells are the label columns of historyHeader for l: price.Labels.
 func labelCells(rec []string, l *price.Quote) []string {
-	return append(rec, l.Provider, l.InstanceType, l.Region, l.Zone, l.Geo, string(l.PricingModel),
-		l.GPUModel, l.GPUForm, price.FormatNumber(l.GPUMemoryGB), price.FormatNumber(l.GPUCount), l.GPURaw)
+	for i := range price.Labels {
+		rec = append(rec, price.Labels[i].Value(l))
+	}
+	return rec
 }
 
 // writeHistory answers raw series: each point with both prices.
@@ -358,16 +361,16 @@ func writeHistory(w http.ResponseWriter, f format, series []store.Series) {
 // label columns, time and the price, named after its field.
 func writeMatrix(w http.ResponseWriter, f format, p query.Price, aggregated bool, series []query.Series) {
 	if f == formatCSV {
-		header := append(slices.Clone(query.LabelNames), "time", p.Field())
+		header := append(price.LabelNames(price.SeriesLabels), "time", p.Field())
 		writeCSV(w, header, func(emit func([]string)) {
 			rec := make([]string, 0, len(header))
 			for i := range series {
 				rec = rec[:0]
-				for _, n := range query.LabelNames {
-					rec = append(rec, query.LabelValue(&series[i].Labels, n))
+				for j := range price.SeriesLabels {
+					rec = append(rec, price.SeriesLabels[j].Value(&series[i].Labels))
 				}
 				for _, s := range series[i].Samples {
-					emit(append(rec[:len(query.LabelNames)], formatTime(s.Time), formatFloat(s.Value)))
+					emit(append(rec[:len(price.SeriesLabels)], formatTime(s.Time), formatFloat(s.Value)))
 				}
 			}
 		})
@@ -397,9 +400,10 @@ func writeMatrix(w http.ResponseWriter, f format, p query.Price, aggregated bool
 		if !aggregated {
 			field("__name__", p.Metric())
 		}
-		for _, n := range query.LabelNames {
-			if v := query.LabelValue(&s.Labels, n); v != "" {
-				field(n, v)
+		for j := range price.SeriesLabels {
+			l := &price.SeriesLabels[j]
+			if v := l.Value(&s.Labels); v != "" {
+				field(l.Name, v)
 			}
 		}
 		b = append(b, `},"values":[`...)
@@ -473,7 +477,7 @@ type statsJSON struct {
 }
 
 // statsHeader is the CSV header of /api/v1/history/stats.
-var statsHeader = append(slices.Clone(historyHeader[:11]), "series", "price", "start", "end", "coverage",
+var statsHeader = append(slices.Clone(historyHeader[:len(price.Labels)]), "series", "price", "start", "end", "coverage",
 	"min", "max", "mean", "median", "p10", "p90", "volatility", "below", "share_below", "changes")
 
 func writeStats(w http.ResponseWriter, f format, p query.Price, stats []query.SeriesSummary) {

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -603,5 +606,53 @@ func TestHistoryStats(t *testing.T) {
 		"1", "gpu", "2025-06-01T12:00:00Z", "2025-06-01T18:00:00Z", "1", "1", "1", "1", "1", "1", "1", "0", "", "", "0"}}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("\n got %q\nwant %q", rows, want)
+	}
+}
+
+// TestLabelsJSON checks that labelsJSON has the keys of price.Labels, in
+// their order, with each label's value (numbers as numbers).
+func TestLabelsJSON(t *testing.T) {
+	var q price.Quote
+	want := map[string]string{} // JSON text by key
+	for i := range price.Labels {
+		l := &price.Labels[i]
+		switch p := l.Field(&q).(type) {
+		case *string:
+			*p = l.Name + " value"
+			want[l.Name] = strconv.Quote(*p)
+		case *float64:
+			*p = float64(i) + 0.25
+			want[l.Name] = strconv.FormatFloat(*p, 'f', -1, 64)
+		}
+	}
+	b, err := json.Marshal(toLabelsJSON(&q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.Token() // {
+	for dec.More() {
+		k, _ := dec.Token()
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		if string(v) != want[k.(string)] {
+			t.Errorf("%s: %s, want %s", k, v, want[k.(string)])
+		}
+	}
+	if names := price.LabelNames(price.Labels); !reflect.DeepEqual(keys, names) {
+		t.Errorf("keys %q, want price.Labels %q", keys, names)
+	}
+}
+
+// TestNormsNameLabels checks that every filter check names a series label.
+func TestNormsNameLabels(t *testing.T) {
+	for name := range norms {
+		if !slices.Contains(labelNames, name) {
+			t.Errorf("norms has %q, which is not a series label", name)
+		}
 	}
 }

@@ -64,50 +64,44 @@ func (p params) list(name string) []string {
 	return out
 }
 
-// label is one quote label that requests can filter on.
+// label is a series label that requests can filter on.
 type label struct {
-	name string
-	get  func(q *price.Quote) string
-	// norm checks a filter value and brings it to the form get returns.
+	*price.Label
+	// norm checks a filter value and brings it to the label's form.
 	norm func(name, v string) (string, error)
-	// push sets the store query field for a single filter value; nil when
-	// the field cannot be pushed down.
-	push func(sq *store.Query, v string)
 }
 
-// labels are the filterable labels, in DESIGN §3 order; the series labels
-// first, then the GPU's.
-var labels = []label{
-	{"provider", func(q *price.Quote) string { return q.Provider }, lower,
-		func(sq *store.Query, v string) { sq.Provider = v }},
-	{"instance_type", func(q *price.Quote) string { return q.InstanceType }, exact,
-		func(sq *store.Query, v string) { sq.InstanceType = v }},
-	{"region", func(q *price.Quote) string { return q.Region }, lower,
-		func(sq *store.Query, v string) { sq.Region = v }},
-	{"zone", func(q *price.Quote) string { return q.Zone }, lower,
-		func(sq *store.Query, v string) { sq.Zone = v }},
-	{"geo", func(q *price.Quote) string { return q.Geo }, oneOf(price.Geos...),
-		func(sq *store.Query, v string) { sq.Geo = v }},
-	{"pricing_model", func(q *price.Quote) string { return string(q.PricingModel) }, pricingModel,
-		func(sq *store.Query, v string) { sq.PricingModel = price.PricingModel(v) }},
-	{"gpu_model", func(q *price.Quote) string { return q.GPUModel }, upper,
-		func(sq *store.Query, v string) { sq.GPUModel = v }},
-	{"gpu_form", func(q *price.Quote) string { return q.GPUForm }, oneOf("sxm", "pcie"),
-		func(sq *store.Query, v string) { sq.GPUForm = v }},
-	{"gpu_memory_gb", func(q *price.Quote) string { return price.FormatNumber(q.GPUMemoryGB) }, positive,
-		func(sq *store.Query, v string) { sq.GPUMemoryGB = wholeNumber(v) }},
-	{"gpu_count", func(q *price.Quote) string { return price.FormatNumber(q.GPUCount) }, positive,
-		func(sq *store.Query, v string) { sq.GPUCount = wholeNumber(v) }},
+// norms are the checks of the labels whose filter values are not taken as
+// they are (text) or as positive numbers.
+var norms = map[string]func(name, v string) (string, error){
+	"provider":      lower,
+	"region":        lower,
+	"zone":          lower,
+	"geo":           oneOf(price.Geos...),
+	"pricing_model": pricingModel,
+	"gpu_model":     upper,
+	"gpu_form":      oneOf("sxm", "pcie"),
 }
 
-// labelNames lists the names of labels.
-var labelNames = func() []string {
-	out := make([]string, len(labels))
-	for i, l := range labels {
-		out[i] = l.name
+// labels are the filterable labels: the series labels, in DESIGN §3 order.
+var labels = func() []label {
+	out := make([]label, len(price.SeriesLabels))
+	for i := range price.SeriesLabels {
+		l := &price.SeriesLabels[i]
+		norm := norms[l.Name]
+		if norm == nil {
+			norm = exact
+			if l.Numeric() {
+				norm = positive
+			}
+		}
+		out[i] = label{l, norm}
 	}
 	return out
 }()
+
+// labelNames lists the names of labels.
+var labelNames = price.LabelNames(price.SeriesLabels)
 
 func exact(_, v string) (string, error) { return v, nil }
 func lower(_, v string) (string, error) { return strings.ToLower(v), nil }
@@ -172,8 +166,8 @@ type filter struct {
 func parseFilter(p params, withPrice bool) (*filter, error) {
 	f := &filter{sets: make([]map[string]bool, len(labels)), maxGPU: math.Inf(1)}
 	for i, l := range labels {
-		for _, v := range p.list(l.name) {
-			n, err := l.norm(l.name, v)
+		for _, v := range p.list(l.Name) {
+			n, err := l.norm(l.Name, v)
 			if err != nil {
 				return nil, err
 			}
@@ -203,7 +197,7 @@ func parseFilter(p params, withPrice bool) (*filter, error) {
 // computed never passes a price filter.
 func (f *filter) match(q *price.Quote) bool {
 	for i, set := range f.sets {
-		if set != nil && !set[labels[i].get(q)] {
+		if set != nil && !set[labels[i].Value(q)] {
 			return false
 		}
 	}
@@ -216,15 +210,28 @@ func (f *filter) match(q *price.Quote) bool {
 // storeQuery returns the store query for the filters that name a single
 // value; the rest are applied to the answer with match.
 func (f *filter) storeQuery() store.Query {
-	var sq store.Query
+	var l price.Quote
 	for i, set := range f.sets {
 		if len(set) == 1 {
 			for v := range set {
-				labels[i].push(&sq, v)
+				pushDown(&l, labels[i].Label, v)
 			}
 		}
 	}
+	var sq store.Query
+	sq.SetLabels(&l)
 	return sq
+}
+
+// pushDown sets label of l to the filter value v, a number only when it
+// is whole (see wholeNumber).
+func pushDown(l *price.Quote, label *price.Label, v string) {
+	switch p := label.Field(l).(type) {
+	case *string:
+		*p = v
+	case *float64:
+		*p = wholeNumber(v)
+	}
 }
 
 // sortKeys are the accepted sort parameter values, without "-".
@@ -302,17 +309,7 @@ func compareQuotes(a, b *price.Quote) int {
 	if c := cmp.Compare(a.USDPerHour, b.USDPerHour); c != 0 {
 		return c
 	}
-	return compareLabels(a, b)
-}
-
-// compareLabels orders quotes by their labels in §3 order.
-func compareLabels(a, b *price.Quote) int {
-	for _, l := range labels {
-		if c := strings.Compare(l.get(a), l.get(b)); c != 0 {
-			return c
-		}
-	}
-	return strings.Compare(a.GPURaw, b.GPURaw)
+	return price.CompareLabels(a, b)
 }
 
 // parseLimit reads limit: a positive integer, 0 when absent (everything).

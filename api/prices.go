@@ -208,23 +208,22 @@ type offerJSON struct {
 }
 
 // quoteHeader is the CSV header of a quote, matching appendQuoteCSV.
-var quoteHeader = []string{
-	"provider", "instance_type", "region", "zone", "geo", "pricing_model",
-	"gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count",
+var quoteHeader = append(price.LabelNames(price.SeriesLabels),
 	"usd_per_hour", "gpu_usd_per_hour", "observed_at", "effective_at", "gpu_raw", "stock",
 	"offers", "available_gpus", "p10_gpu_usd_per_hour", "p50_gpu_usd_per_hour", "p90_gpu_usd_per_hour",
-}
+)
 
-// appendQuoteCSV appends q's CSV fields to rec. gpu_memory_gb and gpu_count
-// are written as label values, the marketplace fields only when set.
+// appendQuoteCSV appends q's CSV fields to rec: its series labels as label
+// values, then its fields, the marketplace ones only when set.
 func appendQuoteCSV(rec []string, q *price.Quote) []string {
 	offers := ""
 	if q.Offers != 0 {
 		offers = strconv.Itoa(q.Offers)
 	}
+	for i := range price.SeriesLabels {
+		rec = append(rec, price.SeriesLabels[i].Value(q))
+	}
 	return append(rec,
-		q.Provider, q.InstanceType, q.Region, q.Zone, q.Geo, string(q.PricingModel),
-		q.GPUModel, q.GPUForm, price.FormatNumber(q.GPUMemoryGB), price.FormatNumber(q.GPUCount),
 		formatFloat(q.USDPerHour), formatFloat(q.GPUUSDPerHour()), formatTime(q.ObservedAt), formatTime(q.EffectiveAt), q.GPURaw, string(q.Stock),
 		offers, formatOptional(q.AvailableGPUs), formatOptional(q.P10), formatOptional(q.P50), formatOptional(q.P90),
 	)

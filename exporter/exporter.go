@@ -12,7 +12,6 @@ package exporter
 
 import (
 	"bytes"
-	"cmp"
 	"compress/flate"
 	"context"
 	"encoding/binary"
@@ -219,7 +218,7 @@ const (
 	helpAvailable = "GPUs in rentable marketplace offers. Cached: refreshed on each provider's interval."
 )
 
-var marketLabels = []string{"provider", "region", "geo", "pricing_model", "gpu_model", "gpu_form", "gpu_memory_gb"}
+var marketLabels = price.LabelNames(price.MarketLabels)
 
 // appendFamilies renders every family from states, using lbuf as scratch
 // space, and returns the number of price series (gpuprice_gpu_usd_per_hour
@@ -274,10 +273,13 @@ func appendFamilies(b, lbuf []byte, states []*collectors.State) ([]byte, []byte,
 		start = ends[i]
 	}
 
-	var vals [7]string
+	vals := make([]string, len(price.MarketLabels))
 	marketVals := func(m *price.Market) []string {
-		vals = [7]string{m.Provider, m.Region, m.Geo, string(m.PricingModel), m.GPUModel, m.GPUForm, price.FormatNumber(m.GPUMemoryGB)}
-		return vals[:]
+		labels := m.Labels()
+		for i := range price.MarketLabels {
+			vals[i] = price.MarketLabels[i].Value(&labels)
+		}
+		return vals
 	}
 	if len(markets) > 0 {
 		// A summary: the quantiles of the offers' per-GPU-hour prices,
@@ -387,29 +389,25 @@ func sample(b []byte, name string, labels, values []string, extraLabel, extraVal
 	return appendValue(b, v)
 }
 
-// appendQuoteLabels appends `{provider="...",...,gpu_count="..."} `.
+// appendQuoteLabels appends q's series labels: `{provider="...",...}`.
 func appendQuoteLabels(b []byte, q *price.Quote) []byte {
 	b = append(b, '{')
-	b = appendLabel(b, "provider", q.Provider)
-	b = append(b, ',')
-	b = appendLabel(b, "instance_type", q.InstanceType)
-	b = append(b, ',')
-	b = appendLabel(b, "region", q.Region)
-	b = append(b, ',')
-	b = appendLabel(b, "zone", q.Zone)
-	b = append(b, ',')
-	b = appendLabel(b, "geo", q.Geo)
-	b = append(b, ',')
-	b = appendLabel(b, "pricing_model", string(q.PricingModel))
-	b = append(b, ',')
-	b = appendLabel(b, "gpu_model", q.GPUModel)
-	b = append(b, ',')
-	b = appendLabel(b, "gpu_form", q.GPUForm)
-	b = append(b, `,gpu_memory_gb="`...)
-	b = price.AppendNumber(b, q.GPUMemoryGB)
-	b = append(b, `",gpu_count="`...)
-	b = price.AppendNumber(b, q.GPUCount)
-	return append(b, `"}`...)
+	for i := range price.SeriesLabels {
+		l := &price.SeriesLabels[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !l.Numeric() {
+			b = appendLabel(b, l.Name, l.Value(q))
+			continue
+		}
+		// A number needs no escaping; appended, it needs no allocation.
+		b = append(b, l.Name...)
+		b = append(b, '=', '"')
+		b = l.AppendValue(b, q)
+		b = append(b, '"')
+	}
+	return append(b, '}')
 }
 
 // appendValue appends " value\n".
@@ -446,14 +444,13 @@ func appendLabel(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
-// compareMarket orders markets by their labels.
+// compareMarket orders markets by their labels, numbers by value.
 func compareMarket(a, b *price.Market) int {
-	return cmp.Or(
-		cmp.Compare(a.Provider, b.Provider),
-		cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.PricingModel, b.PricingModel),
-		cmp.Compare(a.GPUModel, b.GPUModel),
-		cmp.Compare(a.GPUForm, b.GPUForm),
-		cmp.Compare(a.GPUMemoryGB, b.GPUMemoryGB),
-	)
+	al, bl := a.Labels(), b.Labels()
+	for i := range price.MarketLabels {
+		if c := price.MarketLabels[i].Compare(&al, &bl); c != 0 {
+			return c
+		}
+	}
+	return 0
 }

@@ -135,9 +135,10 @@ func (q *Quote) Key() SeriesKey {
 	}
 }
 
-// SeriesKey identifies one price series: (provider, instance_type, region,
-// zone, pricing_model, gpu_count). GPUCount is the formatted label value, so
-// that keys compare equal exactly when their labels do.
+// SeriesKey identifies one price series: the values of KeyLabels
+// (provider, instance_type, region, zone, pricing_model, gpu_count), in
+// their order. GPUCount is the formatted label value, so that keys compare
+// equal exactly when their labels do.
 type SeriesKey struct {
 	Provider     string
 	InstanceType string
@@ -147,18 +148,38 @@ type SeriesKey struct {
 	GPUCount     string
 }
 
-// CompareQuotes orders quotes by series key (provider, instance type,
-// region, zone, pricing model, GPU count): the order snapshots, /metrics
-// and tests share.
+// CompareQuotes orders quotes by series key (KeyLabels: provider, instance
+// type, region, zone, pricing model, GPU count): the order snapshots,
+// /metrics and tests share.
 func CompareQuotes(a, b *Quote) int {
-	return cmp.Or(
-		cmp.Compare(a.Provider, b.Provider),
-		cmp.Compare(a.InstanceType, b.InstanceType),
-		cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.Zone, b.Zone),
-		cmp.Compare(a.PricingModel, b.PricingModel),
-		cmp.Compare(a.GPUCount, b.GPUCount),
-	)
+	for i := range KeyLabels {
+		if c := KeyLabels[i].Compare(a, b); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// Labels returns the key's labels as a quote's, every other field zero:
+// the inverse of Quote.Key, with gpu_count rounded as its label value is.
+func (k SeriesKey) Labels() Quote {
+	return Quote{Provider: k.Provider, InstanceType: k.InstanceType, Region: k.Region, Zone: k.Zone,
+		PricingModel: k.PricingModel, GPUCount: parseNumber(k.GPUCount)}
+}
+
+// Compare orders keys as CompareQuotes orders their quotes (gpu_count
+// numerically), without building them.
+func (k SeriesKey) Compare(o SeriesKey) int {
+	if c := cmp.Or(
+		strings.Compare(k.Provider, o.Provider),
+		strings.Compare(k.InstanceType, o.InstanceType),
+		strings.Compare(k.Region, o.Region),
+		strings.Compare(k.Zone, o.Zone),
+		strings.Compare(string(k.PricingModel), string(o.PricingModel)),
+	); c != 0 {
+		return c
+	}
+	return cmp.Compare(parseNumber(k.GPUCount), parseNumber(o.GPUCount))
 }
 
 // String renders the key for logs and error messages.
@@ -212,6 +233,13 @@ type Snapshot struct {
 // meaning "absent". A non-zero value that rounds to zero renders "0".
 func FormatNumber(v float64) string {
 	return string(AppendNumber(nil, v))
+}
+
+// parseNumber is the inverse of FormatNumber: 0 for "" (absent) or
+// anything else that is not a number.
+func parseNumber(label string) float64 {
+	v, _ := strconv.ParseFloat(label, 64)
+	return v
 }
 
 // AppendNumber appends FormatNumber(v) to b without allocating.

@@ -109,6 +109,7 @@ type Result struct {
 }
 
 // Query selects series by label equality; empty fields match anything.
+// Its label fields are the Quote fields of price.SeriesLabels.
 type Query struct {
 	Provider     string
 	InstanceType string
@@ -121,6 +122,20 @@ type Query struct {
 	GPUMemoryGB  float64 // 0: any
 	GPUCount     float64 // 0: any
 	Start, End   time.Time
+}
+
+// Labels returns q's label filters as a quote's labels (an empty or zero
+// label matches anything), so that they can be read with
+// price.SeriesLabels.
+func (q *Query) Labels() price.Quote {
+	return price.Quote{Provider: q.Provider, InstanceType: q.InstanceType, Region: q.Region, Zone: q.Zone, Geo: q.Geo,
+		PricingModel: q.PricingModel, GPUModel: q.GPUModel, GPUForm: q.GPUForm, GPUMemoryGB: q.GPUMemoryGB, GPUCount: q.GPUCount}
+}
+
+// SetLabels sets q's label filters to l's series labels.
+func (q *Query) SetLabels(l *price.Quote) {
+	q.Provider, q.InstanceType, q.Region, q.Zone, q.Geo = l.Provider, l.InstanceType, l.Region, l.Zone, l.Geo
+	q.PricingModel, q.GPUModel, q.GPUForm, q.GPUMemoryGB, q.GPUCount = l.PricingModel, l.GPUModel, l.GPUForm, l.GPUMemoryGB, l.GPUCount
 }
 
 // Series is one price series and its points. Labels holds the series'

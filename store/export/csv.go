@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/query"
 )
@@ -23,8 +24,8 @@ func writeCSV(ctx context.Context, src query.Source, w io.Writer, req Request) (
 	err := each(ctx, src, &req, &res, func(s *store.Series) error {
 		res.Series++
 		prefix = prefix[:0]
-		for _, v := range labelValues(&s.Labels) {
-			prefix = csvField(prefix, v)
+		for i := range price.Labels {
+			prefix = csvField(prefix, price.Labels[i].Value(&s.Labels))
 			prefix = append(prefix, ',')
 		}
 		count := s.Labels.GPUCount

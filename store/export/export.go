@@ -67,14 +67,10 @@ func (f Format) Ext() string {
 }
 
 // Header is the columns of the CSV and Parquet exports, one row per point:
-// the series' labels (DESIGN §3), the point's time, the instance and
+// the series' labels (price.Labels, gpu_raw included), the point's time, the instance and
 // per-GPU prices (empty for a withdrawal) and whether it is a withdrawal.
 // /api/v1/history's raw CSV has the same columns.
-var Header = []string{
-	"provider", "instance_type", "region", "zone", "geo", "pricing_model",
-	"gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count", "gpu_raw",
-	"time", "usd_per_hour", "gpu_usd_per_hour", "withdrawn",
-}
+var Header = append(price.LabelNames(price.Labels), "time", "usd_per_hour", "gpu_usd_per_hour", "withdrawn")
 
 // DefaultResolution is how often the OpenMetrics export repeats a live
 // series' value: as often as remote write sends it (DESIGN §5).
@@ -147,14 +143,6 @@ func each(ctx context.Context, src query.Source, req *Request, res *Result, fn f
 		res.Points += len(s.Points)
 		return fn(&s)
 	})
-}
-
-// labelValues are the values of the label columns of Header for s.
-func labelValues(l *price.Quote) [11]string {
-	return [11]string{
-		l.Provider, l.InstanceType, l.Region, l.Zone, l.Geo, string(l.PricingModel),
-		l.GPUModel, l.GPUForm, price.FormatNumber(l.GPUMemoryGB), price.FormatNumber(l.GPUCount), l.GPURaw,
-	}
 }
 
 // csvField appends f to b as one CSV field (RFC 4180 quoting, as

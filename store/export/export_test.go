@@ -331,3 +331,24 @@ func TestPromtoolBackfill(t *testing.T) {
 		t.Errorf("dump has an empty zone label:\n%s", out)
 	}
 }
+
+// TestParquetLabels checks that labelRow fills the label columns, which
+// are price.Labels in order, from their labels.
+func TestParquetLabels(t *testing.T) {
+	var q price.Quote
+	for i := range price.Labels {
+		switch p := price.Labels[i].Field(&q).(type) {
+		case *string:
+			*p = price.Labels[i].Name + " value"
+		case *float64:
+			*p = float64(i) + 0.25
+		}
+	}
+	row := reflect.ValueOf(labelRow(&q))
+	for i := range price.Labels {
+		l, col := &price.Labels[i], row.Field(i)
+		if col.Kind() == reflect.Float64 && col.Float() != l.Number(&q) || col.Kind() == reflect.String && col.String() != l.Value(&q) {
+			t.Errorf("column %d (%s) = %v, want label %s", i, row.Type().Field(i).Name, col, l.Name)
+		}
+	}
+}

@@ -104,8 +104,9 @@ func appendSeries(b []byte, name string, l *price.Quote) []byte {
 	b = append(b, name...)
 	b = append(b, '{')
 	first := true
-	for _, n := range query.LabelNames {
-		v := query.LabelValue(l, n)
+	for i := range price.SeriesLabels {
+		lb := &price.SeriesLabels[i]
+		v := lb.Value(l)
 		if v == "" {
 			continue
 		}
@@ -113,7 +114,7 @@ func appendSeries(b []byte, name string, l *price.Quote) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, n...)
+		b = append(b, lb.Name...)
 		b = append(b, '=')
 		b = appendQuoted(b, v)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/query"
 )
@@ -36,6 +37,16 @@ type parquetRow struct {
 	Withdrawn     bool     `parquet:"withdrawn,snappy"`
 }
 
+// labelRow is the row of l's labels, every other column zero. Its columns
+// are price.Labels (TestParquetLabels holds them together).
+func labelRow(l *price.Quote) parquetRow {
+	return parquetRow{
+		Provider: l.Provider, InstanceType: l.InstanceType, Region: l.Region, Zone: l.Zone, Geo: l.Geo,
+		PricingModel: string(l.PricingModel), GPUModel: l.GPUModel, GPUForm: l.GPUForm,
+		GPUMemoryGB: l.GPUMemoryGB, GPUCount: l.GPUCount, GPURaw: l.GPURaw,
+	}
+}
+
 // parquetRowGroup is the rows per row group: the writer buffers one row
 // group before it writes it out, so this bounds its memory.
 const parquetRowGroup = 64 << 10
@@ -63,11 +74,7 @@ func writeParquet(ctx context.Context, src query.Source, w io.Writer, req Reques
 	err := each(ctx, src, &req, &res, func(s *store.Series) error {
 		res.Series++
 		l := &s.Labels
-		base := parquetRow{
-			Provider: l.Provider, InstanceType: l.InstanceType, Region: l.Region, Zone: l.Zone, Geo: l.Geo,
-			PricingModel: string(l.PricingModel), GPUModel: l.GPUModel, GPUForm: l.GPUForm,
-			GPUMemoryGB: l.GPUMemoryGB, GPUCount: l.GPUCount, GPURaw: l.GPURaw,
-		}
+		base := labelRow(l)
 		for _, p := range s.Points {
 			row := base
 			row.Time = p.Time.UnixMilli()

@@ -166,27 +166,10 @@ func (acc *accumulator) result() []float64 {
 // LabelValue is the value of label name (one of LabelNames) of q, as a
 // label: numbers formatted with price.FormatNumber, absent values empty.
 func LabelValue(q *price.Quote, name string) string {
-	switch name {
-	case "provider":
-		return q.Provider
-	case "instance_type":
-		return q.InstanceType
-	case "region":
-		return q.Region
-	case "zone":
-		return q.Zone
-	case "geo":
-		return q.Geo
-	case "pricing_model":
-		return string(q.PricingModel)
-	case "gpu_model":
-		return q.GPUModel
-	case "gpu_form":
-		return q.GPUForm
-	case "gpu_memory_gb":
-		return price.FormatNumber(q.GPUMemoryGB)
-	case "gpu_count":
-		return price.FormatNumber(q.GPUCount)
+	for i := range price.SeriesLabels {
+		if l := &price.SeriesLabels[i]; l.Name == name {
+			return l.Value(q)
+		}
 	}
 	return ""
 }
@@ -200,50 +183,12 @@ func groupKey(q *price.Quote, by []string, buf []byte) []byte {
 	return buf
 }
 
-// narrow clears the labels of c that l does not share; numbers compare as
-// label values. gpu_raw is kept only when shared too.
+// narrow clears the labels of c that l does not share, gpu_raw included;
+// numbers compare as label values.
 func narrow(c *price.Quote, l *price.Quote) {
-	keep(&c.Provider, l.Provider)
-	keep(&c.InstanceType, l.InstanceType)
-	keep(&c.Region, l.Region)
-	keep(&c.Zone, l.Zone)
-	keep(&c.Geo, l.Geo)
-	keep(&c.PricingModel, l.PricingModel)
-	keep(&c.GPUModel, l.GPUModel)
-	keep(&c.GPUForm, l.GPUForm)
-	keep(&c.GPURaw, l.GPURaw)
-	if price.FormatNumber(c.GPUMemoryGB) != price.FormatNumber(l.GPUMemoryGB) {
-		c.GPUMemoryGB = 0
-	}
-	if price.FormatNumber(c.GPUCount) != price.FormatNumber(l.GPUCount) {
-		c.GPUCount = 0
-	}
-}
-
-// keep clears *c unless it equals v.
-func keep[T comparable](c *T, v T) {
-	if *c != v {
-		var zero T
-		*c = zero
-	}
-}
-
-// labelsOnly is q's labels with every price and observation field zero.
-func labelsOnly(q *price.Quote) price.Quote {
-	return price.Quote{
-		Provider: q.Provider, InstanceType: q.InstanceType, Region: q.Region, Zone: q.Zone, Geo: q.Geo,
-		PricingModel: q.PricingModel, GPUModel: q.GPUModel, GPUForm: q.GPUForm,
-		GPUMemoryGB: q.GPUMemoryGB, GPUCount: q.GPUCount, GPURaw: q.GPURaw,
-	}
-}
-
-// CompareLabels orders series by their label values in LabelNames order,
-// then by gpu_raw: the order of answers.
-func CompareLabels(a, b *price.Quote) int {
-	for _, n := range LabelNames {
-		if c := strings.Compare(LabelValue(a, n), LabelValue(b, n)); c != 0 {
-			return c
+	for i := range price.Labels {
+		if lb := &price.Labels[i]; !lb.Is(c, lb.Value(l)) {
+			lb.Clear(c)
 		}
 	}
-	return strings.Compare(a.GPURaw, b.GPURaw)
 }

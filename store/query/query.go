@@ -47,6 +47,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
 
@@ -196,10 +197,7 @@ type Sample struct {
 
 // LabelNames are the labels series can be grouped by (Request.By), in
 // DESIGN §3 order: the labels of gpuprice_gpu_usd_per_hour.
-var LabelNames = []string{
-	"provider", "instance_type", "region", "zone", "geo", "pricing_model",
-	"gpu_model", "gpu_form", "gpu_memory_gb", "gpu_count",
-}
+var LabelNames = price.LabelNames(price.SeriesLabels)
 
 // ParseBy checks label names for Request.By; "" and duplicates are
 // dropped.

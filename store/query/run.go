@@ -84,7 +84,7 @@ func (r *Request) check(needStep bool) error {
 // and, with req.Agg, aggregates them per group. Series (or groups) without
 // any sample are left out; samples where a series' price is unknown are
 // left out of its samples, so a gap shows as a gap. Answers are sorted by
-// CompareLabels (aggregates by their By values first). Run refuses, with a *LimitError, a request that would
+// price.CompareLabels (aggregates by their By values first). Run refuses, with a *LimitError, a request that would
 // take more samples or answer more points than req.Limits allow.
 func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 	if err := req.check(true); err != nil {
@@ -153,7 +153,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 					lim.MaxPoints)
 			}
 			if len(samples) > 0 {
-				out = append(out, Series{Labels: labelsOnly(&s.Labels), Members: 1, Samples: samples})
+				out = append(out, Series{Labels: s.Labels.LabelsOnly(), Members: 1, Samples: samples})
 			}
 			return nil
 		}
@@ -164,7 +164,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 				return limitf("history would return more than the %d points allowed (%d groups so far × %d steps): group by fewer labels, narrow the filters, shorten start..end or increase step",
 					lim.MaxPoints, len(groups)+1, g.N)
 			}
-			gr = &group{key: string(keyBuf), labels: labelsOnly(&s.Labels), acc: newAccumulator(req.Agg, g.N)}
+			gr = &group{key: string(keyBuf), labels: s.Labels.LabelsOnly(), acc: newAccumulator(req.Agg, g.N)}
 			groups[string(keyBuf)] = gr
 		} else {
 			narrow(&gr.labels, &s.Labels)
@@ -184,7 +184,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 	}
 	// Groups in the order of their By values, then of their labels.
 	sorted := slices.SortedFunc(maps.Values(groups), func(a, b *group) int {
-		return cmp.Or(strings.Compare(a.key, b.key), CompareLabels(&a.labels, &b.labels))
+		return cmp.Or(strings.Compare(a.key, b.key), price.CompareLabels(&a.labels, &b.labels))
 	})
 	for _, gr := range sorted {
 		var samples []Sample
@@ -198,7 +198,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 		}
 	}
 	if req.Agg == None {
-		slices.SortFunc(out, func(a, b Series) int { return CompareLabels(&a.Labels, &b.Labels) })
+		slices.SortFunc(out, func(a, b Series) int { return price.CompareLabels(&a.Labels, &b.Labels) })
 	}
 	return out, nil
 }
@@ -247,13 +247,13 @@ func Stats(ctx context.Context, src Source, req Request, below float64) ([]Serie
 		if len(out) >= lim.MaxPoints {
 			return limitf("history would summarize more than the %d series allowed: narrow the filters", lim.MaxPoints)
 		}
-		out = append(out, SeriesSummary{Labels: labelsOnly(&s.Labels), Members: 1,
+		out = append(out, SeriesSummary{Labels: s.Labels.LabelsOnly(), Members: 1,
 			Summary: Summarize(steps, req.Start, req.End, below)})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b SeriesSummary) int { return CompareLabels(&a.Labels, &b.Labels) })
+	slices.SortFunc(out, func(a, b SeriesSummary) int { return price.CompareLabels(&a.Labels, &b.Labels) })
 	return out, nil
 }

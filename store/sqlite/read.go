@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -50,17 +49,19 @@ func collect(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series, er
 // index a label filter would otherwise pick; each series' points are a
 // primary-key range from the point in effect at the start.
 const (
-	historySeriesQuery = `
-	SELECT s.id, s.provider, s.instance_type, s.region, s.zone, s.pricing_model, s.gpu_count,
-	       s.geo, s.gpu_model, s.gpu_form, s.gpu_memory_gb, s.gpu_raw
-	FROM series s INDEXED BY sqlite_autoindex_series_1`
 	historyPointsQuery = `
 	SELECT s.id, p.ts, p.usd_per_hour
 	FROM series s INDEXED BY sqlite_autoindex_series_1
 	JOIN points p ON p.series_id = s.id
 	     AND p.ts >= coalesce((SELECT max(ts) FROM points WHERE series_id = s.id AND ts <= ?1), ?1)
 	     AND p.ts <= ?2`
-	historySeriesOrder = ` ORDER BY s.provider, s.instance_type, s.region, s.zone, s.pricing_model, s.gpu_count`
+)
+
+var (
+	historySeriesQuery = `
+	SELECT s.id, ` + columnList(columns, "s.") + `
+	FROM series s INDEXED BY sqlite_autoindex_series_1`
+	historySeriesOrder = ` ORDER BY ` + columnList(price.KeyLabels, "s.")
 )
 
 func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.Series) error) error {
@@ -103,21 +104,19 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 		}
 		return true, prows.Scan(&pid, &ts, &usd)
 	}
+	var (
+		id int64
+		l  price.Quote // every label is scanned anew for each series
+	)
+	dest := append([]any{&id}, labelFields(&l)...)
 	more, err := nextPoint()
 	for err == nil && more && srows.Next() {
-		var (
-			id    int64
-			l     price.Quote
-			model string
-		)
-		if err = srows.Scan(&id, &l.Provider, &l.InstanceType, &l.Region, &l.Zone, &model, &l.GPUCount,
-			&l.Geo, &l.GPUModel, &l.GPUForm, &l.GPUMemoryGB, &l.GPURaw); err != nil {
+		if err = srows.Scan(dest...); err != nil {
 			break
 		}
 		if pid != id {
 			continue // no point in the range
 		}
-		l.PricingModel = price.PricingModel(model)
 		sr := store.Series{Labels: l}
 		for err == nil && more && pid == id {
 			sr.Points = append(sr.Points, store.Point{Time: fromMS(ts), USDPerHour: usd.Float64, Withdrawn: !usd.Valid})
@@ -150,26 +149,18 @@ func filter(q store.Query, prefix string, first int) (string, []any) {
 		conds = append(conds, fmt.Sprintf("%s%s = ?%d", prefix, col, first+len(args)))
 		args = append(args, v)
 	}
-	text := func(col, v string) {
-		if v != "" {
-			add(col, v)
+	want := q.Labels()
+	for i := range price.SeriesLabels {
+		l := &price.SeriesLabels[i]
+		v := l.Value(&want)
+		switch {
+		case v == "": // any
+		case l.Numeric():
+			add(l.Name, number(v))
+		default:
+			add(l.Name, v)
 		}
 	}
-	num := func(col string, v float64) {
-		if l := price.FormatNumber(v); l != "" {
-			add(col, number(l))
-		}
-	}
-	text("provider", q.Provider)
-	text("instance_type", q.InstanceType)
-	text("region", q.Region)
-	text("zone", q.Zone)
-	text("geo", q.Geo)
-	text("pricing_model", string(q.PricingModel))
-	text("gpu_model", q.GPUModel)
-	text("gpu_form", q.GPUForm)
-	num("gpu_memory_gb", q.GPUMemoryGB)
-	num("gpu_count", q.GPUCount)
 	if len(conds) == 0 {
 		return "", nil
 	}
@@ -245,10 +236,10 @@ func (s *Store) LastKnown(ctx context.Context) ([]*price.Snapshot, error) {
 		if len(live) == 0 && snap.Time.IsZero() {
 			continue
 		}
-		slices.SortFunc(live, func(a, b *series) int { return compareKeys(a.key, b.key) })
+		slices.SortFunc(live, func(a, b *series) int { return a.key.Compare(b.key) })
 		snap.Quotes = make([]price.Quote, len(live))
 		for i, sr := range live {
-			snap.Quotes[i] = sr.quote()
+			setLabels(&snap.Quotes[i], sr.key, sr.labels)
 			snap.Quotes[i].USDPerHour, snap.Quotes[i].ObservedAt = sr.usd, snap.Time
 		}
 		out = append(out, snap)
@@ -276,35 +267,4 @@ func (s *Store) LastPoints(ctx context.Context, provider string) (map[price.Seri
 		}
 	}
 	return out, nil
-}
-
-// quote is the series' labels as a quote, price fields zero.
-func (sr *series) quote() price.Quote {
-	return price.Quote{
-		Provider:     sr.key.Provider,
-		InstanceType: sr.key.InstanceType,
-		Region:       sr.key.Region,
-		Zone:         sr.key.Zone,
-		Geo:          sr.labels.geo,
-		PricingModel: sr.key.PricingModel,
-		GPUModel:     sr.labels.gpuModel,
-		GPUForm:      sr.labels.gpuForm,
-		GPUMemoryGB:  number(sr.labels.gpuMemoryGB),
-		GPUCount:     number(sr.key.GPUCount),
-		GPURaw:       sr.labels.gpuRaw,
-	}
-}
-
-// compareKeys orders series keys as History does (gpu_count numerically).
-func compareKeys(a, b price.SeriesKey) int {
-	if c := cmp.Or(
-		strings.Compare(a.Provider, b.Provider),
-		strings.Compare(a.InstanceType, b.InstanceType),
-		strings.Compare(a.Region, b.Region),
-		strings.Compare(a.Zone, b.Zone),
-		strings.Compare(string(a.PricingModel), string(b.PricingModel)),
-	); c != 0 {
-		return c
-	}
-	return cmp.Compare(number(a.GPUCount), number(b.GPUCount))
 }

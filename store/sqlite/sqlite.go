@@ -23,7 +23,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,27 +121,66 @@ type series struct {
 	seen uint64 // generation of the last Record that listed the series
 }
 
-// labels are a series' non-key labels, in the formatted form that is
-// compared, so that re-mapping a GPU is detected without reading the row.
-type labels struct {
-	geo, gpuModel, gpuForm, gpuMemoryGB, gpuRaw string
+// The series table's columns (schema.sql): the key labels, then the
+// others (valueLabels), each named after its label.
+var (
+	valueLabels = slices.DeleteFunc(slices.Clone(price.Labels), func(l price.Label) bool { return l.Key() })
+	columns     = append(slices.Clone(price.KeyLabels), valueLabels...)
+)
+
+// columnList is the columns' names, each prefixed with prefix.
+func columnList(ls []price.Label, prefix string) string {
+	names := price.LabelNames(ls)
+	for i := range names {
+		names[i] = prefix + names[i]
+	}
+	return strings.Join(names, ", ")
 }
+
+// columnArgs are q's values of the columns ls, numbers as REAL.
+func columnArgs(ls []price.Label, q *price.Quote) []any {
+	args := make([]any, len(ls), len(ls)+1)
+	for i := range ls {
+		if ls[i].Numeric() {
+			args[i] = ls[i].Number(q)
+		} else {
+			args[i] = ls[i].Value(q)
+		}
+	}
+	return args
+}
+
+// labels are the values of a series' valueLabels, as label values, so
+// that re-mapping a GPU is detected without reading the row.
+type labels []string
 
 // same reports whether q carries the labels l. It is labelsOf(q) == l
 // without allocating: Record calls it for every quote of every refresh.
-func (l *labels) same(q *price.Quote) bool {
-	var buf [32]byte
-	return l.geo == q.Geo && l.gpuModel == q.GPUModel && l.gpuForm == q.GPUForm && l.gpuRaw == q.GPURaw &&
-		l.gpuMemoryGB == string(price.AppendNumber(buf[:0], q.GPUMemoryGB))
+func (l labels) same(q *price.Quote) bool {
+	for i := range valueLabels {
+		if !valueLabels[i].Is(q, l[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func labelsOf(q *price.Quote) labels {
-	return labels{
-		geo:         q.Geo,
-		gpuModel:    q.GPUModel,
-		gpuForm:     q.GPUForm,
-		gpuMemoryGB: price.FormatNumber(q.GPUMemoryGB),
-		gpuRaw:      q.GPURaw,
+	l := make(labels, len(valueLabels))
+	for i := range valueLabels {
+		l[i] = valueLabels[i].Value(q)
+	}
+	return l
+}
+
+// setLabels sets q to the labels of the series with key k and labels l,
+// every other field zero; numbers are rounded as their label values are.
+// It fills the caller's quote because the label table's accessors make a
+// quote of its own escape to the heap.
+func setLabels(q *price.Quote, k price.SeriesKey, l labels) {
+	*q = k.Labels()
+	for i := range valueLabels {
+		valueLabels[i].SetValue(q, l[i])
 	}
 }
 
@@ -259,8 +300,7 @@ func (s *Store) load(ctx context.Context) error {
 	s.lastOK = map[string]okPoll{}
 
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT s.id, s.provider, s.instance_type, s.region, s.zone, s.pricing_model, s.gpu_count,
-		       s.geo, s.gpu_model, s.gpu_form, s.gpu_memory_gb, s.gpu_raw, p.ts, p.usd_per_hour
+		SELECT s.id, `+columnList(columns, "s.")+`, p.ts, p.usd_per_hour
 		FROM series s
 		LEFT JOIN points p ON p.series_id = s.id
 		     AND p.ts = (SELECT max(ts) FROM points WHERE series_id = s.id)
@@ -269,21 +309,18 @@ func (s *Store) load(ctx context.Context) error {
 		return fmt.Errorf("load series: %w", err)
 	}
 	defer rows.Close()
+	var (
+		id  int64
+		l   price.Quote
+		ts  sql.NullInt64
+		usd sql.NullFloat64
+	)
+	dest := append(append([]any{&id}, labelFields(&l)...), &ts, &usd)
 	for rows.Next() {
-		var (
-			sr           series
-			pm           string
-			count, memGB float64
-			ts           sql.NullInt64
-			usd          sql.NullFloat64
-		)
-		if err := rows.Scan(&sr.id, &sr.key.Provider, &sr.key.InstanceType, &sr.key.Region, &sr.key.Zone, &pm, &count,
-			&sr.labels.geo, &sr.labels.gpuModel, &sr.labels.gpuForm, &memGB, &sr.labels.gpuRaw, &ts, &usd); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("load series: %w", err)
 		}
-		sr.key.PricingModel = price.PricingModel(pm)
-		sr.key.GPUCount = price.FormatNumber(count)
-		sr.labels.gpuMemoryGB = price.FormatNumber(memGB)
+		sr := series{id: id, key: l.Key(), labels: labelsOf(&l)}
 		if ts.Valid {
 			sr.hasPoint, sr.ts = true, ts.Int64
 			sr.usd, sr.withdrawn = usd.Float64, !usd.Valid
@@ -366,6 +403,15 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // fromMS is the inverse of ms, in UTC.
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// labelFields are pointers to q's fields of columns, for Scan.
+func labelFields(q *price.Quote) []any {
+	out := make([]any, len(columns))
+	for i := range columns {
+		out[i] = columns[i].Field(q)
+	}
+	return out
+}
 
 // number parses a formatted label value back into the REAL stored for it.
 // The empty string (absent) is 0.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,4 +226,45 @@ func TestOpenTwiceIsRefused(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	s2.Close()
+}
+
+// TestSchemaColumns checks that schema.sql's series table has the columns
+// the store derives from price.Labels: the key labels (its UNIQUE key),
+// then the others, numbers as REAL.
+func TestSchemaColumns(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	names := func(query string) ([]string, []string) {
+		rows, err := s.r.Query(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names, types []string
+		for rows.Next() {
+			var name, typ string
+			if err := rows.Scan(&name, &typ); err != nil {
+				t.Fatal(err)
+			}
+			names, types = append(names, name), append(types, typ)
+		}
+		return names, types
+	}
+	got, types := names(`SELECT name, type FROM pragma_table_info('series') WHERE name != 'id' ORDER BY cid`)
+	if want := price.LabelNames(columns); !slices.Equal(got, want) {
+		t.Errorf("series columns %q, want %q", got, want)
+	}
+	for i := range min(len(types), len(columns)) {
+		want := "TEXT"
+		if columns[i].Numeric() {
+			want = "REAL"
+		}
+		if types[i] != want {
+			t.Errorf("column %s is %s, want %s", columns[i].Name, types[i], want)
+		}
+	}
+	key, _ := names(`SELECT name, '' FROM pragma_index_info('sqlite_autoindex_series_1') ORDER BY seqno`)
+	if want := price.LabelNames(price.KeyLabels); !slices.Equal(key, want) {
+		t.Errorf("series key %q, want %q", key, want)
+	}
 }

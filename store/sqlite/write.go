@@ -8,17 +8,19 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
 
+var (
+	insertSeriesSQL = `INSERT INTO series (` + columnList(columns, "") + `) VALUES (?` + strings.Repeat(", ?", len(columns)-1) + `)`
+	updateLabelsSQL = `UPDATE series SET ` + strings.Join(price.LabelNames(valueLabels), " = ?, ") + ` = ? WHERE id = ?`
+)
+
 const (
-	insertSeriesSQL = `INSERT INTO series (provider, instance_type, region, zone, pricing_model, gpu_count,
-		geo, gpu_model, gpu_form, gpu_memory_gb, gpu_raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	updateLabelsSQL = `UPDATE series SET geo = ?, gpu_model = ?, gpu_form = ?, gpu_memory_gb = ?, gpu_raw = ?
-		WHERE id = ?`
 	// A refresh overrides a point at the very same millisecond: it is the
 	// newer observation.
 	upsertPointSQL = `INSERT INTO points (series_id, ts, usd_per_hour) VALUES (?, ?, ?)
@@ -203,9 +205,10 @@ func (c *change) write(ctx context.Context, tx *sql.Tx) error {
 	if err := insertSeries(ctx, tx, c.fresh); err != nil {
 		return err
 	}
+	var q price.Quote
 	for _, rl := range c.relabels {
-		if _, err := tx.ExecContext(ctx, updateLabelsSQL, rl.l.geo, rl.l.gpuModel, rl.l.gpuForm,
-			number(rl.l.gpuMemoryGB), rl.l.gpuRaw, rl.s.id); err != nil {
+		setLabels(&q, rl.s.key, rl.l)
+		if _, err := tx.ExecContext(ctx, updateLabelsSQL, append(columnArgs(valueLabels, &q), rl.s.id)...); err != nil {
 			return fmt.Errorf("update labels of %s: %w", rl.s.key, err)
 		}
 	}
@@ -275,15 +278,15 @@ func insertSeries(ctx context.Context, tx *sql.Tx, fresh []*series) error {
 	}
 	defer stmt.Close()
 	rctx := rowContext(ctx)
+	var q price.Quote
 	for _, sr := range fresh {
-		k, l := sr.key, sr.labels
-		r, err := stmt.ExecContext(rctx, k.Provider, k.InstanceType, k.Region, k.Zone, string(k.PricingModel),
-			number(k.GPUCount), l.geo, l.gpuModel, l.gpuForm, number(l.gpuMemoryGB), l.gpuRaw)
+		setLabels(&q, sr.key, sr.labels)
+		r, err := stmt.ExecContext(rctx, columnArgs(columns, &q)...)
 		if err != nil {
-			return fmt.Errorf("create series %s: %w", k, err)
+			return fmt.Errorf("create series %s: %w", sr.key, err)
 		}
 		if sr.id, err = r.LastInsertId(); err != nil {
-			return fmt.Errorf("create series %s: %w", k, err)
+			return fmt.Errorf("create series %s: %w", sr.key, err)
 		}
 	}
 	return nil
