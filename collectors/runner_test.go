@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -15,19 +14,6 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
-
-// funcCollector is a Collector whose behaviour each test scripts.
-type funcCollector struct {
-	name      string
-	allowZero bool
-	collect   func(ctx context.Context) (*price.Snapshot, error)
-}
-
-func (f *funcCollector) Name() string           { return f.name }
-func (f *funcCollector) AllowsZeroPrices() bool { return f.allowZero }
-func (f *funcCollector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	return f.collect(ctx)
-}
 
 // memRecorder records what the Runner writes.
 type memRecorder struct {
@@ -56,31 +42,6 @@ func (m *memRecorder) count() (ok, failed int) {
 	return
 }
 
-func quote(instance string, usd, count float64) price.Quote {
-	return price.Quote{InstanceType: instance, Region: "EastUS", PricingModel: price.OnDemand,
-		GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: count, USDPerHour: usd}
-}
-
-func snapshot(qs ...price.Quote) *price.Snapshot { return &price.Snapshot{Quotes: qs} }
-
-func fastSettings() Settings {
-	return Settings{Interval: 20 * time.Millisecond, Timeout: time.Second, StaleAfter: time.Hour, MaxGPUUSDPerHour: 200}
-}
-
-func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// waitFor polls cond until it holds or fails the test after 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func stateOf(r *Runner, name string) *State {
 	for _, s := range r.States() {
 		if s.Provider == name {
@@ -88,43 +49,6 @@ func stateOf(r *Runner, name string) *State {
 		}
 	}
 	return nil
-}
-
-func TestCheckRejectsImplausibleQuotes(t *testing.T) {
-	unknown := quote("Standard_NX1", 3, 1)
-	unknown.GPUModel, unknown.GPURaw = price.Unknown, "Standard_NX1"
-	c := &funcCollector{name: "azure", collect: func(context.Context) (*price.Snapshot, error) {
-		return snapshot(
-			quote("ok-8", 80, 8),
-			quote("nan", math.NaN(), 8),
-			quote("neg", -1, 8),
-			quote("zero", 0, 8),
-			quote("inf", math.Inf(1), 8),
-			quote("absurd", 8*500, 8),
-			quote("nocount", 10, 0),
-			price.Quote{InstanceType: "badmodel", PricingModel: "hourly", GPUCount: 1, USDPerHour: 1},
-			quote("ok-8", 70, 8), // same series again
-			quote("frac", 1.5, 1.0/6),
-			unknown,
-		), nil
-	}}
-	snap, err := RefreshOnce(context.Background(), quietLogger(), Provider{Collector: c, Settings: fastSettings()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, q := range snap.Quotes {
-		got = append(got, q.InstanceType)
-		if q.Provider != "azure" || q.Region != "eastus" || q.Geo != "na" || q.ObservedAt.IsZero() {
-			t.Errorf("quote %s not stamped: provider=%q region=%q geo=%q observed=%v", q.InstanceType, q.Provider, q.Region, q.Geo, q.ObservedAt)
-		}
-	}
-	if want := "ok-8 frac Standard_NX1"; strings.Join(got, " ") != want {
-		t.Errorf("kept %v, want %s", got, want)
-	}
-	if math.Abs(snap.Quotes[1].GPUUSDPerHour()-9) > 1e-9 {
-		t.Errorf("fractional per-GPU price = %v, want 9", snap.Quotes[1].GPUUSDPerHour())
-	}
 }
 
 func TestRejectionReasonsAreCounted(t *testing.T) {
@@ -140,16 +64,6 @@ func TestRejectionReasonsAreCounted(t *testing.T) {
 		if st.Errors[reason] < min {
 			t.Errorf("errors[%s] = %d, want >= %d (all: %v)", reason, st.Errors[reason], min, st.Errors)
 		}
-	}
-}
-
-func TestZeroPricesAllowedForConfiguredProviders(t *testing.T) {
-	c := &funcCollector{name: "static", allowZero: true, collect: func(context.Context) (*price.Snapshot, error) {
-		return snapshot(quote("academic", 0, 4)), nil
-	}}
-	snap, err := RefreshOnce(context.Background(), quietLogger(), Provider{Collector: c, Settings: fastSettings()})
-	if err != nil || len(snap.Quotes) != 1 {
-		t.Fatalf("got %v, %v; want one zero-priced quote", snap, err)
 	}
 }
 
@@ -321,17 +235,6 @@ func TestUnknownGPUsLoggedOnce(t *testing.T) {
 	}
 }
 
-type lockedWriter struct {
-	w  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 func TestStoreFailureKeepsPricesAndCounts(t *testing.T) {
 	c := &funcCollector{name: "p", collect: func(context.Context) (*price.Snapshot, error) {
 		return snapshot(quote("a", 1, 1)), nil
@@ -342,51 +245,6 @@ func TestStoreFailureKeepsPricesAndCounts(t *testing.T) {
 	waitFor(t, "store error counted", func() bool { return stateOf(r, "p").Errors["store"] > 0 })
 	if st := stateOf(r, "p"); st.Snapshot == nil || !st.Success {
 		t.Errorf("store failure withdrew prices: %+v", st)
-	}
-}
-
-func TestRetryDelay(t *testing.T) {
-	for _, tc := range []struct {
-		name               string
-		n                  int
-		interval, ra       time.Duration
-		wantMin, wantAtMax time.Duration
-	}{
-		{"first failure", 1, time.Hour, 0, 7500 * time.Millisecond, 15 * time.Second},
-		{"third failure", 3, time.Hour, 0, 30 * time.Second, time.Minute},
-		{"capped at interval", 20, 10 * time.Minute, 0, 5 * time.Minute, 10 * time.Minute},
-		{"retry-after wins", 1, time.Hour, 2 * time.Minute, 2 * time.Minute, 2 * time.Minute},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for range 100 {
-				d := retryDelay(tc.n, tc.interval, tc.ra)
-				if d < tc.wantMin || d > tc.wantAtMax {
-					t.Fatalf("retryDelay = %v, want in [%v, %v]", d, tc.wantMin, tc.wantAtMax)
-				}
-			}
-		})
-	}
-}
-
-func TestReason(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"429", &HTTPError{StatusCode: http.StatusTooManyRequests}, "http_429"},
-		{"503 wrapped", errors.Join(errors.New("region x"), &HTTPError{StatusCode: 503}), "http_5xx"},
-		{"403", &HTTPError{StatusCode: 403}, "http_4xx"},
-		{"decode", &DecodeError{What: "x", Err: errors.New("bad")}, "decode"},
-		{"deadline", context.DeadlineExceeded, "timeout"},
-		{"empty", ErrEmpty, "empty"},
-		{"other", errors.New("x"), "other"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Reason(tc.err); got != tc.want {
-				t.Errorf("Reason = %q, want %q", got, tc.want)
-			}
-		})
 	}
 }
 
@@ -430,18 +288,6 @@ func TestStaleWhileRefreshRuns(t *testing.T) {
 		t.Errorf("%d Collect calls, want 2: a new one started while the abandoned one ran", calls)
 	}
 	mu.Unlock()
-}
-
-func TestSafelyRecoversGoroutinePanics(t *testing.T) {
-	err := Safely(func() error {
-		var m map[string]int
-		m["x"] = 1 // panics
-		return nil
-	})
-	var pe *PanicError
-	if !errors.As(err, &pe) || len(pe.Stack) == 0 {
-		t.Fatalf("Safely = %v, want a *PanicError with a stack", err)
-	}
 }
 
 func TestSeedsServeOnlyTheFirstApply(t *testing.T) {
