@@ -104,6 +104,7 @@ func (o outcome) log(logger *slog.Logger, pointsWritten int) {
 // returns the checked snapshot; it is what `gpuprice collect` uses.
 func RefreshOnce(ctx context.Context, logger *slog.Logger, p Provider) (*price.Snapshot, error) {
 	name := p.Collector.Name()
+	warnSlowWalk(logger, name, p)
 	o := newRefresher(logger, p).refresh(ctx)
 	if ctx.Err() == nil {
 		o.log(logger.With("provider", name), 0)

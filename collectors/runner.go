@@ -20,6 +20,10 @@ type Settings struct {
 	StaleAfter time.Duration
 	// MaxGPUUSDPerHour rejects quotes above this price per GPU-hour.
 	MaxGPUUSDPerHour float64
+	// RateLimit is the requests per second the collector's client allows
+	// (0: unlimited). The client enforces it; the Runner only uses it to
+	// tell a timeout that cannot fit the collector's walk (WalkEstimator).
+	RateLimit float64
 }
 
 // Provider is one collector the Runner refreshes.
@@ -126,6 +130,7 @@ func (r *Runner) Apply(ps []Provider) {
 // start starts p's loop, replacing old (which may be nil); r.mu must be
 // held.
 func (r *Runner) start(name string, p Provider, old *worker) *worker {
+	warnSlowWalk(r.logger, name, p)
 	st := &State{Provider: name, Interval: p.Settings.Interval, Errors: map[string]uint64{}}
 	if old != nil {
 		old.stop()
