@@ -25,12 +25,12 @@ type refresher struct {
 	collecting atomic.Bool
 }
 
-func newRefresher(logger *slog.Logger, p Provider) *refresher {
-	name := p.Collector.Name()
+func newRefresher(logger *slog.Logger, job Job) *refresher {
+	name := job.Collector.Name()
 	return &refresher{
-		collector: p.Collector,
-		timeout:   p.Settings.Timeout,
-		checker:   newChecker(logger, name, p.Collector, p.Settings.MaxGPUUSDPerHour),
+		collector: job.Collector,
+		timeout:   job.Settings.Timeout,
+		checker:   newChecker(logger, name, job.Collector, job.Settings.MaxGPUUSDPerHour),
 	}
 }
 
@@ -100,12 +100,12 @@ func (o outcome) log(logger *slog.Logger, pointsWritten int) {
 		"unknown_gpus", countUnknown(o.Snapshot.Quotes), "points_written", pointsWritten, "duration_seconds", dur)
 }
 
-// RefreshOnce runs one refresh of p outside any schedule, logs it, and
+// RefreshOnce runs one refresh of job outside any schedule, logs it, and
 // returns the checked snapshot; it is what `gpuprice collect` uses.
-func RefreshOnce(ctx context.Context, logger *slog.Logger, p Provider) (*price.Snapshot, error) {
-	name := p.Collector.Name()
-	warnSlowWalk(logger, name, p)
-	o := newRefresher(logger, p).refresh(ctx)
+func RefreshOnce(ctx context.Context, logger *slog.Logger, job Job) (*price.Snapshot, error) {
+	name := job.Collector.Name()
+	warnSlowWalk(logger, name, job)
+	o := newRefresher(logger, job).refresh(ctx)
 	if ctx.Err() == nil {
 		o.log(logger.With("provider", name), 0)
 	}

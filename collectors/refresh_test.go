@@ -15,7 +15,7 @@ import (
 func refresherFor(collect func(ctx context.Context) (*price.Snapshot, error), timeout time.Duration) *refresher {
 	s := fastSettings()
 	s.Timeout = timeout
-	return newRefresher(quietLogger(), Provider{Collector: &funcCollector{name: "p", collect: collect}, Settings: s})
+	return newRefresher(quietLogger(), Job{Collector: &funcCollector{name: "p", collect: collect}, Settings: s})
 }
 
 func TestRefreshOutcome(t *testing.T) {
@@ -106,7 +106,7 @@ func TestRefreshOnce(t *testing.T) {
 	c := &funcCollector{name: "p", collect: func(context.Context) (*price.Snapshot, error) {
 		return snapshot(quote("a", 1, 1), quote("b", 0, 1)), nil
 	}}
-	snap, err := RefreshOnce(context.Background(), slog.New(h), Provider{Collector: c, Settings: fastSettings()})
+	snap, err := RefreshOnce(context.Background(), slog.New(h), Job{Collector: c, Settings: fastSettings()})
 	if err != nil || len(snap.Quotes) != 1 || snap.Provider != "p" {
 		t.Fatalf("RefreshOnce = %+v, %v; want p's one plausible quote", snap, err)
 	}
@@ -116,7 +116,7 @@ func TestRefreshOnce(t *testing.T) {
 	}
 
 	c.collect = func(context.Context) (*price.Snapshot, error) { return nil, &HTTPError{StatusCode: 403} }
-	if snap, err := RefreshOnce(context.Background(), slog.New(h), Provider{Collector: c, Settings: fastSettings()}); snap != nil || Reason(err) != "http_4xx" {
+	if snap, err := RefreshOnce(context.Background(), slog.New(h), Job{Collector: c, Settings: fastSettings()}); snap != nil || Reason(err) != "http_4xx" {
 		t.Errorf("RefreshOnce = %v, %v; want no snapshot and the collector's error", snap, err)
 	}
 	if failed := h.logged(slog.LevelWarn, "refresh failed"); len(failed) != 1 || failed[0]["reason"].String() != "http_4xx" {

@@ -26,21 +26,27 @@ type Settings struct {
 	RateLimit float64
 }
 
-// Provider is one collector the Runner refreshes.
-type Provider struct {
+// Job is one collector the Runner refreshes, with its settings.
+type Job struct {
 	Collector Collector
 	Settings  Settings
 	// Config is the provider's configuration section; a reload restarts
-	// the provider only when it differs.
+	// the job only when it differs.
 	Config any
 }
+
+// Provider is the former name of Job.
+//
+// Deprecated: use Job. It remains while Build, ListFactory and the list
+// sources still say Provider.
+type Provider = Job
 
 // Recorder is the part of the store the Runner writes refreshes to.
 type Recorder interface {
 	Record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error)
 }
 
-// Runner refreshes every provider on its own schedule (schedule.go), checks
+// Runner refreshes every job on its own schedule (schedule.go), checks
 // each answer (check.go), publishes each provider's State atomically and
 // withdraws prices that went stale (state.go), and records every refresh
 // in the store. One provider failing, hanging or panicking never affects
@@ -60,10 +66,10 @@ type Runner struct {
 	ready   atomic.Bool
 }
 
-// worker is one provider's loop.
+// worker is one job's loop.
 type worker struct {
 	name      string
-	p         Provider
+	job       Job
 	refresher *refresher // the loop's goroutine only
 	state     *publisher
 	cancel    context.CancelFunc
@@ -97,22 +103,22 @@ func (r *Runner) Seed(snaps []*price.Snapshot) {
 	}
 }
 
-// Apply makes the running providers those of ps: it starts new ones, stops
+// Apply makes the running jobs those of jobs: it starts new ones, stops
 // removed ones, and restarts those whose collector configuration changed
 // (keeping their served prices until the new collector succeeds). It
 // returns at once; refreshes run in the background until Stop.
-func (r *Runner) Apply(ps []Provider) {
+func (r *Runner) Apply(jobs []Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	keep := map[string]bool{}
-	for _, p := range ps {
-		name := p.Collector.Name()
+	for _, job := range jobs {
+		name := job.Collector.Name()
 		keep[name] = true
 		old := r.workers[name]
-		if old != nil && old.p.Settings == p.Settings && reflect.DeepEqual(old.p.Config, p.Config) {
+		if old != nil && old.job.Settings == job.Settings && reflect.DeepEqual(old.job.Config, job.Config) {
 			continue
 		}
-		r.workers[name] = r.start(name, p, old)
+		r.workers[name] = r.start(name, job, old)
 	}
 	for name, w := range r.workers {
 		if !keep[name] {
@@ -120,24 +126,24 @@ func (r *Runner) Apply(ps []Provider) {
 			delete(r.workers, name)
 		}
 	}
-	// Seeds serve a restart once: a provider enabled later must not get
+	// Seeds serve a restart once: a job enabled later must not get
 	// startup-era prices.
 	r.seeds = nil
 	r.setRunning()
 	r.onChange()
 }
 
-// start starts p's loop, replacing old (which may be nil); r.mu must be
+// start starts job's loop, replacing old (which may be nil); r.mu must be
 // held.
-func (r *Runner) start(name string, p Provider, old *worker) *worker {
-	warnSlowWalk(r.logger, name, p)
-	st := &State{Provider: name, Interval: p.Settings.Interval, Errors: map[string]uint64{}}
+func (r *Runner) start(name string, job Job, old *worker) *worker {
+	warnSlowWalk(r.logger, name, job)
+	st := &State{Provider: name, Interval: job.Settings.Interval, Errors: map[string]uint64{}}
 	if old != nil {
 		old.stop()
 		prev := *old.state.load()
-		prev.Interval = p.Settings.Interval
+		prev.Interval = job.Settings.Interval
 		st = &prev
-	} else if seed := r.seeds[name]; seed != nil && time.Since(seed.Time) < p.Settings.StaleAfter {
+	} else if seed := r.seeds[name]; seed != nil && time.Since(seed.Time) < job.Settings.StaleAfter {
 		st.Snapshot, st.LastSuccess, st.Success = seed, seed.Time, true
 		st.UnknownGPUs = countUnknown(seed.Quotes)
 		r.ready.Store(true)
@@ -145,9 +151,9 @@ func (r *Runner) start(name string, p Provider, old *worker) *worker {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &worker{
 		name:      name,
-		p:         p,
-		refresher: newRefresher(r.logger, p),
-		state:     newPublisher(r.logger, r.onChange, p.Settings.StaleAfter, st),
+		job:       job,
+		refresher: newRefresher(r.logger, job),
+		state:     newPublisher(r.logger, r.onChange, job.Settings.StaleAfter, st),
 		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
@@ -173,7 +179,7 @@ func (r *Runner) list() []*worker {
 	return nil
 }
 
-// Stop stops every provider and waits for refreshes in flight to end.
+// Stop stops every job and waits for refreshes in flight to end.
 func (r *Runner) Stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -221,7 +227,7 @@ func (r *Runner) Ready() bool {
 
 func (r *Runner) run(ctx context.Context, w *worker) {
 	defer close(w.done)
-	sched := schedule{interval: w.p.Settings.Interval}
+	sched := schedule{interval: w.job.Settings.Interval}
 	next := time.Now()
 	for {
 		if !sleepUntil(ctx, next) {

@@ -56,7 +56,7 @@ func TestRejectionReasonsAreCounted(t *testing.T) {
 		return snapshot(quote("a", 1, 1), quote("b", 0, 1), quote("c", math.NaN(), 1), quote("d", 1e6, 1), quote("a", 2, 1)), nil
 	}}
 	r := NewRunner(quietLogger(), nil, nil)
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	defer r.Stop()
 	waitFor(t, "first refresh", func() bool { return stateOf(r, "p").Attempts > 0 })
 	st := stateOf(r, "p")
@@ -84,7 +84,7 @@ func TestFailuresKeepLastGoodUntilStale(t *testing.T) {
 	changes := 0
 	var cmu sync.Mutex
 	r := NewRunner(quietLogger(), rec, func() { cmu.Lock(); changes++; cmu.Unlock() })
-	r.Apply([]Provider{{Collector: c, Settings: s}})
+	r.Apply([]Job{{Collector: c, Settings: s}})
 	defer r.Stop()
 	waitFor(t, "a success", func() bool { return stateOf(r, "p").Snapshot != nil })
 	mu.Lock()
@@ -126,7 +126,7 @@ func TestOneProviderNeverBlocksAnother(t *testing.T) {
 	hs := fastSettings()
 	hs.Timeout = 50 * time.Millisecond
 	r := NewRunner(quietLogger(), &memRecorder{}, nil)
-	r.Apply([]Provider{{Collector: hang, Settings: hs}, {Collector: boom, Settings: fastSettings()},
+	r.Apply([]Job{{Collector: hang, Settings: hs}, {Collector: boom, Settings: fastSettings()},
 		{Collector: empty, Settings: fastSettings()}, {Collector: good, Settings: fastSettings()}})
 	defer r.Stop()
 	waitFor(t, "good refreshes repeatedly", func() bool { return stateOf(r, "good").Attempts >= 3 })
@@ -157,12 +157,12 @@ func TestApplyRestartsOnlyChangedProviders(t *testing.T) {
 	slow.Interval = time.Hour
 	r := NewRunner(quietLogger(), nil, nil)
 	defer r.Stop()
-	r.Apply([]Provider{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 1}})
+	r.Apply([]Job{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 1}})
 	waitFor(t, "first refreshes", func() bool { mu.Lock(); defer mu.Unlock(); return calls["a"] == 1 && calls["b"] == 1 })
 
 	// Same config for a: kept as is (no new refresh). New config for b:
 	// restarted, prices kept meanwhile. c: new.
-	r.Apply([]Provider{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 2}, {Collector: mk("c"), Settings: slow}})
+	r.Apply([]Job{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 2}, {Collector: mk("c"), Settings: slow}})
 	waitFor(t, "b restarted and c started", func() bool { mu.Lock(); defer mu.Unlock(); return calls["b"] == 2 && calls["c"] == 1 })
 	mu.Lock()
 	if calls["a"] != 1 {
@@ -170,7 +170,7 @@ func TestApplyRestartsOnlyChangedProviders(t *testing.T) {
 	}
 	mu.Unlock()
 
-	r.Apply([]Provider{{Collector: mk("a"), Settings: slow, Config: 1}})
+	r.Apply([]Job{{Collector: mk("a"), Settings: slow, Config: 1}})
 	if got := len(r.States()); got != 1 {
 		t.Errorf("after removing b and c: %d providers, want 1", got)
 	}
@@ -197,7 +197,7 @@ func TestSeedServesStoredPricesUntilStale(t *testing.T) {
 			r := NewRunner(quietLogger(), nil, nil)
 			seed := &price.Snapshot{Provider: "p", Time: time.Now().Add(-tc.age), Quotes: []price.Quote{quote("a", 1, 1)}}
 			r.Seed([]*price.Snapshot{seed})
-			r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+			r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 			defer r.Stop()
 			st := stateOf(r, "p")
 			if got := st.Snapshot != nil; got != tc.serve {
@@ -222,7 +222,7 @@ func TestUnknownGPUsLoggedOnce(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil))
 	r := NewRunner(logger, nil, nil)
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	waitFor(t, "three refreshes", func() bool { return stateOf(r, "p").Attempts >= 3 })
 	r.Stop()
 	mu.Lock()
@@ -240,7 +240,7 @@ func TestStoreFailureKeepsPricesAndCounts(t *testing.T) {
 		return snapshot(quote("a", 1, 1)), nil
 	}}
 	r := NewRunner(quietLogger(), &memRecorder{fail: errors.New("disk full")}, nil)
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	defer r.Stop()
 	waitFor(t, "store error counted", func() bool { return stateOf(r, "p").Errors["store"] > 0 })
 	if st := stateOf(r, "p"); st.Snapshot == nil || !st.Success {
@@ -273,7 +273,7 @@ func TestStaleWhileRefreshRuns(t *testing.T) {
 	s := fastSettings()
 	s.Timeout, s.StaleAfter = 150*time.Millisecond, 300*time.Millisecond
 	r := NewRunner(quietLogger(), nil, nil)
-	r.Apply([]Provider{{Collector: c, Settings: s}})
+	r.Apply([]Job{{Collector: c, Settings: s}})
 	defer r.Stop()
 	waitFor(t, "first success", func() bool { return stateOf(r, "p").Snapshot != nil })
 	waitFor(t, "stale withdrawal during the hung refresh", func() bool { st := stateOf(r, "p"); return st.Stale && st.Snapshot == nil })
@@ -299,7 +299,7 @@ func TestSeedsServeOnlyTheFirstApply(t *testing.T) {
 	defer r.Stop()
 	r.Seed([]*price.Snapshot{{Provider: "p", Time: time.Now().Add(-time.Minute), Quotes: []price.Quote{quote("a", 1, 1)}}})
 	r.Apply(nil) // p not enabled at start
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	if st := stateOf(r, "p"); st.Snapshot != nil {
 		t.Error("a provider enabled by a later reload was seeded with startup prices")
 	}

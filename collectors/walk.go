@@ -26,11 +26,11 @@ func estimatedWalk(c Collector, rateLimit float64) (requests int, walk time.Dura
 	return requests, time.Duration(float64(requests) / rateLimit * float64(time.Second))
 }
 
-// warnSlowWalk logs one warning when p's refresh cannot fit its timeout
+// warnSlowWalk logs one warning when job's refresh cannot fit its timeout
 // at its rate limit.
-func warnSlowWalk(logger *slog.Logger, name string, p Provider) {
-	s := p.Settings
-	requests, walk := estimatedWalk(p.Collector, s.RateLimit)
+func warnSlowWalk(logger *slog.Logger, name string, job Job) {
+	s := job.Settings
+	requests, walk := estimatedWalk(job.Collector, s.RateLimit)
 	if walk <= s.Timeout {
 		return
 	}

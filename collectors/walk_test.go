@@ -31,9 +31,9 @@ func TestSlowWalkWarnedOnceAtStart(t *testing.T) {
 	r := NewRunner(slog.New(h), nil, nil)
 	defer r.Stop()
 	s := Settings{Interval: time.Hour, Timeout: time.Minute, StaleAfter: 3 * time.Hour, RateLimit: 5}
-	p := Provider{Collector: newWalker(600), Settings: s, Config: 1}
-	r.Apply([]Provider{p})
-	r.Apply([]Provider{p}) // a reload that changes nothing
+	job := Job{Collector: newWalker(600), Settings: s, Config: 1}
+	r.Apply([]Job{job})
+	r.Apply([]Job{job}) // a reload that changes nothing
 	got := h.logged(slog.LevelWarn, slowWalkMsg)
 	if len(got) != 1 {
 		t.Fatalf("%d warnings, want one: %v", len(got), got)
@@ -61,7 +61,7 @@ func TestSlowWalkNotWarned(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newCaptureHandler()
-			warnSlowWalk(slog.New(h), "p", Provider{Collector: tc.c, Settings: tc.s})
+			warnSlowWalk(slog.New(h), "p", Job{Collector: tc.c, Settings: tc.s})
 			if got := h.logged(slog.LevelWarn, slowWalkMsg); len(got) != 0 {
 				t.Errorf("warned %v", got)
 			}
@@ -72,7 +72,7 @@ func TestSlowWalkNotWarned(t *testing.T) {
 func TestSlowWalkWarnedByRefreshOnce(t *testing.T) {
 	h := newCaptureHandler()
 	s := Settings{Interval: time.Hour, Timeout: 10 * time.Millisecond, RateLimit: 1}
-	RefreshOnce(context.Background(), slog.New(h), Provider{Collector: newWalker(10), Settings: s})
+	RefreshOnce(context.Background(), slog.New(h), Job{Collector: newWalker(10), Settings: s})
 	if got := h.logged(slog.LevelWarn, slowWalkMsg); len(got) != 1 {
 		t.Errorf("%d warnings, want one", len(got))
 	}
