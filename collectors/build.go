@@ -44,6 +44,7 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 				Timeout:          time.Duration(s.Timeout),
 				StaleAfter:       time.Duration(s.StaleAfter),
 				MaxGPUUSDPerHour: cfg.MaxGPUUSDPerHour,
+				RateLimit:        s.RateLimit,
 			},
 			Config: section,
 		})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -107,9 +106,9 @@ type HTTPOptions struct {
 	// MaxRetries is how many times a transient failure (network error,
 	// 429, 500, 502, 503, 504) is retried; 0 means the default of 3.
 	MaxRetries int
-	// MinBackoff and MaxBackoff bound the exponential backoff with full
-	// jitter; a server's Retry-After is honoured up to MaxBackoff.
-	// Defaults: 500ms and 30s.
+	// MinBackoff bounds the wait before the first retry; each later retry
+	// may wait twice as long, up to MaxBackoff (see backoff). A server's
+	// Retry-After is honoured up to MaxBackoff. Defaults: 500ms and 30s.
 	MinBackoff, MaxBackoff time.Duration
 	// MaxResponseBytes bounds every response body read through the
 	// client (default DefaultMaxResponseBytes).
@@ -120,7 +119,7 @@ type HTTPOptions struct {
 }
 
 // NewHTTPClient returns a client for one provider: rate-limited, retrying
-// transient failures with exponential backoff and full jitter, honouring
+// transient failures with exponential backoff and jitter, honouring
 // Retry-After. Each request is bounded by its context (the Runner's
 // per-refresh timeout); a Retry-After beyond the context's deadline is not
 // waited for.
@@ -189,7 +188,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return resp, err
 		}
-		wait := backoff(attempt, t.opts.MinBackoff, t.opts.MaxBackoff)
+		wait := backoff(attempt+1, t.opts.MinBackoff, t.opts.MaxBackoff)
 		if resp != nil {
 			if ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
 				if ra > t.opts.MaxBackoff {
@@ -264,15 +263,6 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 		return true
 	}
 	return false
-}
-
-// backoff is "full jitter": uniform in [min, min(max, min·2^attempt)].
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	ceil := lo << min(attempt, 20)
-	if ceil > hi || ceil <= 0 {
-		ceil = hi
-	}
-	return lo + rand.N(ceil-lo+1)
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.

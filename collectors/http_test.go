@@ -181,3 +181,25 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestReason(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"429", &HTTPError{StatusCode: http.StatusTooManyRequests}, "http_429"},
+		{"503 wrapped", errors.Join(errors.New("region x"), &HTTPError{StatusCode: 503}), "http_5xx"},
+		{"403", &HTTPError{StatusCode: 403}, "http_4xx"},
+		{"decode", &DecodeError{What: "x", Err: errors.New("bad")}, "decode"},
+		{"deadline", context.DeadlineExceeded, "timeout"},
+		{"empty", ErrEmpty, "empty"},
+		{"other", errors.New("x"), "other"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Reason(tc.err); got != tc.want {
+				t.Errorf("Reason = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -15,19 +14,6 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
-
-// funcCollector is a Collector whose behaviour each test scripts.
-type funcCollector struct {
-	name      string
-	allowZero bool
-	collect   func(ctx context.Context) (*price.Snapshot, error)
-}
-
-func (f *funcCollector) Name() string           { return f.name }
-func (f *funcCollector) AllowsZeroPrices() bool { return f.allowZero }
-func (f *funcCollector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	return f.collect(ctx)
-}
 
 // memRecorder records what the Runner writes.
 type memRecorder struct {
@@ -56,31 +42,6 @@ func (m *memRecorder) count() (ok, failed int) {
 	return
 }
 
-func quote(instance string, usd, count float64) price.Quote {
-	return price.Quote{InstanceType: instance, Region: "EastUS", PricingModel: price.OnDemand,
-		GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: count, USDPerHour: usd}
-}
-
-func snapshot(qs ...price.Quote) *price.Snapshot { return &price.Snapshot{Quotes: qs} }
-
-func fastSettings() Settings {
-	return Settings{Interval: 20 * time.Millisecond, Timeout: time.Second, StaleAfter: time.Hour, MaxGPUUSDPerHour: 200}
-}
-
-func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// waitFor polls cond until it holds or fails the test after 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func stateOf(r *Runner, name string) *State {
 	for _, s := range r.States() {
 		if s.Provider == name {
@@ -90,49 +51,12 @@ func stateOf(r *Runner, name string) *State {
 	return nil
 }
 
-func TestCheckRejectsImplausibleQuotes(t *testing.T) {
-	unknown := quote("Standard_NX1", 3, 1)
-	unknown.GPUModel, unknown.GPURaw = price.Unknown, "Standard_NX1"
-	c := &funcCollector{name: "azure", collect: func(context.Context) (*price.Snapshot, error) {
-		return snapshot(
-			quote("ok-8", 80, 8),
-			quote("nan", math.NaN(), 8),
-			quote("neg", -1, 8),
-			quote("zero", 0, 8),
-			quote("inf", math.Inf(1), 8),
-			quote("absurd", 8*500, 8),
-			quote("nocount", 10, 0),
-			price.Quote{InstanceType: "badmodel", PricingModel: "hourly", GPUCount: 1, USDPerHour: 1},
-			quote("ok-8", 70, 8), // same series again
-			quote("frac", 1.5, 1.0/6),
-			unknown,
-		), nil
-	}}
-	snap, err := RefreshOnce(context.Background(), quietLogger(), Provider{Collector: c, Settings: fastSettings()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, q := range snap.Quotes {
-		got = append(got, q.InstanceType)
-		if q.Provider != "azure" || q.Region != "eastus" || q.Geo != "na" || q.ObservedAt.IsZero() {
-			t.Errorf("quote %s not stamped: provider=%q region=%q geo=%q observed=%v", q.InstanceType, q.Provider, q.Region, q.Geo, q.ObservedAt)
-		}
-	}
-	if want := "ok-8 frac Standard_NX1"; strings.Join(got, " ") != want {
-		t.Errorf("kept %v, want %s", got, want)
-	}
-	if math.Abs(snap.Quotes[1].GPUUSDPerHour()-9) > 1e-9 {
-		t.Errorf("fractional per-GPU price = %v, want 9", snap.Quotes[1].GPUUSDPerHour())
-	}
-}
-
 func TestRejectionReasonsAreCounted(t *testing.T) {
 	c := &funcCollector{name: "p", collect: func(context.Context) (*price.Snapshot, error) {
 		return snapshot(quote("a", 1, 1), quote("b", 0, 1), quote("c", math.NaN(), 1), quote("d", 1e6, 1), quote("a", 2, 1)), nil
 	}}
 	r := NewRunner(quietLogger(), nil, nil)
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	defer r.Stop()
 	waitFor(t, "first refresh", func() bool { return stateOf(r, "p").Attempts > 0 })
 	st := stateOf(r, "p")
@@ -140,16 +64,6 @@ func TestRejectionReasonsAreCounted(t *testing.T) {
 		if st.Errors[reason] < min {
 			t.Errorf("errors[%s] = %d, want >= %d (all: %v)", reason, st.Errors[reason], min, st.Errors)
 		}
-	}
-}
-
-func TestZeroPricesAllowedForConfiguredProviders(t *testing.T) {
-	c := &funcCollector{name: "static", allowZero: true, collect: func(context.Context) (*price.Snapshot, error) {
-		return snapshot(quote("academic", 0, 4)), nil
-	}}
-	snap, err := RefreshOnce(context.Background(), quietLogger(), Provider{Collector: c, Settings: fastSettings()})
-	if err != nil || len(snap.Quotes) != 1 {
-		t.Fatalf("got %v, %v; want one zero-priced quote", snap, err)
 	}
 }
 
@@ -170,7 +84,7 @@ func TestFailuresKeepLastGoodUntilStale(t *testing.T) {
 	changes := 0
 	var cmu sync.Mutex
 	r := NewRunner(quietLogger(), rec, func() { cmu.Lock(); changes++; cmu.Unlock() })
-	r.Apply([]Provider{{Collector: c, Settings: s}})
+	r.Apply([]Job{{Collector: c, Settings: s}})
 	defer r.Stop()
 	waitFor(t, "a success", func() bool { return stateOf(r, "p").Snapshot != nil })
 	mu.Lock()
@@ -212,7 +126,7 @@ func TestOneProviderNeverBlocksAnother(t *testing.T) {
 	hs := fastSettings()
 	hs.Timeout = 50 * time.Millisecond
 	r := NewRunner(quietLogger(), &memRecorder{}, nil)
-	r.Apply([]Provider{{Collector: hang, Settings: hs}, {Collector: boom, Settings: fastSettings()},
+	r.Apply([]Job{{Collector: hang, Settings: hs}, {Collector: boom, Settings: fastSettings()},
 		{Collector: empty, Settings: fastSettings()}, {Collector: good, Settings: fastSettings()}})
 	defer r.Stop()
 	waitFor(t, "good refreshes repeatedly", func() bool { return stateOf(r, "good").Attempts >= 3 })
@@ -243,12 +157,12 @@ func TestApplyRestartsOnlyChangedProviders(t *testing.T) {
 	slow.Interval = time.Hour
 	r := NewRunner(quietLogger(), nil, nil)
 	defer r.Stop()
-	r.Apply([]Provider{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 1}})
+	r.Apply([]Job{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 1}})
 	waitFor(t, "first refreshes", func() bool { mu.Lock(); defer mu.Unlock(); return calls["a"] == 1 && calls["b"] == 1 })
 
 	// Same config for a: kept as is (no new refresh). New config for b:
 	// restarted, prices kept meanwhile. c: new.
-	r.Apply([]Provider{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 2}, {Collector: mk("c"), Settings: slow}})
+	r.Apply([]Job{{Collector: mk("a"), Settings: slow, Config: 1}, {Collector: mk("b"), Settings: slow, Config: 2}, {Collector: mk("c"), Settings: slow}})
 	waitFor(t, "b restarted and c started", func() bool { mu.Lock(); defer mu.Unlock(); return calls["b"] == 2 && calls["c"] == 1 })
 	mu.Lock()
 	if calls["a"] != 1 {
@@ -256,7 +170,7 @@ func TestApplyRestartsOnlyChangedProviders(t *testing.T) {
 	}
 	mu.Unlock()
 
-	r.Apply([]Provider{{Collector: mk("a"), Settings: slow, Config: 1}})
+	r.Apply([]Job{{Collector: mk("a"), Settings: slow, Config: 1}})
 	if got := len(r.States()); got != 1 {
 		t.Errorf("after removing b and c: %d providers, want 1", got)
 	}
@@ -283,7 +197,7 @@ func TestSeedServesStoredPricesUntilStale(t *testing.T) {
 			r := NewRunner(quietLogger(), nil, nil)
 			seed := &price.Snapshot{Provider: "p", Time: time.Now().Add(-tc.age), Quotes: []price.Quote{quote("a", 1, 1)}}
 			r.Seed([]*price.Snapshot{seed})
-			r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+			r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 			defer r.Stop()
 			st := stateOf(r, "p")
 			if got := st.Snapshot != nil; got != tc.serve {
@@ -308,7 +222,7 @@ func TestUnknownGPUsLoggedOnce(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil))
 	r := NewRunner(logger, nil, nil)
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	waitFor(t, "three refreshes", func() bool { return stateOf(r, "p").Attempts >= 3 })
 	r.Stop()
 	mu.Lock()
@@ -321,72 +235,16 @@ func TestUnknownGPUsLoggedOnce(t *testing.T) {
 	}
 }
 
-type lockedWriter struct {
-	w  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 func TestStoreFailureKeepsPricesAndCounts(t *testing.T) {
 	c := &funcCollector{name: "p", collect: func(context.Context) (*price.Snapshot, error) {
 		return snapshot(quote("a", 1, 1)), nil
 	}}
 	r := NewRunner(quietLogger(), &memRecorder{fail: errors.New("disk full")}, nil)
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	defer r.Stop()
 	waitFor(t, "store error counted", func() bool { return stateOf(r, "p").Errors["store"] > 0 })
 	if st := stateOf(r, "p"); st.Snapshot == nil || !st.Success {
 		t.Errorf("store failure withdrew prices: %+v", st)
-	}
-}
-
-func TestRetryDelay(t *testing.T) {
-	for _, tc := range []struct {
-		name               string
-		n                  int
-		interval, ra       time.Duration
-		wantMin, wantAtMax time.Duration
-	}{
-		{"first failure", 1, time.Hour, 0, 7500 * time.Millisecond, 15 * time.Second},
-		{"third failure", 3, time.Hour, 0, 30 * time.Second, time.Minute},
-		{"capped at interval", 20, 10 * time.Minute, 0, 5 * time.Minute, 10 * time.Minute},
-		{"retry-after wins", 1, time.Hour, 2 * time.Minute, 2 * time.Minute, 2 * time.Minute},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for range 100 {
-				d := retryDelay(tc.n, tc.interval, tc.ra)
-				if d < tc.wantMin || d > tc.wantAtMax {
-					t.Fatalf("retryDelay = %v, want in [%v, %v]", d, tc.wantMin, tc.wantAtMax)
-				}
-			}
-		})
-	}
-}
-
-func TestReason(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"429", &HTTPError{StatusCode: http.StatusTooManyRequests}, "http_429"},
-		{"503 wrapped", errors.Join(errors.New("region x"), &HTTPError{StatusCode: 503}), "http_5xx"},
-		{"403", &HTTPError{StatusCode: 403}, "http_4xx"},
-		{"decode", &DecodeError{What: "x", Err: errors.New("bad")}, "decode"},
-		{"deadline", context.DeadlineExceeded, "timeout"},
-		{"empty", ErrEmpty, "empty"},
-		{"other", errors.New("x"), "other"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Reason(tc.err); got != tc.want {
-				t.Errorf("Reason = %q, want %q", got, tc.want)
-			}
-		})
 	}
 }
 
@@ -415,7 +273,7 @@ func TestStaleWhileRefreshRuns(t *testing.T) {
 	s := fastSettings()
 	s.Timeout, s.StaleAfter = 150*time.Millisecond, 300*time.Millisecond
 	r := NewRunner(quietLogger(), nil, nil)
-	r.Apply([]Provider{{Collector: c, Settings: s}})
+	r.Apply([]Job{{Collector: c, Settings: s}})
 	defer r.Stop()
 	waitFor(t, "first success", func() bool { return stateOf(r, "p").Snapshot != nil })
 	waitFor(t, "stale withdrawal during the hung refresh", func() bool { st := stateOf(r, "p"); return st.Stale && st.Snapshot == nil })
@@ -432,18 +290,6 @@ func TestStaleWhileRefreshRuns(t *testing.T) {
 	mu.Unlock()
 }
 
-func TestSafelyRecoversGoroutinePanics(t *testing.T) {
-	err := Safely(func() error {
-		var m map[string]int
-		m["x"] = 1 // panics
-		return nil
-	})
-	var pe *PanicError
-	if !errors.As(err, &pe) || len(pe.Stack) == 0 {
-		t.Fatalf("Safely = %v, want a *PanicError with a stack", err)
-	}
-}
-
 func TestSeedsServeOnlyTheFirstApply(t *testing.T) {
 	c := &funcCollector{name: "p", collect: func(ctx context.Context) (*price.Snapshot, error) {
 		<-ctx.Done()
@@ -453,7 +299,7 @@ func TestSeedsServeOnlyTheFirstApply(t *testing.T) {
 	defer r.Stop()
 	r.Seed([]*price.Snapshot{{Provider: "p", Time: time.Now().Add(-time.Minute), Quotes: []price.Quote{quote("a", 1, 1)}}})
 	r.Apply(nil) // p not enabled at start
-	r.Apply([]Provider{{Collector: c, Settings: fastSettings()}})
+	r.Apply([]Job{{Collector: c, Settings: fastSettings()}})
 	if st := stateOf(r, "p"); st.Snapshot != nil {
 		t.Error("a provider enabled by a later reload was seeded with startup prices")
 	}

@@ -60,32 +60,24 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 		cfg = demoConfig(f, time.Hour)
 	}
 	if len(*o.providers) > 0 {
-		cfg.Providers.Each(func(name string, s config.Section) {
-			s.Shared().Enabled = slices.Contains(*o.providers, name)
-		})
-		if !slices.Contains(*o.providers, owned.Provider) {
-			owned.Of(cfg).Entries = nil
-		}
-		if !slices.Contains(*o.providers, static.List) {
-			static.Of(cfg).Entries = nil
-		}
+		enableOnly(cfg, *o.providers)
 	}
-	ps, err := collectors.Build(cfg, logger, price.DefaultCatalog(), nil)
+	jobs, err := collectors.Build(cfg, logger, price.DefaultCatalog(), nil)
 	if err != nil {
 		return err
 	}
-	if len(ps) == 0 {
+	if len(jobs) == 0 {
 		return fmt.Errorf("no provider enabled: name one with --provider")
 	}
 	var quotes []price.Quote
 	var failed []string
-	for _, p := range ps {
+	for _, job := range jobs {
 		if *o.timeout > 0 {
-			p.Settings.Timeout = *o.timeout
+			job.Settings.Timeout = *o.timeout
 		}
-		snap, err := collectors.RefreshOnce(context.Background(), logger, p)
+		snap, err := collectors.RefreshOnce(context.Background(), logger, job)
 		if err != nil {
-			failed = append(failed, p.Collector.Name()) // the Runner logged why
+			failed = append(failed, job.Collector.Name()) // RefreshOnce logged why
 			continue
 		}
 		quotes = append(quotes, snap.Quotes...)
@@ -97,6 +89,19 @@ func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
 		return fmt.Errorf("refresh failed for: %s", strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// enableOnly disables every provider and list source not in names.
+func enableOnly(cfg *config.Config, names []string) {
+	cfg.Providers.Each(func(name string, s config.Section) {
+		s.Shared().Enabled = slices.Contains(names, name)
+	})
+	if !slices.Contains(names, owned.Provider) {
+		owned.Of(cfg).Entries = nil
+	}
+	if !slices.Contains(names, static.List) {
+		static.Of(cfg).Entries = nil
+	}
 }
 
 func printQuotes(out io.Writer, format string, quotes []price.Quote) error {

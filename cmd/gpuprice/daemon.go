@@ -33,146 +33,210 @@ func runServe(ctx context.Context, logger *slog.Logger, file string, opts daemon
 	return runDaemon(ctx, logger, load, opts)
 }
 
-// runDaemon wires the store, the Runner, the exporter and the HTTP server,
-// and runs them until ctx is done (SIGINT or SIGTERM). load is called at
-// start and on every reload (SIGHUP, POST /-/reload).
+// runDaemon runs the daemon until ctx is done (SIGINT or SIGTERM). load is
+// called at start and on every reload (SIGHUP, POST /-/reload).
 func runDaemon(ctx context.Context, logger *slog.Logger, load func() (*config.Config, error), opts daemonOptions) error {
-	cfg, err := load()
+	s, err := newService(ctx, logger, load, opts)
 	if err != nil {
 		return err
 	}
-	if *opts.storagePath != "" {
-		cfg.Storage.Path = *opts.storagePath
-	}
-	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
+	defer s.close()
+	return s.run(ctx)
+}
 
-	st, err := sqlite.Open(cfg.Storage.Path, sqlite.Options{})
+// service is the daemon's parts: newService builds them from the
+// configuration, run runs them until shutdown, close releases them.
+type service struct {
+	logger      *slog.Logger
+	load        func() (*config.Config, error)
+	storagePath string // --storage.path, which overrides every loaded config's
+	web         *web.FlagConfig
+	catalog     *price.Catalog
+	store       *sqlite.Store
+	runner      *collectors.Runner
+	exp         *exporter.Exporter
+	srv         *http.Server
+	jobs        []collectors.Job // the first configuration's, started by run
+
+	reloadOK, reloadTime prometheus.Gauge
+
+	mu  sync.Mutex // serializes reloads; guards cfg
+	cfg *config.Config
+}
+
+// newService loads the configuration, opens the store and builds the
+// Runner (seeded with the stored prices), the exporter and the HTTP server.
+// Nothing runs yet.
+func newService(ctx context.Context, logger *slog.Logger, load func() (*config.Config, error), opts daemonOptions) (*service, error) {
+	cfg, err := load()
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			logger.Error("closing the store", "err", err)
-		}
-	}()
+	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, catalog: price.DefaultCatalog(), cfg: cfg}
+	s.overrideStorage(cfg)
+	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
+	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
+	if err := s.build(ctx, !*opts.disableRuntime); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
 
-	reg := exporter.NewSelfRegistry(!*opts.disableRuntime)
-	reloadOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_successful", Help: "Whether the last configuration reload attempt was successful."})
-	reloadTime := prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_success_timestamp_seconds", Help: "Timestamp of the last successful configuration reload."})
-	reg.MustRegister(reloadOK, reloadTime)
+// build makes everything that reads the store; s.store and s.cfg are set.
+func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
+	reg := exporter.NewSelfRegistry(runtimeMetrics)
+	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_successful", Help: "Whether the last configuration reload attempt was successful."})
+	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_success_timestamp_seconds", Help: "Timestamp of the last successful configuration reload."})
+	reg.MustRegister(s.reloadOK, s.reloadTime)
+	// The exporter renders /metrics again whenever a State changes.
+	s.runner = collectors.NewRunner(s.logger, s.store, func() { s.exp.Invalidate() })
+	s.exp = exporter.New(exporter.Options{States: s.runner.States, Gatherer: reg, Logger: s.logger})
 
-	var exp *exporter.Exporter
-	runner := collectors.NewRunner(logger, st, func() { exp.Invalidate() })
-	exp = exporter.New(exporter.Options{States: runner.States, Gatherer: reg, Logger: logger})
-	defer runner.Stop()
-
-	seeds, err := st.LastKnown(ctx)
+	seeds, err := s.store.LastKnown(ctx)
 	if err != nil {
 		return fmt.Errorf("load last known prices: %w", err)
 	}
-	runner.Seed(seeds)
-	catalog := price.DefaultCatalog()
-	providers, err := collectors.Build(cfg, logger, catalog, st)
-	if err != nil {
+	s.runner.Seed(seeds)
+	if s.jobs, err = collectors.Build(s.cfg, s.logger, s.catalog, s.store); err != nil {
 		return err
 	}
-	runner.Apply(providers)
-	exp.Render()
-	go exp.Run(ctx)
-	reloadOK.Set(1)
-	reloadTime.SetToCurrentTime()
-
-	var mu sync.Mutex // serializes reloads
-	current := cfg
-	reload := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		next, err := load()
-		if err == nil {
-			if *opts.storagePath != "" {
-				next.Storage.Path = *opts.storagePath
-			}
-			var ps []collectors.Provider
-			if ps, err = collectors.Build(next, logger, catalog, st); err == nil {
-				if next.Storage.Driver != current.Storage.Driver || next.Storage.Path != current.Storage.Path {
-					logger.Warn("storage driver and path changes take effect at the next restart")
-				}
-				runner.Apply(ps)
-				current = next
-			}
-		}
-		if err != nil {
-			reloadOK.Set(0)
-			logger.Error("reload failed; keeping the previous configuration", "err", err)
-			return err
-		}
-		reloadOK.Set(1)
-		reloadTime.SetToCurrentTime()
-		logger.Info("configuration reloaded")
-		return nil
-	}
-	go func() {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				reload()
-			}
-		}
-	}()
-	go retentionLoop(ctx, logger, st, func() time.Duration {
-		mu.Lock()
-		defer mu.Unlock()
-		return time.Duration(current.Storage.Retention)
-	})
-
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", exp)
-	api.New(api.Options{
-		States:  runner.States,
-		Ready:   runner.Ready,
-		Store:   st,
-		Catalog: catalog,
-		Reload:  reload,
-		Logger:  logger,
-		Version: version.Version,
-		// The owned: and static: entries /api/v1/breakeven compares.
-		Config: func() *config.Config {
-			mu.Lock()
-			defer mu.Unlock()
-			return current
-		},
-	}).Register(mux)
-
-	srv := &http.Server{
-		Handler:           mux,
+	s.srv = &http.Server{
+		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(srv, opts.web, logger) }()
+	return nil
+}
 
+// handler routes /metrics to the exporter and everything else to the API
+// and web UI.
+func (s *service) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.exp)
+	api.New(api.Options{
+		States:  s.runner.States,
+		Ready:   s.runner.Ready,
+		Store:   s.store,
+		Catalog: s.catalog,
+		Reload:  s.reload,
+		Logger:  s.logger,
+		Version: version.Version,
+		// The owned: and static: entries /api/v1/breakeven compares.
+		Config: s.config,
+	}).Register(mux)
+	return mux
+}
+
+// run starts the refreshes, the exporter, the reload and retention loops
+// and the HTTP server, and stops them when ctx is done.
+func (s *service) run(ctx context.Context) error {
+	s.runner.Apply(s.jobs)
+	s.jobs = nil
+	s.exp.Render()
+	go s.exp.Run(ctx)
+	s.reloaded()
+	go s.reloadOnSIGHUP(ctx)
+	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(s.srv, s.web, s.logger) }()
 	select {
 	case err := <-serveErr:
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: stopping refreshes, draining HTTP, closing the store")
+	s.logger.Info("shutting down: stopping refreshes, draining HTTP, closing the store")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("HTTP shutdown", "err", err)
+	if err := s.srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.logger.Warn("HTTP shutdown", "err", err)
 	}
-	runner.Stop()
+	s.runner.Stop()
 	return nil
+}
+
+// close stops the refreshes, if any run, and closes the store.
+func (s *service) close() {
+	if s.runner != nil {
+		s.runner.Stop()
+	}
+	if err := s.store.Close(); err != nil {
+		s.logger.Error("closing the store", "err", err)
+	}
+}
+
+func (s *service) reloadOnSIGHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			s.reload()
+		}
+	}
+}
+
+// reload loads the configuration again and applies it; a bad one is
+// logged and the running one kept.
+func (s *service) reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.switchConfig(); err != nil {
+		s.reloadOK.Set(0)
+		s.logger.Error("reload failed; keeping the previous configuration", "err", err)
+		return err
+	}
+	s.reloaded()
+	s.logger.Info("configuration reloaded")
+	return nil
+}
+
+// switchConfig makes the loaded configuration the running one, restarting
+// only the providers whose section changed; s.mu must be held.
+func (s *service) switchConfig() error {
+	next, err := s.load()
+	if err != nil {
+		return err
+	}
+	s.overrideStorage(next)
+	jobs, err := collectors.Build(next, s.logger, s.catalog, s.store)
+	if err != nil {
+		return err
+	}
+	if next.Storage.Driver != s.cfg.Storage.Driver || next.Storage.Path != s.cfg.Storage.Path {
+		s.logger.Warn("storage driver and path changes take effect at the next restart")
+	}
+	s.runner.Apply(jobs)
+	s.cfg = next
+	return nil
+}
+
+func (s *service) reloaded() {
+	s.reloadOK.Set(1)
+	s.reloadTime.SetToCurrentTime()
+}
+
+// config returns the running configuration.
+func (s *service) config() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+func (s *service) overrideStorage(cfg *config.Config) {
+	if s.storagePath != "" {
+		cfg.Storage.Path = s.storagePath
+	}
 }
 
 // retentionLoop deletes history older than the retention, hourly.

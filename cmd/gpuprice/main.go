@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -38,7 +39,28 @@ func main() {
 	app.HelpFlag.Short('h')
 	logCfg := &promslog.Config{}
 	promslogflag.AddFlags(app, logCfg)
+	commands := addCommands(app, logCfg)
 
+	cmd := kingpin.MustParse(app.Parse(os.Args[1:]))
+	logger := promslog.New(logCfg)
+	if version.Version == "" {
+		version.Version = "dev" // built without -ldflags (go run): say so
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := commands[cmd](ctx, logger); err != nil {
+		stop()
+		fmt.Fprintln(os.Stderr, "gpuprice:", err)
+		os.Exit(1)
+	}
+}
+
+// command runs one parsed command.
+type command func(ctx context.Context, logger *slog.Logger) error
+
+// addCommands defines the commands and their flags, and returns what runs
+// each, by its full name.
+func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]command {
 	serve := app.Command("serve", "Run the daemon.").Default()
 	serveOpts := daemonFlags(serve)
 	serveConfig := serve.Flag("config.file", "Configuration file; without it, built-in defaults (SQLite under data/, the providers that need no credentials).").String()
@@ -62,39 +84,30 @@ func main() {
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
 
-	cmd := kingpin.MustParse(app.Parse(os.Args[1:]))
-	logger := promslog.New(logCfg)
-	if version.Version == "" {
-		version.Version = "dev" // built without -ldflags (go run): say so
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	var err error
-	switch cmd {
-	case serve.FullCommand():
-		err = runServe(ctx, logger, *serveConfig, serveOpts)
-	case demo.FullCommand():
-		err = runDemo(ctx, logger, *demoInterval, *demoDip, demoOpts)
-	case collect.FullCommand():
-		cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
-		err = runCollect(cliLogger, collectOpts, os.Stdout)
-		clearBar()
-	case check.FullCommand():
-		err = checkConfig(*checkFile, os.Stdout)
-	case breakeven.FullCommand():
-		err = runBreakeven(ctx, breakevenOpts, os.Stdout)
-	case history.FullCommand():
-		err = runHistory(ctx, logger, historyOpts, os.Stdout)
-	case export.FullCommand():
-		cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
-		err = runExport(ctx, cliLogger, exportOpts, os.Stdout)
-		clearBar()
-	}
-	if err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, "gpuprice:", err)
-		os.Exit(1)
+	return map[string]command{
+		serve.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
+			return runServe(ctx, logger, *serveConfig, serveOpts)
+		},
+		demo.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
+			return runDemo(ctx, logger, *demoInterval, *demoDip, demoOpts)
+		},
+		collect.FullCommand(): func(context.Context, *slog.Logger) error {
+			cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
+			defer clearBar()
+			return runCollect(cliLogger, collectOpts, os.Stdout)
+		},
+		check.FullCommand(): func(context.Context, *slog.Logger) error { return checkConfig(*checkFile, os.Stdout) },
+		breakeven.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runBreakeven(ctx, breakevenOpts, os.Stdout)
+		},
+		history.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
+			return runHistory(ctx, logger, historyOpts, os.Stdout)
+		},
+		export.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
+			defer clearBar()
+			return runExport(ctx, cliLogger, exportOpts, os.Stdout)
+		},
 	}
 }
 
