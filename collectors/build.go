@@ -14,8 +14,8 @@ import (
 // those of the list sources (RegisterList) whose lists are not empty. Each
 // gets an HTTP client with its rate limit, a logger tagged with its name,
 // and its view of st (which may be nil: no history access).
-func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Provider, error) {
-	var ps []Provider
+func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Job, error) {
+	var ps []Job
 	for _, name := range Registered() {
 		section := cfg.Providers[name]
 		if section == nil {
@@ -31,13 +31,13 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 			Catalog:    catalog,
 		}
 		if st != nil {
-			env.History = providerHistory{st: st, provider: name}
+			env.Backfiller = providerHistory{st: st, provider: name}
 		}
 		c, err := New(name, cfg, env)
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", name, err)
 		}
-		ps = append(ps, Provider{
+		ps = append(ps, Job{
 			Collector: c,
 			Settings: Settings{
 				Interval:         time.Duration(s.Interval),

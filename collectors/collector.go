@@ -46,11 +46,11 @@ type Env struct {
 	// failures; collectors using plain HTTP must use it.
 	HTTPClient *http.Client
 	Catalog    *price.Catalog
-	// History is the provider's own stored history, for collectors that
+	// Backfiller is the provider's own stored history, for collectors that
 	// backfill (AWS spot history). It is nil when there is no store
 	// (`gpuprice collect`): such collectors then return current prices
 	// only.
-	History History
+	Backfiller Backfiller
 }
 
 // WithDefaults returns e with its empty fields filled: an HTTP client
@@ -86,8 +86,8 @@ func NormalizeRegions(in []string) []string {
 	return out
 }
 
-// History gives a collector its provider's stored history without SQL.
-type History interface {
+// Backfiller gives a collector its provider's stored history without SQL.
+type Backfiller interface {
 	// Backfill writes historical points with their original timestamps
 	// (each quote's EffectiveAt); it is idempotent. Quotes are stamped
 	// with the provider's name.

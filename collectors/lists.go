@@ -25,7 +25,7 @@ func ListSettings(cfg *config.Config, interval config.Duration) Settings {
 // buildLists adds the collectors of every list source to ps, refusing a
 // collector name that is already running: the Runner keys providers by
 // name.
-func buildLists(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, ps []Provider) ([]Provider, error) {
+func buildLists(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, ps []Job) ([]Job, error) {
 	names := map[string]bool{}
 	for _, p := range ps {
 		names[p.Collector.Name()] = true

@@ -18,14 +18,14 @@ func TestBuildListsRefusesDuplicateNames(t *testing.T) {
 	RegisterList(ListPlugin[block]{
 		Name:     "test-dup",
 		Defaults: func() *block { return &block{} },
-		New: func(b *block, _ *config.Config, _ Env) ([]Provider, error) {
+		New: func(b *block, _ *config.Config, _ Env) ([]Job, error) {
 			if !b.Twice {
 				return nil, nil // only the test's config
 			}
-			one := func() Provider {
-				return Provider{Collector: &funcCollector{name: "twice", collect: func(context.Context) (*price.Snapshot, error) { return nil, nil }}}
+			one := func() Job {
+				return Job{Collector: &funcCollector{name: "twice", collect: func(context.Context) (*price.Snapshot, error) { return nil, nil }}}
 			}
-			return []Provider{one(), one()}, nil
+			return []Job{one(), one()}, nil
 		},
 	})
 	cfg := config.Default()

@@ -59,7 +59,7 @@ type ListPlugin[B any] struct {
 	// New returns the source's collectors with their Runner settings:
 	// none when its list is empty, and several where entries name their
 	// own providers (static).
-	New func(block *B, cfg *config.Config, env Env) ([]Provider, error)
+	New func(block *B, cfg *config.Config, env Env) ([]Job, error)
 	// Demo fills block with the demo's entries, refreshed every interval.
 	Demo func(block *B, interval time.Duration)
 }
@@ -70,7 +70,7 @@ type plugin struct {
 }
 
 type listPlugin struct {
-	build func(cfg *config.Config, env Env) ([]Provider, error)
+	build func(cfg *config.Config, env Env) ([]Job, error)
 	demo  func(cfg *config.Config, interval time.Duration)
 }
 
@@ -109,7 +109,7 @@ func Register[S config.Section, C Collector](p Plugin[S, C]) {
 func RegisterList[B any](p ListPlugin[B]) {
 	config.RegisterBlock(p.Name, func() any { return p.Defaults() })
 	block := func(cfg *config.Config) *B { return cfg.Block(p.Name).(*B) }
-	entry := listPlugin{build: func(cfg *config.Config, env Env) ([]Provider, error) { return p.New(block(cfg), cfg, env) }}
+	entry := listPlugin{build: func(cfg *config.Config, env Env) ([]Job, error) { return p.New(block(cfg), cfg, env) }}
 	if p.Demo != nil {
 		entry.demo = func(cfg *config.Config, interval time.Duration) { p.Demo(block(cfg), interval) }
 	}

@@ -35,12 +35,6 @@ type Job struct {
 	Config any
 }
 
-// Provider is the former name of Job.
-//
-// Deprecated: use Job. It remains while Build, ListFactory and the list
-// sources still say Provider.
-type Provider = Job
-
 // Recorder is the part of the store the Runner writes refreshes to.
 type Recorder interface {
 	Record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error)

@@ -96,10 +96,10 @@ func enableOnly(cfg *config.Config, names []string) {
 	cfg.Providers.Each(func(name string, s config.Section) {
 		s.Shared().Enabled = slices.Contains(names, name)
 	})
-	if !slices.Contains(names, owned.Provider) {
+	if !slices.Contains(names, owned.Name) {
 		owned.Of(cfg).Entries = nil
 	}
-	if !slices.Contains(names, static.List) {
+	if !slices.Contains(names, static.Name) {
 		static.Of(cfg).Entries = nil
 	}
 }

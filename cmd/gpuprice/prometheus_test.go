@@ -106,6 +106,21 @@ func TestPrometheusIntegration(t *testing.T) {
 	prom := startPrometheus(t, prometheus, dir, addr, map[string]string{thresholdsFile: "groups: []\n"})
 	demo := &daemon{base: "http://" + addr}
 	waitFor(t, "demo ready", func() bool { code, _ := demo.get(t, "/-/ready"); return code == 200 })
+	// The baseline must see every source's prices: one published later
+	// with a cheaper H100 would fire the alert before the dip.
+	waitFor(t, "every source published", func() bool {
+		_, body := demo.get(t, "/metrics")
+		n := 0
+		for line := range strings.Lines(body) {
+			if strings.HasPrefix(line, "gpuprice_collector_success{") {
+				if strings.TrimSpace(line[strings.LastIndexByte(line, ' '):]) != "1" {
+					return false
+				}
+				n++
+			}
+		}
+		return n > 0
+	})
 
 	// Thresholds halfway between the normal cheapest H100 and the dipped
 	// one: the demo's drift moves prices by at most ±5% (fakecloud.Drift's

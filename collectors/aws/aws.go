@@ -91,7 +91,7 @@ var errNoCredentials = errors.New("no AWS credentials: set providers.aws.access_
 // SDK configuration and which regions it already logged as skipped.
 type Collector struct {
 	cfg      *Config
-	history  collectors.History
+	history  collectors.Backfiller
 	catalog  *price.Catalog
 	logger   *slog.Logger
 	http     *countingClient // SDK requests: timeouts, rate limit, size limit
@@ -117,7 +117,7 @@ func newCollector(s *Config, env collectors.Env, backoff retry.BackoffDelayer) *
 	env = env.WithDefaults(s.RateLimit) // the SDK clients get their own HTTP client below
 	c := &Collector{
 		cfg:     s,
-		history: env.History,
+		history: env.Backfiller,
 		catalog: env.Catalog,
 		logger:  env.Logger,
 		backoff: backoff,

@@ -76,9 +76,9 @@ func testConfig(url string, regions ...string) Config {
 var fastBackoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
 
 // newTestCollector builds a collector on clk with fast retries.
-func newTestCollector(t testing.TB, cfg Config, hist collectors.History, clk *clock, logger *slog.Logger) *Collector {
+func newTestCollector(t testing.TB, cfg Config, hist collectors.Backfiller, clk *clock, logger *slog.Logger) *Collector {
 	t.Helper()
-	c := newCollector(&cfg, collectors.Env{History: hist, Logger: logger}, fastBackoff)
+	c := newCollector(&cfg, collectors.Env{Backfiller: hist, Logger: logger}, fastBackoff)
 	c.bulkHTTP = collectors.NewHTTPClient(collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 62})
 	if clk != nil {
 		c.now = clk.Now

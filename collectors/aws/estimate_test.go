@@ -11,7 +11,7 @@ import (
 var _ collectors.WalkEstimator = (*Collector)(nil)
 
 // noHistory is a store seen by the collector; only its presence matters.
-type noHistory struct{ collectors.History }
+type noHistory struct{ collectors.Backfiller }
 
 func TestEstimatedRequests(t *testing.T) {
 	for _, tc := range []struct {
@@ -40,7 +40,7 @@ func TestEstimatedRequests(t *testing.T) {
 			tc.edit(s)
 			env := collectors.Env{}
 			if tc.history {
-				env.History = noHistory{}
+				env.Backfiller = noHistory{}
 			}
 			if got := newCollector(s, env, nil).EstimatedRequests(); got != tc.want {
 				t.Errorf("EstimatedRequests = %d, want %d", got, tc.want)
@@ -54,7 +54,7 @@ func TestEstimatedRequests(t *testing.T) {
 // finish.
 func TestDefaultsFitTheirTimeout(t *testing.T) {
 	s := config.Builtin().Providers[Name].(*Config)
-	c := newCollector(s, collectors.Env{History: noHistory{}}, nil)
+	c := newCollector(s, collectors.Env{Backfiller: noHistory{}}, nil)
 	walk := time.Duration(float64(c.EstimatedRequests()) / s.RateLimit * float64(time.Second))
 	if walk > time.Duration(s.Timeout) {
 		t.Errorf("estimated walk %v at %v requests/s exceeds the default timeout %v", walk, s.RateLimit, s.Timeout)

@@ -466,7 +466,7 @@ func TestOneEmptyRegion(t *testing.T) {
 // price is rejected and counted, the rest published.
 func TestRunner(t *testing.T) {
 	c := newCollector(t, startFake(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
-	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Provider{
+	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Job{
 		Collector: c,
 		Settings:  collectors.Settings{Interval: time.Hour, Timeout: 10 * time.Second, StaleAfter: 3 * time.Hour, MaxGPUUSDPerHour: 200},
 	})

@@ -649,7 +649,7 @@ func TestBadEndpointRefused(t *testing.T) {
 // passes, the unknown GPU included.
 func TestRunner(t *testing.T) {
 	c := newCollector(t, startFake(t, fakecloud.NewGCP(fakecloud.GCPOptions{})), setup{key: fakecloud.GCPDemoKey})
-	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Provider{
+	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Job{
 		Collector: c,
 		Settings:  collectors.Settings{Interval: time.Hour, Timeout: 10 * time.Second, StaleAfter: 3 * time.Hour, MaxGPUUSDPerHour: 200},
 	})

@@ -40,7 +40,7 @@ func TestHistory(t *testing.T) {
 	}
 	defer st.Close()
 	runner := collectors.NewRunner(slog.New(slog.DiscardHandler), st, nil)
-	runner.Apply([]collectors.Provider{{Collector: c, Settings: collectors.Settings{
+	runner.Apply([]collectors.Job{{Collector: c, Settings: collectors.Settings{
 		Interval: 50 * time.Millisecond, Timeout: 10 * time.Second, StaleAfter: time.Hour, MaxGPUUSDPerHour: 200,
 	}}})
 	ctx := context.Background()
@@ -117,7 +117,7 @@ func TestUnknownCounted(t *testing.T) {
 	c := newCollector(t, startFake(t, fakecloud.NewGCP(fakecloud.GCPOptions{})), setup{key: fakecloud.GCPDemoKey})
 	var logs strings.Builder
 	runner := collectors.NewRunner(slog.New(slog.NewTextHandler(&logs, nil)), nil, nil)
-	runner.Apply([]collectors.Provider{{Collector: c, Settings: collectors.Settings{
+	runner.Apply([]collectors.Job{{Collector: c, Settings: collectors.Settings{
 		Interval: time.Hour, Timeout: 10 * time.Second, StaleAfter: 3 * time.Hour, MaxGPUUSDPerHour: 200,
 	}}})
 	defer runner.Stop()

@@ -10,7 +10,7 @@ import (
 )
 
 func TestConfigDefaults(t *testing.T) {
-	la := config.Builtin().Providers[Provider].(*Config)
+	la := config.Builtin().Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -32,7 +32,7 @@ func TestConfigLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	la := cfg.Providers[Provider].(*Config)
+	la := cfg.Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -74,7 +74,7 @@ func TestWithoutKeyLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if la := cfg.Providers[Provider].(*Config); !la.Enabled || la.APIKey != "" {
+	if la := cfg.Providers[Name].(*Config); !la.Enabled || la.APIKey != "" {
 		t.Errorf("lambda section %+v", la)
 	}
 }

@@ -48,8 +48,8 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// Provider is the provider label value and config section name.
-const Provider = "lambda"
+// Name is the provider label value and config section name.
+const Name = "lambda"
 
 // InstanceTypesPath is appended to the configured endpoint.
 const InstanceTypesPath = "/api/v1/instance-types"
@@ -113,7 +113,7 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 }
 
 // Name implements collectors.Collector.
-func (c *Collector) Name() string { return Provider }
+func (c *Collector) Name() string { return Name }
 
 // answer is the instance-types answer. A refusal may come as Lambda's
 // error envelope.
@@ -168,7 +168,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if len(ans.Data) == 0 {
 		return nil, fmt.Errorf("list instance types: %w", collectors.ErrEmpty)
 	}
-	return &price.Snapshot{Provider: Provider, Quotes: c.quotes(ans.Data)}, nil
+	return &price.Snapshot{Provider: Name, Quotes: c.quotes(ans.Data)}, nil
 }
 
 // quotes turns the instance types into one quote per type and region.
@@ -235,8 +235,8 @@ func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) 
 	if count <= 0 || raw == "" {
 		return price.Quote{}, false
 	}
-	q := price.Quote{Provider: Provider, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw}
-	if a, ok := c.catalog.Lookup(Provider, raw); ok {
+	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw}
+	if a, ok := c.catalog.Lookup(Name, raw); ok {
 		q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 	}
 	if q.GPUMemoryGB == 0 {

@@ -70,7 +70,7 @@ func quotes(types []instanceType, regions []string) []price.Quote {
 			if slices.Contains(it.capacity, r) {
 				stock = price.StockAvailable
 			}
-			out = append(out, price.Quote{Provider: Provider, InstanceType: it.name, Region: r, PricingModel: price.OnDemand,
+			out = append(out, price.Quote{Provider: Name, InstanceType: it.name, Region: r, PricingModel: price.OnDemand,
 				GPUModel: it.model, GPUForm: it.form, GPUMemoryGB: it.mem, GPUCount: it.count, GPURaw: it.raw,
 				USDPerHour: it.usd, Stock: stock})
 		}
@@ -121,7 +121,7 @@ func TestCollectRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Provider != Provider {
+	if snap.Provider != Name {
 		t.Errorf("provider %q", snap.Provider)
 	}
 	if len(PublicRegions) != 17 {
@@ -426,20 +426,20 @@ func TestUnlistedRegion(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	cfg := config.Default()
-	if cfg.Providers[Provider].(*Config).Enabled {
+	if cfg.Providers[Name].(*Config).Enabled {
 		t.Error("lambda is enabled by default, but needs a key")
 	}
-	c, err := collectors.New(Provider, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
+	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
 	if err != nil {
 		t.Fatalf("a missing key must not stop the collector from being built: %v", err)
 	}
-	if c.Name() != Provider {
+	if c.Name() != Name {
 		t.Errorf("Name() = %q", c.Name())
 	}
 	if got := c.(*Collector).url; got != "https://cloud.lambda.ai/api/v1/instance-types" {
 		t.Errorf("url %q", got)
 	}
-	cfg.Providers[Provider].(*Config).Endpoint = "cloud.lambda.ai"
+	cfg.Providers[Name].(*Config).Endpoint = "cloud.lambda.ai"
 	if err := cfg.Validate(); err == nil {
 		t.Error("an endpoint without a scheme was accepted")
 	}

@@ -16,7 +16,7 @@ const demoKey = "demo-lambda-key"
 
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{
-		Name:     Provider,
+		Name:     Name,
 		Defaults: defaults,
 		New:      New,
 		Fake: collectors.Fake[*Config]{

@@ -38,7 +38,7 @@ type Config struct {
 func defaults() *Config { return &Config{Interval: DefaultInterval} }
 
 // Of returns the owned block of cfg.
-func Of(cfg *config.Config) *Config { return cfg.Block(Provider).(*Config) }
+func Of(cfg *config.Config) *Config { return cfg.Block(Name).(*Config) }
 
 // Entry is one kind of owned hardware (an entry of the top-level owned:
 // list): what it cost, over how long it is written off, what it draws, what

@@ -25,18 +25,18 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// Provider is the provider label of owned hardware and its list's name.
-const Provider = "owned"
+// Name is the provider label of owned hardware and its list's name.
+const Name = "owned"
 
 func init() {
 	collectors.RegisterList(collectors.ListPlugin[Config]{
-		Name:     Provider,
+		Name:     Name,
 		Defaults: defaults,
-		New: func(b *Config, cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
+		New: func(b *Config, cfg *config.Config, env collectors.Env) ([]collectors.Job, error) {
 			if len(b.Entries) == 0 {
 				return nil, nil
 			}
-			return []collectors.Provider{{
+			return []collectors.Job{{
 				Collector: New(b.Entries, env.Catalog),
 				Settings:  collectors.ListSettings(cfg, b.Interval),
 				Config:    b.Entries,
@@ -74,7 +74,7 @@ func New(entries []Entry, catalog *price.Catalog) *Collector {
 }
 
 // Name implements collectors.Collector.
-func (c *Collector) Name() string { return Provider }
+func (c *Collector) Name() string { return Name }
 
 // AllowsZeroPrices implements collectors.ZeroPriceAllower: donated
 // hardware with no power cost is free.
@@ -84,7 +84,7 @@ func (c *Collector) AllowsZeroPrices() bool { return true }
 // worked out (an unreadable nvidia-smi file) fails the refresh, so that the
 // last good prices are kept rather than that entry withdrawn.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	snap := &price.Snapshot{Provider: Provider}
+	snap := &price.Snapshot{Provider: Name}
 	for i := range c.entries {
 		if err := ctx.Err(); err != nil {
 			return nil, err

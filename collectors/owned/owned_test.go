@@ -270,9 +270,9 @@ func TestCollectThroughRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p *collectors.Provider
+	var p *collectors.Job
 	for i := range ps {
-		if ps[i].Collector.Name() == Provider {
+		if ps[i].Collector.Name() == Name {
 			p = &ps[i]
 		}
 	}
@@ -325,7 +325,7 @@ func TestNoEntriesNoCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range ps {
-		if p.Collector.Name() == Provider {
+		if p.Collector.Name() == Name {
 			t.Error("an owned collector without owned entries")
 		}
 	}

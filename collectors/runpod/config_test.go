@@ -10,7 +10,7 @@ import (
 )
 
 func TestConfigDefaults(t *testing.T) {
-	rp := config.Builtin().Providers[Provider].(*Config)
+	rp := config.Builtin().Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -35,7 +35,7 @@ func TestConfigLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp := cfg.Providers[Provider].(*Config)
+	rp := cfg.Providers[Name].(*Config)
 	for _, c := range []struct {
 		name      string
 		got, want any

@@ -63,8 +63,8 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// Provider is the provider label value and config section name.
-const Provider = "runpod"
+// Name is the provider label value and config section name.
+const Name = "runpod"
 
 // Query is the GraphQL document sent for each tier; the tier is chosen by
 // the lowestPriceInput variable.
@@ -107,7 +107,7 @@ type Collector struct {
 	client   *http.Client
 	catalog  *price.Catalog
 	logger   *slog.Logger
-	history  collectors.History
+	history  collectors.Backfiller
 
 	// regions is the last region of each instance type, kept for the
 	// refreshes in which Runpod gives no country code (out of stock).
@@ -137,14 +137,14 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 		client:   env.HTTPClient,
 		catalog:  env.Catalog,
 		logger:   env.Logger,
-		history:  env.History,
+		history:  env.Backfiller,
 		regions:  map[string]string{},
 	}
 	return c, nil
 }
 
 // Name implements collectors.Collector.
-func (c *Collector) Name() string { return Provider }
+func (c *Collector) Name() string { return Name }
 
 // Collect implements collectors.Collector: one query per tier. A failed
 // query fails the whole refresh: a snapshot without one tier would
@@ -162,7 +162,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	slices.SortFunc(quotes, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.PricingModel, y.PricingModel))
 	})
-	return &price.Snapshot{Provider: Provider, Quotes: quotes}, nil
+	return &price.Snapshot{Provider: Name, Quotes: quotes}, nil
 }
 
 // request is a GraphQL-over-HTTP request body.
@@ -297,10 +297,10 @@ func (c *Collector) quotes(t tier, types []gpuType) []price.Quote {
 
 // gpu returns a quote with the GPU fields of g filled in.
 func (c *Collector) gpu(g *gpuType) price.Quote {
-	q := price.Quote{Provider: Provider, GPUModel: price.Unknown, GPUCount: 1, GPURaw: g.ID}
-	a, ok := c.catalog.Lookup(Provider, g.ID)
+	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: 1, GPURaw: g.ID}
+	a, ok := c.catalog.Lookup(Name, g.ID)
 	if !ok && g.DisplayName != "" {
-		a, ok = c.catalog.Lookup(Provider, g.DisplayName)
+		a, ok = c.catalog.Lookup(Name, g.DisplayName)
 	}
 	if ok {
 		q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB

@@ -39,7 +39,7 @@ func serve(t testing.TB, h http.Handler) string {
 
 // newCollector builds a collector for endpoint with the default config as
 // changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config), hist collectors.History) *Collector {
+func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config), hist collectors.Backfiller) *Collector {
 	t.Helper()
 	cfg := *defaults()
 	cfg.Endpoint = endpoint
@@ -49,7 +49,7 @@ func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, e
 	c, err := New(&cfg, collectors.Env{
 		HTTPClient: collectors.NewHTTPClient(hopts),
 		Catalog:    price.DefaultCatalog(),
-		History:    hist,
+		Backfiller:    hist,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ type row struct {
 func quotes(rows []row) []price.Quote {
 	var out []price.Quote
 	for _, r := range rows {
-		q := price.Quote{Provider: Provider, InstanceType: r.id + "/" + r.tier, Region: r.region, GPUModel: r.model,
+		q := price.Quote{Provider: Name, InstanceType: r.id + "/" + r.tier, Region: r.region, GPUModel: r.model,
 			GPUForm: r.form, GPUMemoryGB: r.mem, GPUCount: r.count, GPURaw: r.id, Stock: r.stock}
 		if r.od > 0 {
 			q.PricingModel, q.USDPerHour = price.OnDemand, r.od
@@ -165,7 +165,7 @@ func TestCollectRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Provider != Provider {
+	if snap.Provider != Name {
 		t.Errorf("provider %q", snap.Provider)
 	}
 	want := quotes(recordedRows)
@@ -427,14 +427,14 @@ func TestFaults(t *testing.T) {
 func refresh(t *testing.T, c *Collector, st store.Store) *price.Snapshot {
 	t.Helper()
 	start := time.Now()
-	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Provider{
+	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Job{
 		Collector: c,
 		Settings:  collectors.Settings{Timeout: 10 * time.Second, MaxGPUUSDPerHour: 200},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll := store.Poll{Provider: Provider, Start: start, Duration: time.Since(start), OK: true, Quotes: len(snap.Quotes)}
+	poll := store.Poll{Provider: Name, Start: start, Duration: time.Since(start), OK: true, Quotes: len(snap.Quotes)}
 	if _, err := st.Record(context.Background(), poll, snap); err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +488,7 @@ func TestOutOfStockKeepsItsSeries(t *testing.T) {
 		t.Errorf("price after going out of stock: %g, want 2.69", q.USDPerHour)
 	}
 
-	series, err := st.History(context.Background(), store.Query{Provider: Provider, InstanceType: h100})
+	series, err := st.History(context.Background(), store.Query{Provider: Name, InstanceType: h100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +502,7 @@ func TestOutOfStockKeepsItsSeries(t *testing.T) {
 	}
 
 	exp := exporter.New(exporter.Options{States: func() []*collectors.State {
-		return []*collectors.State{{Provider: Provider, Snapshot: second, Success: true, LastSuccess: second.Time, Errors: map[string]uint64{}}}
+		return []*collectors.State{{Provider: Name, Snapshot: second, Success: true, LastSuccess: second.Time, Errors: map[string]uint64{}}}
 	}})
 	exp.Render()
 	rec := httptest.NewRecorder()
@@ -530,7 +530,7 @@ func (h history) Backfill(ctx context.Context, qs []price.Quote) (store.Result, 
 }
 
 func (h history) LastPoints(ctx context.Context) (map[price.SeriesKey]time.Time, error) {
-	return h.st.LastPoints(ctx, Provider)
+	return h.st.LastPoints(ctx, Name)
 }
 
 // TestRegionAfterRestart: a type out of stock at the first refresh after a
@@ -545,7 +545,7 @@ func TestRegionAfterRestart(t *testing.T) {
 	fake.SetStock("NVIDIA H100 80GB HBM3", true, "")
 	tests := []struct {
 		name       string
-		hist       collectors.History
+		hist       collectors.Backfiller
 		wantRegion string
 	}{
 		{"with the store", history{st}, "us"},
@@ -615,7 +615,7 @@ func TestGPU(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := c.gpu(&tt.g)
-			want := price.Quote{Provider: Provider, GPUModel: tt.model, GPUForm: tt.form, GPUMemoryGB: tt.mem, GPUCount: tt.count, GPURaw: tt.g.ID}
+			want := price.Quote{Provider: Name, GPUModel: tt.model, GPUForm: tt.form, GPUMemoryGB: tt.mem, GPUCount: tt.count, GPURaw: tt.g.ID}
 			if q != want {
 				t.Errorf("got %+v\nwant %+v", q, want)
 			}
@@ -625,22 +625,22 @@ func TestGPU(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	cfg := config.Default()
-	if !cfg.Providers[Provider].(*Config).Enabled {
+	if !cfg.Providers[Name].(*Config).Enabled {
 		t.Error("runpod is not enabled by default")
 	}
-	cfg.Providers[Provider].(*Config).APIKey = "k&y"
-	c, err := collectors.New(Provider, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
+	cfg.Providers[Name].(*Config).APIKey = "k&y"
+	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name() != Provider {
+	if c.Name() != Name {
 		t.Errorf("Name() = %q", c.Name())
 	}
 	rc := c.(*Collector)
 	if rc.url != "https://api.runpod.io/graphql?api_key=k%26y" || rc.endpoint != "https://api.runpod.io/graphql" {
 		t.Errorf("url %q, endpoint %q", rc.url, rc.endpoint)
 	}
-	cfg.Providers[Provider].(*Config).Endpoint = "api.runpod.io"
+	cfg.Providers[Name].(*Config).Endpoint = "api.runpod.io"
 	if err := cfg.Validate(); err == nil {
 		t.Error("an endpoint without a scheme was accepted")
 	}

@@ -24,7 +24,7 @@ type Config struct {
 func defaults() *Config { return &Config{Interval: DefaultInterval} }
 
 // Of returns the static block of cfg.
-func Of(cfg *config.Config) *Config { return cfg.Block(List).(*Config) }
+func Of(cfg *config.Config) *Config { return cfg.Block(Name).(*Config) }
 
 // Entry is one fixed price (an entry of the top-level static: list) for
 // what has no price API: an academic allocation (often free), a negotiated

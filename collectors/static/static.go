@@ -20,17 +20,17 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// List is the name of the configuration list and of its source.
-const List = "static"
+// Name is the name of the configuration list and of its source.
+const Name = "static"
 
 func init() {
 	collectors.RegisterList(collectors.ListPlugin[Config]{
-		Name:     List,
+		Name:     Name,
 		Defaults: defaults,
-		New: func(b *Config, cfg *config.Config, env collectors.Env) ([]collectors.Provider, error) {
-			var ps []collectors.Provider
+		New: func(b *Config, cfg *config.Config, env collectors.Env) ([]collectors.Job, error) {
+			var ps []collectors.Job
 			for _, c := range New(b.Entries) {
-				ps = append(ps, collectors.Provider{
+				ps = append(ps, collectors.Job{
 					Collector: c,
 					Settings:  collectors.ListSettings(cfg, b.Interval),
 					Config:    c.entries,

@@ -19,7 +19,7 @@ static:
   - {provider: calculquebec, gpu_model: H100, gpu_form: sxm, usd_per_hour: 0.85, region: CA-QC, zone: Narval}
 `
 
-func build(t *testing.T) []collectors.Provider {
+func build(t *testing.T) []collectors.Job {
 	t.Helper()
 	cfg, err := config.Load([]byte(entries), "static.yml")
 	if err != nil {
@@ -106,7 +106,7 @@ func TestRecordedPerProvider(t *testing.T) {
 	}
 }
 
-func names(ps []collectors.Provider) []string {
+func names(ps []collectors.Job) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Collector.Name())

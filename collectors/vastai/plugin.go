@@ -11,7 +11,7 @@ import (
 
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{
-		Name:     Provider,
+		Name:     Name,
 		Defaults: defaults,
 		New:      New,
 		Fake: collectors.Fake[*Config]{

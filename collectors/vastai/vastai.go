@@ -60,8 +60,8 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// Provider is the provider label value and config section name.
-const Provider = "vastai"
+// Name is the provider label value and config section name.
+const Name = "vastai"
 
 // allocatedStorageGB is the disk every price includes: the vast CLI's
 // default, so that prices match what `vastai search offers` shows.
@@ -122,7 +122,7 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 }
 
 // Name implements collectors.Collector.
-func (c *Collector) Name() string { return Provider }
+func (c *Collector) Name() string { return Name }
 
 // Collect implements collectors.Collector: both searches, then the
 // aggregation. A search that fails, or yields no usable offer, fails the
@@ -336,7 +336,7 @@ func (a *aggregator) add(model price.PricingModel, offers []offer) skips {
 		s := a.shapes[key]
 		if s == nil {
 			s = &shape{quote: price.Quote{
-				Provider:     Provider,
+				Provider:     Name,
 				InstanceType: price.FormatNumber(o.NumGPUs) + "x_" + g.shapeName,
 				Region:       region,
 				Geo:          price.Geo(region),
@@ -357,7 +357,7 @@ func (a *aggregator) add(model price.PricingModel, offers []offer) skips {
 			m := a.markets[mk]
 			if m == nil {
 				m = &market{market: price.Market{
-					Provider:     Provider,
+					Provider:     Name,
 					Region:       region,
 					Geo:          s.quote.Geo,
 					PricingModel: model,
@@ -402,7 +402,7 @@ func (a *aggregator) gpu(raw string, mib float64) gpu {
 		return g
 	}
 	g := gpu{model: price.Unknown}
-	if al, ok := a.catalog.Lookup(Provider, raw); ok {
+	if al, ok := a.catalog.Lookup(Name, raw); ok {
 		g.model, g.form, g.memoryGB = al.Model, al.Form, al.MemoryGB
 	}
 	if g.memoryGB == 0 {
@@ -455,7 +455,7 @@ func (a *aggregator) snapshot() *price.Snapshot {
 	}
 	slices.SortFunc(shapes, func(x, y *shape) int { return compareQuotes(&x.quote, &y.quote) })
 	snap := &price.Snapshot{
-		Provider: Provider,
+		Provider: Name,
 		Quotes:   make([]price.Quote, 0, len(shapes)),
 		Markets:  make([]price.Market, 0, len(a.markets)),
 		Offers:   make([]price.Offer, 0, a.offers),

@@ -83,7 +83,7 @@ func roundMarket(m price.Market) price.Market {
 
 // shapeQuote is a compact expected Quote.
 func shapeQuote(pm price.PricingModel, it, region, geo, model, form string, mem, count float64, raw string, usd float64, offers int, gpus, p10, p50, p90 float64) price.Quote {
-	return price.Quote{Provider: Provider, InstanceType: it, Region: region, Geo: geo, PricingModel: pm,
+	return price.Quote{Provider: Name, InstanceType: it, Region: region, Geo: geo, PricingModel: pm,
 		GPUModel: model, GPUForm: form, GPUMemoryGB: mem, GPUCount: count, GPURaw: raw, USDPerHour: usd,
 		Offers: offers, AvailableGPUs: gpus, P10: p10, P50: p50, P90: p90}
 }
@@ -95,7 +95,7 @@ func single(pm price.PricingModel, it, region, geo, model, form string, mem, cou
 }
 
 func marketOf(pm price.PricingModel, region, geo, model, form string, mem float64, offers int, gpus, sum, p10, p50, p90 float64) price.Market {
-	return price.Market{Provider: Provider, Region: region, Geo: geo, PricingModel: pm, GPUModel: model,
+	return price.Market{Provider: Name, Region: region, Geo: geo, PricingModel: pm, GPUModel: model,
 		GPUForm: form, GPUMemoryGB: mem, Offers: offers, SumGPUUSDPerHour: sum, AvailableGPUs: gpus,
 		P10: p10, P50: p50, P90: p90}
 }
@@ -168,7 +168,7 @@ func TestCollectSmallFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Provider != Provider {
+	if snap.Provider != Name {
 		t.Errorf("provider = %q", snap.Provider)
 	}
 	if len(snap.Quotes) != len(wantQuotes) {
@@ -215,7 +215,7 @@ func TestOffersCarryTheirQuote(t *testing.T) {
 			continue
 		}
 		want := price.Offer{ID: "102", Location: "Texas, US", Quote: price.Quote{
-			Provider: Provider, InstanceType: "8x_H100_SXM_80GB", Region: "us", Geo: "na",
+			Provider: Name, InstanceType: "8x_H100_SXM_80GB", Region: "us", Geo: "na",
 			PricingModel: price.Spot, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8,
 			GPURaw: "H100 SXM", USDPerHour: 10.401,
 		}}
@@ -661,11 +661,11 @@ func TestDeterministic(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	cfg := config.Default()
-	c, err := collectors.New(Provider, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
+	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: http.DefaultClient, Catalog: price.DefaultCatalog()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name() != Provider {
+	if c.Name() != Name {
 		t.Errorf("Name() = %q", c.Name())
 	}
 	if got := c.(*Collector).url; got != "https://console.vast.ai/api/v0/bundles/" {
