@@ -49,7 +49,7 @@ func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, e
 	c, err := New(&cfg, collectors.Env{
 		HTTPClient: collectors.NewHTTPClient(hopts),
 		Catalog:    price.DefaultCatalog(),
-		Backfiller:    hist,
+		Backfiller: hist,
 	})
 	if err != nil {
 		t.Fatal(err)
