@@ -13,6 +13,8 @@ type Label struct {
 	Name string
 	// Help says what the label means, for documentation.
 	Help string
+	// Head is the label's column heading in the command line's tables.
+	Head string
 
 	key, metric, market bool
 	// Exactly one is set.
@@ -29,27 +31,27 @@ type Label struct {
 // their users' JSON, Parquet and SQL forms) have tests that they agree
 // with it.
 var Labels = []Label{
-	{Name: "provider", Help: "The provider: aws, gcp, azure, vastai, runpod, lambda, owned, static, ...",
+	{Name: "provider", Head: "PROVIDER", Help: "The provider: aws, gcp, azure, vastai, runpod, lambda, owned, static, ...",
 		key: true, metric: true, market: true, text: func(q *Quote) *string { return &q.Provider }},
-	{Name: "instance_type", Help: "The provider's own name for what is rented; for marketplaces, a shape name documented per provider.",
+	{Name: "instance_type", Head: "INSTANCE_TYPE", Help: "The provider's own name for what is rented; for marketplaces, a shape name documented per provider.",
 		key: true, metric: true, text: func(q *Quote) *string { return &q.InstanceType }},
-	{Name: "region", Help: "The provider's own region id, lower-cased.",
+	{Name: "region", Head: "REGION", Help: "The provider's own region id, lower-cased.",
 		key: true, metric: true, market: true, text: func(q *Quote) *string { return &q.Region }},
-	{Name: "zone", Help: "The zone, only where the price is per zone (AWS spot).",
+	{Name: "zone", Head: "ZONE", Help: "The zone, only where the price is per zone (AWS spot).",
 		key: true, metric: true, text: func(q *Quote) *string { return &q.Zone }},
-	{Name: "geo", Help: "Coarse location shared by all providers: " + strings.Join(Geos, ", ") + ".",
+	{Name: "geo", Head: "GEO", Help: "Coarse location shared by all providers: " + strings.Join(Geos, ", ") + ".",
 		metric: true, market: true, text: func(q *Quote) *string { return &q.Geo }},
-	{Name: "pricing_model", Help: "How the price is charged: on_demand, spot, reserved_1y, reserved_3y, amortized or fixed.",
+	{Name: "pricing_model", Head: "PRICING", Help: "How the price is charged: on_demand, spot, reserved_1y, reserved_3y, amortized or fixed.",
 		key: true, metric: true, market: true, text: func(q *Quote) *string { return (*string)(&q.PricingModel) }},
-	{Name: "gpu_model", Help: "Canonical GPU model (H100, A100, L4, ...); " + Unknown + " when the catalog does not know the provider's name for it.",
+	{Name: "gpu_model", Head: "GPU", Help: "Canonical GPU model (H100, A100, L4, ...); " + Unknown + " when the catalog does not know the provider's name for it.",
 		metric: true, market: true, text: func(q *Quote) *string { return &q.GPUModel }},
-	{Name: "gpu_form", Help: "GPU form factor: sxm, pcie, or empty when unknown.",
+	{Name: "gpu_form", Head: "FORM", Help: "GPU form factor: sxm, pcie, or empty when unknown.",
 		metric: true, market: true, text: func(q *Quote) *string { return &q.GPUForm }},
-	{Name: "gpu_memory_gb", Help: "Marketed memory per GPU in GB.",
+	{Name: "gpu_memory_gb", Head: "MEM_GB", Help: "Marketed memory per GPU in GB.",
 		metric: true, market: true, number: func(q *Quote) *float64 { return &q.GPUMemoryGB }},
-	{Name: "gpu_count", Help: "GPUs in the instance or offer; may be fractional.",
+	{Name: "gpu_count", Head: "GPUS", Help: "GPUs in the instance or offer; may be fractional.",
 		key: true, metric: true, number: func(q *Quote) *float64 { return &q.GPUCount }},
-	{Name: "gpu_raw", Help: "The provider's own name for the GPU; stored and exported, never a metric label.",
+	{Name: "gpu_raw", Head: "GPU_RAW", Help: "The provider's own name for the GPU; stored and exported, never a metric label.",
 		text: func(q *Quote) *string { return &q.GPURaw }},
 }
 
@@ -76,6 +78,16 @@ func labelsWhere(in func(*Label) bool) []Label {
 		}
 	}
 	return out
+}
+
+// LabelNamed returns the label called name, nil when there is none.
+func LabelNamed(name string) *Label {
+	for i := range Labels {
+		if Labels[i].Name == name {
+			return &Labels[i]
+		}
+	}
+	return nil
 }
 
 // LabelNames returns the names of labels.

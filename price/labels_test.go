@@ -189,3 +189,18 @@ func TestCompareLabels(t *testing.T) {
 		t.Error("CompareLabels: want gpu_raw as the last tie-break")
 	}
 }
+
+func TestLabelNamed(t *testing.T) {
+	for i := range Labels {
+		l := &Labels[i]
+		if LabelNamed(l.Name) != l {
+			t.Errorf("LabelNamed(%q) is not Labels[%d]", l.Name, i)
+		}
+		if l.Head == "" || l.Head != strings.ToUpper(l.Head) {
+			t.Errorf("%s: Head %q, want an upper-case heading", l.Name, l.Head)
+		}
+	}
+	if LabelNamed("usd_per_hour") != nil {
+		t.Error("LabelNamed finds a price field")
+	}
+}

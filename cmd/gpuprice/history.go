@@ -24,6 +24,7 @@ import (
 	"github.com/gpuprice/gpuprice/api"
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store/query"
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
@@ -251,16 +252,14 @@ func runHistory(ctx context.Context, logger *slog.Logger, o historyOptions, out 
 	return rawTable(out, body.Bytes())
 }
 
-// labelCols are the labels the tables show, with their headers.
-var labelCols = []struct{ name, head string }{
-	{"provider", "PROVIDER"}, {"instance_type", "INSTANCE_TYPE"}, {"region", "REGION"}, {"zone", "ZONE"},
-	{"pricing_model", "PRICING"}, {"gpu_model", "GPU"},
-}
+// tableLabels are the labels the tables show, under their price.Label
+// headings.
+var tableLabels = []string{"provider", "instance_type", "region", "zone", "pricing_model", "gpu_model"}
 
-func tableLabels(get func(string) string) string {
+func tableRow(get func(string) string) string {
 	var b strings.Builder
-	for _, c := range labelCols {
-		b.WriteString(get(c.name))
+	for _, name := range tableLabels {
+		b.WriteString(get(name))
 		b.WriteByte('\t')
 	}
 	return b.String()
@@ -268,8 +267,8 @@ func tableLabels(get func(string) string) string {
 
 func tableHeader() string {
 	var b strings.Builder
-	for _, c := range labelCols {
-		b.WriteString(c.head)
+	for _, name := range tableLabels {
+		b.WriteString(price.LabelNamed(name).Head)
 		b.WriteByte('\t')
 	}
 	return b.String()
@@ -285,7 +284,7 @@ func rawTable(out io.Writer, body []byte) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, tableHeader()+"TIME\tUSD/H\tUSD/GPU-H\t")
 	for _, s := range answer.Data {
-		labels := tableLabels(func(n string) string { return fmt.Sprint(s[n]) })
+		labels := tableRow(func(n string) string { return fmt.Sprint(s[n]) })
 		points, _ := s["points"].([]any)
 		for _, p := range points {
 			pt, _ := p.(map[string]any)
@@ -318,7 +317,7 @@ func matrixTable(out io.Writer, body []byte, price string) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, tableHeader()+"TIME\t"+head+"\t")
 	for _, s := range answer.Data.Result {
-		labels := tableLabels(func(n string) string { return s.Metric[n] })
+		labels := tableRow(func(n string) string { return s.Metric[n] })
 		for _, v := range s.Values {
 			sec, _ := v[0].(float64)
 			t := time.UnixMilli(int64(math.Round(sec * 1000))).UTC().Format(time.RFC3339)
@@ -343,7 +342,7 @@ func statsTable(out io.Writer, body []byte) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, tableHeader()+strings.ToUpper(strings.Join(cols, "\t"))+"\t")
 	for _, s := range answer.Data {
-		line := tableLabels(func(n string) string { return fmt.Sprint(s[n]) })
+		line := tableRow(func(n string) string { return fmt.Sprint(s[n]) })
 		for _, c := range cols {
 			line += cell(s[c]) + "\t"
 		}

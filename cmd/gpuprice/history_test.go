@@ -195,3 +195,11 @@ func TestExportCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestTableLabelsAreLabels(t *testing.T) {
+	for _, name := range tableLabels {
+		if price.LabelNamed(name) == nil {
+			t.Errorf("table label %q is not in price.Labels", name)
+		}
+	}
+}
