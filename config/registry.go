@@ -135,3 +135,16 @@ func (p Providers) Each(fn func(name string, s Section)) {
 		fn(name, p[name])
 	}
 }
+
+// KeyAuth is a section's api_key, given as a value or as the file that
+// holds it (api_key_file). Embedded inline, it makes the section a
+// SecretFiler.
+type KeyAuth struct {
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+}
+
+// SecretFiles implements SecretFiler.
+func (k *KeyAuth) SecretFiles() []SecretFile {
+	return []SecretFile{{Secret: &k.APIKey, File: k.APIKeyFile, Key: "api_key", FileKey: "api_key_file"}}
+}

@@ -22,32 +22,6 @@ const (
 	OnDemandBulk = "bulk"
 )
 
-func init() {
-	collectors.Register(collectors.Plugin[*Config, *Collector]{
-		Name:     Name,
-		Defaults: defaults,
-		New:      New,
-		Fake: collectors.Fake[*Config]{
-			// Spot prices changing every two hours.
-			Handler: func(d fakecloud.Drift) http.Handler {
-				return fakecloud.NewAWS(fakecloud.AWSOptions{Drift: d, ChangesPerDay: 12})
-			},
-			// The fake takes any static key. Two regions, a first refresh
-			// backfilling half a day of spot prices, and on-demand prices
-			// from the offer files (two downloads, where the Price List
-			// takes one call per instance type): the first refresh takes
-			// well under a second and leaves some history to show.
-			Point: func(c *Config, baseURL string) {
-				c.EC2Endpoint, c.PricingEndpoint, c.Endpoint = baseURL, baseURL, baseURL+fakecloud.AWSOfferPath
-				c.AccessKeyID, c.SecretAccessKey = "AKIDDEMO", "demo-secret"
-				c.Regions = []string{"us-east-1", "eu-west-1"}
-				c.SpotBackfill = config.Duration(12 * time.Hour)
-				c.OnDemandSource = OnDemandBulk
-			},
-		},
-	})
-}
-
 // Config is the providers.aws section: spot prices per availability zone
 // from EC2 DescribeSpotPriceHistory (with a history backfill), on-demand
 // prices from the Price List API or the public offer files, and GPU facts
@@ -135,4 +109,28 @@ func (c *Config) Validate() error {
 // SecretFiles implements config.SecretFiler.
 func (c *Config) SecretFiles() []config.SecretFile {
 	return []config.SecretFile{{Secret: &c.SecretAccessKey, File: c.SecretAccessKeyFile, Key: "secret_access_key", FileKey: "secret_access_key_file"}}
+}
+
+func init() {
+	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+}
+
+// fake serves EC2, the Price List API and the offer files, spot prices
+// changing every two hours.
+func fake(d fakecloud.Drift) http.Handler {
+	return fakecloud.NewAWS(fakecloud.AWSOptions{Drift: d, ChangesPerDay: 12})
+}
+
+// pointAtFake: the fake takes any static key. Two regions, a first
+// refresh backfilling half a day of spot prices, and on-demand prices from
+// the offer files (two downloads, where the Price List takes one call per
+// instance type): the first refresh takes well under a second and leaves
+// some history to show.
+func pointAtFake(c *Config, baseURL string) {
+	c.EC2Endpoint, c.PricingEndpoint, c.Endpoint = baseURL, baseURL, baseURL+fakecloud.AWSOfferPath
+	c.AccessKeyID, c.SecretAccessKey = "AKIDDEMO", "demo-secret"
+	c.Regions = []string{"us-east-1", "eu-west-1"}
+	c.SpotBackfill = config.Duration(12 * time.Hour)
+	c.OnDemandSource = OnDemandBulk
 }

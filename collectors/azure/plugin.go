@@ -11,29 +11,6 @@ import (
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
 
-func init() {
-	collectors.Register(collectors.Plugin[*Config, *Collector]{
-		Name:     Name,
-		Defaults: defaults,
-		New:      New,
-		Fake: collectors.Fake[*Config]{
-			Handler: func(d fakecloud.Drift) http.Handler { return fakecloud.NewAzure(fakecloud.AzureOptions{Drift: d}) },
-			Point:   func(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.AzurePath },
-		},
-	})
-}
-
-// Config is the providers.azure section.
-type Config struct {
-	config.Common `yaml:",inline"`
-	// Regions to price (armRegionName values); empty means the built-in
-	// list of every public Azure region. Each region is walked on its own,
-	// which keeps every walk short and consistent.
-	Regions []string `yaml:"regions"`
-	// Concurrency is how many regions are fetched at once.
-	Concurrency int `yaml:"concurrency"`
-}
-
 func defaults() *Config {
 	return &Config{
 		Common:      config.Common{Enabled: true, Interval: config.Duration(time.Hour), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
@@ -52,4 +29,27 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func init() {
+	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+}
+
+// fake serves the Retail Prices API.
+func fake(d fakecloud.Drift) http.Handler {
+	return fakecloud.NewAzure(fakecloud.AzureOptions{Drift: d})
+}
+
+func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.AzurePath }
+
+// Config is the providers.azure section.
+type Config struct {
+	config.Common `yaml:",inline"`
+	// Regions to price (armRegionName values); empty means the built-in
+	// list of every public Azure region. Each region is walked on its own,
+	// which keeps every walk short and consistent.
+	Regions []string `yaml:"regions"`
+	// Concurrency is how many regions are fetched at once.
+	Concurrency int `yaml:"concurrency"`
 }

@@ -10,22 +10,6 @@ import (
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
 
-func init() {
-	collectors.Register(collectors.Plugin[*Config, *Collector]{
-		Name:     Name,
-		Defaults: defaults,
-		New:      New,
-		Fake: collectors.Fake[*Config]{
-			Handler: func(d fakecloud.Drift) http.Handler {
-				return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000})
-			},
-			// No project, so no availability: that needs application
-			// default credentials.
-			Point: func(c *Config, baseURL string) { c.BillingEndpoint, c.APIKey = baseURL, fakecloud.GCPDemoKey },
-		},
-	})
-}
-
 // Config is the providers.gcp section: GPU and machine prices from the
 // Cloud Billing Catalog API, and optionally which zones offer each GPU,
 // from the Compute Engine API.
@@ -34,8 +18,7 @@ type Config struct {
 	// APIKey authenticates the Cloud Billing Catalog requests (a key of a
 	// project with the Cloud Billing API enabled). Without one the
 	// collector uses application default credentials.
-	APIKey     config.Secret `yaml:"api_key"`
-	APIKeyFile string        `yaml:"api_key_file"`
+	config.KeyAuth `yaml:",inline"`
 	// BillingEndpoint is the Cloud Billing API's base URL; empty means
 	// Endpoint (whose default is Google's).
 	BillingEndpoint string `yaml:"billing_endpoint"`
@@ -72,7 +55,19 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// SecretFiles implements config.SecretFiler.
-func (c *Config) SecretFiles() []config.SecretFile {
-	return []config.SecretFile{{Secret: &c.APIKey, File: c.APIKeyFile, Key: "api_key", FileKey: "api_key_file"}}
+func init() {
+	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+}
+
+// fake serves the Cloud Billing catalog, padded with 6000 SKUs that are
+// not GPUs as the real one is.
+func fake(d fakecloud.Drift) http.Handler {
+	return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000})
+}
+
+// pointAtFake sets no project, so no availability: that needs application
+// default credentials.
+func pointAtFake(c *Config, baseURL string) {
+	c.BillingEndpoint, c.APIKey = baseURL, fakecloud.GCPDemoKey
 }

@@ -1,28 +1,22 @@
 package owned
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/config/configtest"
 	"github.com/gpuprice/gpuprice/price"
 )
 
 func TestConfigLoad(t *testing.T) {
-	cfg, err := config.LoadFile(filepath.Join("testdata", "config", "owned.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Load(t, "owned.yml")
 	b := Of(cfg)
 	if len(b.Entries) != 2 {
 		t.Fatalf("%d entries", len(b.Entries))
 	}
 	a, h := b.Entries[0], b.Entries[1]
-	for _, c := range []struct {
-		name      string
-		got, want any
-	}{
+	configtest.Check(t, []configtest.Field{
 		{"owned_interval", time.Duration(b.Interval), 30 * time.Minute},
 		{"owned[0].purchase_usd", *a.PurchaseUSD, 120000.0},
 		{"owned[0].amortization", time.Duration(a.Amortization), 4 * 365 * 24 * time.Hour},
@@ -36,11 +30,7 @@ func TestConfigLoad(t *testing.T) {
 		{"owned[1].nvidia_smi_file relative to the config", h.NvidiaSMIFile, "testdata/config/power.csv"},
 		{"owned[1].power_statistic", h.PowerStatistic, "max"},
 		{"owned[1].purchase_usd absent", h.PurchaseUSD == nil, true},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-		}
-	}
+	})
 	usd, src, err := h.Purchase(price.DefaultCatalog(), 8)
 	if err != nil || usd != 8*35000 || src[:len("catalog: 35000 × 8 GPUs (")] != "catalog: 35000 × 8 GPUs (" {
 		t.Errorf("owned[1] purchase = %g, %q, %v; want 280000 from the catalog", usd, src, err)

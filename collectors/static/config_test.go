@@ -1,28 +1,22 @@
 package static
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/config/configtest"
 	"github.com/gpuprice/gpuprice/price"
 )
 
 func TestConfigLoad(t *testing.T) {
-	cfg, err := config.LoadFile(filepath.Join("testdata", "config", "static.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Load(t, "static.yml")
 	b := Of(cfg)
 	if len(b.Entries) != 2 {
 		t.Fatalf("%d entries", len(b.Entries))
 	}
 	s0, s1 := b.Entries[0], b.Entries[1]
-	for _, c := range []struct {
-		name      string
-		got, want any
-	}{
+	configtest.Check(t, []configtest.Field{
 		{"static_interval", time.Duration(b.Interval), 30 * time.Minute},
 		{"static[0].pricing_model default", s0.PricingModel, price.Fixed},
 		{"static[0].gpu_count default", s0.GPUCount, 1.0},
@@ -34,11 +28,7 @@ func TestConfigLoad(t *testing.T) {
 		{"static[1].gpu_memory_gb from the catalog", s1.GPUMemoryGB, 80.0},
 		{"static[1] per GPU-hour", s1.GPUUSDPerHour(), 2.0},
 		{"static[1].geo", s1.Geo, "eu"},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-		}
-	}
+	})
 }
 
 func TestConfigErrors(t *testing.T) {

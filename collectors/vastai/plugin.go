@@ -9,32 +9,6 @@ import (
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
 
-func init() {
-	collectors.Register(collectors.Plugin[*Config, *Collector]{
-		Name:     Name,
-		Defaults: defaults,
-		New:      New,
-		Fake: collectors.Fake[*Config]{
-			Handler: func(d fakecloud.Drift) http.Handler {
-				return fakecloud.NewVastAI(fakecloud.VastAIOptions{Drift: d, Synthesize: 3000})
-			},
-			Point: func(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.VastAIBasePath },
-		},
-	})
-}
-
-// Config is the providers.vastai section.
-type Config struct {
-	config.Common `yaml:",inline"`
-	// APIKey is optional: offer search works without one.
-	APIKey     config.Secret `yaml:"api_key"`
-	APIKeyFile string        `yaml:"api_key_file"`
-	// Limit is the maximum number of offers asked for per search.
-	Limit int `yaml:"limit"`
-	// VerifiedOnly restricts the search to verified hosts.
-	VerifiedOnly bool `yaml:"verified_only"`
-}
-
 func defaults() *Config {
 	return &Config{
 		Common: config.Common{Enabled: true, Interval: config.Duration(2 * time.Minute), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
@@ -50,7 +24,26 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// SecretFiles implements config.SecretFiler.
-func (c *Config) SecretFiles() []config.SecretFile {
-	return []config.SecretFile{{Secret: &c.APIKey, File: c.APIKeyFile, Key: "api_key", FileKey: "api_key_file"}}
+func init() {
+	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+}
+
+// fake serves the offer search with 3000 synthesized offers besides the
+// recorded ones.
+func fake(d fakecloud.Drift) http.Handler {
+	return fakecloud.NewVastAI(fakecloud.VastAIOptions{Drift: d, Synthesize: 3000})
+}
+
+func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.VastAIBasePath }
+
+// Config is the providers.vastai section.
+type Config struct {
+	config.Common `yaml:",inline"`
+	// APIKey is optional: offer search works without one.
+	config.KeyAuth `yaml:",inline"`
+	// Limit is the maximum number of offers asked for per search.
+	Limit int `yaml:"limit"`
+	// VerifiedOnly restricts the search to verified hosts.
+	VerifiedOnly bool `yaml:"verified_only"`
 }
