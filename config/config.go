@@ -36,18 +36,12 @@ type Config struct {
 	// MaxGPUUSDPerHour rejects quotes above this price per GPU-hour as
 	// implausible (a decimal point slipped, a unit changed upstream).
 	MaxGPUUSDPerHour float64 `yaml:"max_gpu_usd_per_hour"`
-	// RemoteWrite is part of the design but not built yet: the key is
-	// known so that a configuration using it gets a clear error rather
-	// than "unknown key".
+	// RemoteWrite lists the Prometheus remote-write receivers the prices
+	// are pushed to.
 	RemoteWrite []RemoteWrite `yaml:"remote_write"`
 	// blocks holds the registered top-level blocks (owned:, static:) by
 	// source name; see Block.
 	blocks map[string]any
-}
-
-// RemoteWrite is one Prometheus remote-write receiver (not supported yet).
-type RemoteWrite struct {
-	URL string `yaml:"url"`
 }
 
 // Storage selects and configures the history store.
@@ -274,6 +268,9 @@ func (c *Config) resolve(dir string) error {
 			}
 		}
 	}
+	for i := range c.RemoteWrite {
+		c.RemoteWrite[i].resolve(dir)
+	}
 	for _, name := range BlockNames() {
 		if r, ok := c.blocks[name].(Resolver); ok {
 			if err := r.Resolve(dir); err != nil {
@@ -335,8 +332,8 @@ func (c *Config) Validate() error {
 	default:
 		return Errorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
 	}
-	if len(c.RemoteWrite) > 0 {
-		return Errorf("remote_write", "not supported yet: remove it and let Prometheus scrape /metrics (or federate) instead")
+	if err := validateRemoteWrite(c.RemoteWrite); err != nil {
+		return err
 	}
 	if c.MaxGPUUSDPerHour <= 0 {
 		return Errorf("max_gpu_usd_per_hour", "must be positive")

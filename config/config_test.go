@@ -238,8 +238,7 @@ func TestDesignExampleKeys(t *testing.T) {
 		{"empty endpoint means the provider's own", "providers:\n  beta: {enabled: false, api_key_file: \"\", endpoint: \"\"}\n", ""},
 		{"dsn accepted with sqlite", "storage:\n  driver: sqlite\n  dsn: \"\"\n", ""},
 		{"postgres not yet", "storage:\n  driver: postgres\n", `x.yml:2: storage.driver: postgres is not supported yet (use sqlite)`},
-		{"remote_write not yet", "remote_write:\n  - {url: \"http://mimir:9009/api/v1/push\"}\n",
-			"x.yml:1: remote_write: not supported yet: remove it and let Prometheus scrape /metrics (or federate) instead"},
+		{"remote_write", "remote_write:\n  - {url: \"http://mimir:9009/api/v1/push\"}\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Load([]byte(tc.text), "x.yml")

@@ -121,6 +121,11 @@ func compress(plain []byte, series int) *rendered {
 	return &rendered{plain: plain, deflate: z.Bytes(), crc: crc32.ChecksumIEEE(plain), series: series, at: time.Now()}
 }
 
+// Families returns the current price and collector families in the text
+// format, without the self-metrics: what remote write sends. The slice is
+// never modified; it is the same one until the next render.
+func (e *Exporter) Families() []byte { return e.body.Load().plain }
+
 // Series returns how many price series the current body holds.
 func (e *Exporter) Series() int { return e.body.Load().series }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"sync"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/exporter"
+	"github.com/gpuprice/gpuprice/exporter/remotewrite"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
@@ -55,6 +57,7 @@ type service struct {
 	store       *sqlite.Store
 	runner      *collectors.Runner
 	exp         *exporter.Exporter
+	remote      *remotewrite.Writer // nil without remote_write targets
 	srv         *http.Server
 	jobs        []collectors.Job // the first configuration's, started by run
 
@@ -96,6 +99,14 @@ func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
 	s.runner = collectors.NewRunner(s.logger, s.store, func() { s.exp.Invalidate() })
 	s.exp = exporter.New(exporter.Options{States: s.runner.States, Gatherer: reg, Logger: s.logger})
 
+	if len(s.cfg.RemoteWrite) > 0 {
+		var err error
+		s.remote, err = remotewrite.New(s.cfg.RemoteWrite, remotewrite.Options{
+			Families: s.exp.Families, History: s.store, Registerer: reg, Logger: s.logger})
+		if err != nil {
+			return err
+		}
+	}
 	seeds, err := s.store.LastKnown(ctx)
 	if err != nil {
 		return fmt.Errorf("load last known prices: %w", err)
@@ -141,6 +152,9 @@ func (s *service) run(ctx context.Context) error {
 	s.jobs = nil
 	s.exp.Render()
 	go s.exp.Run(ctx)
+	if s.remote != nil {
+		go s.remote.Run(ctx)
+	}
 	s.reloaded()
 	go s.reloadOnSIGHUP(ctx)
 	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
@@ -215,6 +229,9 @@ func (s *service) switchConfig() error {
 	}
 	if next.Storage.Driver != s.cfg.Storage.Driver || next.Storage.Path != s.cfg.Storage.Path {
 		s.logger.Warn("storage driver and path changes take effect at the next restart")
+	}
+	if !reflect.DeepEqual(next.RemoteWrite, s.cfg.RemoteWrite) {
+		s.logger.Warn("remote_write changes take effect at the next restart")
 	}
 	s.runner.Apply(jobs)
 	s.cfg = next
