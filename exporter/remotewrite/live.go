@@ -118,8 +118,20 @@ func parseFamilies(text []byte) ([]prompb.TimeSeries, error) {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b prompb.TimeSeries) int { return strings.Compare(labelsKey(a.Labels), labelsKey(b.Labels)) })
+	keyed := make([]keyedSeries, len(out))
+	for i := range out {
+		keyed[i] = keyedSeries{labelsKey(out[i].Labels), out[i]}
+	}
+	slices.SortFunc(keyed, func(a, b keyedSeries) int { return strings.Compare(a.key, b.key) })
+	for i := range keyed {
+		out[i] = keyed[i].ts
+	}
 	return out, nil
+}
+
+type keyedSeries struct {
+	key string
+	ts  prompb.TimeSeries
 }
 
 // labelsKey is a series' identity: its sorted label pairs.
