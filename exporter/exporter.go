@@ -4,15 +4,16 @@
 // every few seconds, at up to 100k series. So the price families (and the
 // per-provider collector gauges, which change at the same moments) are
 // rendered to exposition text once per change, gzip-compressed once, and
-// written as bytes on each scrape: a scrape does no per-series work. The
-// few self-metrics (build info, config reload, go_*/process_*) come from an
+// written as bytes on each scrape: a scrape does no per-series work. Each
+// provider's lines of each family are a part of their own, rendered and
+// compressed again only when that provider's snapshot changes. The few
+// self-metrics (build info, config reload, go_*/process_*) come from an
 // ordinary client_golang registry, gathered per scrape and appended; for
-// gzip the two parts are spliced into one gzip member (see writeGzip).
+// gzip every part is spliced into one gzip member (see writeGzip).
 package exporter
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"encoding/binary"
 	"hash/crc32"
@@ -26,6 +27,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -49,24 +52,61 @@ type Options struct {
 
 // Exporter renders and serves /metrics. It is safe for concurrent use.
 type Exporter struct {
-	opts  Options
-	body  atomic.Pointer[rendered]
-	mu    sync.Mutex // serializes Render
-	buf   []byte     // render buffer, reused; guarded by mu
-	lbuf  []byte     // label sets of the quotes, reused; guarded by mu
+	opts Options
+	body atomic.Pointer[rendered]
+	mu   sync.Mutex // serializes Render
+	lbuf []byte     // label sets of the quotes, reused; guarded by mu
+	// cache holds each provider's parts from the last render, with the
+	// snapshot they were rendered from; guarded by mu.
+	cache map[string]*providerParts
 	dirty chan struct{}
 	pool  sync.Pool // *scrapeBuf
 }
 
-// rendered is one immutable render of the price families.
-type rendered struct {
+// part is a stretch of the body, rendered and compressed on its own.
+type part struct {
 	plain []byte
 	// deflate is plain compressed as raw DEFLATE blocks, sync-flushed and
-	// not final, so that more blocks can follow it.
+	// not final, so that other parts' blocks can follow it.
 	deflate []byte
-	crc     uint32 // CRC-32 of plain
-	series  int
-	at      time.Time
+}
+
+func newPart(plain []byte) *part {
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.DefaultCompression)
+	fw.Write(plain)
+	fw.Flush() // byte-aligned, not final: the next part's blocks follow
+	return &part{plain: plain, deflate: z.Bytes()}
+}
+
+// rendered is one immutable render of the price and collector families:
+// its parts in output order.
+type rendered struct {
+	parts  []*part
+	size   int    // bytes of text
+	crc    uint32 // CRC-32 of the text
+	series int
+	at     time.Time
+
+	textOnce sync.Once
+	text     []byte // the parts' text in one slice, made on demand
+}
+
+func newRendered(parts []*part, series int) *rendered {
+	r := &rendered{parts: parts, series: series, at: time.Now()}
+	for _, p := range parts {
+		r.size += len(p.plain)
+		r.crc = crc32.Update(r.crc, crc32.IEEETable, p.plain)
+	}
+	return r
+}
+
+// providerParts are one snapshot's lines of each price family, as parts
+// (nil where it has none).
+type providerParts struct {
+	snap   *price.Snapshot
+	parts  [numFamilies]*part
+	series int
 }
 
 // New returns an Exporter with an empty body; call Render (or Run) to fill it.
@@ -75,7 +115,7 @@ func New(opts Options) *Exporter {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Exporter{opts: opts, dirty: make(chan struct{}, 1)}
-	e.body.Store(compress(nil, 0))
+	e.body.Store(newRendered(nil, 0))
 	return e
 }
 
@@ -101,30 +141,75 @@ func (e *Exporter) Run(ctx context.Context) {
 }
 
 // Render renders the price families from the current states and publishes
-// the result; scrapes in flight keep the body they started with.
+// the result; scrapes in flight keep the body they started with. Only the
+// providers whose snapshot changed since the last render are rendered and
+// compressed again.
 func (e *Exporter) Render() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	start := time.Now()
-	var series int
-	e.buf, e.lbuf, series = appendFamilies(e.buf[:0], e.lbuf[:0], e.opts.States())
-	plain := slices.Clone(e.buf)
-	e.body.Store(compress(plain, series))
-	e.opts.Logger.Debug("rendered /metrics", "series", series, "bytes", len(plain), "duration_seconds", time.Since(start).Seconds())
-}
+	states := e.opts.States()
+	byName := slices.Clone(states)
+	slices.SortFunc(byName, func(a, b *collectors.State) int { return strings.Compare(a.Provider, b.Provider) })
 
-func compress(plain []byte, series int) *rendered {
-	var z bytes.Buffer
-	fw, _ := flate.NewWriter(&z, flate.DefaultCompression)
-	fw.Write(plain)
-	fw.Flush() // byte-aligned, not final: the scrape appends its own blocks
-	return &rendered{plain: plain, deflate: z.Bytes(), crc: crc32.ChecksumIEEE(plain), series: series, at: time.Now()}
+	cache := make(map[string]*providerParts, len(states))
+	provs := make([]*providerParts, 0, len(states))
+	rendered, series := 0, 0
+	for _, st := range byName {
+		if st.Snapshot == nil {
+			continue
+		}
+		pp := e.cache[st.Provider]
+		if pp == nil || pp.snap != st.Snapshot {
+			var lines familyLines
+			e.lbuf = lines.appendSnapshot(e.lbuf[:0], st.Snapshot)
+			pp = &providerParts{snap: st.Snapshot, series: len(st.Snapshot.Quotes)}
+			for f := range lines {
+				if len(lines[f]) > 0 {
+					pp.parts[f] = newPart(lines[f])
+				}
+			}
+			rendered++
+		}
+		cache[st.Provider] = pp
+		provs = append(provs, pp)
+		series += pp.series
+	}
+	e.cache = cache
+
+	var parts []*part
+	for f := range numFamilies {
+		var lines []*part
+		for _, pp := range provs {
+			if pp.parts[f] != nil {
+				lines = append(lines, pp.parts[f])
+			}
+		}
+		if len(lines) > 0 || families[f].always {
+			parts = append(parts, headerParts[f])
+			parts = append(parts, lines...)
+		}
+	}
+	parts = append(parts, newPart(appendCollectorFamilies(nil, states)))
+	body := newRendered(parts, series)
+	e.body.Store(body)
+	e.opts.Logger.Debug("rendered /metrics", "series", series, "providers_rendered", rendered, "bytes", body.size,
+		"duration_seconds", time.Since(start).Seconds())
 }
 
 // Families returns the current price and collector families in the text
 // format, without the self-metrics: what remote write sends. The slice is
 // never modified; it is the same one until the next render.
-func (e *Exporter) Families() []byte { return e.body.Load().plain }
+func (e *Exporter) Families() []byte {
+	r := e.body.Load()
+	r.textOnce.Do(func() {
+		r.text = make([]byte, 0, r.size)
+		for _, p := range r.parts {
+			r.text = append(r.text, p.plain...)
+		}
+	})
+	return r.text
+}
 
 // Series returns how many price series the current body holds.
 func (e *Exporter) Series() int { return e.body.Load().series }
@@ -158,8 +243,10 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ContentType)
 	h.Add("Vary", "Accept-Encoding")
 	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		h.Set("Content-Length", strconv.Itoa(len(body.plain)+sb.self.Len()))
-		w.Write(body.plain)
+		h.Set("Content-Length", strconv.Itoa(body.size+sb.self.Len()))
+		for _, p := range body.parts {
+			w.Write(p.plain)
+		}
 		w.Write(sb.self.Bytes())
 		return
 	}
@@ -167,12 +254,13 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeGzip(w, body, sb)
 }
 
-// writeGzip writes one gzip member holding body.plain followed by
+// writeGzip writes one gzip member holding body's parts followed by
 // sb.self, without recompressing body: a gzip member is a header, DEFLATE
-// blocks and a trailer (CRC-32 and length of the whole text). body.deflate
-// ends in a sync flush, byte-aligned and not final, so a fresh
-// compressor's blocks for the self-metrics can follow it directly (they
-// never refer back into body's data), and crc32.Update extends body's CRC.
+// blocks and a trailer (CRC-32 and length of the whole text). Each part's
+// blocks end in a sync flush, byte-aligned and not final, so the next
+// part's blocks (and a fresh compressor's for the self-metrics) follow
+// directly: no part refers back into another's data. body.crc is the
+// CRC of all parts, and crc32.Update extends it.
 func writeGzip(w http.ResponseWriter, body *rendered, sb *scrapeBuf) {
 	sb.z.Reset()
 	if sb.fw == nil {
@@ -187,10 +275,16 @@ func writeGzip(w http.ResponseWriter, body *rendered, sb *scrapeBuf) {
 	header := [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(body.crc, crc32.IEEETable, sb.self.Bytes()))
-	binary.LittleEndian.PutUint32(trailer[4:], uint32(len(body.plain)+sb.self.Len()))
-	w.Header().Set("Content-Length", strconv.Itoa(len(header)+len(body.deflate)+sb.z.Len()+len(trailer)))
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(body.size+sb.self.Len()))
+	n := len(header) + sb.z.Len() + len(trailer)
+	for _, p := range body.parts {
+		n += len(p.deflate)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.Write(header[:])
-	w.Write(body.deflate)
+	for _, p := range body.parts {
+		w.Write(p.deflate)
+	}
 	w.Write(sb.z.Bytes())
 	w.Write(trailer[:])
 }
@@ -225,92 +319,136 @@ const (
 
 var marketLabels = price.LabelNames(price.MarketLabels)
 
-// appendFamilies renders every family from states, using lbuf as scratch
-// space, and returns the number of price series (gpuprice_gpu_usd_per_hour
-// samples).
-func appendFamilies(b, lbuf []byte, states []*collectors.State) ([]byte, []byte, int) {
-	var quotes []*price.Quote
-	var markets []*price.Market
-	for _, st := range states {
-		if st.Snapshot == nil {
-			continue
-		}
-		for i := range st.Snapshot.Quotes {
-			quotes = append(quotes, &st.Snapshot.Quotes[i])
-		}
-		for i := range st.Snapshot.Markets {
-			markets = append(markets, &st.Snapshot.Markets[i])
-		}
+// The price families, in output order. Each provider's lines of a family
+// are one part of the body.
+const (
+	famGPU = iota
+	famInstance
+	famStock
+	famMarket
+	famAvailable
+	numFamilies
+)
+
+var families = [numFamilies]struct {
+	name, typ, help string
+	always          bool // its header is written when no provider has lines
+}{
+	famGPU:       {"gpuprice_gpu_usd_per_hour", "gauge", helpGPU, true},
+	famInstance:  {"gpuprice_instance_usd_per_hour", "gauge", helpInstance, true},
+	famStock:     {"gpuprice_gpu_available", "gauge", helpStock, false},
+	famMarket:    {"gpuprice_market_gpu_usd_per_hour", "summary", helpMarket, false},
+	famAvailable: {"gpuprice_available_gpus", "gauge", helpAvailable, false},
+}
+
+// headerParts are the families' HELP and TYPE lines, compressed once.
+var headerParts = func() (out [numFamilies]*part) {
+	for f, fam := range families {
+		out[f] = newPart(header(nil, fam.name, fam.typ, fam.help))
+	}
+	return out
+}()
+
+// familyLines are one snapshot's lines of each price family.
+type familyLines [numFamilies][]byte
+
+// appendSnapshot renders snap's lines of each family into l, using lbuf
+// as scratch space for the quotes' label sets, which both quote families
+// share.
+func (l *familyLines) appendSnapshot(lbuf []byte, snap *price.Snapshot) []byte {
+	quotes := make([]*price.Quote, len(snap.Quotes))
+	for i := range snap.Quotes {
+		quotes[i] = &snap.Quotes[i]
 	}
 	slices.SortFunc(quotes, price.CompareQuotes)
-	slices.SortFunc(markets, compareMarket)
-
-	// Both quote families share each quote's label set: render it once.
 	ends := make([]int, len(quotes))
 	for i, q := range quotes {
 		lbuf = appendQuoteLabels(lbuf, q)
 		ends[i] = len(lbuf)
 	}
-	family := func(name, help string, value func(*price.Quote) float64) {
-		b = header(b, name, "gauge", help)
+	// Each quote family's lines are about its label sets and a name and
+	// value each: grow them once.
+	for _, f := range []int{famGPU, famInstance} {
+		l[f] = make([]byte, 0, len(lbuf)+len(quotes)*(len(families[f].name)+24))
+	}
+	quoteFamily := func(f int, value func(*price.Quote) float64, has func(*price.Quote) bool) {
+		name := families[f].name
 		start := 0
 		for i, q := range quotes {
-			b = append(b, name...)
-			b = append(b, lbuf[start:ends[i]]...)
-			b = appendValue(b, value(q))
+			if has == nil || has(q) {
+				l[f] = append(l[f], name...)
+				l[f] = append(l[f], lbuf[start:ends[i]]...)
+				l[f] = appendValue(l[f], value(q))
+			}
 			start = ends[i]
 		}
 	}
-	family("gpuprice_gpu_usd_per_hour", helpGPU, (*price.Quote).GPUUSDPerHour)
-	family("gpuprice_instance_usd_per_hour", helpInstance, func(q *price.Quote) float64 { return q.USDPerHour })
+	quoteFamily(famGPU, (*price.Quote).GPUUSDPerHour, nil)
+	quoteFamily(famInstance, func(q *price.Quote) float64 { return q.USDPerHour }, nil)
 	// Availability, for the quotes whose provider states it.
-	start, wroteHeader := 0, false
-	for i, q := range quotes {
-		if q.Stock != price.StockUnknown {
-			if !wroteHeader {
-				b = header(b, "gpuprice_gpu_available", "gauge", helpStock)
-				wroteHeader = true
-			}
-			b = append(b, "gpuprice_gpu_available"...)
-			b = append(b, lbuf[start:ends[i]]...)
-			b = appendValue(b, q.Stock.Level())
-		}
-		start = ends[i]
-	}
+	quoteFamily(famStock, func(q *price.Quote) float64 { return q.Stock.Level() },
+		func(q *price.Quote) bool { return q.Stock != price.StockUnknown })
 
+	markets := make([]*price.Market, len(snap.Markets))
+	for i := range snap.Markets {
+		markets[i] = &snap.Markets[i]
+	}
+	slices.SortFunc(markets, compareMarket)
 	vals := make([]string, len(price.MarketLabels))
-	marketVals := func(m *price.Market) []string {
+	for _, m := range markets {
 		labels := m.Labels()
 		for i := range price.MarketLabels {
 			vals[i] = price.MarketLabels[i].Value(&labels)
 		}
-		return vals
-	}
-	if len(markets) > 0 {
 		// A summary: the quantiles of the offers' per-GPU-hour prices,
 		// with _count the number of offers and _sum their total (so the
 		// mean price is _sum / _count). promtool rejects a "quantile"
 		// label on any other type.
-		const market = "gpuprice_market_gpu_usd_per_hour"
-		b = header(b, market, "summary", helpMarket)
-		for _, m := range markets {
-			vals := marketVals(m)
-			for _, qv := range []struct {
-				q string
-				v float64
-			}{{"0.1", m.P10}, {"0.5", m.P50}, {"0.9", m.P90}} {
-				b = sample(b, market, marketLabels, vals, "quantile", qv.q, qv.v)
-			}
-			b = sample(b, market+"_sum", marketLabels, vals, "", "", m.SumGPUUSDPerHour)
-			b = sample(b, market+"_count", marketLabels, vals, "", "", float64(m.Offers))
+		market := families[famMarket].name
+		for _, qv := range []struct {
+			q string
+			v float64
+		}{{"0.1", m.P10}, {"0.5", m.P50}, {"0.9", m.P90}} {
+			l[famMarket] = sample(l[famMarket], market, marketLabels, vals, "quantile", qv.q, qv.v)
 		}
-		b = header(b, "gpuprice_available_gpus", "gauge", helpAvailable)
-		for _, m := range markets {
-			b = sample(b, "gpuprice_available_gpus", marketLabels, marketVals(m), "", "", m.AvailableGPUs)
+		l[famMarket] = sample(l[famMarket], market+"_sum", marketLabels, vals, "", "", m.SumGPUUSDPerHour)
+		l[famMarket] = sample(l[famMarket], market+"_count", marketLabels, vals, "", "", float64(m.Offers))
+		l[famAvailable] = sample(l[famAvailable], families[famAvailable].name, marketLabels, vals, "", "", m.AvailableGPUs)
+	}
+	return lbuf
+}
+
+// appendFamilies renders every family from states in one piece, as the
+// Exporter's parts put together do, and returns the number of price
+// series (gpuprice_gpu_usd_per_hour samples).
+func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
+	byName := slices.Clone(states)
+	slices.SortFunc(byName, func(a, b *collectors.State) int { return strings.Compare(a.Provider, b.Provider) })
+	var all []familyLines
+	var lbuf []byte
+	series := 0
+	for _, st := range byName {
+		if st.Snapshot != nil {
+			var l familyLines
+			lbuf = l.appendSnapshot(lbuf[:0], st.Snapshot)
+			all = append(all, l)
+			series += len(st.Snapshot.Quotes)
 		}
 	}
-	b = appendCollectorFamilies(b, states)
-	return b, lbuf, len(quotes)
+	for f, fam := range families {
+		n := 0
+		for _, l := range all {
+			n += len(l[f])
+		}
+		if n == 0 && !fam.always {
+			continue
+		}
+		b = header(b, fam.name, fam.typ, fam.help)
+		for _, l := range all {
+			b = append(b, l[f]...)
+		}
+	}
+	return appendCollectorFamilies(b, states), series
 }
 
 func appendCollectorFamilies(b []byte, states []*collectors.State) []byte {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,7 +160,7 @@ func TestGzipSplice(t *testing.T) {
 		}
 	}
 	plain := scrape(t, e, "")
-	if !bytes.HasPrefix(text, e.body.Load().plain) || !strings.Contains(plain.Body.String(), "gpuprice_build_info") {
+	if !bytes.HasPrefix(text, e.Families()) || !strings.Contains(plain.Body.String(), "gpuprice_build_info") {
 		t.Errorf("gzip and plain answers differ in their price part")
 	}
 }
@@ -259,10 +260,38 @@ func BenchmarkRender100k(b *testing.B) {
 	e := New(Options{States: func() []*collectors.State { return states }})
 	b.ReportAllocs()
 	for b.Loop() {
+		e.cache = nil // every provider new
 		e.Render()
 	}
-	b.ReportMetric(float64(len(e.body.Load().plain)), "body_bytes")
-	b.ReportMetric(float64(len(e.body.Load().deflate)), "gzip_bytes")
+	body := e.body.Load()
+	b.ReportMetric(float64(body.size), "body_bytes")
+	b.ReportMetric(float64(gzipSize(body)), "gzip_bytes")
+}
+
+// BenchmarkRenderOneProvider100k measures the work done when one of six
+// providers, each with a sixth of 100k series, publishes a new snapshot:
+// only its parts are rendered and compressed again.
+func BenchmarkRenderOneProvider100k(b *testing.B) {
+	states := syntheticStates(100_000)
+	e := New(Options{States: func() []*collectors.State { return states }})
+	e.Render()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		st := *states[i%len(states)]
+		snap := *st.Snapshot // a new snapshot, same quotes
+		st.Snapshot = &snap
+		states[i%len(states)] = &st
+		e.Render()
+	}
+	b.ReportMetric(float64(len(states)), "providers")
+}
+
+func gzipSize(r *rendered) int {
+	n := 0
+	for _, p := range r.parts {
+		n += len(p.deflate)
+	}
+	return n
 }
 
 // BenchmarkScrape100k measures one scrape at 100k series, with the
@@ -297,11 +326,45 @@ func (d *discardWriter) WriteHeader(int)             {}
 func TestSyntheticOutputIsValid(t *testing.T) {
 	e := New(Options{States: func() []*collectors.State { return syntheticStates(1000) }})
 	e.Render()
-	fams, err := textParse(bytes.NewReader(e.body.Load().plain))
+	fams, err := textParse(bytes.NewReader(e.Families()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := len(fams["gpuprice_gpu_usd_per_hour"].GetMetric()); n != 1000 {
 		t.Errorf("%d series, want 1000", n)
+	}
+}
+
+// TestRenderReusesParts: when one provider publishes a new snapshot, only
+// its parts are rendered again, and the body (identity and gzip) is what
+// a render of everything in one piece gives.
+func TestRenderReusesParts(t *testing.T) {
+	states := fixtureStates()
+	e := New(Options{States: func() []*collectors.State { return states }})
+	e.Render()
+	azureParts := e.cache["azure"].parts
+
+	lambda := *states[0]
+	snap := *lambda.Snapshot
+	snap.Quotes = slices.Clone(snap.Quotes)
+	snap.Quotes[0].USDPerHour *= 2
+	lambda.Snapshot = &snap
+	states[0] = &lambda
+	e.Render()
+
+	if e.cache["azure"].parts != azureParts {
+		t.Error("azure's parts were rendered again though its snapshot did not change")
+	}
+	want, _ := appendFamilies(nil, states)
+	if got := scrape(t, e, "").Body.Bytes(); !bytes.Equal(got, want) {
+		t.Errorf("identity body differs from a render in one piece:\n%s\nwant:\n%s", got, want)
+	}
+	zr, err := gzip.NewReader(scrape(t, e, "gzip").Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("gzip body (err %v) differs from a render in one piece", err)
 	}
 }
