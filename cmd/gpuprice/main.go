@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -126,7 +127,9 @@ func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
 	}
 }
 
-func checkConfig(file string, out *os.File) error {
+// checkConfig is the check-config command: the loader the daemon uses,
+// then a summary of what the file configures.
+func checkConfig(file string, out io.Writer) error {
 	cfg, err := config.LoadFile(file)
 	if err != nil {
 		return err
