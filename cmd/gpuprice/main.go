@@ -6,6 +6,8 @@
 //	gpuprice demo                                 the daemon on built-in fake provider APIs
 //	gpuprice collect --provider=azure             one refresh, printed
 //	gpuprice check-config gpuprice.yml            validate a config file
+//	gpuprice healthcheck                          probe a running daemon (container HEALTHCHECK)
+//	gpuprice completion bash|zsh|fish             shell completion script
 //	gpuprice breakeven --gpu_model=H100 --gpu_hours=5000   rent vs buy
 //	gpuprice history --gpu_model=H100 --step=1d --agg=min --by=provider   history queries
 //	gpuprice export --format=openmetrics -o h100.om.txt                  bulk history export
@@ -18,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -36,6 +39,7 @@ const defaultListen = ":9847"
 
 func main() {
 	app := kingpin.New("gpuprice", "GPU price daemon: live on-demand and spot GPU prices, their history, and a Prometheus exporter.")
+	fillVersion(debug.ReadBuildInfo())
 	app.Version(version.Print("gpuprice"))
 	app.HelpFlag.Short('h')
 	logCfg := &promslog.Config{}
@@ -44,9 +48,6 @@ func main() {
 
 	cmd := kingpin.MustParse(app.Parse(os.Args[1:]))
 	logger := promslog.New(logCfg)
-	if version.Version == "" {
-		version.Version = "dev" // built without -ldflags (go run): say so
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := commands[cmd](ctx, logger); err != nil {
@@ -62,7 +63,10 @@ type command func(ctx context.Context, logger *slog.Logger) error
 // addCommands defines the commands and their flags, and returns what runs
 // each, by its full name.
 func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]command {
-	serve := app.Command("serve", "Run the daemon.").Default()
+	serve := app.Command("serve", "Run the daemon.")
+	if !completing(os.Args[1:]) {
+		serve.Default()
+	}
 	serveOpts := daemonFlags(serve)
 	serveConfig := serve.Flag("config.file", "Configuration file; without it, built-in defaults (SQLite under data/, the providers that need no credentials).").String()
 
@@ -85,6 +89,12 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
 
+	health := app.Command("healthcheck", "Probe a running gpuprice's /-/healthy (or /-/ready): exit 0 when it answers 200, 1 otherwise (the container HEALTHCHECK).")
+	healthOpts := healthcheckFlags(health)
+
+	completion := app.Command("completion", "Print a shell completion script: source <(gpuprice completion bash).")
+	completionShell := completion.Arg("shell", "bash, zsh or fish.").Required().HintOptions(completionShells...).Enum(completionShells...)
+
 	return map[string]command{
 		serve.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
 			return runServe(ctx, logger, *serveConfig, serveOpts)
@@ -98,6 +108,12 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 			return runCollect(cliLogger, collectOpts, os.Stdout)
 		},
 		check.FullCommand(): func(context.Context, *slog.Logger) error { return checkConfig(*checkFile, os.Stdout) },
+		health.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runHealthcheck(ctx, healthOpts, os.Stdout)
+		},
+		completion.FullCommand(): func(context.Context, *slog.Logger) error {
+			return writeCompletion(app, *completionShell, os.Stdout)
+		},
 		breakeven.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
 			return runBreakeven(ctx, breakevenOpts, os.Stdout)
 		},
