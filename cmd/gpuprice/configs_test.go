@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gpuprice/gpuprice/collectors/owned"
+	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/config"
 )
 
@@ -131,9 +133,17 @@ func checkRuleFragment(t *testing.T, name, text string) {
 // something else; every other YAML file there is a gpuprice configuration.
 var notGPUPriceConfigs = regexp.MustCompile(`^(prometheus|grafana|helm)/|^docker-compose[^/]*\.ya?ml$`)
 
-// commentedKey matches a commented-out key ("    # api_key_file: ...") at
-// the indentation it would have.
-var commentedKey = regexp.MustCompile(`(?m)^(\s*)# ([a-z0-9_]+:(?: |$))`)
+// commentedKey matches a commented-out key: "    # api_key_file: ..."
+// at the indentation it would have, or "#   - name: ..." with it after
+// the "# " (a commented list entry).
+var commentedKey = regexp.MustCompile(`(?m)^(\s*)# (\s*(?:- )?[a-z0-9_]+:(?: |$))`)
+
+// uncomment returns a configuration with its commented-out keys and list
+// entries uncommented and every provider disabled.
+func uncomment(b []byte) []byte {
+	b = commentedKey.ReplaceAll(b, []byte("$1$2"))
+	return bytes.ReplaceAll(b, []byte("enabled: true"), []byte("enabled: false"))
+}
 
 // TestDeployConfigs runs check-config over every gpuprice configuration
 // under deploy/, as shipped, and again with its commented-out keys
@@ -171,8 +181,7 @@ func TestDeployConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			uncommented := commentedKey.ReplaceAll(b, []byte("$1$2"))
-			uncommented = bytes.ReplaceAll(uncommented, []byte("enabled: true"), []byte("enabled: false"))
+			uncommented := uncomment(b)
 			if bytes.Equal(uncommented, b) {
 				return
 			}
@@ -187,25 +196,25 @@ func TestDeployConfigs(t *testing.T) {
 	}
 }
 
-// TestShippedConfig: deploy/gpuprice.yml has a section for every provider,
-// owned and static examples, and enables exactly the providers that need
-// no credentials.
+// TestShippedConfig: deploy/gpuprice.yml has a section for every
+// provider, enables exactly those that need no credentials, and holds
+// owned and static examples, commented out (they would be exported as
+// real prices) and valid once uncommented.
 func TestShippedConfig(t *testing.T) {
+	const shipped = "../../deploy/gpuprice.yml"
 	var summary bytes.Buffer
-	if err := checkConfig("../../deploy/gpuprice.yml", &summary); err != nil {
+	if err := checkConfig(shipped, &summary); err != nil {
 		t.Fatal(err)
 	}
 	if want := "providers enabled: [azure (every 1h) runpod (every 5m) vastai (every 2m)]"; !strings.Contains(summary.String(), want) {
 		t.Errorf("check-config says:\n%s\nwant %q", summary.String(), want)
 	}
-	b, err := os.ReadFile("../../deploy/gpuprice.yml")
+	b, err := os.ReadFile(shipped)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
 		Providers map[string]yaml.Node `yaml:"providers"`
-		Owned     []yaml.Node          `yaml:"owned"`
-		Static    []yaml.Node          `yaml:"static"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
@@ -215,7 +224,18 @@ func TestShippedConfig(t *testing.T) {
 			t.Errorf("no providers.%s section", p)
 		}
 	}
-	if len(doc.Owned) == 0 || len(doc.Static) == 0 {
-		t.Errorf("%d owned and %d static examples, want some of each", len(doc.Owned), len(doc.Static))
+	cfg, err := config.Load(b, shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(owned.Of(cfg).Entries), len(static.Of(cfg).Entries); n != 0 || m != 0 {
+		t.Errorf("%d owned and %d static entries active as shipped, want the examples commented out", n, m)
+	}
+	cfg, err = config.Load(uncomment(b), shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(owned.Of(cfg).Entries), len(static.Of(cfg).Entries); n == 0 || m == 0 {
+		t.Errorf("uncommented: %d owned and %d static examples, want some of each", n, m)
 	}
 }
