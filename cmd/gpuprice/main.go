@@ -5,6 +5,8 @@
 //	gpuprice serve [--config.file=gpuprice.yml]   the daemon
 //	gpuprice demo                                 the daemon on built-in fake provider APIs
 //	gpuprice collect --provider=azure             one refresh, printed
+//	gpuprice prices --gpu=H100 --pricing-model=spot   current prices of a running daemon, cheapest first
+//	gpuprice cheapest --min-memory=80             the cheapest price per GPU
 //	gpuprice check-config gpuprice.yml            validate a config file
 //	gpuprice healthcheck                          probe a running daemon (container HEALTHCHECK)
 //	gpuprice completion bash|zsh|fish             shell completion script
@@ -22,6 +24,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
@@ -89,6 +92,11 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
 
+	prices := app.Command("prices", "Current prices of a running gpuprice, cheapest first (/api/v1/prices).")
+	pricesOpts := quotesFlags(prices)
+	cheapest := app.Command("cheapest", "The cheapest current price per GPU model, memory and pricing model of a running gpuprice (/api/v1/cheapest).")
+	cheapestOpts := quotesFlags(cheapest)
+
 	health := app.Command("healthcheck", "Probe a running gpuprice's /-/healthy (or /-/ready): exit 0 when it answers 200, 1 otherwise (the container HEALTHCHECK).")
 	healthOpts := healthcheckFlags(health)
 
@@ -108,6 +116,12 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 			return runCollect(cliLogger, collectOpts, os.Stdout)
 		},
 		check.FullCommand(): func(context.Context, *slog.Logger) error { return checkConfig(*checkFile, os.Stdout) },
+		prices.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runQuotes(ctx, "/api/v1/prices", pricesOpts, os.Stdout, time.Now())
+		},
+		cheapest.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runQuotes(ctx, "/api/v1/cheapest", cheapestOpts, os.Stdout, time.Now())
+		},
 		health.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
 			return runHealthcheck(ctx, healthOpts, os.Stdout)
 		},
