@@ -37,9 +37,9 @@ func fencedBlocks(t *testing.T, doc []byte) []fencedBlock {
 	sc := bufio.NewScanner(bytes.NewReader(doc))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur = &fencedBlock{line: n, info: strings.TrimSpace(strings.TrimPrefix(line, "```"))}
+		switch fence := strings.TrimLeft(line, " "); {
+		case cur == nil && strings.HasPrefix(fence, "```"): // also in a list item
+			cur = &fencedBlock{line: n, info: strings.TrimSpace(strings.TrimPrefix(fence, "```"))}
 			body.Reset()
 		case cur != nil && strings.TrimSpace(line) == "```":
 			cur.text = body.String()
