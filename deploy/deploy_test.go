@@ -260,64 +260,69 @@ func TestDashboardExprs(t *testing.T) {
 
 // composeFile is the part of docker-compose.yml the test reads.
 type composeFile struct {
-	Services map[string]struct {
-		Build *struct {
-			Context    string `yaml:"context"`
-			Dockerfile string `yaml:"dockerfile"`
-		} `yaml:"build"`
-		Image      string   `yaml:"image"`
-		Entrypoint []string `yaml:"entrypoint"`
-		Command    []string `yaml:"command"`
-		Volumes    []string `yaml:"volumes"`
-		Ports      []string `yaml:"ports"`
-	} `yaml:"services"`
-	Volumes map[string]any `yaml:"volumes"`
+	Services map[string]composeService `yaml:"services"`
+	Volumes  map[string]any            `yaml:"volumes"`
 }
 
-// TestCompose checks that docker-compose.yml (which no test can start
-// here: there is no Docker engine) refers to files that exist and that its
-// pieces agree: the mounts with the paths the Prometheus config and the
-// Grafana provisioning read, the entrypoint with the image's.
-func TestCompose(t *testing.T) {
-	b, err := os.ReadFile("docker-compose.yml")
+type composeService struct {
+	Build *struct {
+		Context    string `yaml:"context"`
+		Dockerfile string `yaml:"dockerfile"`
+	} `yaml:"build"`
+	Image       string   `yaml:"image"`
+	Entrypoint  []string `yaml:"entrypoint"`
+	Command     []string `yaml:"command"`
+	Volumes     []string `yaml:"volumes"`
+	Ports       []string `yaml:"ports"`
+	Healthcheck *struct {
+		Test []string `yaml:"test"`
+	} `yaml:"healthcheck"`
+	DependsOn map[string]struct {
+		Condition string `yaml:"condition"`
+	} `yaml:"depends_on"`
+}
+
+// readCompose decodes a compose file.
+func readCompose(t *testing.T, name string) composeFile {
+	t.Helper()
+	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c composeFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&c); err != nil {
-		t.Fatal(err)
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	for _, want := range []string{"gpuprice", "prometheus", "grafana"} {
-		if _, ok := c.Services[want]; !ok {
-			t.Errorf("no %s service", want)
-		}
-	}
-	mounts := map[string]string{} // container path → host path
-	for name, s := range c.Services {
-		for _, v := range s.Volumes {
-			parts := strings.Split(v, ":")
-			if len(parts) < 2 {
-				t.Errorf("%s: volume %q has no target", name, v)
-				continue
-			}
-			host, target := parts[0], parts[1]
-			mounts[target] = host
-			if strings.HasPrefix(host, ".") {
-				if _, err := os.Stat(host); err != nil {
-					t.Errorf("%s mounts %s: %v", name, host, err)
-				}
-			} else if _, ok := c.Volumes[host]; !ok {
-				t.Errorf("%s mounts the named volume %s, which is not declared", name, host)
-			}
-		}
-	}
+	return c
+}
 
-	g := c.Services["gpuprice"]
-	if g.Build == nil {
-		t.Fatal("gpuprice is not built from the repository")
+// mountsOf returns a service's bind and volume mounts, container path →
+// host path (or volume name), checking that each exists or is declared.
+func mountsOf(t *testing.T, name string, s composeService, volumes map[string]any) map[string]string {
+	t.Helper()
+	mounts := map[string]string{}
+	for _, v := range s.Volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) < 2 {
+			t.Errorf("%s: volume %q has no target", name, v)
+			continue
+		}
+		host, target := parts[0], parts[1]
+		mounts[target] = host
+		if strings.HasPrefix(host, ".") {
+			if _, err := os.Stat(host); err != nil {
+				t.Errorf("%s mounts %s: %v", name, host, err)
+			}
+		} else if _, ok := volumes[host]; !ok {
+			t.Errorf("%s mounts the named volume %s, which is not declared", name, host)
+		}
 	}
-	dockerfile := filepath.Join(g.Build.Context, g.Build.Dockerfile)
+	return mounts
+}
+
+// imageEntrypoint returns the exec-form ENTRYPOINT of the Dockerfile.
+func imageEntrypoint(t *testing.T, dockerfile string) []string {
+	t.Helper()
 	df, err := os.ReadFile(dockerfile)
 	if err != nil {
 		t.Fatalf("build: %v", err)
@@ -330,11 +335,69 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	}
-	if len(entry) == 0 || len(g.Entrypoint) == 0 || g.Entrypoint[0] != entry[0] {
-		t.Errorf("compose runs %v, the image's binary is %v", g.Entrypoint, entry)
+	if len(entry) == 0 {
+		t.Fatal("Dockerfile has no ENTRYPOINT")
 	}
-	if !slices.Contains(g.Entrypoint, "demo") || mounts["/data"] == "" || !slices.Contains(g.Entrypoint, "--storage.path=/data") {
-		t.Errorf("gpuprice: entrypoint %v, mounts %v; want demo mode with its store on the /data volume", g.Entrypoint, mounts)
+	return entry
+}
+
+// configPath is where the image, compose and the docs put gpuprice's
+// configuration.
+const configPath = "/etc/gpuprice/gpuprice.yml"
+
+// TestCompose checks that docker-compose.yml (which no test can start
+// here: there is no Docker engine) refers to files that exist and that its
+// pieces agree: gpuprice serves the shipped configuration at the image's
+// config path, the mounts are where the Prometheus config and the Grafana
+// provisioning read, every service has a healthcheck and starts after what
+// it needs is healthy; and that the demo override runs the image's binary
+// in demo mode on a store of its own.
+func TestCompose(t *testing.T) {
+	c := readCompose(t, "docker-compose.yml")
+	for _, want := range []string{"gpuprice", "prometheus", "grafana"} {
+		if _, ok := c.Services[want]; !ok {
+			t.Errorf("no %s service", want)
+		}
+	}
+	mounts := map[string]string{} // container path → host path, every service
+	for name, s := range c.Services {
+		for target, host := range mountsOf(t, name, s, c.Volumes) {
+			mounts[target] = host
+		}
+		if s.Healthcheck == nil || len(s.Healthcheck.Test) < 2 || s.Healthcheck.Test[0] != "CMD" {
+			t.Errorf("%s: healthcheck %+v, want an exec-form test (CMD ...)", name, s.Healthcheck)
+		}
+	}
+	for service, needs := range map[string]string{"prometheus": "gpuprice", "grafana": "prometheus"} {
+		if got := c.Services[service].DependsOn[needs].Condition; got != "service_healthy" {
+			t.Errorf("%s depends on %s with condition %q, want service_healthy", service, needs, got)
+		}
+	}
+
+	g := c.Services["gpuprice"]
+	if g.Build == nil {
+		t.Fatal("gpuprice is not built from the repository")
+	}
+	entry := imageEntrypoint(t, filepath.Join(g.Build.Context, g.Build.Dockerfile))
+	if len(g.Entrypoint) != 0 || !slices.Contains(entry, "--config.file="+configPath) || !slices.Contains(entry, "--storage.path=/data") {
+		t.Errorf("gpuprice runs %v (the image's %v), want the image's serve of %s on /data", g.Entrypoint, entry, configPath)
+	}
+	gm := mountsOf(t, "gpuprice", g, c.Volumes)
+	if gm[configPath] != "./gpuprice.yml" || gm["/data"] == "" {
+		t.Errorf("gpuprice mounts %v, want ./gpuprice.yml at %s and a volume at /data", gm, configPath)
+	}
+	if hc := g.Healthcheck; hc == nil || hc.Test[1] != entry[0] || !slices.Contains(hc.Test, "healthcheck") {
+		t.Errorf("gpuprice healthcheck %+v, want the image's binary (%s) probing itself", hc, entry[0])
+	}
+
+	demo := readCompose(t, "docker-compose.demo.yml")
+	d := demo.Services["gpuprice"]
+	dm := mountsOf(t, "gpuprice (demo)", d, demo.Volumes)
+	if len(d.Entrypoint) == 0 || d.Entrypoint[0] != entry[0] || !slices.Contains(d.Entrypoint, "demo") || !slices.Contains(d.Entrypoint, "--storage.path=/data") {
+		t.Errorf("demo override runs %v, want %s demo --storage.path=/data", d.Entrypoint, entry[0])
+	}
+	if dm["/data"] == "" || dm["/data"] == gm["/data"] {
+		t.Errorf("demo stores in %q, the real daemon in %q: want a volume of its own", dm["/data"], gm["/data"])
 	}
 
 	// Prometheus reads the mounted config and rules.
@@ -406,7 +469,8 @@ func TestCompose(t *testing.T) {
 
 // TestDockerfile checks the image's contract: a static build with the
 // Makefile's version flags, a non-root distroless final stage with CA
-// certificates, the /data volume, port 9847 and `serve` as entrypoint.
+// certificates, the /data volume, port 9847, `serve` of the shipped
+// configuration as entrypoint, and a HEALTHCHECK that needs no curl.
 func TestDockerfile(t *testing.T) {
 	b, err := os.ReadFile("../Dockerfile")
 	if err != nil {
@@ -427,7 +491,11 @@ func TestDockerfile(t *testing.T) {
 		{"non-root user", regexp.MustCompile(`(?m)^USER (65532|nonroot)`).MatchString(df)},
 		{"/data volume", regexp.MustCompile(`(?m)^VOLUME \["/data"\]`).MatchString(df)},
 		{"port 9847", regexp.MustCompile(`(?m)^EXPOSE 9847$`).MatchString(df)},
-		{"entrypoint serve on /data", strings.Contains(df, `ENTRYPOINT ["/usr/local/bin/gpuprice", "serve", "--storage.path=/data"]`)},
+		{"entrypoint serve on /data with " + configPath, strings.Contains(df, `ENTRYPOINT ["/usr/local/bin/gpuprice", "serve", "--storage.path=/data", "--config.file=`+configPath+`"]`)},
+		{"shipped config at " + configPath, strings.Contains(df, "COPY deploy/gpuprice.yml "+configPath+"\n")},
+		{"shipped config checked at build", strings.Contains(df, "/out/gpuprice check-config deploy/gpuprice.yml")},
+		{"HEALTHCHECK by the binary itself", regexp.MustCompile(`(?m)^\s+CMD \["/usr/local/bin/gpuprice", "healthcheck"`).MatchString(df) &&
+			strings.Contains(df, "HEALTHCHECK ")},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -449,5 +517,49 @@ func TestDockerfile(t *testing.T) {
 	}
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Errorf("Dockerfile sets %v, the Makefile %v", got, want)
+	}
+}
+
+// TestComposeConfig has Debian's docker-compose validate the compose file,
+// alone and with the demo override (service_healthy conditions,
+// healthcheck syntax, the merge of the override's /data volume).
+func TestComposeConfig(t *testing.T) {
+	dc := tool(t, "docker-compose", "docker-compose")
+	for _, files := range [][]string{{"docker-compose.yml"}, {"docker-compose.yml", "docker-compose.demo.yml"}} {
+		var args []string
+		for _, f := range files {
+			args = append(args, "-f", f)
+		}
+		out, err := exec.Command(dc, append(args, "config")...).CombinedOutput()
+		if err != nil {
+			t.Errorf("docker-compose %s config: %v\n%s", strings.Join(args, " "), err, out)
+			continue
+		}
+		var merged struct { // as docker-compose prints it (long-form ports)
+			Services map[string]struct {
+				Entrypoint []string `yaml:"entrypoint"`
+				Volumes    []string `yaml:"volumes"`
+			} `yaml:"services"`
+		}
+		if err := yaml.Unmarshal(out, &merged); err != nil {
+			t.Fatal(err)
+		}
+		g := merged.Services["gpuprice"]
+		demo := len(files) == 2
+		if slices.Contains(g.Entrypoint, "demo") != demo {
+			t.Errorf("%v: gpuprice entrypoint %v", files, g.Entrypoint)
+		}
+		var data string
+		for _, v := range g.Volumes {
+			if host, rest, _ := strings.Cut(v, ":"); strings.HasPrefix(rest, "/data") {
+				if data != "" {
+					t.Errorf("%v: two mounts at /data: %v", files, g.Volumes)
+				}
+				data = host
+			}
+		}
+		if want := map[bool]string{false: "gpuprice-data", true: "gpuprice-demo-data"}[demo]; data != want {
+			t.Errorf("%v: /data is %q, want %q", files, data, want)
+		}
 	}
 }

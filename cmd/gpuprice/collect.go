@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -120,11 +119,5 @@ func printQuotes(out io.Writer, format string, quotes []price.Quote) error {
 	case "csv":
 		return api.WriteQuotesCSV(out, quotes)
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tINSTANCE_TYPE\tREGION\tPRICING\tGPU\tMEM_GB\tGPUS\tUSD/H\tUSD/GPU-H\t")
-	for _, q := range quotes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t\n", q.Provider, q.InstanceType, q.Region, q.PricingModel,
-			q.GPUModel, price.FormatNumber(q.GPUMemoryGB), price.FormatNumber(q.GPUCount), q.USDPerHour, q.GPUUSDPerHour())
-	}
-	return tw.Flush()
+	return writeQuoteTable(out, quotes, time.Now())
 }

@@ -5,7 +5,11 @@
 //	gpuprice serve [--config.file=gpuprice.yml]   the daemon
 //	gpuprice demo                                 the daemon on built-in fake provider APIs
 //	gpuprice collect --provider=azure             one refresh, printed
+//	gpuprice prices --gpu=H100 --pricing-model=spot   current prices of a running daemon, cheapest first
+//	gpuprice cheapest --min-memory=80             the cheapest price per GPU
 //	gpuprice check-config gpuprice.yml            validate a config file
+//	gpuprice healthcheck                          probe a running daemon (container HEALTHCHECK)
+//	gpuprice completion bash|zsh|fish             shell completion script
 //	gpuprice breakeven --gpu_model=H100 --gpu_hours=5000   rent vs buy
 //	gpuprice history --gpu_model=H100 --step=1d --agg=min --by=provider   history queries
 //	gpuprice export --format=openmetrics -o h100.om.txt                  bulk history export
@@ -14,10 +18,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
@@ -35,6 +42,7 @@ const defaultListen = ":9847"
 
 func main() {
 	app := kingpin.New("gpuprice", "GPU price daemon: live on-demand and spot GPU prices, their history, and a Prometheus exporter.")
+	fillVersion(debug.ReadBuildInfo())
 	app.Version(version.Print("gpuprice"))
 	app.HelpFlag.Short('h')
 	logCfg := &promslog.Config{}
@@ -43,9 +51,6 @@ func main() {
 
 	cmd := kingpin.MustParse(app.Parse(os.Args[1:]))
 	logger := promslog.New(logCfg)
-	if version.Version == "" {
-		version.Version = "dev" // built without -ldflags (go run): say so
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := commands[cmd](ctx, logger); err != nil {
@@ -61,7 +66,10 @@ type command func(ctx context.Context, logger *slog.Logger) error
 // addCommands defines the commands and their flags, and returns what runs
 // each, by its full name.
 func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]command {
-	serve := app.Command("serve", "Run the daemon.").Default()
+	serve := app.Command("serve", "Run the daemon.")
+	if !completing(os.Args[1:]) {
+		serve.Default()
+	}
 	serveOpts := daemonFlags(serve)
 	serveConfig := serve.Flag("config.file", "Configuration file; without it, built-in defaults (SQLite under data/, the providers that need no credentials).").String()
 
@@ -84,6 +92,17 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
 
+	prices := app.Command("prices", "Current prices of a running gpuprice, cheapest first (/api/v1/prices).")
+	pricesOpts := quotesFlags(prices)
+	cheapest := app.Command("cheapest", "The cheapest current price per GPU model, memory and pricing model of a running gpuprice (/api/v1/cheapest).")
+	cheapestOpts := quotesFlags(cheapest)
+
+	health := app.Command("healthcheck", "Probe a running gpuprice's /-/healthy (or /-/ready): exit 0 when it answers 200, 1 otherwise (the container HEALTHCHECK).")
+	healthOpts := healthcheckFlags(health)
+
+	completion := app.Command("completion", "Print a shell completion script: source <(gpuprice completion bash).")
+	completionShell := completion.Arg("shell", "bash, zsh or fish.").Required().HintOptions(completionShells...).Enum(completionShells...)
+
 	return map[string]command{
 		serve.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
 			return runServe(ctx, logger, *serveConfig, serveOpts)
@@ -97,6 +116,18 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 			return runCollect(cliLogger, collectOpts, os.Stdout)
 		},
 		check.FullCommand(): func(context.Context, *slog.Logger) error { return checkConfig(*checkFile, os.Stdout) },
+		prices.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runQuotes(ctx, "/api/v1/prices", pricesOpts, os.Stdout, time.Now())
+		},
+		cheapest.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runQuotes(ctx, "/api/v1/cheapest", cheapestOpts, os.Stdout, time.Now())
+		},
+		health.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runHealthcheck(ctx, healthOpts, os.Stdout)
+		},
+		completion.FullCommand(): func(context.Context, *slog.Logger) error {
+			return writeCompletion(app, *completionShell, os.Stdout)
+		},
 		breakeven.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
 			return runBreakeven(ctx, breakevenOpts, os.Stdout)
 		},
@@ -126,7 +157,9 @@ func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
 	}
 }
 
-func checkConfig(file string, out *os.File) error {
+// checkConfig is the check-config command: the loader the daemon uses,
+// then a summary of what the file configures.
+func checkConfig(file string, out io.Writer) error {
 	cfg, err := config.LoadFile(file)
 	if err != nil {
 		return err

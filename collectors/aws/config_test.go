@@ -37,6 +37,13 @@ func TestConfigLoad(t *testing.T) {
 	})
 }
 
+// A disabled provider's secret file is not read (it may not exist where
+// the provider is off), and access_key_id with secret_access_key_file is
+// still a complete pair.
+func TestConfigDisabledKeyFile(t *testing.T) {
+	configtest.Load(t, "aws-disabled-key-file.yml")
+}
+
 func TestConfigErrors(t *testing.T) {
 	configtest.Errors(t, map[string]string{
 		"bad-aws-region.yml":      `testdata/config/bad-aws-region.yml:5: providers.aws.regions[1]: "US East" is not an AWS region name`,

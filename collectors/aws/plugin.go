@@ -100,7 +100,9 @@ func (c *Config) Validate() error {
 	if c.Concurrency < 1 {
 		return config.Errorf("concurrency", "must be at least 1")
 	}
-	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
+	// The secret's file is read only for an enabled provider: a disabled
+	// one's secret_access_key_file counts as given.
+	if (c.AccessKeyID == "") != (c.SecretAccessKey == "" && c.SecretAccessKeyFile == "") {
 		return config.Errorf("access_key_id", "access_key_id and secret_access_key (or secret_access_key_file) go together")
 	}
 	return nil
