@@ -445,10 +445,8 @@ func TestContract(t *testing.T) {
 				collectortest.TooManyRequests: {RetryAfter: -1},
 				collectortest.Throttled:       {Reason: "http_4xx"}, // ThrottlingException is a 400
 			}},
-			{Name: "offers", OwnClient: true, Configure: func(c *Config) { c.OnDemandSource = OnDemandBulk },
+			{Name: "offers", OwnClient: true, Unpaged: true, Configure: func(c *Config) { c.OnDemandSource = OnDemandBulk },
 				Want: map[collectortest.Row]collectortest.Want{
-					// One file per region, no pages.
-					collectortest.EndlessPages: {Reason: collectortest.Succeeds},
 					// A huge offer file is what the real ones are:
 					// streamed, it works.
 					collectortest.Huge: {Reason: collectortest.Succeeds},

@@ -106,6 +106,10 @@ type API[S config.Section] struct {
 	// collectors.Env.HTTPClient: the suite checks the outcome of each
 	// fault, not how many requests it took or what the client waited.
 	OwnClient bool
+	// Unpaged says the API answers in one piece: EndlessPages and
+	// NeedlessLink do not apply, and their refreshes succeed with the
+	// usual requests.
+	Unpaged bool
 	// Throttle is the API's own throttling fault, if it has one
 	// (fakecloud.AWSThrottle): the Throttled rows run, and Want must say
 	// what Throttled gives.
@@ -172,13 +176,15 @@ const (
 	// Status5xxTwice: 503 twice, then answers: retried away, two more
 	// requests than a clean refresh.
 	Status5xxTwice Row = "5xx twice"
-	// Status5xx: 503 on every request: http_5xx after three retries.
+	// Status5xx: 503 on every request: http_5xx after three retries, the
+	// *collectors.HTTPError of a 503.
 	Status5xx Row = "5xx"
 	// TooManyRequestsOnce: 429 with Retry-After 1s once: waited for, one
 	// more request.
 	TooManyRequestsOnce Row = "429 once"
 	// TooManyRequests: 429 with Retry-After 1m, past the client's backoff
-	// cap: http_429 at once, carrying the Retry-After for the Runner.
+	// cap: http_429 at once, the *collectors.HTTPError of a 429 carrying
+	// the Retry-After for the Runner.
 	TooManyRequests Row = "429 past the backoff cap"
 	// ThrottledOnce: the API's throttle fault once: retried away.
 	ThrottledOnce Row = "throttled once"
@@ -193,7 +199,7 @@ const (
 	// Empty: a well-formed answer without items: empty.
 	Empty Row = "empty"
 	// EndlessPages: every page links to another: decode, at the
-	// collector's page limit.
+	// collector's page limit (on an API.Unpaged, success).
 	EndlessPages Row = "endless pages"
 	// NeedlessLink: one page links to another, which ends: success.
 	NeedlessLink Row = "needless next link"
@@ -226,13 +232,13 @@ var matrix = []row{
 		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
 			return []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 2}}
 		}},
-	{name: Status5xx, faults: every(fakecloud.Status5xx), want: Want{Reason: "http_5xx"},
+	{name: Status5xx, faults: every(fakecloud.Status5xx), want: Want{Reason: "http_5xx", Status: http.StatusServiceUnavailable},
 		requests: func(int) int { return 1 + retries }},
 	{name: TooManyRequestsOnce, want: Want{Reason: Succeeds}, requests: func(n int) int { return n + 1 },
 		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
 			return []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}}
 		}},
-	{name: TooManyRequests, want: Want{Reason: "http_429", RetryAfter: time.Minute}, requests: first,
+	{name: TooManyRequests, want: Want{Reason: "http_429", Status: http.StatusTooManyRequests, RetryAfter: time.Minute}, requests: first,
 		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
 			return []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}}
 		}},
@@ -265,6 +271,9 @@ func (w Want) over(def Want) Want {
 	}
 	if w.Is == nil {
 		w.Is = def.Is
+	}
+	if w.Status == 0 {
+		w.Status = def.Status
 	}
 	switch w.RetryAfter {
 	case 0:
@@ -351,6 +360,9 @@ func (s *suite[S, C]) api(t *testing.T, api API[S]) {
 		want, ok := api.Want[rw.name]
 		if rw.name == Throttled && !ok {
 			t.Fatalf("API %q has a throttle fault but no Want for %s", api.Name, Throttled)
+		}
+		if api.Unpaged && (rw.name == EndlessPages || rw.name == NeedlessLink) {
+			rw.want, rw.requests = Want{Reason: Succeeds}, func(n int) int { return n }
 		}
 		want = want.over(rw.want)
 		requests := want.Requests

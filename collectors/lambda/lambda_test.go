@@ -274,12 +274,10 @@ func TestKeys(t *testing.T) {
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
 		Name: Name,
-		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
+		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"global/internal-error"}},
 			collectortest.TooManyRequests: {InErr: []string{"global/too-many-requests"}},
 			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},
-			// One request, no pages.
-			collectortest.EndlessPages: {Reason: collectortest.Succeeds, Requests: 1},
 		}}},
 	})
 }

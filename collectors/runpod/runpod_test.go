@@ -341,12 +341,9 @@ func TestGraphQLErrorsOn200(t *testing.T) {
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
 		Name: Name,
-		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
-			collectortest.Status5xx:       {InErr: []string{"HTTP 503"}},
+		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.TooManyRequests: {InErr: []string{"too many requests"}},
 			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},
-			// One query per tier, no pages.
-			collectortest.EndlessPages: {Reason: collectortest.Succeeds, Requests: 2},
 		}}},
 		Extra: []collectortest.Extra[*Config]{
 			{

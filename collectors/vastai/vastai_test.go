@@ -325,15 +325,13 @@ func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
 		Name: Name,
 		Fake: func() http.Handler { return fakecloud.NewVastAI(fakecloud.VastAIOptions{}) },
-		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
+		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.TooManyRequests: {InErr: []string{"API requests too frequent"}},
 			// The fake alternates dph_total as a string and offers as an object.
 			collectortest.WrongTypes: {Shapes: []string{
 				"cannot unmarshal string into Go struct field offer.offers.dph_total",
 				"cannot unmarshal object into Go struct field answer.offers",
 			}},
-			// One search per pricing model, no pages.
-			collectortest.EndlessPages: {Reason: collectortest.Succeeds, Requests: 2},
 		}}},
 		Extra: []collectortest.Extra[*Config]{
 			{
