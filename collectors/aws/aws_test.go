@@ -423,7 +423,6 @@ func TestThrottlingIsRetried(t *testing.T) {
 func TestContract(t *testing.T) {
 	clk := newClock(t0)
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Name: Name,
 		Fake: func() http.Handler {
 			return fakecloud.NewAWS(fakecloud.AWSOptions{Now: clk.Now, HugeBytes: 8 << 20,
 				InstanceTypes: []string{"p5.48xlarge", "g6.xlarge", "g6f.large"}})

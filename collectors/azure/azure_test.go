@@ -332,7 +332,6 @@ func TestCollectEveryRegion(t *testing.T) {
 // recorded region westus3.
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Name:      Name,
 		Configure: func(c *Config) { c.Regions = []string{"westus3"} },
 		Tune:      func(c *Collector) { c.maxPages = 5 },
 		ErrPrefix: "azure region westus3: ",

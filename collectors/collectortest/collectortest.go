@@ -6,7 +6,7 @@
 // its errors, the faults that do not apply to it, and misbehaviours of its
 // own.
 //
-// Run builds the provider registered as Case.Name the way the daemon does
+// Run builds the provider of a Case the way the daemon does
 // (collectors.New), pointed at its plugin's fake (collectors.Fake), and
 // checks:
 //
@@ -67,10 +67,9 @@ const Succeeds = "succeeds"
 
 // Case is one provider's expectations: all of the suite that differs from
 // one provider to the next. S and C are its section and collector types,
-// as in its collectors.Plugin.
+// as in its collectors.Plugin: the provider is the one whose section is an
+// S.
 type Case[S config.Section, C collectors.Collector] struct {
-	// Name is the registered provider.
-	Name string
 	// Fake returns a new fake, a fakecloud.Faulty (default: the plugin's,
 	// without drift).
 	Fake func() http.Handler
@@ -288,13 +287,14 @@ func (w Want) over(def Want) Want {
 // Run runs the contract suite for the provider of c.
 func Run[S config.Section, C collectors.Collector](t *testing.T, c Case[S, C]) {
 	s := &suite[S, C]{c: c}
+	builtin := config.Builtin()
 	for _, f := range collectors.Fakes() {
-		if f.Provider == c.Name {
-			s.plugin = f
+		if _, ok := builtin.Providers[f.Provider].(S); ok {
+			s.name, s.plugin = f.Provider, f
 		}
 	}
 	if s.plugin.Handler == nil {
-		t.Fatalf("no fake registered for provider %q", c.Name)
+		t.Fatalf("no provider with a fake has a section of type %T", *new(S))
 	}
 	if len(s.c.APIs) == 0 {
 		s.c.APIs = []API[S]{{}}
@@ -324,6 +324,7 @@ func Run[S config.Section, C collectors.Collector](t *testing.T, c Case[S, C]) {
 
 type suite[S config.Section, C collectors.Collector] struct {
 	c      Case[S, C]
+	name   string // the provider
 	plugin collectors.FakeAPI
 	golden []byte // the recorded answer, rendered
 }
@@ -335,7 +336,7 @@ func (s *suite[S, C]) recorded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("refresh of the recorded answer: %v", err)
 	}
-	s.golden = golden(t, s.c.Golden, render(t, s.c.Name, snap))
+	s.golden = golden(t, s.c.Golden, render(t, s.name, snap))
 }
 
 // api runs the matrix on one API.
@@ -508,7 +509,7 @@ func (s *suite[S, C]) check(t *testing.T, r *rig[S, C], want Want, i int, snap *
 // same checks that a successful refresh returned the recorded answer.
 func (s *suite[S, C]) same(t *testing.T, snap *price.Snapshot, what string) {
 	t.Helper()
-	if got := render(t, s.c.Name, snap); !equal(t, got, s.golden) {
+	if got := render(t, s.name, snap); !equal(t, got, s.golden) {
 		t.Errorf("%s differs from the recorded answer", what)
 	}
 }
@@ -536,14 +537,14 @@ func (s *suite[S, C]) start(t *testing.T, configure func(S), fake func() http.Ha
 	}
 	f, ok := h.(fakecloud.Faulty)
 	if !ok {
-		t.Fatalf("the fake of %s, a %T, is not a fakecloud.Faulty", s.c.Name, h)
+		t.Fatalf("the fake of %s, a %T, is not a fakecloud.Faulty", s.name, h)
 	}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 
 	cfg := config.Builtin()
 	s.plugin.Point(cfg, srv.URL)
-	r := &rig[S, C]{fake: f, section: cfg.Providers[s.c.Name].(S)}
+	r := &rig[S, C]{fake: f, section: cfg.Providers[s.name].(S)}
 	r.section.Shared().Enabled = true
 	for _, edit := range []func(S){s.c.Configure, configure} {
 		if edit != nil {
@@ -557,7 +558,7 @@ func (s *suite[S, C]) start(t *testing.T, configure func(S), fake func() http.Ha
 		HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{MaxResponseBytes: MaxResponseBytes, Sleep: r.waits.sleep}),
 		Catalog:    price.DefaultCatalog(),
 	}
-	c, err := collectors.New(s.c.Name, cfg, env)
+	c, err := collectors.New(s.name, cfg, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -496,7 +496,6 @@ func TestProjectWithoutCredentials(t *testing.T) {
 // is not used (TestAvailability puts it through its faults).
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Name:      Name,
 		Fake:      func() http.Handler { return fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 1000}) },
 		Tune:      func(c *Collector) { c.maxPages, c.findCredentials = 5, noADC },
 		ErrPrefix: "gcp: ",

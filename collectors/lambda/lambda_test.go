@@ -273,7 +273,6 @@ func TestKeys(t *testing.T) {
 // TestContract runs the collector contract suite against the fake.
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Name: Name,
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"global/internal-error"}},
 			collectortest.TooManyRequests: {InErr: []string{"global/too-many-requests"}},

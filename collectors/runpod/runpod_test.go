@@ -340,7 +340,6 @@ func TestGraphQLErrorsOn200(t *testing.T) {
 // TestContract runs the collector contract suite against the fake.
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Name: Name,
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.TooManyRequests: {InErr: []string{"too many requests"}},
 			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},

@@ -323,7 +323,6 @@ func TestVerifiedOnly(t *testing.T) {
 // recorded offers (the plugin's fake synthesizes more).
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Name: Name,
 		Fake: func() http.Handler { return fakecloud.NewVastAI(fakecloud.VastAIOptions{}) },
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.TooManyRequests: {InErr: []string{"API requests too frequent"}},
