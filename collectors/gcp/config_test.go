@@ -1,77 +1,34 @@
 package gcp
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/config/configtest"
 )
-
-func TestConfigDefaults(t *testing.T) {
-	g := config.Builtin().Providers[Name].(*Config)
-	for _, c := range []struct {
-		name      string
-		got, want any
-	}{
-		{"enabled (needs credentials)", g.Enabled, false},
-		{"interval", time.Duration(g.Interval), time.Hour},
-		{"timeout", time.Duration(g.Timeout), 5 * time.Minute},
-		{"stale_after", time.Duration(g.StaleAfter), 3 * time.Hour},
-		{"endpoint", g.Endpoint, "https://cloudbilling.googleapis.com"},
-		{"billing_endpoint (empty: endpoint)", g.BillingEndpoint, ""},
-		{"compute_endpoint (empty: Google's)", g.ComputeEndpoint, ""},
-		{"project (empty: no availability)", g.Project, ""},
-		{"api_key", g.APIKey.Value(), ""},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-		}
-	}
-}
 
 func TestConfigLoad(t *testing.T) {
 	t.Setenv("GPUPRICE_TEST_GCP_COMPUTE", "http://127.0.0.1:8097")
-	cfg, err := config.LoadFile(filepath.Join("testdata", "config", "gcp.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := cfg.Providers[Name].(*Config)
-	for _, c := range []struct {
-		name      string
-		got, want any
-	}{
-		{"enabled", g.Enabled, true},
-		{"interval", time.Duration(g.Interval), 30 * time.Minute},
-		{"stale_after default", time.Duration(g.StaleAfter), 90 * time.Minute},
-		{"rate_limit", g.RateLimit, 2.0},
-		{"api_key (from api_key_file)", g.APIKey.Value(), "gcp-key-789"},
-		{"billing_endpoint", g.BillingEndpoint, "http://127.0.0.1:8098"},
-		{"compute_endpoint (from ${ENV})", g.ComputeEndpoint, "http://127.0.0.1:8097"},
-		{"project", g.Project, "my-project-123"},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-		}
-	}
-	if s := g.APIKey.String(); s != "<secret>" {
-		t.Errorf("the key renders as %q", s)
-	}
+	g := configtest.Load(t, "gcp.yml").Providers[Name].(*Config)
+	configtest.Check(t, configtest.Fields{
+		"enabled":                        {g.Enabled, true},
+		"interval":                       {time.Duration(g.Interval), 30 * time.Minute},
+		"stale_after default":            {time.Duration(g.StaleAfter), 90 * time.Minute},
+		"rate_limit":                     {g.RateLimit, 2.0},
+		"api_key (from api_key_file)":    {g.APIKey.Value(), "gcp-key-789"},
+		"billing_endpoint":               {g.BillingEndpoint, "http://127.0.0.1:8098"},
+		"compute_endpoint (from ${ENV})": {g.ComputeEndpoint, "http://127.0.0.1:8097"},
+		"project":                        {g.Project, "my-project-123"},
+		"the key's rendering":            {g.APIKey.String(), "<secret>"},
+	})
 }
 
 func TestConfigErrors(t *testing.T) {
 	t.Setenv("GPUPRICE_TEST_GCP_KEY", "k")
-	for _, tc := range []struct{ file, want string }{
-		{"bad-gcp-endpoint.yml", `testdata/config/bad-gcp-endpoint.yml:4: providers.gcp.billing_endpoint: "cloudbilling.googleapis.com" is not an http(s) URL`},
-		{"bad-gcp-project.yml", `testdata/config/bad-gcp-project.yml:4: providers.gcp.project: "My Project" is not a Google Cloud project ID`},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			_, err := config.LoadFile(filepath.Join("testdata", "config", tc.file))
-			if err == nil || err.Error() != tc.want {
-				t.Errorf("error\n got: %v\nwant: %s", err, tc.want)
-			}
-		})
-	}
+	configtest.FileErrors(t, map[string]string{
+		"bad-gcp-endpoint.yml": `testdata/config/bad-gcp-endpoint.yml:4: providers.gcp.billing_endpoint: "cloudbilling.googleapis.com" is not an http(s) URL`,
+		"bad-gcp-project.yml":  `testdata/config/bad-gcp-project.yml:4: providers.gcp.project: "My Project" is not a Google Cloud project ID`,
+	})
 	for _, project := range []string{"my-project-123", "example.com:my-project", "abcdef"} {
 		g := defaults()
 		g.Project = project
