@@ -81,8 +81,8 @@ type Case[S config.Section, C collectors.Collector] struct {
 	// Golden is the file holding the recorded answer (default
 	// testdata/recorded.golden).
 	Golden string
-	// ErrPrefix starts every error: the provider, or the region it met the
-	// fault in.
+	// ErrPrefix starts every error (but those of a Want.NoPrefix): the
+	// provider, or the region it met the fault in.
 	ErrPrefix string
 	// APIs are the fake's APIs, each with how it meets the faults
 	// (default: one API, "", meeting every fault as documented by Row).
@@ -134,8 +134,9 @@ type Extra[S config.Section] struct {
 	Want Want
 }
 
-// Want is the outcome of a row. In API.Want, only the fields set replace
-// the row's own (a Reason of Succeeds replaces them all).
+// Want is the outcome of a row. In API.Want, the fields set replace the
+// row's own, InErr adds to them, and a Reason of Succeeds replaces them
+// all.
 type Want struct {
 	// Reason is collectors.Reason of the refresh's error, or Succeeds.
 	Reason string
@@ -220,41 +221,42 @@ type row struct {
 	throttle bool // a row of APIs with a throttle fault only
 }
 
-func every(kind fakecloud.FaultKind) func(fakecloud.FaultKind) []fakecloud.Fault {
-	return func(fakecloud.FaultKind) []fakecloud.Fault { return []fakecloud.Fault{{Kind: kind}} }
+// the returns the faults of a row; throttled those of a Throttled row,
+// which are the API's.
+func the(fs ...fakecloud.Fault) func(fakecloud.FaultKind) []fakecloud.Fault {
+	return func(fakecloud.FaultKind) []fakecloud.Fault { return fs }
 }
 
-func first(int) int { return 1 }
+func throttled(times int) func(fakecloud.FaultKind) []fakecloud.Fault {
+	return func(k fakecloud.FaultKind) []fakecloud.Fault { return []fakecloud.Fault{{Kind: k, Times: times}} }
+}
+
+// more returns a row's requests: k more than a clean refresh's n; one is
+// the first request alone.
+func more(k int) func(n int) int { return func(n int) int { return n + k } }
+func one(int) int                { return 1 }
 
 var matrix = []row{
-	{name: Status5xxTwice, want: Want{Reason: Succeeds}, requests: func(n int) int { return n + 2 },
-		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
-			return []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 2}}
-		}},
-	{name: Status5xx, faults: every(fakecloud.Status5xx), want: Want{Reason: "http_5xx", Status: http.StatusServiceUnavailable},
-		requests: func(int) int { return 1 + retries }},
-	{name: TooManyRequestsOnce, want: Want{Reason: Succeeds}, requests: func(n int) int { return n + 1 },
-		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
-			return []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}}
-		}},
-	{name: TooManyRequests, want: Want{Reason: "http_429", Status: http.StatusTooManyRequests, RetryAfter: time.Minute}, requests: first,
-		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
-			return []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}}
-		}},
-	{name: ThrottledOnce, throttle: true, want: Want{Reason: Succeeds},
-		faults: func(k fakecloud.FaultKind) []fakecloud.Fault { return []fakecloud.Fault{{Kind: k, Times: 1}} }},
-	{name: Throttled, throttle: true,
-		faults: func(k fakecloud.FaultKind) []fakecloud.Fault { return []fakecloud.Fault{{Kind: k}} }},
-	{name: Hang, faults: every(fakecloud.Hang), want: Want{Reason: "timeout", Is: context.DeadlineExceeded}, requests: first},
-	{name: Truncated, faults: every(fakecloud.Truncate), want: Want{Reason: "decode"}, requests: first},
-	{name: WrongTypes, faults: every(fakecloud.WrongTypes), want: Want{Reason: "decode"}},
-	{name: Empty, faults: every(fakecloud.Empty), want: Want{Reason: "empty", Is: collectors.ErrEmpty}, requests: first},
-	{name: EndlessPages, faults: every(fakecloud.EndlessPages), want: Want{Reason: "decode"}},
-	{name: NeedlessLink, want: Want{Reason: Succeeds},
-		faults: func(fakecloud.FaultKind) []fakecloud.Fault {
-			return []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}
-		}},
-	{name: Huge, faults: every(fakecloud.Huge), want: Want{Reason: "decode", Is: collectors.ErrTooLarge}, requests: first},
+	{name: Status5xxTwice, faults: the(fakecloud.Fault{Kind: fakecloud.Status5xx, Times: 2}),
+		want: Want{Reason: Succeeds}, requests: more(2)},
+	{name: Status5xx, faults: the(fakecloud.Fault{Kind: fakecloud.Status5xx}),
+		want: Want{Reason: "http_5xx", Status: http.StatusServiceUnavailable}, requests: func(int) int { return 1 + retries }},
+	{name: TooManyRequestsOnce, faults: the(fakecloud.Fault{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}),
+		want: Want{Reason: Succeeds}, requests: more(1)},
+	{name: TooManyRequests, faults: the(fakecloud.Fault{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}),
+		want: Want{Reason: "http_429", Status: http.StatusTooManyRequests, RetryAfter: time.Minute}, requests: one},
+	{name: ThrottledOnce, faults: throttled(1), throttle: true, want: Want{Reason: Succeeds}},
+	{name: Throttled, faults: throttled(0), throttle: true},
+	{name: Hang, faults: the(fakecloud.Fault{Kind: fakecloud.Hang}),
+		want: Want{Reason: "timeout", Is: context.DeadlineExceeded}, requests: one},
+	{name: Truncated, faults: the(fakecloud.Fault{Kind: fakecloud.Truncate}), want: Want{Reason: "decode"}, requests: one},
+	{name: WrongTypes, faults: the(fakecloud.Fault{Kind: fakecloud.WrongTypes}), want: Want{Reason: "decode"}},
+	{name: Empty, faults: the(fakecloud.Fault{Kind: fakecloud.Empty}),
+		want: Want{Reason: "empty", Is: collectors.ErrEmpty}, requests: one},
+	{name: EndlessPages, faults: the(fakecloud.Fault{Kind: fakecloud.EndlessPages}), want: Want{Reason: "decode"}},
+	{name: NeedlessLink, faults: the(fakecloud.Fault{Kind: fakecloud.EndlessPages, Times: 1}), want: Want{Reason: Succeeds}},
+	{name: Huge, faults: the(fakecloud.Fault{Kind: fakecloud.Huge}),
+		want: Want{Reason: "decode", Is: collectors.ErrTooLarge}, requests: one},
 }
 
 // over returns w with the unset fields taken from def.
@@ -363,7 +365,7 @@ func (s *suite[S, C]) api(t *testing.T, api API[S]) {
 			t.Fatalf("API %q has a throttle fault but no Want for %s", api.Name, Throttled)
 		}
 		if api.Unpaged && (rw.name == EndlessPages || rw.name == NeedlessLink) {
-			rw.want, rw.requests = Want{Reason: Succeeds}, func(n int) int { return n }
+			rw.want, rw.requests = Want{Reason: Succeeds}, more(0)
 		}
 		want = want.over(rw.want)
 		requests := want.Requests
