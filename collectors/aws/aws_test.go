@@ -427,7 +427,10 @@ func TestContract(t *testing.T) {
 			return fakecloud.NewAWS(fakecloud.AWSOptions{Now: clk.Now, HugeBytes: 8 << 20,
 				InstanceTypes: []string{"p5.48xlarge", "g6.xlarge", "g6f.large"}})
 		},
-		Configure: func(c *Config) { c.Regions, c.OnDemandSource = []string{"us-east-1"}, OnDemandPriceList },
+		// A rate limit the retries of 39 faulted refreshes do not wait on.
+		Configure: func(c *Config) {
+			c.Regions, c.OnDemandSource, c.RateLimit = []string{"us-east-1"}, OnDemandPriceList, 1000
+		},
 		Tune: func(c *Collector) {
 			tune(c, clk)
 			c.http.maxBody = collectortest.MaxResponseBytes
