@@ -9,6 +9,10 @@ LDFLAGS := -s -w \
 	-X github.com/prometheus/common/version.Branch=$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null) \
 	-X github.com/prometheus/common/version.BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
+# The provider packages that run the collector contract suite (its
+# recorded.golden files).
+CONTRACT := $(addprefix ./,$(sort $(dir $(shell grep -l 'collectortest\.Run' collectors/*/*_test.go))))
+
 .PHONY: all build test lint bench update-golden clean
 
 all: lint test build
@@ -28,6 +32,7 @@ bench:
 
 update-golden:
 	$(GO) test ./exporter/ -run TestGoldenMetrics -update
+	$(GO) test $(CONTRACT) -run 'TestContract$$/recorded' -update
 
 clean:
 	rm -rf gpuprice data data-demo

@@ -116,6 +116,10 @@ type HTTPOptions struct {
 	// Base is the transport to wrap; nil means a fresh http.Transport with
 	// short connect and header timeouts.
 	Base http.RoundTripper
+	// Sleep waits d before a retry, or until ctx is done (then returning
+	// ctx's error); nil means a timer. Tests replace it to retry at once
+	// while seeing the waits the client chose (a Retry-After honoured).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewHTTPClient returns a client for one provider: rate-limited, retrying
@@ -135,6 +139,9 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	}
 	if o.MaxResponseBytes == 0 {
 		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
 	}
 	if o.Base == nil {
 		o.Base = &http.Transport{
@@ -202,13 +209,21 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, fmt.Errorf("%s %s: giving up, next retry in %s is past the refresh deadline: %w", req.Method, redact(req.URL), wait.Round(time.Millisecond), retryCause(resp, err))
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		case <-timer.C:
+		if err := t.opts.Sleep(ctx, wait); err != nil {
+			return nil, err
 		}
+	}
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
 	}
 }
 

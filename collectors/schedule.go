@@ -60,12 +60,5 @@ func backoff(n int, first, ceiling time.Duration) time.Duration {
 
 // sleepUntil waits until t; it returns false when ctx is done first.
 func sleepUntil(ctx context.Context, t time.Time) bool {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
-	}
+	return sleep(ctx, time.Until(t)) == nil
 }

@@ -113,6 +113,12 @@ type AWS struct {
 	ids      atomic.Uint64 // request ids
 }
 
+// FaultQueue implements Faulty: the APIs are "ec2", "pricing" (the Price
+// List) and "offers" (the bulk offer files).
+func (a *AWS) FaultQueue(api string) *Faults {
+	return map[string]*Faults{"ec2": &a.EC2Faults, "pricing": &a.PricingFaults, "offers": &a.OfferFaults}[api]
+}
+
 // NewAWS returns a fake AWS.
 func NewAWS(opts AWSOptions) *AWS {
 	if opts.Now == nil {

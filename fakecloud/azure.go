@@ -69,6 +69,9 @@ type Azure struct {
 	wrongTypes atomic.Uint64
 }
 
+// FaultQueue implements Faulty: Faults is the only API's queue.
+func (a *Azure) FaultQueue(api string) *Faults { return map[string]*Faults{"": &a.Faults}[api] }
+
 // azureItem is one price item, in the field order of the real API.
 type azureItem struct {
 	CurrencyCode         string              `json:"currencyCode"`

@@ -3,10 +3,12 @@
 // point the real clients at them, benchmarks load them, and `gpuprice demo`
 // runs the whole daemon against them.
 //
-// Every fake has a Faults queue: a test selects the next failures (5xx, 429
-// with Retry-After, a hang, a truncated body, wrong types, an empty list,
-// endless pagination, a huge response) and the fake serves them in order
-// before answering normally again.
+// Every fake has a Faults queue per API (Faulty names them): a test selects
+// the next failures (5xx, 429 with Retry-After, a hang, a truncated body,
+// wrong types, an empty list, endless pagination, a huge response) and the
+// fake serves them in order before answering normally again. The collector
+// contract suite, collectors/collectortest, runs each against every
+// collector.
 package fakecloud
 
 import (
@@ -55,7 +57,26 @@ type Faults struct {
 	mu       sync.Mutex
 	queue    []Fault
 	requests int
+	hung     chan struct{} // closed once a request is held by Hang
 }
+
+// Faulty is a fake whose faults tests schedule by API: what the collector
+// contract suite (collectors/collectortest) drives. Every fake is one.
+type Faulty interface {
+	http.Handler
+	// FaultQueue returns the queue of the fake's API called api, nil for
+	// an API it does not have. "" is the fake's only API, or its main one.
+	FaultQueue(api string) *Faults
+}
+
+var (
+	_ Faulty = (*AWS)(nil)
+	_ Faulty = (*Azure)(nil)
+	_ Faulty = (*GCP)(nil)
+	_ Faulty = (*Lambda)(nil)
+	_ Faulty = (*Runpod)(nil)
+	_ Faulty = (*VastAI)(nil)
+)
 
 // Add schedules faults after those already queued.
 func (f *Faults) Add(faults ...Fault) {
@@ -76,6 +97,33 @@ func (f *Faults) Requests() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.requests
+}
+
+// Hung returns a channel closed once the fake holds a request with the
+// Hang fault: a test can let its client's deadline pass then, rather than
+// after a guess at how long the request takes to arrive.
+func (f *Faults) Hung() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hungLocked()
+}
+
+func (f *Faults) hungLocked() chan struct{} {
+	if f.hung == nil {
+		f.hung = make(chan struct{})
+	}
+	return f.hung
+}
+
+// holding notes that a request is held by Hang.
+func (f *Faults) holding() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.hungLocked():
+	default:
+		close(f.hung)
+	}
 }
 
 // Next counts a request and returns the fault it gets, if any.
@@ -130,6 +178,7 @@ func (f *Faults) Wrap(h http.Handler, errorBody func(status int, msg string) (co
 			// body has been read: drain it, or a hung POST outlives its
 			// client (and blocks the server's Close).
 			io.Copy(io.Discard, r.Body)
+			f.holding()
 			select {
 			case <-r.Context().Done():
 			case <-time.After(10 * time.Minute):

@@ -91,6 +91,12 @@ type GCP struct {
 	wrongTypes atomic.Uint64
 }
 
+// FaultQueue implements Faulty: the APIs are "" (Cloud Billing) and
+// "compute" (Compute Engine).
+func (g *GCP) FaultQueue(api string) *Faults {
+	return map[string]*Faults{"": &g.Faults, "compute": &g.ComputeFaults}[api]
+}
+
 // gcpZone is one zone and the accelerator types it offers.
 type gcpZone struct {
 	name   string

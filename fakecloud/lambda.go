@@ -71,6 +71,9 @@ type Lambda struct {
 	names []string // sorted keys of types
 }
 
+// FaultQueue implements Faulty: Faults is the only API's queue.
+func (l *Lambda) FaultQueue(api string) *Faults { return map[string]*Faults{"": &l.Faults}[api] }
+
 type lambdaEntry struct {
 	InstanceType lambdaInstanceType `json:"instance_type"`
 	Regions      []lambdaRegion     `json:"regions_with_capacity_available"`

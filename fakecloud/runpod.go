@@ -81,6 +81,9 @@ type Runpod struct {
 	types []runpodGPUType
 }
 
+// FaultQueue implements Faulty: Faults is the only API's queue.
+func (f *Runpod) FaultQueue(api string) *Faults { return map[string]*Faults{"": &f.Faults}[api] }
+
 type runpodGPUType struct {
 	ID                 string            `json:"id"`
 	DisplayName        string            `json:"displayName"`

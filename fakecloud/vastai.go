@@ -86,6 +86,9 @@ type VastAI struct {
 	cache map[string][]byte // rendered answers by request body, when not drifting
 }
 
+// FaultQueue implements Faulty: Faults is the only API's queue.
+func (v *VastAI) FaultQueue(api string) *Faults { return map[string]*Faults{"": &v.Faults}[api] }
+
 // NewVastAI returns the fake. It panics if opts.Data is not a valid offer
 // list: fixtures are written by programmers, not users.
 func NewVastAI(opts VastAIOptions) *VastAI {

@@ -105,7 +105,10 @@ func TestPrometheusIntegration(t *testing.T) {
 	// start it now, while the demo starts, without cheap-GPU thresholds.
 	prom := startPrometheus(t, prometheus, dir, addr, map[string]string{thresholdsFile: "groups: []\n"})
 	demo := &daemon{base: "http://" + addr}
-	waitFor(t, "demo ready", func() bool { code, _ := demo.get(t, "/-/ready"); return code == 200 })
+	// Ready once every source has refreshed: on a loaded machine the
+	// first AWS refresh (a backfill) takes well over 10 s. The pre-dip
+	// checks below say so if that leaves too little time before the dip.
+	waitWithin(t, time.Minute, "demo ready", func() bool { code, _ := demo.get(t, "/-/ready"); return code == 200 })
 	// The baseline must see every source's prices: one published later
 	// with a cheaper H100 would fire the alert before the dip.
 	waitFor(t, "every source published", func() bool {

@@ -3,10 +3,16 @@ package all_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	_ "github.com/gpuprice/gpuprice/collectors/all"
+	"github.com/gpuprice/gpuprice/collectors/aws"
+	"github.com/gpuprice/gpuprice/collectors/gcp"
+	"github.com/gpuprice/gpuprice/collectors/lambda"
+	"github.com/gpuprice/gpuprice/collectors/runpod"
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/config/configtest"
 )
 
 // Every provider is registered once, with its section and its fake, and
@@ -32,6 +38,43 @@ func TestRegistry(t *testing.T) {
 	if err := config.Builtin().Validate(); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestBuiltinDefaults: every provider's section as built in. Those that
+// need credentials (aws, gcp, lambda) are off; a timeout is the interval,
+// at most 5m, but for AWS, whose first refresh backfills 90 days of spot
+// prices; rate limits are what each API is documented or seen to take.
+func TestBuiltinDefaults(t *testing.T) {
+	m := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Minute) }
+	want := map[string]config.Common{
+		"aws":    {Interval: m(10), Timeout: m(15), StaleAfter: m(30), RateLimit: 20, Endpoint: "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current"},
+		"azure":  {Enabled: true, Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
+		"gcp":    {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://cloudbilling.googleapis.com"},
+		"lambda": {Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
+		"runpod": {Enabled: true, Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
+		"vastai": {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
+	}
+	cfg := config.Builtin()
+	for _, name := range config.ProviderNames() {
+		if got := *cfg.Providers[name].Shared(); got != want[name] {
+			t.Errorf("%s: %+v\nwant %+v", name, got, want[name])
+		}
+	}
+	// The providers' own keys.
+	a, g := cfg.Providers[aws.Name].(*aws.Config), cfg.Providers[gcp.Name].(*gcp.Config)
+	la, rp := cfg.Providers[lambda.Name].(*lambda.Config), cfg.Providers[runpod.Name].(*runpod.Config)
+	configtest.Check(t, configtest.Fields{
+		"aws.spot_backfill: what EC2 keeps":   {time.Duration(a.SpotBackfill), 90 * 24 * time.Hour},
+		"aws.on_demand_source":                {a.OnDemandSource, aws.OnDemandPriceList},
+		"aws.regions: every one enabled":      {len(a.Regions), 0},
+		"gcp.billing_endpoint: endpoint's":    {g.BillingEndpoint, ""},
+		"gcp.compute_endpoint: Google's":      {g.ComputeEndpoint, ""},
+		"gcp.project: none, no availability":  {g.Project, ""},
+		"gcp.api_key":                         {g.APIKey.Value(), ""},
+		"lambda.regions: every public one":    {len(la.Regions), 0},
+		"lambda.api_key":                      {la.APIKey.Value(), ""},
+		"runpod.api_key: gpuTypes needs none": {rp.APIKey.Value(), ""},
+	})
 }
 
 // A static entry may not take the name of another collector: the Runner

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -78,12 +80,19 @@ var fastBackoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, erro
 // newTestCollector builds a collector on clk with fast retries.
 func newTestCollector(t testing.TB, cfg Config, hist collectors.Backfiller, clk *clock, logger *slog.Logger) *Collector {
 	t.Helper()
-	c := newCollector(&cfg, collectors.Env{Backfiller: hist, Logger: logger}, fastBackoff)
-	c.bulkHTTP = collectors.NewHTTPClient(collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 62})
+	c := newCollector(&cfg, collectors.Env{Backfiller: hist, Logger: logger}, nil)
+	tune(c, clk)
+	return c
+}
+
+// tune gives c retries that do not wait and, when clk is not nil, clk's
+// time.
+func tune(c *Collector, clk *clock) {
+	c.backoff = fastBackoff
+	c.bulkHTTP = collectors.NewHTTPClient(collectors.HTTPOptions{MaxResponseBytes: 1 << 62, Sleep: collectortest.Instant})
 	if clk != nil {
 		c.now = clk.Now
 	}
-	return c
 }
 
 // storeHistory is the store as the daemon hands it to the collector
@@ -409,70 +418,43 @@ func TestThrottlingIsRetried(t *testing.T) {
 	}
 }
 
-func TestFaults(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		api    string // ec2, pricing, offers
-		fault  fakecloud.Fault
-		bulk   bool
-		reason string // "" means the refresh succeeds
-	}{
-		{name: "ec2 5xx", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.Status5xx}, reason: "http_5xx"},
-		{name: "ec2 429", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.TooManyRequests, RetryAfter: time.Millisecond}, reason: "http_429"},
-		{name: "ec2 throttled for good", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.AWSThrottle}, reason: "http_5xx"},
-		{name: "ec2 truncated", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.Truncate}, reason: "decode"},
-		{name: "ec2 wrong types", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.WrongTypes}, reason: "decode"},
-		{name: "ec2 empty", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.Empty}, reason: "empty"},
-		{name: "ec2 endless pages", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.EndlessPages}, reason: "decode"},
-		{name: "ec2 huge", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.Huge}, reason: "decode"},
-		{name: "ec2 hang", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.Hang}, reason: "timeout"},
-		{name: "ec2 throttled once", api: "ec2", fault: fakecloud.Fault{Kind: fakecloud.AWSThrottle, Times: 1}},
-		{name: "pricing 5xx", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.Status5xx}, reason: "http_5xx"},
-		{name: "pricing throttled for good", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.AWSThrottle}, reason: "http_4xx"},
-		{name: "pricing truncated", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.Truncate}, reason: "decode"},
-		{name: "pricing wrong types", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.WrongTypes}, reason: "decode"},
-		{name: "pricing empty", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.Empty}, reason: "empty"},
-		{name: "pricing endless pages", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.EndlessPages}, reason: "decode"},
-		{name: "pricing huge", api: "pricing", fault: fakecloud.Fault{Kind: fakecloud.Huge}, reason: "decode"},
-		{name: "offers 5xx", api: "offers", bulk: true, fault: fakecloud.Fault{Kind: fakecloud.Status5xx}, reason: "http_5xx"},
-		{name: "offers truncated", api: "offers", bulk: true, fault: fakecloud.Fault{Kind: fakecloud.Truncate}, reason: "decode"},
-		{name: "offers wrong types", api: "offers", bulk: true, fault: fakecloud.Fault{Kind: fakecloud.WrongTypes}, reason: "decode"},
-		{name: "offers empty", api: "offers", bulk: true, fault: fakecloud.Fault{Kind: fakecloud.Empty}, reason: "empty"},
-		// A huge offer file is what the real ones are: streamed, it works.
-		{name: "offers huge", api: "offers", bulk: true, fault: fakecloud.Fault{Kind: fakecloud.Huge}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			clk := newClock(t0)
-			f, url := startFake(t, fakecloud.AWSOptions{Now: clk.Now, HugeBytes: 8 << 20,
+// TestContract runs the collector contract suite on each of the fake's
+// APIs, with three instance types in one region.
+func TestContract(t *testing.T) {
+	clk := newClock(t0)
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		Fake: func() http.Handler {
+			return fakecloud.NewAWS(fakecloud.AWSOptions{Now: clk.Now, HugeBytes: 8 << 20,
 				InstanceTypes: []string{"p5.48xlarge", "g6.xlarge", "g6f.large"}})
-			cfg := testConfig(url, "us-east-1")
-			if tc.bulk {
-				cfg.OnDemandSource = OnDemandBulk
-			}
-			c := newTestCollector(t, cfg, nil, clk, nil)
-			c.http.maxBody = 1 << 20
-			faults := map[string]*fakecloud.Faults{"ec2": &f.EC2Faults, "pricing": &f.PricingFaults, "offers": &f.OfferFaults}[tc.api]
-			faults.Add(tc.fault)
-			timeout := 20 * time.Second
-			if tc.fault.Kind == fakecloud.Hang {
-				timeout = time.Second
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			defer cancel()
-			snap, err := c.Collect(ctx)
-			if got := collectors.Reason(err); got != tc.reason {
-				t.Fatalf("reason %q (err %v), want %q", got, err, tc.reason)
-			}
-			if err == nil && len(snap.Quotes) == 0 {
-				t.Fatal("succeeded without quotes")
-			}
-			// The next refresh, without the fault, works.
-			faults.Clear()
-			if _, err := c.Collect(context.Background()); err != nil {
-				t.Fatalf("refresh after the fault: %v", err)
-			}
-		})
-	}
+		},
+		// A rate limit the retries of 39 faulted refreshes do not wait on.
+		Configure: func(c *Config) {
+			c.Regions, c.OnDemandSource, c.RateLimit = []string{"us-east-1"}, OnDemandPriceList, 1000
+		},
+		Tune: func(c *Collector) {
+			tune(c, clk)
+			c.http.maxBody = collectortest.MaxResponseBytes
+		},
+		// The SDK retries EC2 and the Price List, and its errors carry no
+		// Retry-After (AWS throttles with error codes instead); the offer
+		// files have a client of their own.
+		APIs: []collectortest.API[*Config]{
+			{Name: "ec2", OwnClient: true, Throttle: fakecloud.AWSThrottle, Want: map[collectortest.Row]collectortest.Want{
+				collectortest.TooManyRequests: {RetryAfter: -1},
+				collectortest.Throttled:       {Reason: "http_5xx"}, // RequestLimitExceeded is a 503
+			}},
+			{Name: "pricing", OwnClient: true, Throttle: fakecloud.AWSThrottle, Want: map[collectortest.Row]collectortest.Want{
+				collectortest.TooManyRequests: {RetryAfter: -1},
+				collectortest.Throttled:       {Reason: "http_4xx"}, // ThrottlingException is a 400
+			}},
+			{Name: "offers", OwnClient: true, Unpaged: true, Configure: func(c *Config) { c.OnDemandSource = OnDemandBulk },
+				Want: map[collectortest.Row]collectortest.Want{
+					// A huge offer file is what the real ones are:
+					// streamed, it works.
+					collectortest.Huge: {Reason: collectortest.Succeeds},
+				}},
+		},
+	})
 }
 
 // logRecorder keeps log records for assertions.

@@ -5,35 +5,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/config/configtest"
 )
 
-func TestConfigDefaults(t *testing.T) {
-	aws := config.Builtin().Providers[Name].(*Config)
-	configtest.Check(t, []configtest.Field{
-		{"enabled", aws.Enabled, false},
-		{"interval", time.Duration(aws.Interval), 10 * time.Minute},
-		{"timeout: room for the first backfill", time.Duration(aws.Timeout), 15 * time.Minute},
-		{"stale_after", time.Duration(aws.StaleAfter), 30 * time.Minute},
-		{"spot_backfill", time.Duration(aws.SpotBackfill), 90 * 24 * time.Hour},
-		{"on_demand_source", aws.OnDemandSource, "pricelist"},
-		{"regions: all enabled", len(aws.Regions), 0},
-		{"endpoint: the public offer files", aws.Endpoint, "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current"},
+func TestConfigLoad(t *testing.T) {
+	aws := configtest.Load(t, "aws.yml").Providers[Name].(*Config)
+	configtest.Check(t, configtest.Fields{
+		"regions":                           {strings.Join(aws.Regions, ","), "us-east-1,eu-west-1,ap-southeast-4"},
+		"spot_backfill":                     {time.Duration(aws.SpotBackfill), 30 * 24 * time.Hour},
+		"timeout":                           {time.Duration(aws.Timeout), 20 * time.Minute},
+		"ec2_endpoint":                      {aws.EC2Endpoint, "http://127.0.0.1:4566"},
+		"on_demand_source":                  {aws.OnDemandSource, "bulk"},
+		"concurrency":                       {aws.Concurrency, 4},
+		"secret_access_key (from its file)": {aws.SecretAccessKey.Value(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
 	})
 }
 
-func TestConfigLoad(t *testing.T) {
-	cfg := configtest.Load(t, "aws.yml")
-	aws := cfg.Providers[Name].(*Config)
-	configtest.Check(t, []configtest.Field{
-		{"regions", strings.Join(aws.Regions, ","), "us-east-1,eu-west-1,ap-southeast-4"},
-		{"spot_backfill", time.Duration(aws.SpotBackfill), 30 * 24 * time.Hour},
-		{"timeout", time.Duration(aws.Timeout), 20 * time.Minute},
-		{"ec2_endpoint", aws.EC2Endpoint, "http://127.0.0.1:4566"},
-		{"on_demand_source", aws.OnDemandSource, "bulk"},
-		{"concurrency", aws.Concurrency, 4},
-		{"secret_access_key (from its file)", aws.SecretAccessKey.Value(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+func TestConfigErrors(t *testing.T) {
+	configtest.FileErrors(t, map[string]string{
+		"bad-aws-region.yml":      `testdata/config/bad-aws-region.yml:5: providers.aws.regions[1]: "US East" is not an AWS region name`,
+		"bad-aws-backfill.yml":    `testdata/config/bad-aws-backfill.yml:4: providers.aws.spot_backfill: 180d is not between 0 and 90d (EC2 keeps 90 days of spot price history)`,
+		"bad-aws-source.yml":      `testdata/config/bad-aws-source.yml:3: providers.aws.on_demand_source: "website" is not pricelist or bulk`,
+		"bad-aws-endpoint.yml":    `testdata/config/bad-aws-endpoint.yml:3: providers.aws.ec2_endpoint: "ec2.us-east-1.amazonaws.com" is not an http(s) URL`,
+		"bad-aws-credentials.yml": `testdata/config/bad-aws-credentials.yml:4: providers.aws.access_key_id: access_key_id and secret_access_key (or secret_access_key_file) go together`,
 	})
 }
 
@@ -42,14 +36,4 @@ func TestConfigLoad(t *testing.T) {
 // still a complete pair.
 func TestConfigDisabledKeyFile(t *testing.T) {
 	configtest.Load(t, "aws-disabled-key-file.yml")
-}
-
-func TestConfigErrors(t *testing.T) {
-	configtest.Errors(t, map[string]string{
-		"bad-aws-region.yml":      `testdata/config/bad-aws-region.yml:5: providers.aws.regions[1]: "US East" is not an AWS region name`,
-		"bad-aws-backfill.yml":    `testdata/config/bad-aws-backfill.yml:4: providers.aws.spot_backfill: 180d is not between 0 and 90d (EC2 keeps 90 days of spot price history)`,
-		"bad-aws-source.yml":      `testdata/config/bad-aws-source.yml:3: providers.aws.on_demand_source: "website" is not pricelist or bulk`,
-		"bad-aws-endpoint.yml":    `testdata/config/bad-aws-endpoint.yml:3: providers.aws.ec2_endpoint: "ec2.us-east-1.amazonaws.com" is not an http(s) URL`,
-		"bad-aws-credentials.yml": `testdata/config/bad-aws-credentials.yml:4: providers.aws.access_key_id: access_key_id and secret_access_key (or secret_access_key_file) go together`,
-	})
 }

@@ -2,7 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -328,106 +328,24 @@ func TestCollectEveryRegion(t *testing.T) {
 	}
 }
 
-func TestFaults(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		faults  []fakecloud.Fault
-		client  collectors.HTTPOptions
-		timeout time.Duration
-		// wantReason is collectors.Reason of the error; "" means success.
-		wantReason string
-		check      func(t *testing.T, err error, fake *fakecloud.Azure)
-	}{
-		{name: "503 twice, retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 2}}},
-		{name: "503 always", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, wantReason: "http_5xx",
-			check: func(t *testing.T, err error, fake *fakecloud.Azure) {
-				var he *collectors.HTTPError
-				if !errors.As(err, &he) || !strings.Contains(he.Body, `"Code":"ServiceUnavailable"`) {
-					t.Errorf("want Azure's error body in %v", err)
-				}
-				if fake.Faults.Requests() != 4 {
-					t.Errorf("%d requests, want 1 + 3 retries", fake.Faults.Requests())
-				}
+// TestContract runs the collector contract suite against the fake's
+// recorded region westus3.
+func TestContract(t *testing.T) {
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		Configure: func(c *Config) { c.Regions = []string{"westus3"} },
+		Tune:      func(c *Collector) { c.maxPages = 5 },
+		ErrPrefix: "azure region westus3: ",
+		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
+			collectortest.Status5xx: {Body: `{"Error":{"Code":"ServiceUnavailable"`},
+			collectortest.WrongTypes: {Shapes: []string{
+				"string into Go struct field item.Items.retailPrice",
+				"object into Go struct field page.Items",
 			}},
-		{name: "429 once, waited for", faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			client: collectors.HTTPOptions{MaxBackoff: 2 * time.Second}},
-		{name: "429 with Retry-After past the backoff cap", faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}},
-			wantReason: "http_429",
-			check: func(t *testing.T, err error, _ *fakecloud.Azure) {
-				if got := collectors.RetryAfter(err); got != time.Minute {
-					t.Errorf("RetryAfter = %s, want 1m", got)
-				}
-			}},
-		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, timeout: 200 * time.Millisecond, wantReason: "timeout"},
-		{name: "truncated body", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, wantReason: "decode"},
-		{name: "wrong types", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 1}}, wantReason: "decode",
-			check: func(t *testing.T, err error, _ *fakecloud.Azure) {
-				if !strings.Contains(err.Error(), "retailPrice") {
-					t.Errorf("error does not name the bad field: %v", err)
-				}
-			}},
-		{name: "empty list", faults: []fakecloud.Fault{{Kind: fakecloud.Empty}}, wantReason: "empty"},
-		{name: "endless pages", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages}}, wantReason: "decode",
-			check: func(t *testing.T, err error, fake *fakecloud.Azure) {
-				if !errors.Is(err, errPagination) {
-					t.Errorf("want errPagination, got %v", err)
-				}
-				if fake.Faults.Requests() != 5 {
-					t.Errorf("%d requests, want the page limit of 5", fake.Faults.Requests())
-				}
-			}},
-		{name: "one page with a needless link", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}},
-		{name: "huge", faults: []fakecloud.Fault{{Kind: fakecloud.Huge}}, client: collectors.HTTPOptions{MaxResponseBytes: 1 << 20},
-			wantReason: "decode",
-			check: func(t *testing.T, err error, _ *fakecloud.Azure) {
-				if !errors.Is(err, collectors.ErrTooLarge) {
-					t.Errorf("want ErrTooLarge, got %v", err)
-				}
-			}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
-			fake.Faults.Add(tc.faults...)
-			c := newCollector(t, startFake(t, fake), []string{"westus3"}, fastClient(tc.client))
-			c.maxPages = 5
-			ctx := context.Background()
-			if tc.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
-				defer cancel()
-			}
-			snap, err := c.Collect(ctx)
-			if got := collectors.Reason(err); got != tc.wantReason {
-				t.Fatalf("reason %q, want %q (err: %v)", got, tc.wantReason, err)
-			}
-			if err == nil {
-				if !reflect.DeepEqual(snap.Quotes, westus3) {
-					t.Errorf("after the fault, quotes differ:\n%s", dump(snap.Quotes))
-				}
-				return
-			}
-			if tc.wantReason != "empty" && !strings.HasPrefix(err.Error(), "azure region westus3: ") {
-				t.Errorf("error does not name the region: %v", err)
-			}
-			if tc.check != nil {
-				tc.check(t, err, fake)
-			}
-		})
-	}
-}
-
-// TestWrongTypesBothShapes runs into both shapes of the WrongTypes fault.
-func TestWrongTypesBothShapes(t *testing.T) {
-	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
-	fake.Faults.Add(fakecloud.Fault{Kind: fakecloud.WrongTypes})
-	c := newCollector(t, startFake(t, fake), []string{"westus3"}, nil)
-	for _, want := range []string{"string into Go struct field item.Items.retailPrice", "object into Go struct field page.Items"} {
-		_, err := c.Collect(context.Background())
-		var de *collectors.DecodeError
-		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
-			t.Errorf("want a decode error with %q, got %v", want, err)
-		}
-	}
+			// No region has rows: the error names none.
+			collectortest.Empty:        {NoPrefix: true},
+			collectortest.EndlessPages: {Is: errPagination, Requests: 5},
+		}}},
+	})
 }
 
 // TestRegionFailureFailsRefresh checks that one failing region fails the

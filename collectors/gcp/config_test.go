@@ -4,47 +4,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/config/configtest"
 )
 
-func TestConfigDefaults(t *testing.T) {
-	g := config.Builtin().Providers[Name].(*Config)
-	configtest.Check(t, []configtest.Field{
-		{"enabled (needs credentials)", g.Enabled, false},
-		{"interval", time.Duration(g.Interval), time.Hour},
-		{"timeout", time.Duration(g.Timeout), 5 * time.Minute},
-		{"stale_after", time.Duration(g.StaleAfter), 3 * time.Hour},
-		{"endpoint", g.Endpoint, "https://cloudbilling.googleapis.com"},
-		{"billing_endpoint (empty: endpoint)", g.BillingEndpoint, ""},
-		{"compute_endpoint (empty: Google's)", g.ComputeEndpoint, ""},
-		{"project (empty: no availability)", g.Project, ""},
-		{"api_key", g.APIKey.Value(), ""},
-	})
-}
-
 func TestConfigLoad(t *testing.T) {
 	t.Setenv("GPUPRICE_TEST_GCP_COMPUTE", "http://127.0.0.1:8097")
-	cfg := configtest.Load(t, "gcp.yml")
-	g := cfg.Providers[Name].(*Config)
-	configtest.Check(t, []configtest.Field{
-		{"enabled", g.Enabled, true},
-		{"interval", time.Duration(g.Interval), 30 * time.Minute},
-		{"stale_after default", time.Duration(g.StaleAfter), 90 * time.Minute},
-		{"rate_limit", g.RateLimit, 2.0},
-		{"api_key (from api_key_file)", g.APIKey.Value(), "gcp-key-789"},
-		{"billing_endpoint", g.BillingEndpoint, "http://127.0.0.1:8098"},
-		{"compute_endpoint (from ${ENV})", g.ComputeEndpoint, "http://127.0.0.1:8097"},
-		{"project", g.Project, "my-project-123"},
+	g := configtest.Load(t, "gcp.yml").Providers[Name].(*Config)
+	configtest.Check(t, configtest.Fields{
+		"enabled":                        {g.Enabled, true},
+		"interval":                       {time.Duration(g.Interval), 30 * time.Minute},
+		"stale_after default":            {time.Duration(g.StaleAfter), 90 * time.Minute},
+		"rate_limit":                     {g.RateLimit, 2.0},
+		"api_key (from api_key_file)":    {g.APIKey.Value(), "gcp-key-789"},
+		"billing_endpoint":               {g.BillingEndpoint, "http://127.0.0.1:8098"},
+		"compute_endpoint (from ${ENV})": {g.ComputeEndpoint, "http://127.0.0.1:8097"},
+		"project":                        {g.Project, "my-project-123"},
+		"the key's rendering":            {g.APIKey.String(), "<secret>"},
 	})
-	if s := g.APIKey.String(); s != "<secret>" {
-		t.Errorf("the key renders as %q", s)
-	}
 }
 
 func TestConfigErrors(t *testing.T) {
 	t.Setenv("GPUPRICE_TEST_GCP_KEY", "k")
-	configtest.Errors(t, map[string]string{
+	configtest.FileErrors(t, map[string]string{
 		"bad-gcp-endpoint.yml": `testdata/config/bad-gcp-endpoint.yml:4: providers.gcp.billing_endpoint: "cloudbilling.googleapis.com" is not an http(s) URL`,
 		"bad-gcp-project.yml":  `testdata/config/bad-gcp-project.yml:4: providers.gcp.project: "My Project" is not a Google Cloud project ID`,
 	})

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"cloud.google.com/go/auth"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -491,134 +491,33 @@ func TestProjectWithoutCredentials(t *testing.T) {
 	}
 }
 
-func TestFaults(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		faults  []fakecloud.Fault
-		client  collectors.HTTPOptions
-		key     string
-		timeout time.Duration
-		// wantReason is collectors.Reason of the error; "" means success.
-		wantReason string
-		check      func(t *testing.T, err error, fake *fakecloud.GCP)
-	}{
-		{name: "503 twice, retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 2}}},
-		{name: "503 always", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, wantReason: "http_5xx",
-			check: func(t *testing.T, err error, fake *fakecloud.GCP) {
-				var he *collectors.HTTPError
-				if !errors.As(err, &he) || !strings.HasPrefix(he.Body, "UNAVAILABLE: ") {
-					t.Errorf("want Google's status and message in %v", err)
-				}
-				if fake.Faults.Requests() != 4 {
-					t.Errorf("%d requests, want 1 + 3 retries", fake.Faults.Requests())
-				}
-			}},
-		{name: "429 once, waited for", faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			client: collectors.HTTPOptions{MaxBackoff: 2 * time.Second}},
-		{name: "429 with Retry-After past the backoff cap", faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}},
-			wantReason: "http_429",
-			check: func(t *testing.T, err error, _ *fakecloud.GCP) {
-				if got := collectors.RetryAfter(err); got != time.Minute {
-					t.Errorf("RetryAfter = %s, want 1m", got)
-				}
-				if !strings.Contains(err.Error(), "RESOURCE_EXHAUSTED") {
-					t.Errorf("want RESOURCE_EXHAUSTED in %v", err)
-				}
-			}},
-		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, timeout: 300 * time.Millisecond, wantReason: "timeout"},
-		{name: "truncated body", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, wantReason: "decode"},
-		{name: "fractional int64", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 1}}, wantReason: "decode",
-			check: func(t *testing.T, err error, _ *fakecloud.GCP) {
-				if !strings.Contains(err.Error(), "units") {
-					t.Errorf("error does not name the bad field: %v", err)
-				}
-			}},
-		{name: "empty answer", faults: []fakecloud.Fault{{Kind: fakecloud.Empty}}, wantReason: "empty"},
-		{name: "endless pages", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages}}, wantReason: "decode",
-			check: func(t *testing.T, err error, fake *fakecloud.GCP) {
-				if !errors.Is(err, errPagination) {
-					t.Errorf("want errPagination, got %v", err)
-				}
-				if fake.Faults.Requests() != 5 {
-					t.Errorf("%d requests, want the page limit of 5", fake.Faults.Requests())
-				}
-			}},
-		{name: "huge", faults: []fakecloud.Fault{{Kind: fakecloud.Huge}}, client: collectors.HTTPOptions{MaxResponseBytes: 1 << 20},
-			wantReason: "decode",
-			check: func(t *testing.T, err error, _ *fakecloud.GCP) {
-				if !errors.Is(err, collectors.ErrTooLarge) {
-					t.Errorf("want ErrTooLarge, got %v", err)
-				}
-			}},
-		{name: "bad key", key: "not-a-key", wantReason: "http_4xx",
-			check: func(t *testing.T, err error, fake *fakecloud.GCP) {
-				var he *collectors.HTTPError
-				if !errors.As(err, &he) || he.StatusCode != 400 || !strings.Contains(he.Body, "INVALID_ARGUMENT: API key not valid") {
-					t.Errorf("want Google's 400 for a bad key, got %v", err)
-				}
-				if strings.Contains(err.Error(), "not-a-key") {
-					t.Errorf("the error shows the key: %v", err)
-				}
-				if fake.Faults.Requests() != 1 {
-					t.Errorf("%d requests, want 1 (a 400 is not retried)", fake.Faults.Requests())
-				}
-			}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 1000})
-			fake.Faults.Add(tc.faults...)
-			c := newCollector(t, startFake(t, fake), setup{key: cmp.Or(tc.key, fakecloud.GCPDemoKey), client: fastClient(tc.client)})
-			c.maxPages = 5
-			ctx := context.Background()
-			if tc.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
-				defer cancel()
-			}
-			start := time.Now()
-			snap, err := c.Collect(ctx)
-			if got := collectors.Reason(err); got != tc.wantReason {
-				t.Fatalf("reason %q, want %q (err: %v)", got, tc.wantReason, err)
-			}
-			if tc.timeout > 0 && time.Since(start) > 5*tc.timeout {
-				t.Errorf("took %s, past the refresh timeout of %s", time.Since(start), tc.timeout)
-			}
-			if err == nil {
-				if len(snap.Quotes) != len(wantSeries()) {
-					t.Errorf("after the fault, %d quotes, want %d", len(snap.Quotes), len(wantSeries()))
-				}
-				return
-			}
-			if !strings.HasPrefix(err.Error(), "gcp: ") {
-				t.Errorf("error does not name the provider: %v", err)
-			}
-			if strings.Contains(err.Error(), fakecloud.GCPDemoKey) {
-				t.Errorf("the error shows the API key: %v", err)
-			}
-			if tc.check != nil {
-				tc.check(t, err, fake)
-			}
-		})
-	}
+// TestContract runs the collector contract suite against the fake's
+// catalog, in pages of 1000 SKUs. Without a project the Compute Engine API
+// is not used (TestAvailability puts it through its faults).
+func TestContract(t *testing.T) {
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		Fake:      func() http.Handler { return fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 1000}) },
+		Tune:      func(c *Collector) { c.maxPages, c.findCredentials = 5, noADC },
+		ErrPrefix: "gcp: ",
+		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
+			collectortest.Status5xx:       {Body: "UNAVAILABLE: "},
+			collectortest.TooManyRequests: {InErr: []string{"RESOURCE_EXHAUSTED"}},
+			// protojson names the field of a bad number, not of a bad list.
+			collectortest.WrongTypes:   {Shapes: []string{"int64 field units", `unexpected token "us-`}},
+			collectortest.EndlessPages: {Is: errPagination, Requests: 5},
+		}}},
+		Extra: []collectortest.Extra[*Config]{{
+			// Not retried; the key is a secret of the section, which no
+			// error shows.
+			Name: "bad key", Configure: func(c *Config) { c.APIKey = "not-a-key" },
+			Want: collectortest.Want{Reason: "http_4xx", Status: http.StatusBadRequest,
+				InErr: []string{"INVALID_ARGUMENT: API key not valid"}, Requests: 1},
+		}},
+	})
 }
 
 // TestNetworkErrorHidesKey: a url.Error names the URL, key included; the
 // collector's error does not.
-// TestWrongTypesBothShapes runs into both shapes of the WrongTypes fault.
-func TestWrongTypesBothShapes(t *testing.T) {
-	fake := fakecloud.NewGCP(fakecloud.GCPOptions{})
-	fake.Faults.Add(fakecloud.Fault{Kind: fakecloud.WrongTypes})
-	c := newCollector(t, startFake(t, fake), setup{key: fakecloud.GCPDemoKey})
-	// protojson names the field of a bad number, not of a bad list.
-	for _, want := range []string{"int64 field units", `unexpected token "us-`} {
-		_, err := c.Collect(context.Background())
-		var de *collectors.DecodeError
-		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
-			t.Errorf("want a decode error naming %s, got %v", want, err)
-		}
-	}
-}
-
 func TestNetworkErrorHidesKey(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -269,71 +270,15 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-func TestFaults(t *testing.T) {
-	tests := []struct {
-		name    string
-		faults  []fakecloud.Fault
-		http    collectors.HTTPOptions
-		timeout time.Duration // default 10s
-		// wantReason "" means success: the fault was retried away or
-		// does not apply.
-		wantReason   string
-		wantErrIs    error
-		wantInErr    string
-		wantRequests int // checked when not 0
-	}{
-		{name: "5xx once is retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 1}}, http: fastRetries, wantRequests: 2},
-		{name: "5xx persists", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, http: fastRetries, wantReason: "http_5xx", wantInErr: "global/internal-error", wantRequests: 4},
-		{
-			name:   "429 with Retry-After beyond the backoff cap",
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   fastRetries, wantReason: "http_429", wantInErr: "global/too-many-requests", wantRequests: 1,
-		},
-		{
-			name:   "429 with Retry-After is waited out",
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Second}, wantRequests: 2,
-		},
-		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, http: fastRetries, timeout: 300 * time.Millisecond, wantReason: "timeout", wantErrIs: context.DeadlineExceeded},
-		{name: "truncated JSON", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, http: fastRetries, wantReason: "decode"},
-		{name: "price as a string", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 1}}, http: fastRetries, wantReason: "decode", wantInErr: "cannot unmarshal string"},
-		{name: "empty data", faults: []fakecloud.Fault{{Kind: fakecloud.Empty, Times: 1}}, http: fastRetries, wantReason: "empty", wantErrIs: collectors.ErrEmpty},
-		{
-			name: "huge answer", faults: []fakecloud.Fault{{Kind: fakecloud.Huge, Times: 1}},
-			http:       collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 20},
-			wantReason: "decode", wantErrIs: collectors.ErrTooLarge,
-		},
-		{name: "endless pages does not apply", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}, http: fastRetries, wantRequests: 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fake := fakecloud.NewLambda(fakecloud.LambdaOptions{APIKey: testKey})
-			fake.Faults.Add(tt.faults...)
-			c := newCollector(t, serve(t, fake), tt.http, nil, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(tt.timeout, 10*time.Second))
-			defer cancel()
-			snap, err := c.Collect(ctx)
-			if got := collectors.Reason(err); got != tt.wantReason {
-				t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
-			}
-			if tt.wantErrIs != nil && !errors.Is(err, tt.wantErrIs) {
-				t.Errorf("error %v is not %v", err, tt.wantErrIs)
-			}
-			if tt.wantInErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantInErr)) {
-				t.Errorf("error %v does not contain %q", err, tt.wantInErr)
-			}
-			if err != nil && snap != nil {
-				t.Error("a snapshot came with the error")
-			}
-			if err == nil && len(snap.Quotes) != len(recordedTypes)*len(PublicRegions) {
-				t.Errorf("%d quotes after the fault", len(snap.Quotes))
-			}
-			if tt.wantRequests != 0 && fake.Faults.Requests() != tt.wantRequests {
-				t.Errorf("%d requests, want %d", fake.Faults.Requests(), tt.wantRequests)
-			}
-		})
-	}
+// TestContract runs the collector contract suite against the fake.
+func TestContract(t *testing.T) {
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
+			collectortest.Status5xx:       {InErr: []string{"global/internal-error"}},
+			collectortest.TooManyRequests: {InErr: []string{"global/too-many-requests"}},
+			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},
+		}}},
+	})
 }
 
 // TestErrorEnvelopeOn200: an error envelope without data is a decode

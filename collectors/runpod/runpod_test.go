@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/exporter"
 	"github.com/gpuprice/gpuprice/fakecloud"
@@ -336,91 +337,33 @@ func TestGraphQLErrorsOn200(t *testing.T) {
 	}
 }
 
-func TestFaults(t *testing.T) {
-	tests := []struct {
-		name   string
-		opts   fakecloud.RunpodOptions
-		edit   func(*Config)
-		faults []fakecloud.Fault
-		http   collectors.HTTPOptions
-		// timeout bounds the refresh (default 10s).
-		timeout time.Duration
-		// wantReason "" means success: the fault was retried away or
-		// does not apply.
-		wantReason   string
-		wantErrIs    error
-		wantInErr    string
-		wantRequests int // checked when not 0
-	}{
-		{name: "5xx once is retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 1}}, http: fastRetries, wantRequests: 3},
-		{name: "5xx persists", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, http: fastRetries, wantReason: "http_5xx", wantInErr: "HTTP 503", wantRequests: 4},
-		{
-			name:   "429 with Retry-After beyond the backoff cap",
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   fastRetries, wantReason: "http_429", wantInErr: "too many requests", wantRequests: 1,
+// TestContract runs the collector contract suite against the fake.
+func TestContract(t *testing.T) {
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
+			collectortest.TooManyRequests: {InErr: []string{"too many requests"}},
+			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},
+		}}},
+		Extra: []collectortest.Extra[*Config]{
+			{
+				Name: "GraphQL error", Faults: []fakecloud.Fault{{Kind: fakecloud.RunpodGraphQLError, Times: 1}},
+				Want: collectortest.Want{Reason: "decode", InErr: []string{"GraphQL errors"}},
+			},
+			{
+				// EndlessPages is answered normally: the secure query
+				// succeeds and the community one gets the wrong types.
+				Name:   "second tier fails: the whole refresh fails",
+				Faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}, {Kind: fakecloud.WrongTypes, Times: 1}},
+				Want:   collectortest.Want{Reason: "decode", InErr: []string{"query community cloud GPU types"}, Requests: 2},
+			},
+			{
+				Name:      "refused key",
+				Fake:      func() http.Handler { return fakecloud.NewRunpod(fakecloud.RunpodOptions{APIKey: "right"}) },
+				Configure: func(c *Config) { c.APIKey = "wrong-s3cret" },
+				Want:      collectortest.Want{Reason: "http_4xx", InErr: []string{"HTTP 401"}, Requests: 1},
+			},
 		},
-		{
-			name:   "429 with Retry-After is waited out",
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Second}, wantRequests: 3,
-		},
-		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, http: fastRetries, timeout: 300 * time.Millisecond, wantReason: "timeout", wantErrIs: context.DeadlineExceeded},
-		{name: "truncated JSON", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, http: fastRetries, wantReason: "decode"},
-		{name: "prices as strings", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 1}}, http: fastRetries, wantReason: "decode", wantInErr: "cannot unmarshal string"},
-		{name: "empty list", faults: []fakecloud.Fault{{Kind: fakecloud.Empty, Times: 1}}, http: fastRetries, wantReason: "empty", wantErrIs: collectors.ErrEmpty},
-		{
-			// EndlessPages is answered normally: the secure query
-			// succeeds and the community one gets the wrong types.
-			name:       "second tier fails: the whole refresh fails",
-			faults:     []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}, {Kind: fakecloud.WrongTypes, Times: 1}},
-			http:       fastRetries,
-			wantReason: "decode", wantInErr: "query community cloud GPU types", wantRequests: 2,
-		},
-		{
-			name: "huge answer", faults: []fakecloud.Fault{{Kind: fakecloud.Huge, Times: 1}},
-			http:       collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 20},
-			wantReason: "decode", wantErrIs: collectors.ErrTooLarge,
-		},
-		{name: "endless pages does not apply", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}, http: fastRetries, wantRequests: 2},
-		{name: "GraphQL error", faults: []fakecloud.Fault{{Kind: fakecloud.RunpodGraphQLError, Times: 1}}, http: fastRetries, wantReason: "decode", wantInErr: "GraphQL errors"},
-		{
-			name: "refused key, and the key stays out of the message",
-			opts: fakecloud.RunpodOptions{APIKey: "right"}, edit: func(c *Config) { c.APIKey = "wrong-s3cret" },
-			http: fastRetries, wantReason: "http_4xx", wantInErr: "HTTP 401", wantRequests: 1,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fake := fakecloud.NewRunpod(tt.opts)
-			fake.Faults.Add(tt.faults...)
-			c := newCollector(t, serve(t, fake), tt.http, tt.edit, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(tt.timeout, 10*time.Second))
-			defer cancel()
-			snap, err := c.Collect(ctx)
-			if got := collectors.Reason(err); got != tt.wantReason {
-				t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
-			}
-			if tt.wantErrIs != nil && !errors.Is(err, tt.wantErrIs) {
-				t.Errorf("error %v is not %v", err, tt.wantErrIs)
-			}
-			if tt.wantInErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantInErr)) {
-				t.Errorf("error %v does not contain %q", err, tt.wantInErr)
-			}
-			if err != nil && strings.Contains(err.Error(), "s3cret") {
-				t.Errorf("the API key leaked into the error: %v", err)
-			}
-			if err != nil && snap != nil {
-				t.Error("a snapshot came with the error")
-			}
-			if err == nil && len(snap.Quotes) != 80 {
-				t.Errorf("%d quotes after the fault, want 80", len(snap.Quotes))
-			}
-			if tt.wantRequests != 0 && fake.Faults.Requests() != tt.wantRequests {
-				t.Errorf("%d requests, want %d", fake.Faults.Requests(), tt.wantRequests)
-			}
-		})
-	}
+	})
 }
 
 // refresh runs one checked refresh, as the daemon does, and records it.

@@ -2,12 +2,7 @@ package vastai
 
 import (
 	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -22,12 +17,11 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fastRetries retries like the daemon but without waiting.
 var fastRetries = collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
@@ -325,89 +319,33 @@ func TestVerifiedOnly(t *testing.T) {
 	}
 }
 
-func TestFaults(t *testing.T) {
-	tests := []struct {
-		name   string
-		opts   fakecloud.VastAIOptions
-		faults []fakecloud.Fault
-		http   collectors.HTTPOptions
-		// timeout bounds each refresh (default 10s); collects is how many
-		// refreshes must all end as wantReason (default 1).
-		timeout  time.Duration
-		collects int
-		// wantReason "" means success: the fault was retried away or does
-		// not apply.
-		wantReason   string
-		wantErrIs    error
-		wantInErr    string
-		wantRequests int // checked when not 0
-	}{
-		{name: "5xx once is retried", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx, Times: 1}}, http: fastRetries, wantRequests: 3},
-		{name: "5xx persists", faults: []fakecloud.Fault{{Kind: fakecloud.Status5xx}}, http: fastRetries, wantReason: "http_5xx", wantRequests: 4},
-		{
-			name:   "429 plain text, Retry-After beyond the backoff cap",
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   fastRetries, wantReason: "http_429", wantInErr: "API requests too frequent", wantRequests: 1,
-		},
-		{
-			name:   "429 JSON envelope",
-			opts:   fakecloud.VastAIOptions{JSONErrors: true},
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   fastRetries, wantReason: "http_429", wantInErr: `"success":false`,
-		},
-		{
-			name:   "429 with Retry-After is waited out",
-			faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, Times: 1, RetryAfter: time.Second}},
-			http:   collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Second}, wantRequests: 3,
-		},
-		{name: "hang", faults: []fakecloud.Fault{{Kind: fakecloud.Hang, Times: 1}}, http: fastRetries, timeout: 300 * time.Millisecond, wantReason: "timeout", wantErrIs: context.DeadlineExceeded},
-		{name: "truncated JSON", faults: []fakecloud.Fault{{Kind: fakecloud.Truncate, Times: 1}}, http: fastRetries, wantReason: "decode"},
-		{
+// TestContract runs the collector contract suite against the fake's
+// recorded offers (the plugin's fake synthesizes more).
+func TestContract(t *testing.T) {
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		Fake: func() http.Handler { return fakecloud.NewVastAI(fakecloud.VastAIOptions{}) },
+		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
+			collectortest.TooManyRequests: {InErr: []string{"API requests too frequent"}},
 			// The fake alternates dph_total as a string and offers as an object.
-			name: "wrong types, both shapes", faults: []fakecloud.Fault{{Kind: fakecloud.WrongTypes, Times: 2}},
-			http: fastRetries, collects: 2, wantReason: "decode",
+			collectortest.WrongTypes: {Shapes: []string{
+				"cannot unmarshal string into Go struct field offer.offers.dph_total",
+				"cannot unmarshal object into Go struct field answer.offers",
+			}},
+		}}},
+		Extra: []collectortest.Extra[*Config]{
+			{
+				Name:   "429 in the JSON envelope",
+				Fake:   func() http.Handler { return fakecloud.NewVastAI(fakecloud.VastAIOptions{JSONErrors: true}) },
+				Faults: []fakecloud.Fault{{Kind: fakecloud.TooManyRequests, RetryAfter: time.Minute}},
+				Want:   collectortest.Want{Reason: "http_429", InErr: []string{`"success":false`}, RetryAfter: time.Minute, Requests: 1},
+			},
+			{
+				Name: "missing API key",
+				Fake: func() http.Handler { return fakecloud.NewVastAI(fakecloud.VastAIOptions{APIKey: "k"}) },
+				Want: collectortest.Want{Reason: "http_4xx", InErr: []string{"HTTP 401"}, Requests: 1},
+			},
 		},
-		{name: "empty offer list", faults: []fakecloud.Fault{{Kind: fakecloud.Empty, Times: 1}}, http: fastRetries, wantReason: "empty", wantErrIs: collectors.ErrEmpty},
-		{
-			name: "huge answer", faults: []fakecloud.Fault{{Kind: fakecloud.Huge, Times: 1}},
-			http:       collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxResponseBytes: 1 << 20},
-			wantReason: "decode", wantErrIs: collectors.ErrTooLarge,
-		},
-		{name: "endless pages does not apply", faults: []fakecloud.Fault{{Kind: fakecloud.EndlessPages, Times: 1}}, http: fastRetries, wantRequests: 2},
-		{name: "missing API key", opts: fakecloud.VastAIOptions{APIKey: "k"}, http: fastRetries, wantReason: "http_4xx", wantInErr: "HTTP 401"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fake := fakecloud.NewVastAI(tt.opts)
-			fake.Faults.Add(tt.faults...)
-			c := newCollector(t, serve(t, fake), tt.http, nil)
-			for range max(tt.collects, 1) {
-				timeout := cmp.Or(tt.timeout, 10*time.Second)
-				ctx, cancel := context.WithTimeout(context.Background(), timeout)
-				snap, err := c.Collect(ctx)
-				cancel()
-				if got := collectors.Reason(err); got != tt.wantReason {
-					t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
-				}
-				if tt.wantErrIs != nil && !errors.Is(err, tt.wantErrIs) {
-					t.Errorf("error %v is not %v", err, tt.wantErrIs)
-				}
-				if tt.wantInErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantInErr)) {
-					t.Errorf("error %v does not contain %q", err, tt.wantInErr)
-				}
-				if err != nil && snap != nil {
-					t.Errorf("a snapshot came with the error")
-				}
-				if err == nil && len(snap.Quotes) == 0 {
-					t.Errorf("no quotes after the fault")
-				}
-			}
-			if tt.wantRequests != 0 && fake.Faults.Requests() != tt.wantRequests {
-				t.Errorf("%d requests, want %d", fake.Faults.Requests(), tt.wantRequests)
-			}
-		})
-	}
+	})
 }
 
 // TestUnusableOffers feeds answers the fake would not produce.
@@ -571,42 +509,14 @@ func TestQuantile(t *testing.T) {
 	}
 }
 
-// TestRecorded runs the collector over the fake's recorded offers and
-// compares quotes and markets with a golden file (go test -update rewrites
-// it), then checks the properties the golden file could hide.
+// TestRecorded checks the properties of the recorded offers' snapshot
+// that its golden file (TestContract) could hide.
 func TestRecorded(t *testing.T) {
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{})
 	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One object per line keeps the file small and its diffs readable.
-	var b bytes.Buffer
-	for _, part := range []struct {
-		name  string
-		items []any
-	}{{"quotes", anySlice(snap.Quotes)}, {"markets", anySlice(snap.Markets)}} {
-		fmt.Fprintf(&b, "# %s\n", part.name)
-		for _, it := range part.items {
-			line, err := json.Marshal(it)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.Write(line)
-			b.WriteByte('\n')
-		}
-	}
-	got := b.Bytes()
-	golden := filepath.Join("testdata", "recorded.golden")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want := readFile(t, "recorded.golden"); !bytes.Equal(got, want) {
-		t.Errorf("snapshot differs from %s; run go test -update and review the diff", golden)
-	}
-
 	keys := map[price.SeriesKey]bool{}
 	var unknown, noRegion int
 	for _, q := range snap.Quotes {
@@ -630,14 +540,6 @@ func TestRecorded(t *testing.T) {
 	if unknown == 0 || noRegion == 0 {
 		t.Errorf("unknown GPU quotes %d, quotes without region %d: want some of each", unknown, noRegion)
 	}
-}
-
-func anySlice[T any](s []T) []any {
-	out := make([]any, len(s))
-	for i := range s {
-		out[i] = s[i]
-	}
-	return out
 }
 
 // TestDeterministic checks that two refreshes of the same market give the
