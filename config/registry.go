@@ -148,3 +148,14 @@ type KeyAuth struct {
 func (k *KeyAuth) SecretFiles() []SecretFile {
 	return []SecretFile{{Secret: &k.APIKey, File: k.APIKeyFile, Key: "api_key", FileKey: "api_key_file"}}
 }
+
+// CheckEach returns the error of the first of values that valid refuses,
+// naming it as key[i]: "<value>" is not <what>.
+func CheckEach(key string, values []string, valid func(string) bool, what string) error {
+	for i, v := range values {
+		if !valid(v) {
+			return Errorf(fmt.Sprintf("%s[%d]", key, i), "%q is not %s", v, what)
+		}
+	}
+	return nil
+}

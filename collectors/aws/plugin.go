@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"fmt"
 	"net/http"
 	"regexp"
 	"time"
@@ -78,10 +77,8 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // Validate implements config.Validator.
 func (c *Config) Validate() error {
-	for i, r := range c.Regions {
-		if !regionName.MatchString(r) {
-			return config.Errorf(fmt.Sprintf("regions[%d]", i), "%q is not an AWS region name", r)
-		}
+	if err := config.CheckEach("regions", c.Regions, regionName.MatchString, "an AWS region name"); err != nil {
+		return err
 	}
 	if c.SpotBackfill < 0 || time.Duration(c.SpotBackfill) > MaxSpotBackfill {
 		return config.Errorf("spot_backfill", "%s is not between 0 and 90d (EC2 keeps 90 days of spot price history)", c.SpotBackfill)

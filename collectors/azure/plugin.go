@@ -1,7 +1,6 @@
 package azure
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -10,6 +9,17 @@ import (
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
+
+// Config is the providers.azure section.
+type Config struct {
+	config.Common `yaml:",inline"`
+	// Regions to price (armRegionName values); empty means the built-in
+	// list of every public Azure region. Each region is walked on its own,
+	// which keeps every walk short and consistent.
+	Regions []string `yaml:"regions"`
+	// Concurrency is how many regions are fetched at once.
+	Concurrency int `yaml:"concurrency"`
+}
 
 func defaults() *Config {
 	return &Config{
@@ -23,12 +33,8 @@ func (c *Config) Validate() error {
 	if c.Concurrency < 1 {
 		return config.Errorf("concurrency", "must be at least 1")
 	}
-	for i, r := range c.Regions {
-		if r == "" || strings.ContainsAny(r, " '") {
-			return config.Errorf(fmt.Sprintf("regions[%d]", i), "%q is not an Azure region name", r)
-		}
-	}
-	return nil
+	return config.CheckEach("regions", c.Regions, func(r string) bool { return r != "" && !strings.ContainsAny(r, " '") },
+		"an Azure region name")
 }
 
 func init() {
@@ -42,14 +48,3 @@ func fake(d fakecloud.Drift) http.Handler {
 }
 
 func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.AzurePath }
-
-// Config is the providers.azure section.
-type Config struct {
-	config.Common `yaml:",inline"`
-	// Regions to price (armRegionName values); empty means the built-in
-	// list of every public Azure region. Each region is walked on its own,
-	// which keeps every walk short and consistent.
-	Regions []string `yaml:"regions"`
-	// Concurrency is how many regions are fetched at once.
-	Concurrency int `yaml:"concurrency"`
-}

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -13,35 +12,6 @@ import (
 
 // demoKey is the only key the demo's fake accepts.
 const demoKey = "demo-lambda-key"
-
-func defaults() *Config {
-	return &Config{
-		// Lambda allows about one API request per second.
-		Common: config.Common{Enabled: false, Interval: config.Duration(5 * time.Minute), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
-	}
-}
-
-// Validate implements config.Validator.
-func (c *Config) Validate() error {
-	for i, r := range c.Regions {
-		if r == "" || strings.ContainsAny(r, " \t'/") {
-			return config.Errorf(fmt.Sprintf("regions[%d]", i), "%q is not a Lambda region name", r)
-		}
-	}
-	return nil
-}
-
-func init() {
-	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
-}
-
-// fake serves the instance-types API, answering demoKey only.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewLambda(fakecloud.LambdaOptions{Drift: d, APIKey: demoKey})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint, c.APIKey = baseURL, demoKey }
 
 // Config is the providers.lambda section.
 type Config struct {
@@ -56,3 +26,28 @@ type Config struct {
 	// availability says whether Lambda has capacity there now.
 	Regions []string `yaml:"regions"`
 }
+
+func defaults() *Config {
+	return &Config{
+		// Lambda allows about one API request per second.
+		Common: config.Common{Enabled: false, Interval: config.Duration(5 * time.Minute), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
+	}
+}
+
+// Validate implements config.Validator.
+func (c *Config) Validate() error {
+	return config.CheckEach("regions", c.Regions, func(r string) bool { return r != "" && !strings.ContainsAny(r, " \t'/") },
+		"a Lambda region name")
+}
+
+func init() {
+	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+}
+
+// fake serves the instance-types API, answering demoKey only.
+func fake(d fakecloud.Drift) http.Handler {
+	return fakecloud.NewLambda(fakecloud.LambdaOptions{Drift: d, APIKey: demoKey})
+}
+
+func pointAtFake(c *Config, baseURL string) { c.Endpoint, c.APIKey = baseURL, demoKey }

@@ -9,6 +9,14 @@ import (
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
 
+// Config is the providers.runpod section.
+type Config struct {
+	config.Common `yaml:",inline"`
+	// APIKey is optional: gpuTypes answers without one. When set it is
+	// sent as the api_key query parameter, as Runpod's own clients do.
+	config.KeyAuth `yaml:",inline"`
+}
+
 func defaults() *Config {
 	return &Config{
 		Common: config.Common{Enabled: true, Interval: config.Duration(5 * time.Minute), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
@@ -26,11 +34,3 @@ func fake(d fakecloud.Drift) http.Handler {
 }
 
 func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.RunpodPath }
-
-// Config is the providers.runpod section.
-type Config struct {
-	config.Common `yaml:",inline"`
-	// APIKey is optional: gpuTypes answers without one. When set it is
-	// sent as the api_key query parameter, as Runpod's own clients do.
-	config.KeyAuth `yaml:",inline"`
-}

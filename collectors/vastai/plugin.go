@@ -9,6 +9,17 @@ import (
 	"github.com/gpuprice/gpuprice/fakecloud"
 )
 
+// Config is the providers.vastai section.
+type Config struct {
+	config.Common `yaml:",inline"`
+	// APIKey is optional: offer search works without one.
+	config.KeyAuth `yaml:",inline"`
+	// Limit is the maximum number of offers asked for per search.
+	Limit int `yaml:"limit"`
+	// VerifiedOnly restricts the search to verified hosts.
+	VerifiedOnly bool `yaml:"verified_only"`
+}
+
 func defaults() *Config {
 	return &Config{
 		Common: config.Common{Enabled: true, Interval: config.Duration(2 * time.Minute), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
@@ -36,14 +47,3 @@ func fake(d fakecloud.Drift) http.Handler {
 }
 
 func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.VastAIBasePath }
-
-// Config is the providers.vastai section.
-type Config struct {
-	config.Common `yaml:",inline"`
-	// APIKey is optional: offer search works without one.
-	config.KeyAuth `yaml:",inline"`
-	// Limit is the maximum number of offers asked for per search.
-	Limit int `yaml:"limit"`
-	// VerifiedOnly restricts the search to verified hosts.
-	VerifiedOnly bool `yaml:"verified_only"`
-}
