@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -493,4 +493,21 @@ func TestDefaultCatalogConcurrent(t *testing.T) {
 	for range 4 {
 		<-done
 	}
+}
+
+func TestLookupVerda(t *testing.T) {
+	testLookups(t, "verda", []lookupCase{
+		{raw: "B200 SXM6 180GB", model: "B200", form: "sxm", mem: 180},
+		{raw: "H200 SXM5 141GB", model: "H200", form: "sxm", mem: 141},
+		{raw: "H100 SXM5 80GB", model: "H100", form: "sxm", mem: 80},
+		{raw: "A100 SXM4 80GB", model: "A100", form: "sxm", mem: 80},
+		{raw: "A100 SXM4 40GB", model: "A100", form: "sxm", mem: 40},
+		{raw: "L40S 48GB", model: "L40S", form: "pcie", mem: 48},
+		{raw: "RTX 6000 Ada 48GB", model: "RTX6000ADA", form: "pcie", mem: 48},
+		{raw: "RTX PRO 6000 96GB", model: "RTXPRO6000", form: "pcie", mem: 96},
+		{raw: "RTX A6000 48GB", model: "A6000", form: "pcie", mem: 48},
+		{raw: "Tesla V100 16GB", model: "V100", form: "sxm", mem: 16},
+		{raw: "8x H100 SXM5 80GB"}, // the description: strip "8x " first
+		{raw: "GB300 288GB"},
+	})
 }

@@ -33,6 +33,8 @@ func Geo(region string) string {
 // says it misleadingly (ap-southeast-2 is Sydney, not Asia).
 var regionGeo = map[string]string{
 	// AWS and Lambda
+	// Verda's locations: Finland and Iceland.
+	"fin-01": "eu", "fin-02": "eu", "fin-03": "eu", "ice-01": "eu",
 	"ap-southeast-2": "oc", "ap-southeast-4": "oc", "ap-southeast-6": "oc",
 	"il-central-1": "me", "mx-central-1": "na",
 	// Azure regions named after a country or city rather than a continent.

@@ -11,4 +11,5 @@ import (
 	_ "github.com/gpuprice/gpuprice/collectors/runpod" // runpod
 	_ "github.com/gpuprice/gpuprice/collectors/static" // static: list
 	_ "github.com/gpuprice/gpuprice/collectors/vastai" // vastai
+	_ "github.com/gpuprice/gpuprice/collectors/verda"  // verda
 )

@@ -2,6 +2,7 @@ package all_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/gpuprice/gpuprice/collectors/gcp"
 	"github.com/gpuprice/gpuprice/collectors/lambda"
 	"github.com/gpuprice/gpuprice/collectors/runpod"
+	"github.com/gpuprice/gpuprice/collectors/verda"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/config/configtest"
 )
@@ -18,7 +20,7 @@ import (
 // Every provider is registered once, with its section and its fake, and
 // the built-in configuration of them all is valid.
 func TestRegistry(t *testing.T) {
-	want := []string{"aws", "azure", "gcp", "lambda", "runpod", "vastai"}
+	want := []string{"aws", "azure", "gcp", "lambda", "runpod", "vastai", "verda"}
 	if got := collectors.Registered(); !slices.Equal(got, want) {
 		t.Errorf("Registered = %v, want %v", got, want)
 	}
@@ -53,6 +55,7 @@ func TestBuiltinDefaults(t *testing.T) {
 		"lambda": {Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
 		"runpod": {Enabled: true, Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
 		"vastai": {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
+		"verda":  {Interval: m(30), Timeout: m(5), StaleAfter: m(90), RateLimit: 1, Endpoint: "https://api.verda.com"},
 	}
 	cfg := config.Builtin()
 	for _, name := range config.ProviderNames() {
@@ -74,6 +77,7 @@ func TestBuiltinDefaults(t *testing.T) {
 		"lambda.regions: every public one":    {len(la.Regions), 0},
 		"lambda.api_key":                      {la.APIKey.Value(), ""},
 		"runpod.api_key: gpuTypes needs none": {rp.APIKey.Value(), ""},
+		"verda.locations":                     {strings.Join(cfg.Providers[verda.Name].(*verda.Config).Locations, ","), "FIN-01"},
 	})
 }
 
