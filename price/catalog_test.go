@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -509,5 +509,15 @@ func TestLookupVerda(t *testing.T) {
 		{raw: "Tesla V100 16GB", model: "V100", form: "sxm", mem: 16},
 		{raw: "8x H100 SXM5 80GB"}, // the description: strip "8x " first
 		{raw: "GB300 288GB"},
+	})
+}
+
+func TestLookupAkash(t *testing.T) {
+	testLookups(t, "akash", []lookupCase{
+		{raw: "h100 80Gi SXM5", model: "H100", form: "sxm", mem: 80},
+		{raw: "H100 80GI sxm5", model: "H100", form: "sxm", mem: 80},
+		{raw: "a100 40Gi PCIe", model: "A100", form: "pcie", mem: 40},
+		{raw: "rtx4090 24Gi PCIe", model: "RTX4090", form: "pcie", mem: 24},
+		{raw: "h100"},
 	})
 }

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/gpuprice/gpuprice/collectors/akash"  // akash
 	_ "github.com/gpuprice/gpuprice/collectors/aws"    // aws
 	_ "github.com/gpuprice/gpuprice/collectors/azure"  // azure
 	_ "github.com/gpuprice/gpuprice/collectors/gcp"    // gcp

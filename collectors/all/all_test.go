@@ -20,7 +20,7 @@ import (
 // Every provider is registered once, with its section and its fake, and
 // the built-in configuration of them all is valid.
 func TestRegistry(t *testing.T) {
-	want := []string{"aws", "azure", "gcp", "lambda", "runpod", "vastai", "verda"}
+	want := []string{"akash", "aws", "azure", "gcp", "lambda", "runpod", "vastai", "verda"}
 	if got := collectors.Registered(); !slices.Equal(got, want) {
 		t.Errorf("Registered = %v, want %v", got, want)
 	}
@@ -49,6 +49,7 @@ func TestRegistry(t *testing.T) {
 func TestBuiltinDefaults(t *testing.T) {
 	m := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Minute) }
 	want := map[string]config.Common{
+		"akash":  {Interval: m(15), Timeout: m(5), StaleAfter: m(45), RateLimit: 1, Endpoint: "https://console-api.akash.network"},
 		"aws":    {Interval: m(10), Timeout: m(15), StaleAfter: m(30), RateLimit: 20, Endpoint: "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current"},
 		"azure":  {Enabled: true, Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
 		"gcp":    {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://cloudbilling.googleapis.com"},

@@ -1,0 +1,136 @@
+// Package akash collects GPU prices from the Akash Network, a
+// decentralised market of compute providers, through its console API's
+// statistics of providers' bids: GET <endpoint>/v1/gpu-prices (endpoint
+// https://console-api.akash.network by default), anonymous.
+//
+// The answer is not a list of offers but one entry per GPU model (vendor,
+// model, ram, interface) with the number of its GPUs on the network and
+// available now, and the min, max, average, weighted average and median of
+// the providers' bids in USD per GPU-hour. The collector returns one
+// on-demand quote per model (Akash leases are not interrupted):
+//
+//   - instance_type: "<model>-<ram>-<interface>", lower-cased
+//     ("h100-80gi-sxm5"); region "global" (bids come from providers all
+//     over; the answer does not say where), no geo; gpu_count 1.
+//   - usd_per_hour: the lowest bid (price.min): what the cheapest provider
+//     asks, as a marketplace's cheapest offer is. The other statistics are
+//     not exported.
+//   - Stock: available when availability.available is positive, none
+//     when it is 0 (the price is kept).
+//   - GPU: "<model> <ram> <interface>" through the catalog's akash
+//     aliases, else price.Unknown with the memory from ram ("80Gi").
+//   - Skipped, and counted in a debug log: models without a price (null),
+//     with a lowest bid that is not a positive number, or in a currency
+//     other than USD.
+package akash
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Name is the provider label value and config section name.
+const Name = "akash"
+
+// GPUPricesPath is appended to the configured endpoint.
+const GPUPricesPath = "/v1/gpu-prices"
+
+// Region is the region of every Akash quote.
+const Region = "global"
+
+// Collector is the Akash collector.
+type Collector struct {
+	url     string
+	client  *http.Client
+	catalog *price.Catalog
+	logger  *slog.Logger
+}
+
+// New returns a collector for the configured endpoint.
+func New(cfg *Config, env collectors.Env) (*Collector, error) {
+	env = env.WithDefaults(cfg.RateLimit)
+	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + GPUPricesPath,
+		client: env.HTTPClient, catalog: env.Catalog, logger: env.Logger}, nil
+}
+
+// Name implements collectors.Collector.
+func (c *Collector) Name() string { return Name }
+
+type availability struct {
+	Total     float64 `json:"total"`
+	Available float64 `json:"available"`
+}
+
+type answer struct {
+	Models []struct {
+		Vendor       string       `json:"vendor"`
+		Model        string       `json:"model"`
+		RAM          string       `json:"ram"`
+		Interface    string       `json:"interface"`
+		Availability availability `json:"availability"`
+		Price        *struct {
+			Currency string  `json:"currency"`
+			Min      float64 `json:"min"`
+		} `json:"price"`
+	} `json:"models"`
+}
+
+// Collect implements collectors.Collector.
+func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	var ans answer
+	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+		return nil, fmt.Errorf("read GPU prices: %w", err)
+	}
+	if len(ans.Models) == 0 {
+		return nil, fmt.Errorf("read GPU prices: %w", collectors.ErrEmpty)
+	}
+	var out []price.Quote
+	skipped := map[string]int{}
+	for _, m := range ans.Models {
+		switch {
+		case m.Price == nil:
+			skipped["no bids"]++
+			continue
+		case !strings.EqualFold(m.Price.Currency, "usd"):
+			skipped["not priced in USD"]++
+			continue
+		case !(m.Price.Min > 0) || m.Price.Min > 1e4:
+			skipped["lowest bid not a positive price"]++
+			continue
+		}
+		raw := strings.Join(strings.Fields(strings.Join([]string{m.Model, m.RAM, m.Interface}, " ")), " ")
+		q := price.Quote{Provider: Name, InstanceType: strings.ToLower(strings.ReplaceAll(raw, " ", "-")), Region: Region,
+			PricingModel: price.OnDemand, GPUModel: price.Unknown, GPUCount: 1, GPURaw: raw, USDPerHour: m.Price.Min,
+			Stock: price.StockNone}
+		if m.Availability.Available > 0 {
+			q.Stock = price.StockAvailable
+		}
+		if a, ok := c.catalog.Lookup(Name, raw); ok {
+			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
+		} else if gib, err := strconv.ParseFloat(strings.TrimSuffix(m.RAM, "Gi"), 64); err == nil {
+			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", gib*1024)
+		}
+		out = append(out, q)
+	}
+	for why, n := range skipped {
+		c.logger.Debug("skipped Akash GPU models", "why", why, "models", n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("read GPU prices: no GPU model has a usable USD price: %w", collectors.ErrEmpty)
+	}
+	slices.SortFunc(out, func(x, y price.Quote) int { return cmp.Compare(x.InstanceType, y.InstanceType) })
+	return &price.Snapshot{Provider: Name, Quotes: out}, nil
+}
