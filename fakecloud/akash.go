@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -119,19 +118,7 @@ func (a *Akash) render(wrongTypes bool) []byte {
 
 // serveHuge streams a models array that goes on for HugeBytes.
 func (a *Akash) serveHuge(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
 	one, _ := json.Marshal(a.answer["models"].([]any)[0])
-	written, err := counted(io.WriteString(w, `{"availability":{"total":1,"available":1},"models":[`))
-	for i := 0; err == nil && written < a.opts.HugeBytes; i++ {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		var n int64
-		n, err = counted(fmt.Fprintf(w, "%s%s", sep, one))
-		written += n
-	}
-	if err == nil {
-		io.WriteString(w, "]}")
-	}
+	streamHuge(w, a.opts.HugeBytes, `{"availability":{"total":1,"available":1},"models":[`,
+		func(int) []byte { return one }, func(int) string { return "]}" })
 }

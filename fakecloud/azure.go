@@ -351,27 +351,8 @@ func azureToFloat(v any) float64 {
 // Nothing but that one item is held in memory.
 func (a *Azure) serveHuge(w http.ResponseWriter) {
 	item, _ := json.Marshal(a.priced(&a.items[0], true))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	head := []byte(`{"BillingCurrency":"USD","CustomerEntityId":"Default","CustomerEntityType":"Retail","Items":[`)
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	written, n := int64(len(head)), 0
-	sep := []byte{','}
-	for written < a.opts.HugeBytes {
-		if n > 0 {
-			if _, err := w.Write(sep); err != nil {
-				return
-			}
-			written++
-		}
-		if _, err := w.Write(item); err != nil {
-			return // the client gave up, as it should
-		}
-		written += int64(len(item))
-		n++
-	}
-	fmt.Fprintf(w, `],"NextPageLink":null,"Count":%d}`, n)
+	streamHuge(w, a.opts.HugeBytes, `{"BillingCurrency":"USD","CustomerEntityId":"Default","CustomerEntityType":"Retail","Items":[`,
+		func(int) []byte { return item }, func(n int) string { return fmt.Sprintf(`],"NextPageLink":null,"Count":%d}`, n) })
 }
 
 // azureNextPageLink is the request's own URL on its own host with $skip set,

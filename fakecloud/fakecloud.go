@@ -298,3 +298,26 @@ func (d Drift) dipping(t int64) bool {
 	since := t - origin
 	return since >= 0 && since%int64(d.Dip) >= int64(d.Dip)/2
 }
+
+// streamHuge writes a JSON document that goes on for limit bytes without
+// being held in memory: prefix, then item(i) for i = 0, 1, ...,
+// comma-separated, until limit bytes are written or the client hangs up,
+// then suffix(n) for the n items written.
+func streamHuge(w http.ResponseWriter, limit int64, prefix string, item func(i int) []byte, suffix func(n int) string) {
+	w.Header().Set("Content-Type", "application/json")
+	written, err := counted(io.WriteString(w, prefix))
+	n := 0
+	for ; err == nil && written < limit; n++ {
+		if n > 0 {
+			var c int64
+			c, err = counted(io.WriteString(w, ","))
+			written += c
+		}
+		var c int64
+		c, err = counted(w.Write(item(n)))
+		written += c
+	}
+	if err == nil {
+		io.WriteString(w, suffix(n))
+	}
+}

@@ -231,23 +231,11 @@ func (l *Lambda) cents(name string, c int) int {
 
 // serveHuge streams a data object that goes on for HugeBytes.
 func (l *Lambda) serveHuge(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
 	l.mu.Lock()
 	one, _ := json.Marshal(l.types[l.names[0]])
 	l.mu.Unlock()
-	written, err := counted(w.Write([]byte(`{"data":{`)))
-	for i := 0; err == nil && written < l.opts.HugeBytes; i++ {
-		var n int64
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		n, err = counted(fmt.Fprintf(w, "%s\"gpu_huge_%d\":%s", sep, i, one))
-		written += n
-	}
-	if err == nil {
-		w.Write([]byte("}}"))
-	}
+	streamHuge(w, l.opts.HugeBytes, `{"data":{`,
+		func(i int) []byte { return append(fmt.Appendf(nil, `"gpu_huge_%d":`, i), one...) }, func(int) string { return "}}" })
 }
 
 // lambdaErrorBody renders the injected 429 and 5xx answers.

@@ -711,8 +711,6 @@ func (v *VastAI) renderWrongTypes(q *vastQuery) ([]byte, error) {
 // serveHuge streams a well-formed start of an offer list that goes on for
 // HugeBytes, without ever holding more than one offer in memory.
 func (v *VastAI) serveHuge(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	written, err := counted(w.Write([]byte(`{"offers": [`)))
 	encoded := make([][]byte, 0, min(len(v.offers), 128))
 	for i := 0; i < len(v.offers) && i < 128; i++ {
 		b, _ := json.Marshal(v.price(v.offers[i], 5))
@@ -721,19 +719,8 @@ func (v *VastAI) serveHuge(w http.ResponseWriter) {
 	if len(encoded) == 0 {
 		encoded = append(encoded, []byte(`{}`))
 	}
-	for i := 0; err == nil && written < v.opts.HugeBytes; i++ {
-		if i > 0 {
-			var n int64
-			n, err = counted(w.Write([]byte(",")))
-			written += n
-		}
-		var n int64
-		n, err = counted(w.Write(encoded[i%len(encoded)]))
-		written += n
-	}
-	if err == nil {
-		w.Write([]byte("]}"))
-	}
+	streamHuge(w, v.opts.HugeBytes, `{"offers": [`, func(i int) []byte { return encoded[i%len(encoded)] },
+		func(int) string { return "]}" })
 }
 
 // counted widens a Write result for the running total.

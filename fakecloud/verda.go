@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -137,21 +136,8 @@ func (v *Verda) render(wrongTypes bool) []byte {
 
 // serveHuge streams an array that goes on for HugeBytes.
 func (v *Verda) serveHuge(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
 	v.mu.Lock()
 	one, _ := json.Marshal(v.types[0])
 	v.mu.Unlock()
-	written, err := counted(io.WriteString(w, "["))
-	for i := 0; err == nil && written < v.opts.HugeBytes; i++ {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		var n int64
-		n, err = counted(fmt.Fprintf(w, "%s%s", sep, one))
-		written += n
-	}
-	if err == nil {
-		io.WriteString(w, "]")
-	}
+	streamHuge(w, v.opts.HugeBytes, "[", func(int) []byte { return one }, func(int) string { return "]" })
 }
