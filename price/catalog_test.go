@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -519,5 +519,16 @@ func TestLookupAkash(t *testing.T) {
 		{raw: "a100 40Gi PCIe", model: "A100", form: "pcie", mem: 40},
 		{raw: "rtx4090 24Gi PCIe", model: "RTX4090", form: "pcie", mem: 24},
 		{raw: "h100"},
+	})
+}
+
+func TestLookupOCI(t *testing.T) {
+	testLookups(t, "oci", []lookupCase{
+		{raw: "BM.GPU.H100.8", model: "H100", form: "sxm", mem: 80},
+		{raw: "BM.GPU4.8", model: "A100", form: "sxm", mem: 40},
+		{raw: "BM.GPU.A100-v2.8", model: "A100", form: "sxm", mem: 80},
+		{raw: "VM.GPU.A10.1", model: "A10", form: "pcie", mem: 24},
+		{raw: "BM.GPU.MI300X.8", model: "MI300X", mem: 192},
+		{raw: "BM.GPU.GB300.4"},
 	})
 }

@@ -20,7 +20,7 @@ import (
 // Every provider is registered once, with its section and its fake, and
 // the built-in configuration of them all is valid.
 func TestRegistry(t *testing.T) {
-	want := []string{"akash", "aws", "azure", "gcp", "lambda", "runpod", "vastai", "verda"}
+	want := []string{"akash", "aws", "azure", "gcp", "lambda", "oci", "runpod", "vastai", "verda"}
 	if got := collectors.Registered(); !slices.Equal(got, want) {
 		t.Errorf("Registered = %v, want %v", got, want)
 	}
@@ -54,6 +54,7 @@ func TestBuiltinDefaults(t *testing.T) {
 		"azure":  {Enabled: true, Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
 		"gcp":    {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://cloudbilling.googleapis.com"},
 		"lambda": {Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
+		"oci":    {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 1, Endpoint: "https://www.oracle.com/a/ocom/docs/cloudestimator2/data"},
 		"runpod": {Enabled: true, Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
 		"vastai": {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
 		"verda":  {Interval: m(30), Timeout: m(5), StaleAfter: m(90), RateLimit: 1, Endpoint: "https://api.verda.com"},

@@ -1,0 +1,196 @@
+// Package oci collects GPU prices from Oracle Cloud Infrastructure through
+// the anonymous data files of Oracle's cost estimator, under
+// <endpoint> (https://www.oracle.com/a/ocom/docs/cloudestimator2/data by
+// default): shapes.json (each compute shape: GPU count and memory, whether
+// it may run preemptible, the part numbers it is billed by) and
+// products.json (each part number's price per currency).
+//
+// A GPU shape is billed by one part priced per GPU-hour, so its price is
+// that part's USD pay-as-you-go price × the shape's gpuQty. OCI charges
+// the same in every commercial region, so the collector returns, for
+// every configured region (default us-ashburn-1):
+//
+//   - an on_demand quote per active, visible GPU shape: instance_type the
+//     shape ("BM.GPU.H100.8"); region the OCI region; gpu_count gpuQty;
+//   - a spot quote at half that price for the shapes that allow
+//     preemptible instances (allowPreemptible): OCI's preemptible
+//     capacity is billed at a 50% discount.
+//   - GPU: the shape name through the catalog's oci aliases (which know
+//     the 40 GB BM.GPU4.8 from the 80 GB BM.GPU.A100-v2.8), else
+//     price.Unknown with the memory from gpuMemoryQty, which the files
+//     give per shape for some shapes and per GPU for others: the value
+//     divided by gpuQty is used unless that is implausibly small.
+//
+// Skipped, and counted in a debug log: hidden or inactive shapes, shapes
+// without GPUs, shapes billed by parts the products file does not have,
+// and parts without a positive hourly USD pay-as-you-go price (never
+// converted from another currency). Stock is unknown.
+package oci
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// Name is the provider label value and config section name.
+const Name = "oci"
+
+// PreemptibleDiscount is the share of the on-demand price a preemptible
+// instance costs.
+const PreemptibleDiscount = 0.5
+
+// Collector is the OCI collector.
+type Collector struct {
+	base    string
+	regions []string
+	client  *http.Client
+	catalog *price.Catalog
+	logger  *slog.Logger
+}
+
+// New returns a collector for the configured endpoint and regions.
+func New(cfg *Config, env collectors.Env) (*Collector, error) {
+	env = env.WithDefaults(cfg.RateLimit)
+	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), regions: collectors.NormalizeRegions(cfg.Regions),
+		client: env.HTTPClient, catalog: env.Catalog, logger: env.Logger}, nil
+}
+
+// Name implements collectors.Collector.
+func (c *Collector) Name() string { return Name }
+
+type valueField struct {
+	Value string `json:"value"`
+}
+
+type shapes struct {
+	Items []struct {
+		Name             string     `json:"name"`
+		Hidden           bool       `json:"hidden"`
+		Status           string     `json:"status"`
+		GPUQty           float64    `json:"gpuQty"`
+		GPUMemoryQty     float64    `json:"gpuMemoryQty"`
+		AllowPreemptible bool       `json:"allowPreemptible"`
+		SubType          valueField `json:"subType"`
+		Products         []struct {
+			Type       valueField `json:"type"`
+			PartNumber string     `json:"partNumber"`
+		} `json:"products"`
+	} `json:"items"`
+}
+
+type products struct {
+	Items []struct {
+		PartNumber                string `json:"partNumber"`
+		PriceType                 string `json:"pricetype"`
+		CurrencyCodeLocalizations []struct {
+			CurrencyCode string `json:"currencyCode"`
+			Prices       []struct {
+				Model string  `json:"model"`
+				Value float64 `json:"value"`
+			} `json:"prices"`
+		} `json:"currencyCodeLocalizations"`
+	} `json:"items"`
+}
+
+// Collect implements collectors.Collector.
+func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	var sh shapes
+	if err := c.get(ctx, "shapes.json", &sh); err != nil {
+		return nil, err
+	}
+	var pr products
+	if err := c.get(ctx, "products.json", &pr); err != nil {
+		return nil, err
+	}
+	usd := map[string]float64{} // part number → USD per hour
+	for _, p := range pr.Items {
+		if !strings.EqualFold(p.PriceType, "HOUR") {
+			continue
+		}
+		for _, l := range p.CurrencyCodeLocalizations {
+			for _, v := range l.Prices {
+				if l.CurrencyCode == "USD" && v.Model == "PAY_AS_YOU_GO" && v.Value > 0 && v.Value < 1e4 {
+					usd[p.PartNumber] = v.Value
+				}
+			}
+		}
+	}
+	var out []price.Quote
+	skipped := map[string]int{}
+	for _, s := range sh.Items {
+		switch {
+		case s.Hidden || !strings.EqualFold(s.Status, "ACTIVE"):
+			skipped["hidden or not active"]++
+			continue
+		case s.SubType.Value != "gpu" || !(s.GPUQty > 0):
+			skipped["no GPU"]++
+			continue
+		}
+		perGPU, ok := 0.0, false
+		for _, p := range s.Products {
+			if perGPU, ok = usd[p.PartNumber]; ok {
+				break
+			}
+		}
+		if !ok {
+			skipped["no hourly USD price for its part"]++
+			continue
+		}
+		q := price.Quote{Provider: Name, InstanceType: s.Name, GPUModel: price.Unknown, GPUCount: s.GPUQty, GPURaw: s.Name}
+		if a, ok := c.catalog.Lookup(Name, s.Name); ok {
+			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
+		} else if mem := s.GPUMemoryQty / s.GPUQty; mem >= 8 {
+			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", mem*1024)
+		} else {
+			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", s.GPUMemoryQty*1024)
+		}
+		onDemand := perGPU * s.GPUQty
+		for _, region := range c.regions {
+			q.Region, q.Geo = region, price.Geo(region)
+			q.PricingModel, q.USDPerHour = price.OnDemand, onDemand
+			out = append(out, q)
+			if s.AllowPreemptible {
+				q.PricingModel, q.USDPerHour = price.Spot, onDemand*PreemptibleDiscount
+				out = append(out, q)
+			}
+		}
+	}
+	for why, n := range skipped {
+		c.logger.Debug("skipped OCI shapes", "why", why, "shapes", n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("read the cost estimator: no GPU shape has an hourly USD price: %w", collectors.ErrEmpty)
+	}
+	slices.SortFunc(out, func(x, y price.Quote) int {
+		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region),
+			cmp.Compare(x.PricingModel, y.PricingModel))
+	})
+	return &price.Snapshot{Provider: Name, Quotes: out}, nil
+}
+
+// get reads one of the cost estimator's files into v; an empty list of
+// items is an empty answer.
+func (c *Collector) get(ctx context.Context, file string, v interface{ empty() bool }) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/"+file, nil)
+	if err != nil {
+		return err
+	}
+	if err := collectors.DoJSON(c.client, req, v); err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	if v.empty() {
+		return fmt.Errorf("read %s: %w", file, collectors.ErrEmpty)
+	}
+	return nil
+}
+
+func (s *shapes) empty() bool   { return len(s.Items) == 0 }
+func (p *products) empty() bool { return len(p.Items) == 0 }
