@@ -706,7 +706,7 @@ func BenchmarkAggregate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		results[i] = offers
+		results[i] = offers.Items
 	}
 	catalog := price.DefaultCatalog()
 	b.ReportAllocs()
