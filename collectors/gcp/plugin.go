@@ -17,7 +17,7 @@ func init() {
 		New:      New,
 		Fake: collectors.Fake[*Config]{
 			Handler: func(d fakecloud.Drift) http.Handler {
-				return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000})
+				return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000, KnownGPUsOnly: true})
 			},
 			// No project, so no availability: that needs application
 			// default credentials.
