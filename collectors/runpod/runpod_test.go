@@ -574,12 +574,12 @@ func TestPlace(t *testing.T) {
 		wantStock  price.Stock
 		wantRegion string
 	}{
-		{"never seen, no lowestPrice", nil, none, ""},
+		{"never seen, no lowestPrice: stock unknown", nil, price.StockUnknown, ""},
 		{"High", &lowestPrice{StockStatus: s("High"), CountryCode: s("US")}, high, "us"},
 		{"Medium", &lowestPrice{StockStatus: s("Medium"), CountryCode: s("us")}, medium, "us"},
 		{"Low elsewhere", &lowestPrice{StockStatus: s("Low"), CountryCode: s("CA")}, low, "ca"},
 		{"null keeps the last region", &lowestPrice{}, none, "ca"},
-		{"null lowestPrice too", nil, none, "ca"},
+		{"null lowestPrice says nothing of stock", nil, price.StockUnknown, "ca"},
 		{"empty country code", &lowestPrice{StockStatus: s("High"), CountryCode: s(" ")}, high, "ca"},
 		{"unknown level is available", &lowestPrice{StockStatus: s("Plenty"), CountryCode: s("SE")}, price.StockAvailable, "se"},
 	}
