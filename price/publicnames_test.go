@@ -275,9 +275,10 @@ var publicNames = map[string][]publicName{
 	// Lambda: gpu_description values (dstackai/gpuhunt lambdalabs.py,
 	// public clients and fixtures recording /instance-types answers:
 	// brevdev/gotoni's CUDA table and instance map), then instance type
-	// names without their "gpu_<n>x_", which the collector falls back to
-	// when an answer has no gpu_description (types from Lambda's price list
-	// as public clients record it: gpu_1x_a10 ... gpu_8x_v100_n).
+	// names with their count left out (gpu_8x_h100_sxm5 → gpu_Nx_h100_sxm5),
+	// which the collector falls back to when an answer has no
+	// gpu_description it knows (types from Lambda's price list as public
+	// clients record it: gpu_1x_a10 ... gpu_8x_v100_n).
 	"lambda": {
 		{raw: "B200 (180 GB SXM6)", model: "B200"},
 		{raw: "GH200 (96 GB)", model: "GH200"},
@@ -304,21 +305,21 @@ var publicNames = map[string][]publicName{
 		{raw: "A10 (24 GB)", model: "A10"},
 		{raw: "B200 (108 GB SXM6)", why: "a third-party typo of B200 (180 GB SXM6)"},
 		{raw: "A100 (80 GB SXM4) v2", model: "A100"},
-		{raw: "a10", model: "A10"},
-		{raw: "a10_pcie", model: "A10"},
-		{raw: "a100", model: "A100"},
-		{raw: "a100_pcie", model: "A100"},
-		{raw: "a100_sxm4", model: "A100"},
-		{raw: "a100_80gb_sxm4", model: "A100"},
-		{raw: "a100_sxm4_v2", model: "A100"},
-		{raw: "a6000", model: "A6000"},
-		{raw: "b200_sxm6", model: "B200"},
-		{raw: "gh200", model: "GH200"},
-		{raw: "h100_pcie", model: "H100"},
-		{raw: "h100_sxm5", model: "H100"},
-		{raw: "rtx6000", model: "RTX6000"},
-		{raw: "v100", model: "V100"},
-		{raw: "v100_n", model: "V100"},
+		{raw: "gpu_Nx_a10", model: "A10"},
+		{raw: "gpu_Nx_a10_pcie", model: "A10"},
+		{raw: "gpu_Nx_a100", model: "A100"},
+		{raw: "gpu_Nx_a100_pcie", model: "A100"},
+		{raw: "gpu_Nx_a100_sxm4", model: "A100"},
+		{raw: "gpu_Nx_a100_80gb_sxm4", model: "A100"},
+		{raw: "gpu_Nx_a100_sxm4_v2", model: "A100"},
+		{raw: "gpu_Nx_a6000", model: "A6000"},
+		{raw: "gpu_Nx_b200_sxm6", model: "B200"},
+		{raw: "gpu_Nx_gh200", model: "GH200"},
+		{raw: "gpu_Nx_h100_pcie", model: "H100"},
+		{raw: "gpu_Nx_h100_sxm5", model: "H100"},
+		{raw: "gpu_Nx_rtx6000", model: "RTX6000"},
+		{raw: "gpu_Nx_v100", model: "V100"},
+		{raw: "gpu_Nx_v100_n", model: "V100"},
 	},
 	// AWS: "<Manufacturer> <Name>" of DescribeInstanceTypes GpuInfo for
 	// every GPU family in aws/karpenter-provider-aws's instance-types
