@@ -421,7 +421,7 @@ func TestWrongTypesBothShapes(t *testing.T) {
 	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
 	fake.Faults.Add(fakecloud.Fault{Kind: fakecloud.WrongTypes})
 	c := newCollector(t, startFake(t, fake), []string{"westus3"}, nil)
-	for _, want := range []string{"string into Go struct field item.Items.retailPrice", "object into Go struct field page.Items"} {
+	for _, want := range []string{"string into Go struct field item.retailPrice", "object into Go struct field page.Items"} {
 		_, err := c.Collect(context.Background())
 		var de *collectors.DecodeError
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
@@ -483,9 +483,11 @@ func TestRunner(t *testing.T) {
 	}
 }
 
+func ptr(v float64) *float64 { return &v }
+
 func TestDropReason(t *testing.T) {
 	base := item{
-		CurrencyCode: "USD", RetailPrice: 3.673, ArmRegionName: "eastus", EffectiveStartDate: "2024-02-01T00:00:00Z",
+		CurrencyCode: "USD", RetailPrice: ptr(3.673), ArmRegionName: "eastus", EffectiveStartDate: "2024-02-01T00:00:00Z",
 		MeterName: "NC24ads A100 v4", ProductName: "Virtual Machines NCadsA100v4 Series", SkuName: "NC24ads A100 v4",
 		ServiceName: "Virtual Machines", UnitOfMeasure: "1 Hour", Type: "Consumption", ArmSkuName: "Standard_NC24ads_A100_v4",
 	}
@@ -496,7 +498,7 @@ func TestDropReason(t *testing.T) {
 	}{
 		{"linux on-demand", func(*item) {}, ""},
 		{"spot", func(it *item) { it.MeterName += " Spot"; it.SkuName += " Spot" }, ""},
-		{"zero price", func(it *item) { it.RetailPrice = 0 }, ""},
+		{"zero price", func(it *item) { it.RetailPrice = ptr(0) }, ""},
 		{"region in other case", func(it *item) { it.ArmRegionName = "EastUS" }, ""},
 		{"another region", func(it *item) { it.ArmRegionName = "eastus2" }, "another region"},
 		{"cloud services service", func(it *item) { it.ServiceName = "Cloud Services" }, "not a virtual machine"},
@@ -526,7 +528,7 @@ func TestDropReason(t *testing.T) {
 }
 
 func TestBetter(t *testing.T) {
-	row := func(p float64, date string) *item { return &item{RetailPrice: p, EffectiveStartDate: date} }
+	row := func(p float64, date string) *item { return &item{RetailPrice: &p, EffectiveStartDate: date} }
 	const old, recent = "2023-01-01T00:00:00Z", "2024-06-01T00:00:00Z"
 	for _, tc := range []struct {
 		name string
