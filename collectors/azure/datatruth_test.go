@@ -2,12 +2,11 @@ package azure
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -37,12 +36,7 @@ func TestBadRowsAreSkippedAndCounted(t *testing.T) {
 		azureRow(`42`, "6.98"),
 		`"Standard_NC80adis_H100_v5"`,
 	}
-	serve := func(body string) string {
-		return startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, body)
-		}))
-	}
+	serve := func(body string) string { return startFake(t, fakecloud.Answer(body)) }
 	body := `{"BillingCurrency": "USD", "Items": [` + good + `, ` + strings.Join(bad, ", ") + `], "NextPageLink": null}`
 	snap, err := newCollector(t, serve(body), []string{"westus3"}, nil).Collect(context.Background())
 	if err != nil {

@@ -2,23 +2,13 @@ package lambda
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
-
-// answering serves body as every instance-types answer.
-func answering(t *testing.T, body string) string {
-	t.Helper()
-	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-}
 
 // TestTypesWithoutGPUDescription: a type whose answer has no
 // gpu_description is priced from its description, or else from its name
@@ -35,7 +25,7 @@ func TestTypesWithoutGPUDescription(t *testing.T) {
 	  "cpu_4x_general": {"instance_type": {"name": "cpu_4x_general", "description": "4x vCPU", "price_cents_per_hour": 10, "specs": {"gpus": 0}}, "regions_with_capacity_available": []}
 	}}`
 	regions := []string{"us-east-3"}
-	c := newCollector(t, answering(t, body), fastRetries, func(c *Config) { c.Regions = regions }, nil)
+	c := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, func(c *Config) { c.Regions = regions }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +68,7 @@ func TestBadTypesAreSkippedAndCounted(t *testing.T) {
 	}
 	body := `{"data": {` + good + `, ` + strings.Join(bad, ", ") + `}}`
 	regions := []string{"us-east-1"}
-	c := newCollector(t, answering(t, body), fastRetries, func(c *Config) { c.Regions = regions }, nil)
+	c := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, func(c *Config) { c.Regions = regions }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +82,7 @@ func TestBadTypesAreSkippedAndCounted(t *testing.T) {
 
 	t.Run("no type readable", func(t *testing.T) {
 		body := `{"data": {` + strings.Join(bad[4:], ", ") + `}}`
-		_, err := newCollector(t, answering(t, body), fastRetries, nil, nil).Collect(context.Background())
+		_, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
 		if got := collectors.Reason(err); got != "decode" || !strings.Contains(err.Error(), "none of 4 instance types could be read") {
 			t.Errorf("reason %q (err %v), want decode: none of 4 instance types could be read", got, err)
 		}

@@ -2,23 +2,13 @@ package runpod
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
-
-// answering serves body as the GraphQL answer to every query (both tiers).
-func answering(t *testing.T, body string) string {
-	t.Helper()
-	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-}
 
 // TestNullPricesUseTheFieldsThatAreSet: a null tier price falls back to the
 // tier's lowestPrice, a null lowestPrice leaves the listed prices (and
@@ -42,7 +32,7 @@ func TestNullPricesUseTheFieldsThatAreSet(t *testing.T) {
 	   "securePrice": null, "secureSpotPrice": null, "communityPrice": null, "communitySpotPrice": null,
 	   "lowestPrice": {"stockStatus": null, "countryCode": null, "uninterruptablePrice": null, "minimumBidPrice": null}}
 	]}}`
-	snap, err := newCollector(t, answering(t, body), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +77,7 @@ func TestBadGPUTypesAreSkippedAndCounted(t *testing.T) {
 		`{"id": "NVIDIA A30", "memoryInGb": 24, "secureCloud": true, "communityCloud": true, "securePrice": 0.3, "lowestPrice": {"stockStatus": 3}}`,
 	}
 	body := `{"data": {"gpuTypes": [` + good + `, ` + strings.Join(bad, ", ") + `]}}`
-	snap, err := newCollector(t, answering(t, body), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +92,7 @@ func TestBadGPUTypesAreSkippedAndCounted(t *testing.T) {
 
 	t.Run("no type readable", func(t *testing.T) {
 		body := `{"data": {"gpuTypes": [` + strings.Join(bad[:3], ", ") + `]}}`
-		_, err := newCollector(t, answering(t, body), fastRetries, nil, nil).Collect(context.Background())
+		_, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
 		if got := collectors.Reason(err); got != "decode" || !strings.Contains(err.Error(), "none of 3 GPU types could be read") {
 			t.Errorf("reason %q (err %v), want decode: none of 3 GPU types could be read", got, err)
 		}

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -188,10 +186,7 @@ func TestBadRowsAreSkippedAndCounted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := `{"offers": [` + good + `, ` + strings.Join(tt.bad, ", ") + `]}`
-			endpoint := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, body)
-			}))
+			endpoint := serve(t, fakecloud.Answer(body))
 			snap, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -214,9 +209,7 @@ func TestBadRowsAreSkippedAndCounted(t *testing.T) {
 		})
 	}
 	t.Run("no offer readable", func(t *testing.T) {
-		endpoint := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, `{"offers": [{"id": 1, "num_gpus": "1"}, {"id": 2, "dph_total": "0.3"}]}`)
-		}))
+		endpoint := serve(t, fakecloud.Answer(`{"offers": [{"id": 1, "num_gpus": "1"}, {"id": 2, "dph_total": "0.3"}]}`))
 		_, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
 		if got := collectors.Reason(err); got != "decode" || !strings.Contains(err.Error(), "none of 2 offers could be read") {
 			t.Errorf("reason %q (err %v), want decode: none of 2 offers could be read", got, err)
