@@ -126,24 +126,27 @@ func TestAggregateSkipsByReason(t *testing.T) {
 func TestPriceParts(t *testing.T) {
 	tests := []struct {
 		name                  string
+		gpus                  int
 		storageCost           float64 // $/GB-month
 		dphBase, minBid       float64
 		inetUp, inetDown      float64 // $/GB transferred: never in a price
-		wantOnDemand, wantBid float64
+		wantOnDemand, wantBid float64 // per GPU-hour
 	}{
 		// 0.05 × 5 / 720 = 0.000347 → 0.0003 (Vast rounds to 4 decimals).
-		{"cheap storage", 0.05, 2.5, 1.5, 0.02, 0.01, 2.5003, 1.5003},
+		{"cheap storage", 1, 0.05, 2.5, 1.5, 0.02, 0.01, 2.5003, 1.5003},
 		// 0.5 × 5 / 720 = 0.003472 → 0.0035.
-		{"dear storage", 0.5, 2.5, 1.5, 0.02, 0.01, 2.5035, 1.5035},
-		{"free bandwidth", 0.2, 2.5, 1.5, 0, 0, 2.5014, 1.5014},
-		{"dear bandwidth", 0.2, 2.5, 1.5, 1, 1, 2.5014, 1.5014},
+		{"dear storage", 1, 0.5, 2.5, 1.5, 0.02, 0.01, 2.5035, 1.5035},
+		{"free bandwidth", 1, 0.2, 2.5, 1.5, 0, 0, 2.5014, 1.5014},
+		{"dear bandwidth", 1, 0.2, 2.5, 1.5, 1, 1, 2.5014, 1.5014},
+		// Eight GPUs share the offer's one disk: (20 + 0.0014) / 8.
+		{"eight GPUs", 8, 0.2, 20, 12, 0.02, 0.01, 2.500175, 1.500175},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := fmt.Sprintf(`{"offers": [{"id": 1, "gpu_name": "H100 SXM", "num_gpus": 1, "gpu_ram": 81559,
+			data := fmt.Sprintf(`{"offers": [{"id": 1, "gpu_name": "H100 SXM", "num_gpus": %d, "gpu_ram": 81559,
 				"dph_base": %g, "min_bid": %g, "storage_cost": %g, "inet_up_cost": %g, "inet_down_cost": %g,
 				"verified": true, "rentable": true, "rented": false, "geolocation": "Texas, US"}]}`,
-				tt.dphBase, tt.minBid, tt.storageCost, tt.inetUp, tt.inetDown)
+				tt.gpus, tt.dphBase, tt.minBid, tt.storageCost, tt.inetUp, tt.inetDown)
 			fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: []byte(data)})
 			snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
 			if err != nil {
