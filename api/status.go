@@ -51,6 +51,7 @@ type providerJSON struct {
 	Attempts            uint64            `json:"attempts"`
 	Errors              map[string]uint64 `json:"errors"`
 	UnknownGPUs         int               `json:"unknown_gpus"`
+	UnknownGPUNames     []string          `json:"unknown_gpu_names"`
 }
 
 // optionalTime is t in UTC, or nil (JSON null) when t is zero.
@@ -75,9 +76,13 @@ func toProviderJSON(st *collectors.State) providerJSON {
 		Attempts:            st.Attempts,
 		Errors:              maps.Clone(st.Errors),
 		UnknownGPUs:         st.UnknownGPUs,
+		UnknownGPUNames:     slices.Clone(st.UnknownGPUNames),
 	}
 	if p.Errors == nil {
 		p.Errors = map[string]uint64{}
+	}
+	if p.UnknownGPUNames == nil {
+		p.UnknownGPUNames = []string{}
 	}
 	if st.Snapshot != nil {
 		p.Quotes, p.Offers = len(st.Snapshot.Quotes), len(st.Snapshot.Offers)
@@ -88,6 +93,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 var providerHeader = []string{
 	"provider", "success", "last_attempt", "last_success", "last_duration_seconds", "last_error",
 	"interval_seconds", "quotes", "offers", "stale", "attempts", "errors", "unknown_gpus",
+	"unknown_gpu_names",
 }
 
 // formatErrors renders error counts for one CSV cell: "reason=n" pairs,
@@ -120,6 +126,7 @@ func (a *API) providers(w http.ResponseWriter, r *http.Request) {
 					formatFloat(float64(p.LastDurationSeconds)), p.LastError, formatFloat(float64(p.IntervalSeconds)),
 					strconv.Itoa(p.Quotes), strconv.Itoa(p.Offers), strconv.FormatBool(p.Stale),
 					strconv.FormatUint(p.Attempts, 10), formatErrors(p.Errors), strconv.Itoa(p.UnknownGPUs),
+					strings.Join(p.UnknownGPUNames, "; "),
 				})
 			}
 		})

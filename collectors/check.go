@@ -3,6 +3,7 @@ package collectors
 import (
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,14 @@ func (c *checker) check(in *price.Snapshot, now time.Time) (out *price.Snapshot,
 	rejectedQuotes = sum(rejected)
 	out.Markets = c.markets(in.Markets, rejected)
 	out.Offers = c.offers(in.Offers, now, rejected)
+	// Rows the collector could not read are counted like rejected quotes,
+	// under the collector's reason, but do not count as rejected quotes:
+	// an answer with a few bad rows and good ones is a success.
+	for reason, n := range in.Skipped {
+		if n > 0 {
+			rejected[reason] += n
+		}
+	}
 	return out, rejected, rejectedQuotes
 }
 
@@ -134,6 +143,21 @@ func quoteProblem(q *price.Quote, allowZero bool, maxPerGPU float64) string {
 }
 
 func plausible(v float64) bool { return v >= 0 && !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// unknownNames returns the distinct raw names of the quotes whose GPU the
+// catalog does not know, sorted; nil when there are none.
+func unknownNames(qs []price.Quote) []string {
+	var names []string
+	seen := map[string]bool{}
+	for i := range qs {
+		if q := &qs[i]; q.GPUModel == price.Unknown && !seen[q.GPURaw] {
+			seen[q.GPURaw] = true
+			names = append(names, q.GPURaw)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
 
 func countUnknown(qs []price.Quote) int {
 	n := 0

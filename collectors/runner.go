@@ -139,7 +139,7 @@ func (r *Runner) start(name string, job Job, old *worker) *worker {
 		st = &prev
 	} else if seed := r.seeds[name]; seed != nil && time.Since(seed.Time) < job.Settings.StaleAfter {
 		st.Snapshot, st.LastSuccess, st.Success = seed, seed.Time, true
-		st.UnknownGPUs = countUnknown(seed.Quotes)
+		st.UnknownGPUs, st.UnknownGPUNames = countUnknown(seed.Quotes), unknownNames(seed.Quotes)
 		r.ready.Store(true)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -31,8 +31,9 @@ type State struct {
 	// the process started.
 	Errors map[string]uint64
 	// UnknownGPUs counts the quotes of Snapshot whose GPU the catalog does
-	// not know.
-	UnknownGPUs int
+	// not know; UnknownGPUNames are their distinct raw names, sorted.
+	UnknownGPUs     int
+	UnknownGPUNames []string
 	// Attempts counts refreshes tried since the process started.
 	Attempts uint64
 }
@@ -86,7 +87,7 @@ func (p *publisher) succeeded(o outcome) {
 		st.attempted(o)
 		st.Snapshot, st.Success, st.Stale = o.Snapshot, true, false
 		st.LastSuccess, st.LastError = o.End, ""
-		st.UnknownGPUs = countUnknown(o.Snapshot.Quotes)
+		st.UnknownGPUs, st.UnknownGPUNames = countUnknown(o.Snapshot.Quotes), unknownNames(o.Snapshot.Quotes)
 	})
 	p.armStale(o.End)
 	p.onChange()
@@ -138,7 +139,7 @@ func (p *publisher) withdraw(lastSuccess time.Time) {
 	withdrawn := false
 	p.update(func(st *State) {
 		if st.Snapshot != nil && st.LastSuccess.Equal(lastSuccess) {
-			st.Snapshot, st.Stale, st.UnknownGPUs = nil, true, 0
+			st.Snapshot, st.Stale, st.UnknownGPUs, st.UnknownGPUNames = nil, true, 0, nil
 			withdrawn = true
 		}
 	})

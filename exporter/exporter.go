@@ -479,8 +479,10 @@ func appendCollectorFamilies(b []byte, states []*collectors.State) []byte {
 	})
 	gauge("gpuprice_collector_unknown_gpu_quotes", "Quotes in the current snapshot whose GPU the catalog does not know (exported with gpu_model=\"UNKNOWN\").",
 		func(st *collectors.State) float64 { return float64(st.UnknownGPUs) })
+	gauge("gpuprice_collector_unknown_gpu_names", "Distinct raw GPU names in the current snapshot that the catalog does not know (listed in /api/v1/providers as unknown_gpu_names).",
+		func(st *collectors.State) float64 { return float64(len(st.UnknownGPUNames)) })
 
-	b = header(b, "gpuprice_collector_errors_total", "counter", "Failed refreshes and rejected quotes, by reason.")
+	b = header(b, "gpuprice_collector_errors_total", "counter", "Failed refreshes, rejected quotes and unreadable rows of providers' answers (invalid_row), by reason.")
 	labels := []string{"provider", "reason"}
 	for _, st := range states {
 		reasons := make([]string, 0, len(st.Errors))

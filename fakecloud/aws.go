@@ -3,6 +3,7 @@ package fakecloud
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -66,6 +67,11 @@ type AWSOptions struct {
 	// HugeBytes is the size of the body served for the Huge fault
 	// (default 1 GiB).
 	HugeBytes int64
+	// PricingLoose makes GetProducts honour only its ServiceCode,
+	// instanceType and regionCode filters, as if the API filtered less
+	// than asked: every row of a type reaches the client, which must drop
+	// the wrong ones itself.
+	PricingLoose bool
 }
 
 // AWS is a fake of the three AWS price sources, on one server:
@@ -87,6 +93,17 @@ type AWSOptions struct {
 // ten repeats the previous price, as real history does). Each series is a
 // pure function of its name and the clock, so pages are consistent and a
 // later clock only adds changes.
+//
+// Every instance type is listed, in the Price List and the offer files, in
+// the row families that make naive parsers pick a wrong price (see
+// awsVariants): Linux, Windows, RHEL and SUSE; shared, dedicated and host
+// tenancy; capacity status Used, UnusedCapacityReservation ("Unused
+// Reservation") and AllocatedCapacityReservation; pre-installed SQL Server;
+// Windows BYOL; Capacity Blocks (market option CapacityBlock, cheaper
+// than on demand, on the p families); $0.0000000000 rows (host tenancy,
+// allocated reservations, the hourly part of an All Upfront reservation).
+// Only the Linux, shared, no-software, Used, OnDemand row is the price a
+// user pays on demand.
 //
 // Faults: EC2Faults, PricingFaults and OfferFaults schedule the generic
 // faults and AWSThrottle per API. WrongTypes sends unparseable timestamps
@@ -885,23 +902,39 @@ type awsDimension struct {
 
 // awsVariant is one row family of an instance type in a region: the
 // Price List lists each instance type under many operating systems,
-// tenancies, capacity statuses and software bundles.
+// tenancies, capacity statuses, software bundles, licence models and
+// market options. Only the first is the on-demand price.
 type awsVariant struct {
 	os, tenancy, sw, capacity, license string
+	market                             string // marketoption; "" is OnDemand
 	price                              func(od float64, t *awsType) float64
+	// only, when set, limits the variant to some instance types.
+	only func(t *awsType) bool
 }
 
 var awsVariants = []awsVariant{
-	{"Linux", "Shared", "NA", "Used", "No License required", func(od float64, _ *awsType) float64 { return od }},
-	{"Linux", "Shared", "NA", "UnusedCapacityReservation", "No License required", func(od float64, _ *awsType) float64 { return od }},
-	{"Linux", "Shared", "NA", "AllocatedCapacityReservation", "No License required", func(float64, *awsType) float64 { return 0 }},
-	{"Linux", "Dedicated", "NA", "Used", "No License required", func(od float64, _ *awsType) float64 { return math.Round(od*1.1*1e4) / 1e4 }},
-	{"Windows", "Shared", "NA", "Used", "No License required", func(od float64, t *awsType) float64 {
-		return math.Round((od+0.046*float64(t.vcpus))*1e4) / 1e4
-	}},
-	{"Linux", "Shared", "SQL Web", "Used", "No License required", func(od float64, t *awsType) float64 {
-		return math.Round((od+0.005*float64(t.vcpus))*1e4) / 1e4
-	}},
+	{"Linux", "Shared", "NA", "Used", "No License required", "", func(od float64, _ *awsType) float64 { return od }, nil},
+	{"Linux", "Shared", "NA", "UnusedCapacityReservation", "No License required", "", func(od float64, _ *awsType) float64 { return od }, nil},
+	{"Linux", "Shared", "NA", "AllocatedCapacityReservation", "No License required", "", func(float64, *awsType) float64 { return 0 }, nil},
+	{"Linux", "Dedicated", "NA", "Used", "No License required", "", func(od float64, _ *awsType) float64 { return round4(od * 1.1) }, nil},
+	// Dedicated hosts are paid for as hosts: the instance row is $0.
+	{"Linux", "Host", "NA", "Used", "No License required", "", func(float64, *awsType) float64 { return 0 }, nil},
+	{"Windows", "Shared", "NA", "Used", "No License required", "", func(od float64, t *awsType) float64 {
+		return round4(od + 0.046*float64(t.vcpus))
+	}, nil},
+	{"Windows", "Shared", "NA", "Used", "Bring your own license", "", func(od float64, _ *awsType) float64 { return od }, nil},
+	{"RHEL", "Shared", "NA", "Used", "No License required", "", func(od float64, _ *awsType) float64 { return round4(od + 0.13) }, nil},
+	{"SUSE", "Shared", "NA", "Used", "No License required", "", func(od float64, _ *awsType) float64 { return round4(od + 0.125) }, nil},
+	{"Linux", "Shared", "SQL Web", "Used", "No License required", "", func(od float64, t *awsType) float64 {
+		return round4(od + 0.005*float64(t.vcpus))
+	}, nil},
+	{"Linux", "Shared", "SQL Std", "Used", "No License required", "", func(od float64, t *awsType) float64 {
+		return round4(od + 0.12*float64(t.vcpus))
+	}, nil},
+	// Capacity Blocks for ML: a Linux, shared, Used row like the
+	// on-demand one, cheaper, but sold only as reserved blocks of time.
+	{"Linux", "Shared", "NA", "Used", "No License required", "CapacityBlock", func(od float64, _ *awsType) float64 { return round4(od * 0.57) },
+		func(t *awsType) bool { return strings.HasPrefix(t.name, "p") }},
 }
 
 // awsSKU is a stable 16-character SKU.
@@ -920,19 +953,45 @@ func awsSKU(parts ...string) string {
 func (a *AWS) productOf(reg *awsRegion, t *awsType, v *awsVariant) *awsProduct {
 	od := a.opts.Drift.Apply(reg.name+"|"+t.name, awsOnDemand(reg, t, false))
 	price := v.price(od, t)
-	sku := awsSKU(reg.name, t.name, v.os, v.tenancy, v.sw, v.capacity)
+	market := cmp.Or(v.market, "OnDemand")
+	sku := awsSKU(reg.name, t.name, v.os, v.tenancy, v.sw, v.capacity, v.license, market)
 	p := &awsProduct{ServiceCode: "AmazonEC2", Version: "20260601000000", PublicationDate: "2026-06-01T00:00:00Z"}
 	p.Product.ProductFamily = "Compute Instance"
 	p.Product.SKU = sku
 	usage := "BoxUsage:" + t.name
-	if v.tenancy == "Dedicated" {
+	switch {
+	case market == "CapacityBlock":
+		usage = "CapacityBlock:" + t.name
+	case v.tenancy == "Dedicated":
 		usage = "DedicatedUsage:" + t.name
+	case v.tenancy == "Host":
+		usage = "HostBoxUsage:" + t.name
 	}
 	operation := "RunInstances"
-	if v.os == "Windows" {
+	switch {
+	case v.os == "Windows" && v.license == "Bring your own license":
+		operation = "RunInstances:0800"
+	case v.os == "Windows":
 		operation = "RunInstances:0002"
-	} else if v.sw != "NA" {
+	case v.os == "RHEL":
+		operation = "RunInstances:0010"
+	case v.os == "SUSE":
+		operation = "RunInstances:000g"
+	case v.sw == "SQL Std":
+		operation = "RunInstances:0004"
+	case v.sw != "NA":
 		operation = "RunInstances:0200"
+	}
+	what := "On Demand " + v.os
+	switch {
+	case v.capacity == "UnusedCapacityReservation":
+		what = "Unused Reservation " + v.os
+	case v.capacity == "AllocatedCapacityReservation":
+		what = v.os + " " + t.name + " Allocated Reservation"
+	case market == "CapacityBlock":
+		what = "Capacity Block " + v.os
+	case v.tenancy == "Host":
+		what = v.os + " " + t.name + " Dedicated Host"
 	}
 	gpu, gpuMem := "NA", "NA"
 	if t.gpuCount != "" {
@@ -948,7 +1007,7 @@ func (a *AWS) productOf(reg *awsRegion, t *awsType, v *awsVariant) *awsProduct {
 		"vcpu": strconv.Itoa(int(t.vcpus)), "memory": strconv.FormatInt(t.memMiB/1024, 10) + " GiB",
 		"gpu": gpu, "gpuMemory": gpuMem, "currentGeneration": "Yes",
 		"operatingSystem": v.os, "tenancy": v.tenancy, "preInstalledSw": v.sw, "capacitystatus": v.capacity,
-		"licenseModel": v.license, "operation": operation, "usagetype": usage, "marketoption": "OnDemand",
+		"licenseModel": v.license, "operation": operation, "usagetype": usage, "marketoption": market,
 		"networkPerformance": "Up to 25 Gigabit", "storage": "EBS only", "processorArchitecture": "64-bit",
 	}
 	term := func(code string, unit string, price float64, desc string, attrs map[string]string) awsTerm {
@@ -959,12 +1018,22 @@ func (a *AWS) productOf(reg *awsRegion, t *awsType, v *awsVariant) *awsProduct {
 	}
 	p.Terms = map[string]map[string]awsTerm{
 		"OnDemand": {sku + ".JRTCKXETXF": term("JRTCKXETXF", "Hrs", price,
-			fmt.Sprintf("$%.4f per On Demand %s %s Instance Hour", price, v.os, t.name), map[string]string{})},
+			fmt.Sprintf("$%.4f per %s %s Instance Hour", price, what, t.name), map[string]string{})},
 	}
-	if v.capacity == "Used" && v.tenancy == "Shared" {
-		p.Terms["Reserved"] = map[string]awsTerm{sku + ".4NA7Y494T4": term("4NA7Y494T4", "Hrs", math.Round(price*0.62*1e4)/1e4,
-			fmt.Sprintf("%s %s reserved instance applied", v.os, t.name),
-			map[string]string{"LeaseContractLength": "1yr", "OfferingClass": "standard", "PurchaseOption": "No Upfront"})}
+	if v.capacity == "Used" && v.tenancy == "Shared" && market == "OnDemand" {
+		allUpfront := term("6QCMYABX3D", "Hrs", 0, "USD 0.0 per "+v.os+" "+t.name+" instance hour",
+			map[string]string{"LeaseContractLength": "1yr", "OfferingClass": "standard", "PurchaseOption": "All Upfront"})
+		// All Upfront: the hour costs $0.0000000000, the year is paid
+		// up front.
+		fee := sku + ".6QCMYABX3D.2TG2D8R56U"
+		allUpfront.PriceDimensions[fee] = awsDimension{Unit: "Quantity", RateCode: fee, Description: "Upfront Fee",
+			AppliesTo: []string{}, PricePerUnit: map[string]string{"USD": strconv.FormatFloat(round4(price*0.6*8760), 'f', 0, 64)}}
+		p.Terms["Reserved"] = map[string]awsTerm{
+			sku + ".4NA7Y494T4": term("4NA7Y494T4", "Hrs", round4(price*0.62),
+				fmt.Sprintf("%s %s reserved instance applied", v.os, t.name),
+				map[string]string{"LeaseContractLength": "1yr", "OfferingClass": "standard", "PurchaseOption": "No Upfront"}),
+			sku + ".6QCMYABX3D": allUpfront,
+		}
 	}
 	return p
 }
@@ -1054,9 +1123,15 @@ func (a *AWS) servePricing(w http.ResponseWriter, r *http.Request) {
 					continue
 				}
 				for vi := range awsVariants {
+					if only := awsVariants[vi].only; only != nil && !only(t) {
+						continue
+					}
 					p := a.productOf(&reg, t, &awsVariants[vi])
 					ok := true
 					for _, f := range in.Filters {
+						if a.opts.PricingLoose && f.Field != "ServiceCode" && f.Field != "instanceType" && f.Field != "regionCode" {
+							continue
+						}
 						got, has := p.Product.Attributes[f.Field]
 						if f.Field == "ServiceCode" {
 							got, has = p.ServiceCode, true
@@ -1197,6 +1272,9 @@ func (a *AWS) writeOffer(w *bufio.Writer, reg *awsRegion, empty, wrong bool) {
 			continue
 		}
 		for vi := range awsVariants {
+			if only := awsVariants[vi].only; only != nil && !only(t) {
+				continue
+			}
 			p := a.productOf(reg, t, &awsVariants[vi])
 			at := p.Product.Attributes
 			for _, termType := range []string{"OnDemand", "Reserved"} {
@@ -1219,7 +1297,7 @@ func (a *AWS) writeOffer(w *bufio.Writer, reg *awsRegion, empty, wrong bool) {
 							"Network Performance": at["networkPerformance"], "Processor Architecture": "64-bit",
 							"Tenancy": at["tenancy"], "Operating System": at["operatingSystem"], "License Model": at["licenseModel"],
 							"usageType": at["usagetype"], "operation": at["operation"], "CapacityStatus": at["capacitystatus"],
-							"GPU": at["gpu"], "GPU Memory": at["gpuMemory"], "MarketOption": "OnDemand",
+							"GPU": at["gpu"], "GPU Memory": at["gpuMemory"], "MarketOption": at["marketoption"],
 							"Pre Installed S/W": at["preInstalledSw"], "Region Code": reg.name,
 						}
 						for ci, c := range awsOfferColumns {

@@ -279,6 +279,9 @@ func TestAWSGetProducts(t *testing.T) {
 			if err := json.Unmarshal([]byte(item), &p); err != nil {
 				t.Fatalf("PriceList item is not a JSON document in a string: %v", err)
 			}
+			if p.Product.Attributes["marketoption"] != "OnDemand" {
+				continue // a Capacity Block: Linux, shared, Used, and no on-demand price
+			}
 			for _, term := range p.Terms["OnDemand"] {
 				for _, d := range term.PriceDimensions {
 					regions[p.Product.Attributes["regionCode"]] = d.PricePerUnit["USD"]
@@ -342,7 +345,7 @@ func TestAWSOfferFile(t *testing.T) {
 			header = sc.Text()
 		case lines > 6 && strings.Split(sc.Text(), `","`)[3] == "OnDemand" && strings.Contains(sc.Text(), `"p5.48xlarge"`) &&
 			strings.Contains(sc.Text(), `"Linux"`) && strings.Contains(sc.Text(), `"Shared"`) && strings.Contains(sc.Text(), `"Used"`) &&
-			strings.Contains(sc.Text(), `"NA","us-east-1"`):
+			strings.Contains(sc.Text(), `"OnDemand","NA","us-east-1"`):
 			ondemand++
 		}
 	}

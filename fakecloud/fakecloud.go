@@ -208,6 +208,16 @@ func writeError(w http.ResponseWriter, errorBody func(int, string) (string, []by
 	w.Write(body)
 }
 
+// Answer is an API that answers every request with body, as JSON: for
+// hand-written answers no fake produces (rows of the wrong types, fields
+// missing), which collectors must survive.
+func Answer(body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	})
+}
+
 // Server is a fake listening on a loopback port.
 type Server struct {
 	URL string

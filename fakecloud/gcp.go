@@ -52,7 +52,15 @@ type GCPOptions struct {
 	// HugeBytes is the size of the body served for the Huge fault
 	// (default 1 GiB, far above any client limit).
 	HugeBytes int64
+	// KnownGPUsOnly leaves out the one GPU the catalog does not know
+	// (GCPUnknownGPU, there to show an unknown GPU come out as UNKNOWN):
+	// the demo's fakes name only GPUs the catalog maps.
+	KnownGPUsOnly bool
 }
+
+// GCPUnknownGPU is the accelerator type of the fake's GPU that no catalog
+// knows: an invented Nvidia R200, priced like the GPUs beside it.
+const GCPUnknownGPU = "nvidia-r200"
 
 // GCP is a fake of the two Google Cloud APIs a price collector uses, over
 // Google's REST JSON:
@@ -137,7 +145,7 @@ func NewGCP(opts GCPOptions) *GCP {
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 1 << 30
 	}
-	g := &GCP{opts: opts, skus: gcpCatalog(opts.Filler), zones: gcpZones()}
+	g := &GCP{opts: opts, skus: gcpCatalog(opts.Filler, opts.KnownGPUsOnly), zones: gcpZones(opts.KnownGPUsOnly)}
 	g.billing = g.Faults.Wrap(http.HandlerFunc(g.serveSKUs), gcpErrorBody)
 	g.compute = g.ComputeFaults.Wrap(http.HandlerFunc(g.serveAcceleratorTypes), gcpErrorBody)
 	return g
@@ -395,7 +403,7 @@ func (g *GCP) serveHuge(w http.ResponseWriter, enumInts bool) {
 // gcpZones derives the Compute fake's zones from the SKU table: in each
 // region, zone -a offers every accelerator type priced there (but those of
 // gcpUnavailable), zone -b only the L4 and T4 families, zone -c none.
-func gcpZones() []gcpZone {
+func gcpZones(knownOnly bool) []gcpZone {
 	type accel struct {
 		name, desc string
 		maxCards   int32
@@ -412,6 +420,9 @@ func gcpZones() []gcpZone {
 		}
 	}
 	for _, g := range gcpGPURows {
+		if knownOnly && g.accel == GCPUnknownGPU {
+			continue
+		}
 		offer(g.accel, "NVIDIA "+strings.TrimPrefix(strings.TrimPrefix(g.name, "Nvidia "), "Tesla "), g.maxCards, g.locs)
 	}
 	for _, s := range gcpSliceRows {

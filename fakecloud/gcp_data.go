@@ -72,7 +72,7 @@ var gcpGPURows = []gcpGPURow{
 	{"RTX 6000 96GB", "nvidia-rtx-pro-6000", 4.5, 1.72, "am be", false, true, 8},
 	{"RTX 6000 96GB Virtual Workstation", "nvidia-rtx-pro-6000-vws", 4.9, 2.05, "am", false, true, 8},
 	// A GPU the catalog does not know yet: it must come out as UNKNOWN.
-	{"Nvidia R200", "nvidia-r200", 14.2, 5.1, "am", false, false, 8},
+	{"Nvidia R200", GCPUnknownGPU, 14.2, 5.1, "am", false, false, 8},
 }
 
 // gcpSliceRow is a machine family priced per GPU "slice" of the whole
@@ -289,12 +289,15 @@ func gcpScale(usd float64, l gcpLocation) float64 {
 
 // gcpCatalog expands the tables, adds filler SKUs, and sorts by SKU ID,
 // which spreads the GPU SKUs over the pages as the real catalog does.
-func gcpCatalog(filler int) []gcpSKU {
+func gcpCatalog(filler int, knownOnly bool) []gcpSKU {
 	var skus []gcpSKU
 	add := func(desc, family, group, usage, unit string, usd float64, l gcpLocation) {
 		skus = append(skus, gcpNewSKU(desc, family, group, usage, unit, gcpScale(usd, l), l.regions))
 	}
 	for _, g := range gcpGPURows {
+		if knownOnly && g.accel == GCPUnknownGPU {
+			continue
+		}
 		for _, l := range gcpLocationsOf(g.locs) {
 			gpu := g.name + " GPU"
 			if g.noGPUWord {

@@ -349,7 +349,7 @@ func jsonEqual(x, y any) bool {
 // gcp aliases priced (the SKU-derived spellings aside), every location
 // used.
 func TestGCPData(t *testing.T) {
-	skus := gcpCatalog(100)
+	skus := gcpCatalog(100, false)
 	ids := map[string]bool{}
 	for _, s := range skus {
 		if ids[s.SkuID] {
@@ -373,7 +373,7 @@ func TestGCPData(t *testing.T) {
 			t.Errorf("catalog accelerator %s has no SKU in the fake", a.Raw)
 		}
 	}
-	if len(skus) != len(gcpCatalog(0))+100 {
-		t.Errorf("filler: %d SKUs, want %d", len(skus), len(gcpCatalog(0))+100)
+	if len(skus) != len(gcpCatalog(0, false))+100 {
+		t.Errorf("filler: %d SKUs, want %d", len(skus), len(gcpCatalog(0, false))+100)
 	}
 }

@@ -54,12 +54,25 @@ type VastAIOptions struct {
 	// far beyond collectors.DefaultMaxResponseBytes). It stops early when
 	// the client hangs up.
 	HugeBytes int64
+	// StaleIDs are offers of Data that the search index has not caught up
+	// with (see VastAI). With the recorded offers, every offer recorded as
+	// not rentable or rented is stale, and so are its synthesized
+	// variations.
+	StaleIDs []int64
 }
 
 // VastAI is a fake of Vast.ai's offer search, POST /api/v0/bundles/
 // (with or without the trailing slash). It understands the real query body:
 // filters on any offer field with the operators eq, neq, lt, lte, gt, gte,
 // in and notin, and "type", "limit", "order" and "allocated_storage".
+//
+// Like the real search, it can answer with offers that do not match the
+// query's rentable and rented filters: its index lags behind the offers'
+// state. A stale offer (VastAIOptions.StaleIDs) is matched as it was
+// listed, rentable and not rented, while the answer shows its current
+// "rentable": false or "rented": true, so that a client which trusts
+// the filters would price an offer nobody can rent. (The vast CLI and
+// gpuhunt filter rented offers on the client for this reason.)
 //
 // Where the real rules are not documented the fake picks its own: "bid"
 // (interruptible) searches list only offers with a min_bid, "reserved" is
@@ -107,6 +120,14 @@ func NewVastAI(opts VastAIOptions) *VastAI {
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 4 << 30
 	}
+	for i := range doc.Offers {
+		o := &doc.Offers[i]
+		if opts.Data == nil {
+			o.stale = !o.Rentable || o.Rented
+		} else {
+			o.stale = slices.Contains(opts.StaleIDs, o.ID)
+		}
+	}
 	v := &VastAI{opts: opts, offers: synthesize(doc.Offers, opts.Synthesize), cache: map[string][]byte{}}
 	v.handler = v.Faults.Wrap(http.HandlerFunc(v.serve), v.errorBody)
 	return v
@@ -149,6 +170,8 @@ type vastOffer struct {
 	StorageCost       float64    `json:"storage_cost"`
 	InetDown          float64    `json:"inet_down"`
 	InetUp            float64    `json:"inet_up"`
+	InetDownCost      float64    `json:"inet_down_cost"` // $/GB received
+	InetUpCost        float64    `json:"inet_up_cost"`   // $/GB sent
 	Reliability2      float64    `json:"reliability2"`
 	Verification      string     `json:"verification"`
 	Verified          bool       `json:"verified"`
@@ -161,6 +184,10 @@ type vastOffer struct {
 	ComputeCap        int        `json:"compute_cap"`
 	CUDAMaxGood       float64    `json:"cuda_max_good"`
 	Search            vastSearch `json:"search"`
+
+	// stale marks an offer the search index still lists as rentable and
+	// not rented (see VastAI).
+	stale bool
 }
 
 type vastSearch struct {
@@ -216,6 +243,10 @@ func (o *vastOffer) field(name string) (any, bool) {
 		return o.InetDown, true
 	case "inet_up":
 		return o.InetUp, true
+	case "inet_down_cost":
+		return o.InetDownCost, true
+	case "inet_up_cost":
+		return o.InetUpCost, true
 	case "reliability2", "reliability":
 		return o.Reliability2, true
 	case "verification":
@@ -552,8 +583,14 @@ func (v *VastAI) search(q *vastQuery) ([]vastOffer, error) {
 			continue
 		}
 		keep := true
+		indexed := &o
+		if o.stale {
+			listed := o
+			listed.Rentable, listed.Rented = true, false
+			indexed = &listed
+		}
 		for _, f := range q.filters {
-			ok, err := f.match(&o)
+			ok, err := f.match(indexed)
 			if err != nil {
 				return nil, &badQuery{err}
 			}

@@ -188,7 +188,8 @@ func TestLookupAzure(t *testing.T) {
 		{raw: "Standard_D4s_v5"},
 		{raw: "Standard_NC6"}, // retired K80 size
 		{raw: "Standard_ND96isr_H100_v5 Spot"},
-		{raw: "Standard_NC8ads_A10_v4"}, // GPU fraction unverified
+		{raw: "Standard_NC8ads_A10_v4", model: "A10", form: "pcie", mem: 24, count: 1},
+		{raw: "Standard_NC32ads_A10_v4", model: "A10", form: "pcie", mem: 24, count: 2},
 	})
 }
 
@@ -216,8 +217,9 @@ func TestLookupVastai(t *testing.T) {
 		{raw: "RTX4090"}, // the query shorthand, not an offer's gpu_name
 		{raw: "H100"},    // neither SXM nor PCIE
 		{raw: "RTX 4090 laptop"},
-		{raw: "CMP 170HX"},
-		{raw: "V100 SXM2"}, // not a Vast name: Vast says Tesla V100
+		{raw: "CMP 170HX", model: "CMP170HX", form: "pcie", mem: 8},
+		{raw: "RTX 5090 Ti"}, // no such product
+		{raw: "V100 SXM2"},   // not a Vast name: Vast says Tesla V100
 		{raw: "RTX 4090 Ti"},
 	})
 }
@@ -248,6 +250,12 @@ func TestLookupRunpod(t *testing.T) {
 		{raw: "NVIDIA RTX PRO 6000 Blackwell Server Edition MIG 1g.24gb", model: "RTXPRO6000", form: "pcie", mem: 96, count: 0.25},
 		{raw: "Tesla V100-SXM2-32GB", model: "V100", form: "sxm", mem: 32},
 		{raw: "NVIDIA GeForce RTX 4080 SUPER", model: "RTX4080S", form: "pcie", mem: 16},
+		// The SFF card is not the RTX 4000 Ada.
+		{raw: "NVIDIA RTX 4000 Ada Generation", model: "RTX4000ADA", form: "pcie", mem: 20},
+		{raw: "NVIDIA RTX 4000 SFF Ada Generation", model: "RTX4000SFFADA", form: "pcie", mem: 20},
+		{raw: "RTX 4000 Ada SFF", model: "RTX4000SFFADA", form: "pcie", mem: 20},
+		{raw: "NVIDIA GeForce RTX 3060", model: "RTX3060", form: "pcie"}, // 8 or 12 GB: memoryInGb
+		{raw: "NVIDIA RTX PRO 4000 Blackwell", model: "RTXPRO4000", form: "pcie", mem: 24},
 		{raw: "NVIDIA H100"},
 		{raw: "NVIDIA GeForce RTX 4090 Laptop GPU"},
 		{raw: "NVIDIA H800"},

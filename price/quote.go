@@ -226,6 +226,27 @@ type Snapshot struct {
 	Quotes  []Quote   `json:"quotes"`
 	Markets []Market  `json:"markets,omitempty"`
 	Offers  []Offer   `json:"offers,omitempty"`
+	// Skipped counts, by reason, the rows of the provider's answer the
+	// collector left out because they could not be priced: a null,
+	// missing or wrong-typed price, count or name (reason SkippedInvalid).
+	// Rows left out by design (Vast.ai offers that cannot be rented, a
+	// tier a GPU type is not sold in) are not counted here.
+	Skipped map[string]int `json:"skipped,omitempty"`
+}
+
+// SkippedInvalid is the Snapshot.Skipped reason of a row whose price,
+// count or name is null, missing or of the wrong type.
+const SkippedInvalid = "invalid_row"
+
+// Skip counts n rows of snapshot s skipped for reason.
+func (s *Snapshot) Skip(reason string, n int) {
+	if n <= 0 {
+		return
+	}
+	if s.Skipped == nil {
+		s.Skipped = map[string]int{}
+	}
+	s.Skipped[reason] += n
 }
 
 // FormatNumber renders a label value the DESIGN way: at most 4 decimals, no

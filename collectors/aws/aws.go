@@ -258,6 +258,7 @@ type regionResult struct {
 	spot    []price.Quote       // current spot price per (type, zone)
 	points  int                 // spot history points stored
 	pages   int                 // spot history pages fetched
+	bad     int                 // spot history items that could not be read
 }
 
 // Collect implements collectors.Collector.
@@ -297,7 +298,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	facts := map[string]gpuFacts{}
 	offered := map[string][]string{} // instance type → regions
 	var used, skipped []string
-	points, pages := 0, 0
+	points, pages, bad := 0, 0, 0
 	for _, r := range results {
 		if r.skipped {
 			skipped = append(skipped, r.region)
@@ -307,6 +308,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		snap.Quotes = append(snap.Quotes, r.spot...)
 		points += r.points
 		pages += r.pages
+		bad += r.bad
 		for name, f := range r.types {
 			facts[name] = f
 			offered[name] = append(offered[name], r.region)
@@ -319,10 +321,11 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		// Not one GPU type in any region: DescribeInstanceTypes is broken.
 		return nil, fmt.Errorf("aws: no GPU instance types in %d regions: %w", len(used), collectors.ErrEmpty)
 	}
-	od, err := c.onDemand(ctx, cfg, facts, offered)
+	od, odBad, err := c.onDemand(ctx, cfg, facts, offered)
 	if err != nil {
 		return nil, err
 	}
+	snap.Skip(price.SkippedInvalid, bad+odBad)
 	if len(od) == 0 {
 		// Not one on-demand price for any GPU type: the source is broken,
 		// and serving spot alone would withdraw every on-demand series.

@@ -716,11 +716,11 @@ func TestParseOffer(t *testing.T) {
 		{name: "cut off mid-line", file: preamble + header + row("OnDemand", "1", "g5.xlarge", "Shared", "Linux", "Used", "NA", "1", "us-east-1")[:30], err: "unexpected EOF"},
 		{name: "no header", file: preamble, err: "no header after 5 lines"},
 		{name: "header without the price", file: preamble + `"TermType","Unit"` + "\n", err: `header (line 6) has no "PricePerUnit" column`},
-		{name: "bad price", file: preamble + header + row("OnDemand", "n/a", "g5.xlarge", "Shared", "Linux", "Used", "NA", "1", "us-east-1"), err: "line 7: price of g5.xlarge"},
+		{name: "bad price", file: preamble + header + row("OnDemand", "n/a", "g5.xlarge", "Shared", "Linux", "Used", "NA", "1", "us-east-1"), err: `none of 1 on-demand rows could be read: line 7: price "n/a" of g5.xlarge`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []offerRow
-			err := parseOffer(strings.NewReader(tc.file), "us-east-1", func(r offerRow) { got = append(got, r) })
+			_, err := parseOffer(strings.NewReader(tc.file), "us-east-1", func(r offerRow) { got = append(got, r) })
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err %v, want %q", err, tc.err)
@@ -749,7 +749,7 @@ func TestParseOfferLongLine(t *testing.T) {
 	b.WriteString(`"TermType","Unit","PricePerUnit","Currency","Instance Type","Tenancy","Operating System","CapacityStatus","Pre Installed S/W","GPU","Comments"` + "\n")
 	b.WriteString(`"OnDemand","Hrs","1.5","USD","g5.xlarge","Shared","Linux","Used","NA","1","` + strings.Repeat("x", 600<<10) + "\"\n")
 	var got []offerRow
-	if err := parseOffer(&b, "us-east-1", func(r offerRow) { got = append(got, r) }); err != nil {
+	if _, err := parseOffer(&b, "us-east-1", func(r offerRow) { got = append(got, r) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0] != (offerRow{"g5.xlarge", 1.5, 1}) {

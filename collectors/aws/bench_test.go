@@ -154,7 +154,7 @@ func BenchmarkOfferFile(b *testing.B) {
 	for b.Loop() {
 		var rows int
 		peak := peakHeap(func() {
-			err := c.fetchOffer(context.Background(), "us-east-1", func(offerRow) { rows++ })
+			_, err := c.fetchOffer(context.Background(), "us-east-1", func(offerRow) { rows++ })
 			if err != nil {
 				b.Fatal(err)
 			}

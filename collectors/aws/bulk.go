@@ -53,14 +53,18 @@ var offerNeedles = [][]byte{[]byte(`"OnDemand"`), []byte(`"Linux"`), []byte(`"Sh
 
 // parseOffer streams an offer file and calls fn for every plain Linux
 // on-demand hourly USD row (shared tenancy, no pre-installed software,
-// capacity status Used). It holds one line at a time.
-func parseOffer(r io.Reader, region string, fn func(offerRow)) error {
+// capacity status Used). It holds one line at a time. Such a row whose
+// price cannot be read is skipped and counted in bad, unless not one of
+// them can be read (the format changed), which is an error.
+func parseOffer(r io.Reader, region string, fn func(offerRow)) (bad int, err error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var (
 		long   []byte // a line longer than the buffer, assembled
 		fields [][]byte
 		col    map[string]int
 		lineNo int
+		good   int
+		badErr error
 	)
 	for {
 		line, err := br.ReadSlice('\n')
@@ -74,10 +78,10 @@ func parseOffer(r io.Reader, region string, fn func(offerRow)) error {
 		}
 		if len(line) > 0 && line[len(line)-1] != '\n' && (err == nil || errors.Is(err, io.EOF)) {
 			// The file ends in the middle of a line: it was cut off.
-			return fmt.Errorf("line %d: %w", lineNo+1, io.ErrUnexpectedEOF)
+			return bad, fmt.Errorf("line %d: %w", lineNo+1, io.ErrUnexpectedEOF)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return err
+			return bad, err
 		}
 		if len(line) > 0 {
 			lineNo++
@@ -92,22 +96,29 @@ func parseOffer(r io.Reader, region string, fn func(offerRow)) error {
 				}
 				for _, name := range offerColumns {
 					if _, ok := col[name]; !ok {
-						return fmt.Errorf("header (line %d) has no %q column", lineNo, name)
+						return bad, fmt.Errorf("header (line %d) has no %q column", lineNo, name)
 					}
 				}
 			default:
 				if row, ok, perr := offerLine(line, col, region, &fields); perr != nil {
-					return fmt.Errorf("line %d: %w", lineNo, perr)
+					bad++
+					if badErr == nil {
+						badErr = fmt.Errorf("line %d: %w", lineNo, perr)
+					}
 				} else if ok {
+					good++
 					fn(row)
 				}
 			}
 		}
 		if errors.Is(err, io.EOF) {
 			if col == nil {
-				return fmt.Errorf("no header after %d lines: %w", lineNo, io.ErrUnexpectedEOF)
+				return bad, fmt.Errorf("no header after %d lines: %w", lineNo, io.ErrUnexpectedEOF)
 			}
-			return nil
+			if good == 0 && bad > 0 {
+				return bad, fmt.Errorf("none of %d on-demand rows could be read: %w", bad, badErr)
+			}
+			return bad, nil
 		}
 	}
 }
@@ -136,8 +147,11 @@ func offerLine(line []byte, col map[string]int, region string, fields *[][]byte)
 		return offerRow{}, false, nil
 	}
 	usd, err := strconv.ParseFloat(get("PricePerUnit"), 64)
-	if err != nil {
-		return offerRow{}, false, fmt.Errorf("price of %s: %w", get("Instance Type"), err)
+	if err != nil || usd < 0 {
+		return offerRow{}, false, fmt.Errorf("price %q of %s: %v", get("PricePerUnit"), get("Instance Type"), err)
+	}
+	if usd == 0 {
+		return offerRow{}, false, nil // a $0.0000000000 row is no price
 	}
 	row := offerRow{instanceType: get("Instance Type"), usd: usd}
 	if g := get("GPU"); g != "" && g != "NA" {
@@ -192,20 +206,22 @@ func (c *Collector) offerURL(region string) string {
 }
 
 // bulkPrices streams the offer file of each region, a few at a time, and
-// returns the on-demand price of every instance type keep accepts, and
-// the GPU count the files give per instance type.
-func (c *Collector) bulkPrices(ctx context.Context, regions []string, keep func(instanceType string) bool) (map[odKey]float64, map[string]float64, error) {
+// returns the on-demand price of every instance type keep accepts, the
+// GPU count the files give per instance type, and how many rows could not
+// be read.
+func (c *Collector) bulkPrices(ctx context.Context, regions []string, keep func(instanceType string) bool) (map[odKey]float64, map[string]float64, int, error) {
 	var (
 		mu     sync.Mutex
 		prices = map[odKey]float64{}
 		gpus   = map[string]float64{}
+		bad    int
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(min(max(c.cfg.Concurrency, 1), 4)) // each stream holds a connection and a buffer
 	for _, region := range regions {
 		g.Go(func() error {
 			return collectors.Safely(func() error {
-				return c.fetchOffer(gctx, region, func(row offerRow) {
+				unread, err := c.fetchOffer(gctx, region, func(row offerRow) {
 					if !keep(row.instanceType) {
 						return
 					}
@@ -219,37 +235,43 @@ func (c *Collector) bulkPrices(ctx context.Context, regions []string, keep func(
 						gpus[row.instanceType] = row.gpus
 					}
 				})
+				mu.Lock()
+				bad += unread
+				mu.Unlock()
+				return err
 			})
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	return prices, gpus, nil
+	return prices, gpus, bad, nil
 }
 
-// fetchOffer downloads and parses one region's offer file.
-func (c *Collector) fetchOffer(ctx context.Context, region string, fn func(offerRow)) error {
+// fetchOffer downloads and parses one region's offer file; bad counts
+// the rows that could not be read.
+func (c *Collector) fetchOffer(ctx context.Context, region string, fn func(offerRow)) (bad int, err error) {
 	u := c.offerURL(region)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	resp, err := c.bulkHTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("aws offer file of %s: %w", region, err)
+		return 0, fmt.Errorf("aws offer file of %s: %w", region, err)
 	}
 	defer resp.Body.Close()
 	if err := collectors.CheckResponse(resp); err != nil {
-		return err
+		return 0, err
 	}
-	if err := parseOffer(resp.Body, region, fn); err != nil {
+	bad, err = parseOffer(resp.Body, region, fn)
+	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return &collectors.DecodeError{What: "aws offer file " + u, Err: err}
+		return 0, &collectors.DecodeError{What: "aws offer file " + u, Err: err}
 	}
-	return nil
+	return bad, nil
 }
 
 // offerGPUs names the GPU of each GPU family for when there are no
@@ -285,11 +307,12 @@ func (c *Collector) collectBulkOnly(ctx context.Context, credErr error) (*price.
 		c.logger.Warn("no AWS credentials: on-demand prices only, from the public offer files; no spot prices", "err", credErr)
 	}
 	// Every type with a GPU column is kept; the GPU count decides below.
-	prices, gpus, err := c.bulkPrices(ctx, collectors.NormalizeRegions(c.cfg.Regions), func(string) bool { return true })
+	prices, gpus, bad, err := c.bulkPrices(ctx, collectors.NormalizeRegions(c.cfg.Regions), func(string) bool { return true })
 	if err != nil {
 		return nil, err
 	}
 	snap := &price.Snapshot{Provider: Name}
+	snap.Skip(price.SkippedInvalid, bad)
 	for k, usd := range prices {
 		n := gpus[k.instanceType]
 		if !(n > 0) {

@@ -29,20 +29,22 @@ type odKey struct {
 }
 
 // onDemand returns the on-demand quote of every GPU instance type in every
-// region offering it, from the configured source. A type the source does
-// not price gets no on-demand quote (its spot quotes remain).
-func (c *Collector) onDemand(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) ([]price.Quote, error) {
+// region offering it, from the configured source, and how many rows of
+// the source could not be read. A type the source does not price gets no
+// on-demand quote (its spot quotes remain).
+func (c *Collector) onDemand(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) ([]price.Quote, int, error) {
 	var (
 		prices map[odKey]float64
+		bad    int
 		err    error
 	)
 	if c.cfg.OnDemandSource == OnDemandBulk {
-		prices, _, err = c.bulkPrices(ctx, regionsOf(offered), func(t string) bool { _, ok := facts[t]; return ok })
+		prices, _, bad, err = c.bulkPrices(ctx, regionsOf(offered), func(t string) bool { _, ok := facts[t]; return ok })
 	} else {
-		prices, err = c.priceList(ctx, cfg, facts, offered)
+		prices, bad, err = c.priceList(ctx, cfg, facts, offered)
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var out []price.Quote
 	for name, regions := range offered {
@@ -53,13 +55,13 @@ func (c *Collector) onDemand(ctx context.Context, cfg *aws.Config, facts map[str
 			}
 		}
 	}
-	return out, nil
+	return out, bad, nil
 }
 
 // priceList asks the Price List Query API for each GPU instance type's
 // Linux, shared-tenancy, no-software, capacity-status-Used rows (one walk
 // per type, all regions at once), a few types at a time.
-func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) (map[odKey]float64, error) {
+func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[string]gpuFacts, offered map[string][]string) (map[odKey]float64, int, error) {
 	client := c.pricingClient(cfg)
 	names := make([]string, 0, len(facts))
 	for n := range facts {
@@ -69,6 +71,7 @@ func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[st
 	var (
 		mu     sync.Mutex
 		prices = map[odKey]float64{}
+		bad    int
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(c.cfg.Concurrency, 1))
@@ -79,12 +82,13 @@ func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[st
 		}
 		g.Go(func() error {
 			return collectors.Safely(func() error {
-				got, err := c.productPrices(gctx, client, name, want)
+				got, unread, err := c.productPrices(gctx, client, name, want)
 				if err != nil {
 					return err
 				}
 				mu.Lock()
 				defer mu.Unlock()
+				bad += unread
 				for r, usd := range got {
 					prices[odKey{name, r}] = usd
 				}
@@ -93,9 +97,9 @@ func (c *Collector) priceList(ctx context.Context, cfg *aws.Config, facts map[st
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return prices, nil
+	return prices, bad, nil
 }
 
 // onDemandFilters select the one on-demand row per instance type and
@@ -115,8 +119,10 @@ func onDemandFilters(instanceType string) []ptypes.Filter {
 }
 
 // productPrices walks instanceType's products and returns its hourly
-// on-demand USD price per wanted region.
-func (c *Collector) productPrices(ctx context.Context, client *pricing.Client, instanceType string, want map[string]bool) (map[string]float64, error) {
+// on-demand USD price per wanted region, and how many items could not be
+// read: such an item is skipped, unless not one item of the walk can be
+// read (the format changed), which fails it.
+func (c *Collector) productPrices(ctx context.Context, client *pricing.Client, instanceType string, want map[string]bool) (map[string]float64, int, error) {
 	in := &pricing.GetProductsInput{
 		ServiceCode:   aws.String("AmazonEC2"),
 		FormatVersion: aws.String("aws_v1"),
@@ -124,20 +130,27 @@ func (c *Collector) productPrices(ctx context.Context, client *pricing.Client, i
 		MaxResults:    aws.Int32(100),
 	}
 	out := map[string]float64{}
+	read, bad := 0, 0
+	var badErr error
 	for page := 0; ; page++ {
 		if page == maxProductPages {
-			return nil, &collectors.DecodeError{What: "aws GetProducts " + instanceType,
+			return nil, 0, &collectors.DecodeError{What: "aws GetProducts " + instanceType,
 				Err: fmt.Errorf("endless pagination: NextToken still present after %d pages", page)}
 		}
 		resp, err := client.GetProducts(ctx, in)
 		if err != nil {
-			return nil, apiError("GetProducts "+instanceType, "", err)
+			return nil, 0, apiError("GetProducts "+instanceType, "", err)
 		}
 		for _, item := range resp.PriceList {
 			region, usd, ok, err := onDemandPrice(item, instanceType)
 			if err != nil {
-				return nil, &collectors.DecodeError{What: "aws price list item of " + instanceType, Err: err}
+				bad++
+				if badErr == nil {
+					badErr = err
+				}
+				continue
 			}
+			read++
 			if !ok || !want[region] {
 				continue
 			}
@@ -147,10 +160,14 @@ func (c *Collector) productPrices(ctx context.Context, client *pricing.Client, i
 		}
 		next := aws.ToString(resp.NextToken)
 		if next == "" {
-			return out, nil
+			if read == 0 && bad > 0 {
+				return nil, 0, &collectors.DecodeError{What: "aws price list items of " + instanceType,
+					Err: fmt.Errorf("none of %d items could be read: %w", bad, badErr)}
+			}
+			return out, bad, nil
 		}
 		if in.NextToken != nil && *in.NextToken == next {
-			return nil, &collectors.DecodeError{What: "aws GetProducts " + instanceType,
+			return nil, 0, &collectors.DecodeError{What: "aws GetProducts " + instanceType,
 				Err: fmt.Errorf("endless pagination: NextToken repeats")}
 		}
 		in.NextToken = aws.String(next)
@@ -184,9 +201,14 @@ type product struct {
 // onDemandPrice decodes one PriceList item (a JSON document in a string)
 // and returns its region and hourly on-demand USD price; ok is false for
 // a row that is not the plain Linux on-demand price of instanceType
-// (checked again here in case the API filtered less than asked). Term and
-// rate codes are not assumed: the first hourly USD price of the OnDemand
-// terms, in key order, is taken.
+// (checked again here in case the API filtered less than asked: other
+// operating systems, tenancies, capacity statuses, software, licence
+// models and market options such as CapacityBlock), and for a
+// $0.0000000000 row, which no one rents at. Term and rate codes are not
+// assumed: the first hourly USD price of the OnDemand terms, in key
+// order, is taken; Reserved terms (whose All Upfront hours cost $0) are
+// never read. An item that does not decode, or whose price is not a
+// number, is an error.
 func onDemandPrice(item, instanceType string) (region string, usd float64, ok bool, err error) {
 	var p product
 	if err := json.Unmarshal([]byte(item), &p); err != nil {
@@ -209,10 +231,10 @@ func onDemandPrice(item, instanceType string) (region string, usd float64, ok bo
 				continue
 			}
 			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return "", 0, false, fmt.Errorf("price %q of %s: %w", s, dk, err)
+			if err != nil || v < 0 {
+				return "", 0, false, fmt.Errorf("price %q of %s: %v", s, dk, err)
 			}
-			return at["regionCode"], v, true, nil
+			return at["regionCode"], v, v > 0, nil
 		}
 	}
 	return "", 0, false, nil

@@ -55,6 +55,7 @@ type spotWalk struct {
 	series  []spotSeriesID
 	records []spotRecord
 	pages   int
+	bad     int // items whose price could not be read
 }
 
 func (w *spotWalk) add(id spotSeriesID, ms int64, usd float64) {
@@ -98,7 +99,7 @@ func (c *Collector) spot(ctx context.Context, client *ec2.Client, region string,
 			return err
 		}
 	}
-	res.pages = w.pages
+	res.pages, res.bad = w.pages, w.bad
 
 	// Sort by series and time; keep, per series, the changes after its
 	// last stored point, and the newest record as the current price.
@@ -246,6 +247,8 @@ func (c *Collector) walkSpot(ctx context.Context, client *ec2.Client, w *spotWal
 			return apiError("DescribeSpotPriceHistory", w.region, err)
 		}
 		w.pages++
+		read, bad := 0, 0
+		var badErr error
 		for i := range resp.SpotPriceHistory {
 			sp := &resp.SpotPriceHistory[i]
 			zone := aws.ToString(sp.AvailabilityZone)
@@ -253,11 +256,23 @@ func (c *Collector) walkSpot(ctx context.Context, client *ec2.Client, w *spotWal
 				continue
 			}
 			usd, err := strconv.ParseFloat(aws.ToString(sp.SpotPrice), 64)
-			if err != nil {
-				return &collectors.DecodeError{What: "aws spot price in " + w.region, Err: err}
+			if err != nil || !(usd > 0) {
+				// One unreadable price costs its item only, unless no
+				// item of the page can be read.
+				bad++
+				if badErr == nil {
+					badErr = fmt.Errorf("spot price %q of %s in %s", aws.ToString(sp.SpotPrice), sp.InstanceType, zone)
+				}
+				continue
 			}
+			read++
 			w.add(spotSeriesID{string(sp.InstanceType), zone}, sp.Timestamp.UnixMilli(), usd)
 		}
+		if read == 0 && bad > 0 {
+			return &collectors.DecodeError{What: "aws DescribeSpotPriceHistory in " + w.region,
+				Err: fmt.Errorf("none of %d spot prices could be read: %w", bad, badErr)}
+		}
+		w.bad += bad
 		next := aws.ToString(resp.NextToken)
 		if next == "" {
 			return nil

@@ -14,6 +14,11 @@
 // a few regions at a time. A walk per region keeps each one short: the
 // API pages with $skip, which is not consistent while prices are being
 // updated, so a long walk can skip or repeat rows.
+//
+// A row whose retailPrice is null, missing or not a number, or that has
+// no armSkuName, is skipped and counted as price.SkippedInvalid; the rest
+// of the page goes on. A page none of whose rows can be read fails the
+// refresh as a decode error.
 package azure
 
 import (
@@ -90,8 +95,8 @@ func (c *Collector) Name() string { return Name }
 // refresh: a snapshot without that region would withdraw its series.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	type result struct {
-		quotes []price.Quote
-		rows   int
+		quotes    []price.Quote
+		rows, bad int
 	}
 	results := make([]result, len(c.regions))
 	// A walk of every region takes from seconds to minutes: say how far it
@@ -103,11 +108,11 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	for i, region := range c.regions {
 		g.Go(func() error {
 			return collectors.Safely(func() error {
-				quotes, rows, err := c.walk(gctx, region)
+				quotes, rows, bad, err := c.walk(gctx, region)
 				if err != nil {
 					return fmt.Errorf("azure region %s: %w", region, err)
 				}
-				results[i] = result{quotes, rows}
+				results[i] = result{quotes, rows, bad}
 				progress.Add(1)
 				return nil
 			})
@@ -122,6 +127,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	for _, r := range results {
 		snap.Quotes = append(snap.Quotes, r.quotes...)
 		rows += r.rows
+		snap.Skip(price.SkippedInvalid, r.bad)
 	}
 	if rows == 0 {
 		// Not one row in any region: the API is broken, not empty.
@@ -133,24 +139,35 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 // page is one answer of the Retail Prices API; only the fields used are
 // decoded.
 type page struct {
-	Items []item `json:"Items"`
+	Items collectors.Rows[item] `json:"Items"`
 	// NextPageLink is null (decoded as "") on the last page.
 	NextPageLink string `json:"NextPageLink"`
 }
 
 // item is one price row.
 type item struct {
-	CurrencyCode       string  `json:"currencyCode"`
-	RetailPrice        float64 `json:"retailPrice"`
-	ArmRegionName      string  `json:"armRegionName"`
-	EffectiveStartDate string  `json:"effectiveStartDate"`
-	MeterName          string  `json:"meterName"`
-	ProductName        string  `json:"productName"`
-	SkuName            string  `json:"skuName"`
-	ServiceName        string  `json:"serviceName"`
-	UnitOfMeasure      string  `json:"unitOfMeasure"`
-	Type               string  `json:"type"`
-	ArmSkuName         string  `json:"armSkuName"`
+	CurrencyCode string `json:"currencyCode"`
+	// RetailPrice is nil when the row has none (null or missing): such a
+	// row is bad input, unlike a zero price, which is passed on for the
+	// Runner to reject and count.
+	RetailPrice        *float64 `json:"retailPrice"`
+	ArmRegionName      string   `json:"armRegionName"`
+	EffectiveStartDate string   `json:"effectiveStartDate"`
+	MeterName          string   `json:"meterName"`
+	ProductName        string   `json:"productName"`
+	SkuName            string   `json:"skuName"`
+	ServiceName        string   `json:"serviceName"`
+	UnitOfMeasure      string   `json:"unitOfMeasure"`
+	Type               string   `json:"type"`
+	ArmSkuName         string   `json:"armSkuName"`
+}
+
+// retailPrice is the row's price; 0 when it has none.
+func (it *item) retailPrice() float64 {
+	if it.RetailPrice == nil {
+		return 0
+	}
+	return *it.RetailPrice
 }
 
 // filter is the $filter sent for region: pay-as-you-go VM prices of the
@@ -197,30 +214,40 @@ func (c *Collector) nextPage(link string) (string, error) {
 // errPagination is wrapped in a DecodeError when NextPageLink never ends.
 var errPagination = errors.New("endless pagination")
 
-// walk fetches every page of region and returns its deduplicated quotes
-// and how many rows the API sent.
-func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int, error) {
+// walk fetches every page of region and returns its deduplicated quotes,
+// how many rows the API sent, and how many of them could not be read.
+func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int, int, error) {
 	start := time.Now()
 	best := map[seriesKey]*item{}
-	rows, pages := 0, 0
+	rows, bad, pages := 0, 0, 0
 	u := c.firstPage(region)
 	for {
 		if pages == c.maxPages {
-			return nil, rows, &collectors.DecodeError{What: "azure price pages",
+			return nil, rows, bad, &collectors.DecodeError{What: "azure price pages",
 				Err: fmt.Errorf("%w: NextPageLink still present after %d pages", errPagination, pages)}
 		}
 		pages++
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, rows, err
+			return nil, rows, bad, err
 		}
 		var p page
 		if err := collectors.DoJSON(c.client, req, &p); err != nil {
-			return nil, rows, err
+			return nil, rows, bad, err
 		}
-		rows += len(p.Items)
-		for i := range p.Items {
-			it := &p.Items[i]
+		if p.Items.AllBad() {
+			return nil, rows, bad, &collectors.DecodeError{What: "azure price page",
+				Err: fmt.Errorf("none of %d rows could be read: %w", p.Items.Bad, p.Items.Err)}
+		}
+		items := p.Items.Items
+		rows += len(items) + p.Items.Bad
+		bad += p.Items.Bad
+		for i := range items {
+			it := &items[i]
+			if it.RetailPrice == nil || strings.TrimSpace(it.ArmSkuName) == "" {
+				bad++ // no price, or no size to price
+				continue
+			}
 			if dropReason(it, region) != "" {
 				continue
 			}
@@ -230,15 +257,15 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 			}
 		}
 		// An empty page ends the walk even if it links on.
-		if p.NextPageLink == "" || len(p.Items) == 0 {
+		if p.NextPageLink == "" || len(items) == 0 {
 			break
 		}
 		next, err := c.nextPage(p.NextPageLink)
 		if err != nil {
-			return nil, rows, &collectors.DecodeError{What: "azure NextPageLink", Err: err}
+			return nil, rows, bad, &collectors.DecodeError{What: "azure NextPageLink", Err: err}
 		}
 		if next == u {
-			return nil, rows, &collectors.DecodeError{What: "azure price pages",
+			return nil, rows, bad, &collectors.DecodeError{What: "azure price pages",
 				Err: fmt.Errorf("%w: NextPageLink points to the page itself", errPagination)}
 		}
 		u = next
@@ -249,9 +276,9 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 		quotes = append(quotes, c.quote(it, region, k.spot))
 	}
 	slices.SortFunc(quotes, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
-	c.logger.Debug("region walked", "region", region, "pages", pages, "rows", rows,
+	c.logger.Debug("region walked", "region", region, "pages", pages, "rows", rows, "invalid_rows", bad,
 		"quotes", len(quotes), "duration_seconds", time.Since(start).Seconds())
-	return quotes, rows, nil
+	return quotes, rows, bad, nil
 }
 
 // seriesKey identifies a quote within one region walk.
@@ -266,15 +293,15 @@ type seriesKey struct {
 // price beats a zero one, then the later effectiveStartDate wins, then the
 // lower price, so the choice does not depend on page order.
 func better(a, b *item) bool {
-	if (a.RetailPrice > 0) != (b.RetailPrice > 0) {
-		return a.RetailPrice > 0
+	if (a.retailPrice() > 0) != (b.retailPrice() > 0) {
+		return a.retailPrice() > 0
 	}
 	ta, _ := time.Parse(time.RFC3339, a.EffectiveStartDate)
 	tb, _ := time.Parse(time.RFC3339, b.EffectiveStartDate)
 	if !ta.Equal(tb) {
 		return ta.After(tb)
 	}
-	return a.RetailPrice < b.RetailPrice
+	return a.retailPrice() < b.retailPrice()
 }
 
 // dropReason says why a row is not a pay-as-you-go Linux GPU VM price in
@@ -335,7 +362,7 @@ func (c *Collector) quote(it *item, region string, spot bool) price.Quote {
 		Geo:          price.Geo(region),
 		PricingModel: price.OnDemand,
 		GPURaw:       it.ArmSkuName,
-		USDPerHour:   it.RetailPrice,
+		USDPerHour:   it.retailPrice(),
 	}
 	if spot {
 		q.PricingModel = price.Spot

@@ -338,7 +338,7 @@ func TestContract(t *testing.T) {
 		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx: {Body: `{"Error":{"Code":"ServiceUnavailable"`},
 			collectortest.WrongTypes: {Shapes: []string{
-				"string into Go struct field item.Items.retailPrice",
+				"string into Go struct field item.retailPrice",
 				"object into Go struct field page.Items",
 			}},
 			// No region has rows: the error names none.
@@ -401,9 +401,11 @@ func TestRunner(t *testing.T) {
 	}
 }
 
+func ptr(v float64) *float64 { return &v }
+
 func TestDropReason(t *testing.T) {
 	base := item{
-		CurrencyCode: "USD", RetailPrice: 3.673, ArmRegionName: "eastus", EffectiveStartDate: "2024-02-01T00:00:00Z",
+		CurrencyCode: "USD", RetailPrice: ptr(3.673), ArmRegionName: "eastus", EffectiveStartDate: "2024-02-01T00:00:00Z",
 		MeterName: "NC24ads A100 v4", ProductName: "Virtual Machines NCadsA100v4 Series", SkuName: "NC24ads A100 v4",
 		ServiceName: "Virtual Machines", UnitOfMeasure: "1 Hour", Type: "Consumption", ArmSkuName: "Standard_NC24ads_A100_v4",
 	}
@@ -414,7 +416,7 @@ func TestDropReason(t *testing.T) {
 	}{
 		{"linux on-demand", func(*item) {}, ""},
 		{"spot", func(it *item) { it.MeterName += " Spot"; it.SkuName += " Spot" }, ""},
-		{"zero price", func(it *item) { it.RetailPrice = 0 }, ""},
+		{"zero price", func(it *item) { it.RetailPrice = ptr(0) }, ""},
 		{"region in other case", func(it *item) { it.ArmRegionName = "EastUS" }, ""},
 		{"another region", func(it *item) { it.ArmRegionName = "eastus2" }, "another region"},
 		{"cloud services service", func(it *item) { it.ServiceName = "Cloud Services" }, "not a virtual machine"},
@@ -444,7 +446,7 @@ func TestDropReason(t *testing.T) {
 }
 
 func TestBetter(t *testing.T) {
-	row := func(p float64, date string) *item { return &item{RetailPrice: p, EffectiveStartDate: date} }
+	row := func(p float64, date string) *item { return &item{RetailPrice: &p, EffectiveStartDate: date} }
 	const old, recent = "2023-01-01T00:00:00Z", "2024-06-01T00:00:00Z"
 	for _, tc := range []struct {
 		name string

@@ -196,7 +196,13 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	c.logger.Debug("catalog walked", "pages", ws.pages, "skus", ws.skus, "dropped", ws.dropped,
 		"conflicts", p.conflicts, "gpu_quotes", qs.perGPU, "machine_quotes", qs.machines,
 		"machines_unpriced", qs.unpriced, "availability", avail != nil, "duration_seconds", time.Since(start).Seconds())
-	return &price.Snapshot{Provider: Name, Quotes: quotes}, nil
+	snap := &price.Snapshot{Provider: Name, Quotes: quotes}
+	// A GPU, core, memory or SSD SKU without a price (no pricing info, no
+	// tier, no unit price) is bad input: counted, and the rest goes on.
+	// (A wrong-typed field fails its whole page in Google's client, a
+	// decode error, so nothing wrong is exported either.)
+	snap.Skip(price.SkippedInvalid, ws.dropped[dropNoPrice])
+	return snap, nil
 }
 
 // connect builds the API clients once credentials are found. The API key,

@@ -63,7 +63,7 @@ func init() {
 // fake serves the Cloud Billing catalog, padded with 6000 SKUs that are
 // not GPUs as the real one is.
 func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000})
+	return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000, KnownGPUsOnly: true})
 }
 
 // pointAtFake sets no project, so no availability: that needs application

@@ -17,11 +17,21 @@
 //     runs out keeps its series and history, shown as not rentable now,
 //     and a region never loses its series for lack of capacity.
 //   - GPU: gpu_description ("H100 (80 GB SXM5)") through the catalog's
-//     lambda aliases; the count from specs.gpus, or else the "<n>x "
-//     prefix of the description or the "gpu_<n>x_" of the name; the
-//     memory from the alias, or else the "(<n> GB" of gpu_description.
-//     An unknown GPU is kept as price.Unknown with gpu_description as its
-//     raw name. Types without GPUs are skipped.
+//     lambda aliases, or, where the answer has none, the description
+//     without its "<n>x " ("8x H100 (80 GB SXM5)"), or else the instance
+//     type's name with its count left out ("gpu_8x_h100_sxm5" →
+//     "gpu_Nx_h100_sxm5", "gpu_1x_gh200" → "gpu_Nx_gh200"), which the
+//     catalog lists too. The count comes from specs.gpus, or else the "<n>x " prefix of
+//     the description or the "gpu_<n>x_" of the name; the memory from the
+//     alias, or else the "(<n> GB" of the description. A GPU none of
+//     these names is kept as price.Unknown with the first of them as its
+//     raw name, never dropped. Types without GPUs (no specs.gpus, no
+//     gpu_description and a name not starting "gpu_": CPU types) are
+//     skipped.
+//   - Bad input: a type whose fields have the wrong types, or whose price
+//     is null, missing, zero or negative, is skipped and counted as
+//     price.SkippedInvalid; the other types go on. An answer none of
+//     whose types can be read fails the refresh as a decode error.
 //
 // Lambda allows about one request per second; a refresh is one request
 // (the rate limit, default 1/s, also spaces the retries). Without an API
@@ -33,6 +43,7 @@ package lambda
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -118,7 +129,8 @@ func (c *Collector) Name() string { return Name }
 // answer is the instance-types answer. A refusal may come as Lambda's
 // error envelope.
 type answer struct {
-	Data  map[string]entry `json:"data"`
+	// Data is decoded one instance type at a time (see Collect).
+	Data  map[string]json.RawMessage `json:"data"`
 	Error *struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -127,10 +139,10 @@ type answer struct {
 
 type entry struct {
 	InstanceType struct {
-		Name              string  `json:"name"`
-		Description       string  `json:"description"`
-		GPUDescription    string  `json:"gpu_description"`
-		PriceCentsPerHour float64 `json:"price_cents_per_hour"`
+		Name              string   `json:"name"`
+		Description       string   `json:"description"`
+		GPUDescription    string   `json:"gpu_description"`
+		PriceCentsPerHour *float64 `json:"price_cents_per_hour"`
 		Specs             struct {
 			GPUs float64 `json:"gpus"`
 		} `json:"specs"`
@@ -168,12 +180,34 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if len(ans.Data) == 0 {
 		return nil, fmt.Errorf("list instance types: %w", collectors.ErrEmpty)
 	}
-	return &price.Snapshot{Provider: Name, Quotes: c.quotes(ans.Data)}, nil
+	entries := make(map[string]entry, len(ans.Data))
+	var bad int
+	var firstErr error
+	for key, raw := range ans.Data {
+		var e entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			bad++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("instance type %s: %w", key, err)
+			}
+			continue
+		}
+		entries[key] = e
+	}
+	if len(entries) == 0 {
+		return nil, &collectors.DecodeError{What: c.url,
+			Err: fmt.Errorf("none of %d instance types could be read: %w", bad, firstErr)}
+	}
+	quotes, unpriced := c.quotes(entries)
+	snap := &price.Snapshot{Provider: Name, Quotes: quotes}
+	snap.Skip(price.SkippedInvalid, bad+unpriced)
+	return snap, nil
 }
 
-// quotes turns the instance types into one quote per type and region.
-func (c *Collector) quotes(data map[string]entry) []price.Quote {
-	out := make([]price.Quote, 0, len(data)*len(c.regions))
+// quotes turns the instance types into one quote per type and region,
+// and counts the GPU types it could not price.
+func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced int) {
+	out = make([]price.Quote, 0, len(data)*len(c.regions))
 	noGPUs := 0
 	for key, e := range data {
 		it := e.InstanceType
@@ -185,9 +219,13 @@ func (c *Collector) quotes(data map[string]entry) []price.Quote {
 			noGPUs++
 			continue
 		}
+		if p := it.PriceCentsPerHour; p == nil || !(*p > 0) {
+			unpriced++
+			continue
+		}
 		q.InstanceType = it.Name
 		q.PricingModel = price.OnDemand
-		q.USDPerHour = it.PriceCentsPerHour / 100
+		q.USDPerHour = *it.PriceCentsPerHour / 100
 		capacity := map[string]bool{}
 		for _, r := range e.Regions {
 			name := strings.ToLower(strings.TrimSpace(r.Name))
@@ -206,13 +244,13 @@ func (c *Collector) quotes(data map[string]entry) []price.Quote {
 			out = append(out, q)
 		}
 	}
-	if noGPUs > 0 {
-		c.logger.Debug("skipped instance types without GPUs", "types", len(data), "skipped", noGPUs)
+	if noGPUs > 0 || unpriced > 0 {
+		c.logger.Debug("skipped instance types", "types", len(data), "no_gpus", noGPUs, "no_price", unpriced)
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
 	})
-	return out
+	return out, unpriced
 }
 
 var (
@@ -224,6 +262,11 @@ var (
 // gpu returns a quote with the GPU fields of an instance type filled in;
 // false when the type has no GPU.
 func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) (price.Quote, bool) {
+	// A GPU type says so in one of three places; CPU types ("cpu_4x_general",
+	// "4x vCPU") in none.
+	if gpus <= 0 && strings.TrimSpace(gpuDescription) == "" && !strings.HasPrefix(name, "gpu_") {
+		return price.Quote{}, false
+	}
 	count := gpus
 	if count <= 0 {
 		count = leadingCount(countPrefix, description)
@@ -231,18 +274,40 @@ func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) 
 	if count <= 0 {
 		count = leadingCount(countInName, name)
 	}
-	raw := strings.Join(strings.Fields(gpuDescription), " ")
-	if count <= 0 || raw == "" {
+	if count <= 0 {
 		return price.Quote{}, false
 	}
-	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw}
-	if a, ok := c.catalog.Lookup(Name, raw); ok {
-		q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
+	// The names of the GPU, best first: gpu_description, the description
+	// without its count, the type's name without its prefix.
+	var names []string
+	if raw := strings.Join(strings.Fields(gpuDescription), " "); raw != "" {
+		names = append(names, raw)
+	}
+	if loc := countPrefix.FindStringIndex(description); loc != nil {
+		if raw := strings.Join(strings.Fields(description[loc[1]:]), " "); raw != "" {
+			names = append(names, raw)
+		}
+	}
+	if loc := countInName.FindStringIndex(name); loc != nil && loc[1] < len(name) {
+		names = append(names, "gpu_Nx_"+name[loc[1]:])
+	}
+	if len(names) == 0 {
+		names = append(names, name)
+	}
+	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: count, GPURaw: names[0]}
+	for _, raw := range names {
+		if a, ok := c.catalog.Lookup(Name, raw); ok {
+			q.GPUModel, q.GPUForm, q.GPUMemoryGB, q.GPURaw = a.Model, a.Form, a.MemoryGB, raw
+			break
+		}
 	}
 	if q.GPUMemoryGB == 0 {
-		if m := memoryGB.FindStringSubmatch(raw); m != nil {
-			gb, _ := strconv.ParseFloat(m[1], 64)
-			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
+		for _, raw := range names {
+			if m := memoryGB.FindStringSubmatch(raw); m != nil {
+				gb, _ := strconv.ParseFloat(m[1], 64)
+				q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
+				break
+			}
 		}
 	}
 	return q, true

@@ -15,19 +15,26 @@
 //     a series.
 //   - on_demand: securePrice or communityPrice; spot: secureSpotPrice or
 //     communitySpotPrice, Runpod's listed interruptible price per tier.
-//     minimumBidPrice is not used: it is the lowest current bid on the one
-//     cheapest machine, moves with that machine and is null when nothing
-//     is free. A null or zero price, or a type the tier does not offer
-//     (secureCloud/communityCloud false), gives no quote.
+//     Where the listed price is null, the tier's lowestPrice stands in:
+//     uninterruptablePrice on demand, minimumBidPrice for spot (the
+//     lowest current bid on the one cheapest machine, which is why it is
+//     only a fallback: it moves with that machine). A price that is null,
+//     zero or negative in both places, or a type the tier does not offer
+//     (secureCloud/communityCloud false), gives no quote: 0 is never a
+//     price. A type the tier offers with no price at all, a type without
+//     an id, and a type whose fields have the wrong types are skipped and
+//     counted as price.SkippedInvalid; the other types go on.
 //   - gpu_count 1: prices are per GPU-hour and a pod of n GPUs costs n
 //     times as much, so multi-GPU shapes would only repeat the price.
 //     MIG slices are the exception: the catalog gives their fraction of a
 //     GPU (1g.24gb = 0.25), the price being that of one slice.
-//   - Stock: lowestPrice.stockStatus of the tier's query: High, Medium,
-//     Low → price.StockHigh, StockMedium, StockLow; null → StockNone (not
-//     rentable now; the quote and so its series and history are kept); any
-//     other value → StockAvailable. It applies to both pricing models of
-//     the tier.
+//   - Stock: lowestPrice.stockStatus of the tier's query, as Runpod
+//     documents it: High, Medium, Low → price.StockHigh, StockMedium,
+//     StockLow; null → StockNone (not rentable now; the quote and so its
+//     series and history are kept); any other value → StockAvailable. It
+//     applies to both pricing models of the tier. A lowestPrice that is
+//     null altogether says nothing about stock: StockUnknown, never "not
+//     rentable" for want of an answer.
 //   - Region: lowestPrice.countryCode lower-cased ("us"), the country of
 //     the cheapest machine that can take a pod now, or "" when Runpod
 //     gives none. A type that goes out of stock has no country code: it
@@ -152,17 +159,22 @@ func (c *Collector) Name() string { return Name }
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	c.seedRegions(ctx)
 	var quotes []price.Quote
+	invalid := 0
 	for _, t := range tiers {
 		types, err := c.query(ctx, t)
 		if err != nil {
 			return nil, fmt.Errorf("query %s cloud GPU types: %w", t.name, err)
 		}
-		quotes = append(quotes, c.quotes(t, types)...)
+		qs, bad := c.quotes(t, types.Items)
+		quotes = append(quotes, qs...)
+		invalid += bad + types.Bad
 	}
 	slices.SortFunc(quotes, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.PricingModel, y.PricingModel))
 	})
-	return &price.Snapshot{Provider: Name, Quotes: quotes}, nil
+	snap := &price.Snapshot{Provider: Name, Quotes: quotes}
+	snap.Skip(price.SkippedInvalid, invalid)
+	return snap, nil
 }
 
 // request is a GraphQL-over-HTTP request body.
@@ -184,7 +196,7 @@ type lowestPriceInput struct {
 // decoded too, so that a change of their type is noticed.
 type answer struct {
 	Data *struct {
-		GPUTypes []gpuType `json:"gpuTypes"`
+		GPUTypes collectors.Rows[gpuType] `json:"gpuTypes"`
 	} `json:"data"`
 	Errors []struct {
 		Message string `json:"message"`
@@ -226,42 +238,48 @@ func (e *GraphQLError) Error() string {
 }
 
 // query fetches the GPU types with the lowest price of one GPU in tier t.
-func (c *Collector) query(ctx context.Context, t tier) ([]gpuType, error) {
+func (c *Collector) query(ctx context.Context, t tier) (collectors.Rows[gpuType], error) {
+	var none collectors.Rows[gpuType]
 	body, err := json.Marshal(request{
 		Query:     Query,
 		Variables: variables{LowestPriceInput: lowestPriceInput{GPUCount: 1, SecureCloud: t.secure}},
 	})
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	var ans answer
 	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
-		return nil, err
+		return none, err
 	}
 	if len(ans.Errors) > 0 {
 		ge := &GraphQLError{}
 		for _, e := range ans.Errors {
 			ge.Messages = append(ge.Messages, e.Message)
 		}
-		return nil, &collectors.DecodeError{What: c.endpoint, Err: ge}
+		return none, &collectors.DecodeError{What: c.endpoint, Err: ge}
 	}
-	if ans.Data == nil || ans.Data.GPUTypes == nil {
-		return nil, &collectors.DecodeError{What: c.endpoint, Err: errors.New(`the answer has no data.gpuTypes list`)}
+	if ans.Data == nil || !ans.Data.GPUTypes.Set {
+		return none, &collectors.DecodeError{What: c.endpoint, Err: errors.New(`the answer has no data.gpuTypes list`)}
 	}
-	if len(ans.Data.GPUTypes) == 0 {
-		return nil, collectors.ErrEmpty
+	types := ans.Data.GPUTypes
+	if types.AllBad() {
+		return none, &collectors.DecodeError{What: c.endpoint,
+			Err: fmt.Errorf("none of %d GPU types could be read: %w", types.Bad, types.Err)}
 	}
-	return ans.Data.GPUTypes, nil
+	if len(types.Items) == 0 {
+		return none, collectors.ErrEmpty
+	}
+	return types, nil
 }
 
-// quotes turns one tier's GPU types into quotes.
-func (c *Collector) quotes(t tier, types []gpuType) []price.Quote {
-	var out []price.Quote
+// quotes turns one tier's GPU types into quotes, and counts the types
+// that could not be priced.
+func (c *Collector) quotes(t tier, types []gpuType) (out []price.Quote, invalid int) {
 	skipped := 0
 	for i := range types {
 		g := &types[i]
@@ -269,8 +287,21 @@ func (c *Collector) quotes(t tier, types []gpuType) []price.Quote {
 		if !t.secure {
 			offered, onDemand, spot = g.CommunityCloud, g.CommunityPrice, g.CommunitySpotPrice
 		}
-		if g.ID == "" || (offered != nil && !*offered) {
+		if offered != nil && !*offered {
 			skipped++
+			continue
+		}
+		if strings.TrimSpace(g.ID) == "" {
+			invalid++
+			continue
+		}
+		if lp := g.LowestPrice; lp != nil {
+			onDemand = cmp.Or(positive(onDemand), positive(lp.UninterruptablePrice))
+			spot = cmp.Or(positive(spot), positive(lp.MinimumBidPrice))
+		}
+		onDemand, spot = positive(onDemand), positive(spot)
+		if onDemand == nil && spot == nil {
+			invalid++ // offered in the tier, yet no price anywhere
 			continue
 		}
 		it := g.ID + "/" + t.name
@@ -281,7 +312,7 @@ func (c *Collector) quotes(t tier, types []gpuType) []price.Quote {
 			model price.PricingModel
 			usd   *float64
 		}{{price.OnDemand, onDemand}, {price.Spot, spot}} {
-			if p.usd == nil || *p.usd == 0 {
+			if p.usd == nil {
 				continue // not sold this way in this tier
 			}
 			// The price is that of one unit rented: a GPU, or a slice.
@@ -289,10 +320,20 @@ func (c *Collector) quotes(t tier, types []gpuType) []price.Quote {
 			out = append(out, q)
 		}
 	}
-	if skipped > 0 {
-		c.logger.Debug("GPU types not offered in a tier", "tier", t.name, "types", len(types), "skipped", skipped)
+	if skipped > 0 || invalid > 0 {
+		c.logger.Debug("GPU types without a quote in a tier", "tier", t.name, "types", len(types),
+			"not_offered", skipped, "invalid", invalid)
 	}
-	return out
+	return out, invalid
+}
+
+// positive returns p when it points to a price above zero, else nil: a
+// null, zero or negative price is no price.
+func positive(p *float64) *float64 {
+	if p == nil || !(*p > 0) {
+		return nil
+	}
+	return p
 }
 
 // gpu returns a quote with the GPU fields of g filled in.
@@ -317,9 +358,10 @@ func (c *Collector) gpu(g *gpuType) price.Quote {
 // place returns the stock and region of instance type it from its
 // lowestPrice, remembering the region for the refreshes without one.
 func (c *Collector) place(it string, lp *lowestPrice) (price.Stock, string) {
-	stock := price.StockNone
+	stock := price.StockUnknown
 	region := ""
 	if lp != nil {
+		stock = price.StockNone
 		if lp.StockStatus != nil {
 			switch strings.ToLower(strings.TrimSpace(*lp.StockStatus)) {
 			case "high":

@@ -156,8 +156,8 @@ var recordedRows = []row{
 	{"NVIDIA GeForce RTX 3090", "community", "us", high, "RTX3090", "pcie", 24, 1, 0.22, 0.11},
 	{"NVIDIA RTX PRO 6000 Blackwell Server Edition", "community", "ro", low, "RTXPRO6000", "pcie", 96, 1, 1.69, 0},
 	{"Tesla V100-SXM2-16GB", "community", "ca", low, "V100", "sxm", 16, 1, 0.19, 0.1},
-	// Unknown to the catalog: kept, memory from memoryInGb.
-	{"NVIDIA GeForce RTX 3060", "community", "pl", medium, price.Unknown, "", 12, 1, 0.1, 0.05},
+	// The catalog leaves its memory open (8 or 12 GB): from memoryInGb.
+	{"NVIDIA GeForce RTX 3060", "community", "pl", medium, "RTX3060", "pcie", 12, 1, 0.1, 0.05},
 }
 
 func TestCollectRecorded(t *testing.T) {
@@ -517,12 +517,12 @@ func TestPlace(t *testing.T) {
 		wantStock  price.Stock
 		wantRegion string
 	}{
-		{"never seen, no lowestPrice", nil, none, ""},
+		{"never seen, no lowestPrice: stock unknown", nil, price.StockUnknown, ""},
 		{"High", &lowestPrice{StockStatus: s("High"), CountryCode: s("US")}, high, "us"},
 		{"Medium", &lowestPrice{StockStatus: s("Medium"), CountryCode: s("us")}, medium, "us"},
 		{"Low elsewhere", &lowestPrice{StockStatus: s("Low"), CountryCode: s("CA")}, low, "ca"},
 		{"null keeps the last region", &lowestPrice{}, none, "ca"},
-		{"null lowestPrice too", nil, none, "ca"},
+		{"null lowestPrice says nothing of stock", nil, price.StockUnknown, "ca"},
 		{"empty country code", &lowestPrice{StockStatus: s("High"), CountryCode: s(" ")}, high, "ca"},
 		{"unknown level is available", &lowestPrice{StockStatus: s("Plenty"), CountryCode: s("SE")}, price.StockAvailable, "se"},
 	}

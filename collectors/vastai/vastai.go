@@ -21,20 +21,40 @@
 //     GPUs in one distribution.
 //   - Offers: every usable offer, with its id, for the API.
 //
-// Offers without GPUs, without the prices their pricing model needs, or
-// marked rented are skipped and counted in a debug log line. GPUs come from
+// Only offers a user can rent at their price count: the search asks for
+// rentable, not rented offers, and offers the answer still marks
+// "rentable": false or "rented": true are dropped before aggregation, so
+// that the cheapest price, the offer count, the GPUs on offer and the
+// quantiles all come from rentable offers (they are counted in a debug log
+// line, never exported). Offers that cannot be priced (a null, missing or
+// wrong-typed gpu_name, num_gpus or price, or no GPUs) are skipped and
+// counted as price.SkippedInvalid; the rest of the answer is used. GPUs come from
 // the catalog's vastai aliases, memory from the alias or else from gpu_ram
 // (MiB, snapped to a marketed size); an unknown gpu_name is kept as
 // price.Unknown with GPURaw set (Vast's name, white space normalized).
 //
-// Prices are per hour for the whole offer, including 5 GB of storage (the
-// vast CLI's default allocated_storage, pinned in the query so the meaning
-// of a price does not depend on a server default):
+// Prices are per hour for the whole offer. Vast charges three things for a
+// rental: the GPU (with its share of the host), storage and bandwidth.
+// The price includes the first two and leaves out bandwidth:
 //
-//   - on_demand: dph_total.
-//   - spot: min_bid + (dph_total − dph_base). An interruptible rental costs
-//     the bid, which must be at least min_bid, plus the same storage as an
-//     on-demand one; dph_total − dph_base is that storage part.
+//   - GPU: dph_base, the host's asking price, for on-demand; for
+//     interruptible, the bid, which must be at least min_bid: min_bid is
+//     the cheapest bid that can win the machine now.
+//   - storage: dph_total − dph_base, which Vast computes from the offer's
+//     storage_cost ($/GB-month) for allocated_storage. It is mandatory
+//     (no instance runs without a disk) and so included, for the
+//     smallest disk: 5 GB, the vast CLI's default, pinned in the query so
+//     that the meaning of a price does not depend on a server default. A
+//     larger disk costs more (storage_cost × GB / 720 h, about $0.0007/h
+//     per 5 GB at $0.10/GB-month); disk storage is also charged while an
+//     instance is stopped.
+//   - bandwidth (inet_up_cost, inet_down_cost, $/GB transferred) is
+//     usage, not time, and is not in any price: Vast's dph_total leaves it
+//     out too.
+//
+// So on_demand is dph_total, and spot is min_bid + (dph_total − dph_base):
+// an interruptible rental pays its bid plus the same storage as an
+// on-demand one.
 //
 // Percentiles interpolate linearly between closest ranks (see quantile).
 // The region is the lower-case country code at the end of the offer's
@@ -129,7 +149,7 @@ func (c *Collector) Name() string { return Name }
 // whole refresh: half a market would withdraw every series of the other
 // pricing model.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	var results [len(searches)][]offer
+	var results [len(searches)]collectors.Rows[offer]
 	for i, s := range searches {
 		offers, err := c.search(ctx, s)
 		if err != nil {
@@ -138,17 +158,23 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		results[i] = offers
 	}
 	a := newAggregator(c.catalog)
+	var invalid int
 	for i, s := range searches {
-		skipped := a.add(s.model, results[i])
+		skipped := a.add(s.model, results[i].Items)
+		skipped.undecodable = results[i].Bad
+		invalid += skipped.invalid()
 		if skipped.total() > 0 {
-			c.logger.Debug("skipped offers", "search", s.typ, "offers", len(results[i]),
-				"no_gpus", skipped.noGPUs, "no_price", skipped.noPrice, "rented", skipped.rented)
+			c.logger.Debug("skipped offers", "search", s.typ, "offers", len(results[i].Items)+results[i].Bad,
+				"not_rentable", skipped.notRentable, "rented", skipped.rented, "no_gpus", skipped.noGPUs,
+				"no_name", skipped.noName, "no_price", skipped.noPrice, "undecodable", skipped.undecodable)
 		}
-		if skipped.total() == len(results[i]) {
-			return nil, fmt.Errorf("search %s offers: none of %d offers is usable: %w", s.typ, len(results[i]), collectors.ErrEmpty)
+		if len(results[i].Items) == skipped.total()-skipped.undecodable {
+			return nil, fmt.Errorf("search %s offers: none of %d offers is usable: %w", s.typ, len(results[i].Items), collectors.ErrEmpty)
 		}
 	}
-	return a.snapshot(), nil
+	snap := a.snapshot()
+	snap.Skip(price.SkippedInvalid, invalid)
+	return snap, nil
 }
 
 // query is the search body. Field names and operators are Vast's.
@@ -167,7 +193,8 @@ type eq struct {
 }
 
 // offer holds the fields of a search answer the collector reads. A null
-// number decodes as 0, which every check below treats as missing.
+// number decodes as 0, which every check below treats as missing; a
+// missing rentable as true (the search asked for rentable offers only).
 type offer struct {
 	ID          int64   `json:"id"`
 	GPUName     string  `json:"gpu_name"`
@@ -177,17 +204,19 @@ type offer struct {
 	DPHTotal    float64 `json:"dph_total"`
 	MinBid      float64 `json:"min_bid"`
 	Geolocation string  `json:"geolocation"`
+	Rentable    *bool   `json:"rentable"`
 	Rented      bool    `json:"rented"`
 }
 
 type answer struct {
-	Offers []offer `json:"offers"`
+	Offers collectors.Rows[offer] `json:"offers"`
 	// A refusal may come as a 200 with Vast's error envelope.
 	Error string `json:"error"`
 	Msg   string `json:"msg"`
 }
 
-func (c *Collector) search(ctx context.Context, s search) ([]offer, error) {
+func (c *Collector) search(ctx context.Context, s search) (collectors.Rows[offer], error) {
+	var none collectors.Rows[offer]
 	q := query{
 		Rentable:         eq{true},
 		Rented:           eq{false},
@@ -201,11 +230,11 @@ func (c *Collector) search(ctx context.Context, s search) ([]offer, error) {
 	}
 	body, err := json.Marshal(q)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.apiKey != "" {
@@ -213,19 +242,26 @@ func (c *Collector) search(ctx context.Context, s search) ([]offer, error) {
 	}
 	var ans answer
 	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
-		return nil, err
+		return none, err
 	}
-	if ans.Offers == nil {
+	if !ans.Offers.Set {
 		msg := `the answer has no "offers" list`
 		if ans.Error != "" || ans.Msg != "" {
 			msg += fmt.Sprintf(" (error %q, msg %q)", ans.Error, ans.Msg)
 		}
-		return nil, &collectors.DecodeError{What: c.url, Err: errors.New(msg)}
+		return none, &collectors.DecodeError{What: c.url, Err: errors.New(msg)}
 	}
-	if len(ans.Offers) == 0 {
-		return nil, collectors.ErrEmpty
+	if ans.Offers.AllBad() {
+		// Not one offer decodes: the format changed, which is not a
+		// row's fault.
+		return none, &collectors.DecodeError{What: c.url,
+			Err: fmt.Errorf("none of %d offers could be read: %w", ans.Offers.Bad, ans.Offers.Err)}
 	}
-	if len(ans.Offers) >= c.limit && !c.truncated[s.typ] {
+	n := len(ans.Offers.Items) + ans.Offers.Bad
+	if n == 0 {
+		return none, collectors.ErrEmpty
+	}
+	if n >= c.limit && !c.truncated[s.typ] {
 		c.truncated[s.typ] = true
 		c.logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",
 			"search", s.typ, "limit", c.limit, "hint", "raise providers.vastai.limit")
@@ -233,10 +269,17 @@ func (c *Collector) search(ctx context.Context, s search) ([]offer, error) {
 	return ans.Offers, nil
 }
 
-// skips counts the offers left out of one search, by reason.
-type skips struct{ noGPUs, noPrice, rented int }
+// skips counts the offers left out of one search, by reason: offers that
+// cannot be rented at their price, and offers that cannot be priced.
+type skips struct {
+	notRentable, rented                  int
+	noGPUs, noName, noPrice, undecodable int
+}
 
-func (s skips) total() int { return s.noGPUs + s.noPrice + s.rented }
+// invalid counts the offers that could not be priced (price.SkippedInvalid).
+func (s skips) invalid() int { return s.noGPUs + s.noName + s.noPrice + s.undecodable }
+
+func (s skips) total() int { return s.notRentable + s.rented + s.invalid() }
 
 // gpu is a resolved Vast gpu_name at one gpu_ram.
 type gpu struct {
@@ -315,13 +358,23 @@ func (a *aggregator) add(model price.PricingModel, offers []offer) skips {
 	var sk skips
 	for i := range offers {
 		o := &offers[i]
+		// The search asked for rentable, not rented offers, but the answer
+		// may still hold others (the CLI filters rented ones on the
+		// client too): their price is not one a user can rent at.
+		if o.Rentable != nil && !*o.Rentable {
+			sk.notRentable++
+			continue
+		}
+		if o.Rented {
+			sk.rented++
+			continue
+		}
 		if o.NumGPUs <= 0 {
 			sk.noGPUs++
 			continue
 		}
-		if o.Rented {
-			// The CLI filters rented offers on the client too; so do we.
-			sk.rented++
+		if strings.TrimSpace(o.GPUName) == "" {
+			sk.noName++
 			continue
 		}
 		usd, ok := offerPrice(o, model)
