@@ -172,31 +172,36 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) {
 // with gpu_usd_per_hour computed and marketplace fields only when set.
 type quoteJSON struct {
 	labelsJSON
-	USDPerHour    number    `json:"usd_per_hour"`
-	GPUUSDPerHour number    `json:"gpu_usd_per_hour"`
-	ObservedAt    time.Time `json:"observed_at"`
-	EffectiveAt   time.Time `json:"effective_at,omitzero"`
-	Stock         string    `json:"stock,omitempty"`
-	Offers        int       `json:"offers,omitempty"`
-	AvailableGPUs number    `json:"available_gpus,omitempty"`
-	P10           number    `json:"p10_gpu_usd_per_hour,omitempty"`
-	P50           number    `json:"p50_gpu_usd_per_hour,omitempty"`
-	P90           number    `json:"p90_gpu_usd_per_hour,omitempty"`
+	USDPerHour    number `json:"usd_per_hour"`
+	GPUUSDPerHour number `json:"gpu_usd_per_hour"`
+	// The provider's own price where it is not in USD.
+	Currency        string    `json:"currency,omitempty"`
+	CurrencyPerHour number    `json:"currency_per_hour,omitempty"`
+	ObservedAt      time.Time `json:"observed_at"`
+	EffectiveAt     time.Time `json:"effective_at,omitzero"`
+	Stock           string    `json:"stock,omitempty"`
+	Offers          int       `json:"offers,omitempty"`
+	AvailableGPUs   number    `json:"available_gpus,omitempty"`
+	P10             number    `json:"p10_gpu_usd_per_hour,omitempty"`
+	P50             number    `json:"p50_gpu_usd_per_hour,omitempty"`
+	P90             number    `json:"p90_gpu_usd_per_hour,omitempty"`
 }
 
 func toQuoteJSON(q *price.Quote) quoteJSON {
 	return quoteJSON{
-		labelsJSON:    toLabelsJSON(q),
-		USDPerHour:    number(q.USDPerHour),
-		GPUUSDPerHour: number(q.GPUUSDPerHour()),
-		ObservedAt:    q.ObservedAt.UTC(),
-		EffectiveAt:   q.EffectiveAt.UTC(),
-		Stock:         string(q.Stock),
-		Offers:        q.Offers,
-		AvailableGPUs: number(q.AvailableGPUs),
-		P10:           number(q.P10),
-		P50:           number(q.P50),
-		P90:           number(q.P90),
+		labelsJSON:      toLabelsJSON(q),
+		USDPerHour:      number(q.USDPerHour),
+		GPUUSDPerHour:   number(q.GPUUSDPerHour()),
+		Currency:        q.Currency,
+		CurrencyPerHour: number(q.CurrencyPerHour),
+		ObservedAt:      q.ObservedAt.UTC(),
+		EffectiveAt:     q.EffectiveAt.UTC(),
+		Stock:           string(q.Stock),
+		Offers:          q.Offers,
+		AvailableGPUs:   number(q.AvailableGPUs),
+		P10:             number(q.P10),
+		P50:             number(q.P50),
+		P90:             number(q.P90),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/fx"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
@@ -16,6 +17,7 @@ import (
 // and its view of st (which may be nil: no history access).
 func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Job, error) {
 	var ps []Job
+	rates := fx.New(cfg.FX, nil, nil)
 	for _, name := range Registered() {
 		section := cfg.Providers[name]
 		if section == nil {
@@ -29,6 +31,7 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 			Logger:     logger.With("provider", name),
 			HTTPClient: NewHTTPClient(HTTPOptions{RateLimit: s.RateLimit}),
 			Catalog:    catalog,
+			FX:         rates,
 		}
 		if st != nil {
 			env.Backfiller = providerHistory{st: st, provider: name}

@@ -51,6 +51,15 @@ type Env struct {
 	// (`gpuprice collect`): such collectors then return current prices
 	// only.
 	Backfiller Backfiller
+	// FX converts prices quoted in other currencies than USD; shared by
+	// every provider of a Build. Nil: such prices cannot be published.
+	FX Converter
+}
+
+// Converter converts an amount in currency (ISO 4217) to USD, with the
+// date of the rate used; fx.Rates implements it.
+type Converter interface {
+	USD(ctx context.Context, amount float64, currency string) (float64, time.Time, error)
 }
 
 // WithDefaults returns e with its empty fields filled: an HTTP client

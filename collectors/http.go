@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpuprice/gpuprice/fx"
 	"golang.org/x/time/rate"
 )
 
@@ -69,6 +70,8 @@ func Reason(err error) string {
 		return ""
 	case errors.Is(err, ErrEmpty):
 		return "empty"
+	case errors.Is(err, fx.ErrStale), errors.Is(err, fx.ErrNoRate):
+		return "fx"
 	case errors.As(err, &de):
 		return "decode"
 	case errors.As(err, &he):

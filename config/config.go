@@ -39,6 +39,8 @@ type Config struct {
 	// RemoteWrite lists the Prometheus remote-write receivers the prices
 	// are pushed to.
 	RemoteWrite []RemoteWrite `yaml:"remote_write"`
+	// FX converts prices quoted in other currencies to USD.
+	FX FX `yaml:"fx"`
 	// blocks holds the registered top-level blocks (owned:, static:) by
 	// source name; see Block.
 	blocks map[string]any
@@ -86,6 +88,7 @@ func Default() *Config {
 		Storage:          Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
 		Providers:        Providers{},
 		MaxGPUUSDPerHour: 200,
+		FX:               DefaultFX,
 		blocks:           map[string]any{},
 	}
 	registryMu.Lock()
@@ -333,6 +336,9 @@ func (c *Config) Validate() error {
 		return Errorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
 	}
 	if err := validateRemoteWrite(c.RemoteWrite); err != nil {
+		return err
+	}
+	if err := c.FX.validate(); err != nil {
 		return err
 	}
 	if c.MaxGPUUSDPerHour <= 0 {

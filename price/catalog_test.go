@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -538,5 +538,15 @@ func TestLookupOCI(t *testing.T) {
 		{raw: "VM.GPU.A10.1", model: "A10", form: "pcie", mem: 24},
 		{raw: "BM.GPU.MI300X.8", model: "MI300X", mem: 192},
 		{raw: "BM.GPU.GB300.4"},
+	})
+}
+
+func TestLookupScaleway(t *testing.T) {
+	testLookups(t, "scaleway", []lookupCase{
+		{raw: "H100-2-80G", model: "H100", form: "pcie", mem: 80},
+		{raw: "H100-SXM-8-80G", model: "H100", form: "sxm", mem: 80},
+		{raw: "L40S-4-48G", model: "L40S", form: "pcie", mem: 48},
+		{raw: "GPU-3070-S", model: "RTX3070", form: "pcie", mem: 8},
+		{raw: "H100"},
 	})
 }

@@ -34,6 +34,9 @@ func Geo(region string) string {
 var regionGeo = map[string]string{
 	// AWS and Lambda
 	// Verda's locations: Finland and Iceland.
+	// Scaleway's zones: Paris, Amsterdam and Warsaw.
+	"fr-par-1": "eu", "fr-par-2": "eu", "fr-par-3": "eu", "nl-ams-1": "eu", "nl-ams-2": "eu", "nl-ams-3": "eu",
+	"pl-waw-1": "eu", "pl-waw-2": "eu", "pl-waw-3": "eu",
 	"fin-01": "eu", "fin-02": "eu", "fin-03": "eu", "ice-01": "eu",
 	"ap-southeast-2": "oc", "ap-southeast-4": "oc", "ap-southeast-6": "oc",
 	"il-central-1": "me", "mx-central-1": "na",

@@ -93,6 +93,11 @@ type Quote struct {
 
 	// USDPerHour is the price of the whole instance or offer.
 	USDPerHour float64 `json:"usd_per_hour"`
+	// Currency and CurrencyPerHour are the price as the provider quotes
+	// it, where that is not USD (Scaleway's EUR): USDPerHour is it
+	// converted at the ECB's rate. Empty for USD prices.
+	Currency        string  `json:"currency,omitempty"`
+	CurrencyPerHour float64 `json:"currency_per_hour,omitempty"`
 
 	// ObservedAt is when gpuprice saw the price; EffectiveAt is the
 	// provider's own timestamp where it gives one (AWS spot), else zero.

@@ -16,6 +16,9 @@ import (
 const demoStoragePath = "data-demo"
 
 // fakes are the running demo fakes.
+// fxFake names the fake ECB among the fakes' URLs.
+const fxFake = "fx"
+
 type fakes struct {
 	servers []*fakecloud.Server
 	urls    map[string]string // provider → base URL
@@ -34,6 +37,14 @@ func startFakes(drift fakecloud.Drift) (*fakes, error) {
 		f.servers = append(f.servers, s)
 		f.urls[fake.Provider] = s.URL
 	}
+	// The ECB's reference rates, for the providers that price in EUR.
+	s, err := fakecloud.Start(fakecloud.NewECB(fakecloud.ECBOptions{}), "")
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start fake ECB: %w", err)
+	}
+	f.servers = append(f.servers, s)
+	f.urls[fxFake] = s.URL
 	return f, nil
 }
 
@@ -52,6 +63,7 @@ func demoConfig(f *fakes, interval time.Duration) *config.Config {
 	for _, fake := range collectors.Fakes() {
 		fake.Point(cfg, f.urls[fake.Provider])
 	}
+	cfg.FX.ECBURL = f.urls[fxFake] + fakecloud.ECBPath
 	cfg.Providers.Each(func(_ string, s config.Section) {
 		c := s.Shared()
 		c.Enabled = true

@@ -1,0 +1,94 @@
+package scaleway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
+	"github.com/gpuprice/gpuprice/fakecloud"
+	"github.com/gpuprice/gpuprice/fx"
+	"github.com/gpuprice/gpuprice/price"
+)
+
+// fixedRate converts EUR at 1.08 USD.
+type fixedRate struct{ err error }
+
+func (f fixedRate) USD(_ context.Context, amount float64, currency string) (float64, time.Time, error) {
+	if f.err != nil {
+		return 0, time.Time{}, f.err
+	}
+	return amount * 1.08, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), nil
+}
+
+func TestContract(t *testing.T) {
+	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		Tune: func(c *Collector) { c.fx = fixedRate{} },
+		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
+			collectortest.Status5xx:       {InErr: []string{"unknown_error"}},
+			collectortest.TooManyRequests: {InErr: []string{"unknown_error"}},
+			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},
+			// A zone's walk ends at its first page that is not full: the
+			// fake's X-Total-Count is not read, so an endless count is
+			// harmless.
+			collectortest.EndlessPages: {Reason: collectortest.Succeeds},
+			// An empty zone is no error (most zones sell no GPU): the
+			// refresh is empty once every zone is.
+			collectortest.Empty: {Requests: len(AllZones)},
+		}}},
+	})
+}
+
+// TestFX: the EUR price is kept beside its USD conversion, and without a
+// rate young enough nothing is published.
+func TestFX(t *testing.T) {
+	srv := httptest.NewServer(fakecloud.NewScaleway(fakecloud.ScalewayOptions{}))
+	defer srv.Close()
+	cfg := defaults()
+	cfg.Endpoint, cfg.Zones = srv.URL, []string{"fr-par-2"}
+	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: fixedRate{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h100 *price.Quote
+	for i := range snap.Quotes {
+		if snap.Quotes[i].InstanceType == "H100-SXM-8-80G" {
+			h100 = &snap.Quotes[i]
+		}
+	}
+	if h100 == nil || h100.Currency != "EUR" || h100.CurrencyPerHour != 23.028 || h100.USDPerHour != 23.028*1.08 ||
+		h100.GPUModel != "H100" || h100.GPUForm != "sxm" || h100.GPUCount != 8 || h100.Geo != "eu" {
+		t.Errorf("H100-SXM-8-80G: %+v", h100)
+	}
+	if len(snap.Quotes) != 5 {
+		t.Errorf("%d quotes in fr-par-2, want 5 (the CPU type and the B300 at 0 skipped)", len(snap.Quotes))
+	}
+
+	c.fx = fixedRate{err: fx.ErrStale}
+	_, err = c.Collect(context.Background())
+	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
+		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
+	}
+}
+
+// TestUnknownZone names the zone Scaleway does not know.
+func TestUnknownZone(t *testing.T) {
+	srv := httptest.NewServer(fakecloud.NewScaleway(fakecloud.ScalewayOptions{}))
+	defer srv.Close()
+	cfg := defaults()
+	cfg.Endpoint, cfg.Zones = srv.URL, []string{"fr-par-9"}
+	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: fixedRate{}})
+	_, err := c.Collect(context.Background())
+	var he *collectors.HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {
+		t.Errorf("%v, want a 404 naming the zone", err)
+	}
+}

@@ -1,0 +1,149 @@
+// Package fx converts prices to USD at the European Central Bank's daily
+// reference rates (eurofxref-daily.xml: the value of one euro in some 30
+// currencies, published once a working day). It never guesses: a rate
+// older than the configured max_age, or a currency the ECB does not
+// publish, is an error, and the price it would have converted is not
+// published.
+package fx
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gpuprice/gpuprice/config"
+)
+
+// ErrStale is the error of a conversion whose newest rate is older than
+// max_age.
+var ErrStale = errors.New("exchange rate too old")
+
+// ErrNoRate is the error of a conversion from a currency without a rate.
+var ErrNoRate = errors.New("no exchange rate")
+
+// Rates converts amounts to USD. It reads the ECB file when first asked
+// and again once its copy is older than the refresh interval; a failed
+// read keeps the rates it has, which go on converting until they are
+// older than max_age. It is safe for concurrent use.
+type Rates struct {
+	cfg    config.FX
+	client *http.Client
+	now    func() time.Time
+
+	mu      sync.Mutex
+	day     time.Time          // the date the ECB gives its rates
+	perEUR  map[string]float64 // currency → units per euro; EUR is 1
+	fetched time.Time          // when day's rates were read, zero before
+}
+
+// New returns Rates reading cfg.ECBURL with client (nil: a client with a
+// 30 s timeout); now is the clock (nil: time.Now).
+func New(cfg config.FX, client *http.Client, now func() time.Time) *Rates {
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Rates{cfg: cfg, client: client, now: now}
+}
+
+// USD returns amount, in currency (ISO 4217, "EUR"), in US dollars, and
+// the date of the rate used. USD amounts are returned as they are.
+func (r *Rates) USD(ctx context.Context, amount float64, currency string) (float64, time.Time, error) {
+	currency = strings.ToUpper(strings.TrimSpace(currency))
+	if currency == "USD" {
+		return amount, time.Time{}, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	var fetchErr error
+	if r.fetched.IsZero() || now.Sub(r.fetched) >= time.Duration(r.cfg.Refresh) {
+		fetchErr = r.fetch(ctx, now)
+	}
+	if r.perEUR == nil {
+		return 0, time.Time{}, fmt.Errorf("%w for %s: %v", ErrNoRate, currency, fetchErr)
+	}
+	// The ECB dates its rates at 16:00 CET; a day is old a day after it.
+	if age := now.Sub(r.day); age > time.Duration(r.cfg.MaxAge)+24*time.Hour {
+		msg := fmt.Sprintf("%s: the ECB's rates are of %s, older than fx.max_age (%s)", currency, r.day.Format(time.DateOnly), r.cfg.MaxAge)
+		if fetchErr != nil {
+			msg += "; reading newer ones failed: " + fetchErr.Error()
+		}
+		return 0, r.day, fmt.Errorf("%w: %s", ErrStale, msg)
+	}
+	from, ok := r.perEUR[currency]
+	usd, hasUSD := r.perEUR["USD"]
+	if !ok || !hasUSD {
+		return 0, r.day, fmt.Errorf("%w for %s in the ECB's rates of %s", ErrNoRate, currency, r.day.Format(time.DateOnly))
+	}
+	return amount / from * usd, r.day, nil
+}
+
+// envelope is the part of eurofxref-daily.xml read: Cube/Cube@time with
+// Cube@currency, @rate children.
+type envelope struct {
+	Days []struct {
+		Time  string `xml:"time,attr"`
+		Rates []struct {
+			Currency string  `xml:"currency,attr"`
+			Rate     float64 `xml:"rate,attr"`
+		} `xml:"Cube"`
+	} `xml:"Cube>Cube"`
+}
+
+// fetch reads the ECB file; r.mu is held.
+func (r *Rates) fetch(ctx context.Context, now time.Time) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.ECBURL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("read the ECB's rates: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("read the ECB's rates: HTTP %d", resp.StatusCode)
+	}
+	day, perEUR, err := parse(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("read the ECB's rates: %w", err)
+	}
+	r.day, r.perEUR, r.fetched = day, perEUR, now
+	return nil
+}
+
+// parse reads the newest day of rates of an eurofxref file.
+func parse(r io.Reader) (time.Time, map[string]float64, error) {
+	var env envelope
+	if err := xml.NewDecoder(r).Decode(&env); err != nil {
+		return time.Time{}, nil, err
+	}
+	if len(env.Days) == 0 {
+		return time.Time{}, nil, errors.New("the file holds no day of rates")
+	}
+	d := env.Days[0]
+	day, err := time.Parse(time.DateOnly, d.Time)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("the day %q is not a date", d.Time)
+	}
+	perEUR := map[string]float64{"EUR": 1}
+	for _, c := range d.Rates {
+		if c.Rate > 0 && !math.IsInf(c.Rate, 0) && c.Currency != "" {
+			perEUR[strings.ToUpper(c.Currency)] = c.Rate
+		}
+	}
+	if perEUR["USD"] == 0 {
+		return time.Time{}, nil, fmt.Errorf("no USD rate on %s", d.Time)
+	}
+	return day, perEUR, nil
+}
