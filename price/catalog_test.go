@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway", "digitalocean"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -548,5 +548,14 @@ func TestLookupScaleway(t *testing.T) {
 		{raw: "L40S-4-48G", model: "L40S", form: "pcie", mem: 48},
 		{raw: "GPU-3070-S", model: "RTX3070", form: "pcie", mem: 8},
 		{raw: "H100"},
+	})
+}
+
+func TestLookupDigitalOcean(t *testing.T) {
+	testLookups(t, "digitalocean", []lookupCase{
+		{raw: "nvidia_h100", model: "H100", form: "sxm", mem: 80},
+		{raw: "nvidia_rtx_4000_ada", model: "RTX4000ADA", form: "pcie", mem: 20},
+		{raw: "amd_mi300x", model: "MI300X", mem: 192},
+		{raw: "nvidia_b300"},
 	})
 }

@@ -20,7 +20,7 @@ import (
 // Every provider is registered once, with its section and its fake, and
 // the built-in configuration of them all is valid.
 func TestRegistry(t *testing.T) {
-	want := []string{"akash", "aws", "azure", "gcp", "lambda", "oci", "runpod", "scaleway", "vastai", "verda"}
+	want := []string{"akash", "aws", "azure", "digitalocean", "gcp", "lambda", "oci", "runpod", "scaleway", "vastai", "verda"}
 	if got := collectors.Registered(); !slices.Equal(got, want) {
 		t.Errorf("Registered = %v, want %v", got, want)
 	}
@@ -49,16 +49,17 @@ func TestRegistry(t *testing.T) {
 func TestBuiltinDefaults(t *testing.T) {
 	m := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Minute) }
 	want := map[string]config.Common{
-		"akash":    {Interval: m(15), Timeout: m(5), StaleAfter: m(45), RateLimit: 1, Endpoint: "https://console-api.akash.network"},
-		"aws":      {Interval: m(10), Timeout: m(15), StaleAfter: m(30), RateLimit: 20, Endpoint: "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current"},
-		"azure":    {Enabled: true, Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
-		"gcp":      {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://cloudbilling.googleapis.com"},
-		"lambda":   {Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
-		"oci":      {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 1, Endpoint: "https://www.oracle.com/a/ocom/docs/cloudestimator2/data"},
-		"runpod":   {Enabled: true, Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
-		"scaleway": {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 2, Endpoint: "https://api.scaleway.com"},
-		"vastai":   {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
-		"verda":    {Interval: m(30), Timeout: m(5), StaleAfter: m(90), RateLimit: 1, Endpoint: "https://api.verda.com"},
+		"akash":        {Interval: m(15), Timeout: m(5), StaleAfter: m(45), RateLimit: 1, Endpoint: "https://console-api.akash.network"},
+		"aws":          {Interval: m(10), Timeout: m(15), StaleAfter: m(30), RateLimit: 20, Endpoint: "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current"},
+		"azure":        {Enabled: true, Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
+		"digitalocean": {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 2, Endpoint: "https://api.digitalocean.com"},
+		"gcp":          {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://cloudbilling.googleapis.com"},
+		"lambda":       {Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
+		"oci":          {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 1, Endpoint: "https://www.oracle.com/a/ocom/docs/cloudestimator2/data"},
+		"runpod":       {Enabled: true, Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
+		"scaleway":     {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 2, Endpoint: "https://api.scaleway.com"},
+		"vastai":       {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
+		"verda":        {Interval: m(30), Timeout: m(5), StaleAfter: m(90), RateLimit: 1, Endpoint: "https://api.verda.com"},
 	}
 	cfg := config.Builtin()
 	for _, name := range config.ProviderNames() {
