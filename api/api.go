@@ -19,7 +19,7 @@
 //	GET  /api/v1/gpus       the GPU catalog, or one provider's alias table
 //	GET  /api/v1/breakeven  rent vs buy for a GPU and a workload (breakeven.go)
 //	GET  /-/healthy         200 "Healthy"
-//	GET  /-/ready           200 "Ready" or 503 "Not ready"
+//	GET  /-/ready           200 "Ready" or 503 "Not ready: ...", with the failing providers
 //	POST /-/reload          reload the configuration
 //	GET  /                  web UI: cheapest prices, filters, price table, history chart
 //	GET  /ui/{file}         the web UI's script and stylesheet
@@ -84,6 +84,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -111,8 +112,10 @@ type Options struct {
 	// called once per request and must be safe for concurrent use
 	// (collectors.Runner.States is).
 	States func() []*collectors.State
-	// Ready reports whether prices can be served; nil means always.
-	Ready func() bool
+	// Ping checks that the store is open and answers, for /-/ready; nil
+	// means there is nothing to check. It must be safe for concurrent use
+	// and return soon (it is given the request's context).
+	Ping func(ctx context.Context) error
 	// Store holds the history; nil makes /api/v1/history, /api/v1/export
 	// and /api/v1/breakeven answer 503. A read-only view
 	// (sqlite.OpenReader) is enough.
@@ -147,7 +150,7 @@ type Options struct {
 // for concurrent use.
 type API struct {
 	states      func() []*collectors.State
-	ready       func() bool
+	ping        func(ctx context.Context) error
 	store       store.Reader
 	catalog     *price.Catalog
 	reload      func() error
@@ -164,7 +167,7 @@ type API struct {
 func New(opts Options) *API {
 	a := &API{
 		states:      opts.States,
-		ready:       opts.Ready,
+		ping:        opts.Ping,
 		store:       opts.Store,
 		catalog:     opts.Catalog,
 		reload:      opts.Reload,
@@ -178,9 +181,6 @@ func New(opts Options) *API {
 	}
 	if a.states == nil {
 		a.states = func() []*collectors.State { return nil }
-	}
-	if a.ready == nil {
-		a.ready = func() bool { return true }
 	}
 	if a.catalog == nil {
 		a.catalog = price.DefaultCatalog()

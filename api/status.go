@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -206,13 +207,46 @@ func (a *API) healthy(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "Healthy")
 }
 
-func (a *API) readyz(w http.ResponseWriter, _ *http.Request) {
-	if !a.ready() {
-		writeText(w, http.StatusServiceUnavailable, "Not ready")
-		return
+// readyz answers 200 when the store answers and at least one provider has
+// published prices (collectors.Readiness), else 503; either way the body
+// names the providers that are failing, one per line, so that a probe's
+// log says why.
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	status := http.StatusOK
+	states := a.states()
+	rd := collectors.ReadinessOf(states)
+	var storeErr error
+	if a.ping != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), pingTimeout)
+		storeErr = a.ping(ctx)
+		cancel()
 	}
-	writeText(w, http.StatusOK, "Ready")
+	switch {
+	case storeErr != nil:
+		status = http.StatusServiceUnavailable
+		fmt.Fprintf(&b, "Not ready: the store does not answer: %v", storeErr)
+	case !rd.Ready && len(states) == 0:
+		status = http.StatusServiceUnavailable
+		b.WriteString("Not ready: no provider is enabled")
+	case !rd.Ready:
+		status = http.StatusServiceUnavailable
+		b.WriteString("Not ready: no provider has published prices yet")
+	default:
+		b.WriteString("Ready")
+	}
+	if len(rd.Failing) > 0 {
+		b.WriteString("\nfailing providers:")
+		for _, f := range rd.Failing {
+			b.WriteString("\n  " + f)
+		}
+	}
+	writeText(w, status, b.String())
 }
+
+// pingTimeout bounds the store check of /-/ready: a probe must get an
+// answer before its own timeout (Kubernetes' default is 1s).
+const pingTimeout = 800 * time.Millisecond
 
 func (a *API) reloadz(w http.ResponseWriter, _ *http.Request) {
 	if a.reload == nil {

@@ -117,11 +117,8 @@ func TestGPUs(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	ready := false
 	failReload := error(nil)
-	ts := newTestServer(t, func(o *Options) {
-		o.Ready = func() bool { return ready }
-	})
+	ts := newTestServer(t, nil)
 	ts.api.reload = func() error { ts.reloads++; return failReload }
 	noReload := newTestServer(t, func(o *Options) { o.Reload = nil })
 
@@ -136,8 +133,6 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{"healthy", ts, nil, http.MethodGet, "/-/healthy", 200, "Healthy\n", 0},
 		{"healthy HEAD", ts, nil, http.MethodHead, "/-/healthy", 200, "", 0},
-		{"not ready", ts, nil, http.MethodGet, "/-/ready", 503, "Not ready\n", 0},
-		{"ready", ts, func() { ready = true }, http.MethodGet, "/-/ready", 200, "Ready\n", 0},
 		{"reload", ts, nil, http.MethodPost, "/-/reload", 200, "Reloaded\n", 1},
 		{"reload fails", ts, func() { failReload = errors.New("config line 3: unknown key \"intervall\"") },
 			http.MethodPost, "/-/reload", 500, `{"error":"reload failed, the previous configuration is kept: config line 3: unknown key \"intervall\""}` + "\n", 2},

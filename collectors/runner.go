@@ -202,9 +202,10 @@ func (r *Runner) States() []*State {
 	return out
 }
 
-// Ready reports whether prices can be served: prices were loaded from the
-// store, or every provider has finished its first refresh (trivially so
-// when none is enabled).
+// Ready reports whether the first refreshes are over: prices were loaded
+// from the store, or every provider has finished its first refresh
+// (trivially so when none is enabled). Tests and one-shot tools wait for
+// it; the daemon's /-/ready asks more of it (ReadinessOf).
 func (r *Runner) Ready() bool {
 	if r.ready.Load() {
 		return true

@@ -122,7 +122,7 @@ func (s *service) handler() http.Handler {
 	mux.Handle("GET /metrics", s.exp)
 	api.New(api.Options{
 		States:  s.runner.States,
-		Ready:   s.runner.Ready,
+		Ping:    s.store.Ping,
 		Store:   s.store,
 		Catalog: s.catalog,
 		Reload:  s.reload,
