@@ -20,7 +20,7 @@
 //	GET  /api/v1/breakeven  rent vs buy for a GPU and a workload (breakeven.go)
 //	GET  /-/healthy         200 "Healthy"
 //	GET  /-/ready           200 "Ready" or 503 "Not ready: ...", with the failing providers
-//	POST /-/reload          reload the configuration
+//	POST /-/reload          reload the configuration (403 unless enabled)
 //	GET  /                  web UI: cheapest prices, filters, price table, history chart
 //	GET  /ui/{file}         the web UI's script and stylesheet
 //
@@ -123,7 +123,7 @@ type Options struct {
 	// Catalog is the GPU catalog; nil means price.DefaultCatalog().
 	Catalog *price.Catalog
 	// Reload reloads the configuration for POST /-/reload; nil makes that
-	// endpoint answer 501. It may be called concurrently with itself and
+	// endpoint answer 403 (the daemon's --web.enable-lifecycle is off). It may be called concurrently with itself and
 	// with a SIGHUP reload, and must serialize them.
 	Reload func() error
 	// Logger receives failures at the HTTP boundary (store errors, failed

@@ -250,7 +250,7 @@ const pingTimeout = 800 * time.Millisecond
 
 func (a *API) reloadz(w http.ResponseWriter, _ *http.Request) {
 	if a.reload == nil {
-		writeError(w, http.StatusNotImplemented, "reload is not supported by this server")
+		writeError(w, http.StatusForbidden, "reload over HTTP is disabled: start gpuprice with --web.enable-lifecycle, or send it SIGHUP")
 		return
 	}
 	// The reload function logs its own failure; the client gets it too.

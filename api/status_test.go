@@ -137,7 +137,7 @@ func TestLifecycle(t *testing.T) {
 		{"reload fails", ts, func() { failReload = errors.New("config line 3: unknown key \"intervall\"") },
 			http.MethodPost, "/-/reload", 500, `{"error":"reload failed, the previous configuration is kept: config line 3: unknown key \"intervall\""}` + "\n", 2},
 		{"reload needs POST", ts, nil, http.MethodGet, "/-/reload", 405, "", 2},
-		{"reload not supported", noReload, nil, http.MethodPost, "/-/reload", 501, `{"error":"reload is not supported by this server"}` + "\n", 0},
+		{"reload disabled", noReload, nil, http.MethodPost, "/-/reload", 403, `{"error":"reload over HTTP is disabled: start gpuprice with --web.enable-lifecycle, or send it SIGHUP"}` + "\n", 0},
 		{"API needs GET", ts, nil, http.MethodPost, "/api/v1/prices", 405, "", 2},
 		{"unknown path", ts, nil, http.MethodGet, "/api/v1/nope", 404, "", 2},
 		{"unknown path below /", ts, nil, http.MethodGet, "/favicon.ico", 404, "", 2},

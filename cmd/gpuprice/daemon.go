@@ -51,6 +51,7 @@ type service struct {
 	load        func() (*config.Config, error)
 	storagePath string // --storage.path, which overrides every loaded config's
 	web         *web.FlagConfig
+	lifecycle   bool // --web.enable-lifecycle: POST /-/reload allowed
 	catalog     *price.Catalog
 	store       *sqlite.Store
 	runner      *collectors.Runner
@@ -72,7 +73,7 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 	if err != nil {
 		return nil, err
 	}
-	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, catalog: price.DefaultCatalog(), cfg: cfg}
+	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, lifecycle: *opts.enableLifecycle, catalog: price.DefaultCatalog(), cfg: cfg}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
 	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
@@ -120,12 +121,16 @@ func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
 func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.exp)
+	var reload func() error // nil: POST /-/reload is refused
+	if s.lifecycle {
+		reload = s.reload
+	}
 	api.New(api.Options{
 		States:  s.runner.States,
 		Ping:    s.store.Ping,
 		Store:   s.store,
 		Catalog: s.catalog,
-		Reload:  s.reload,
+		Reload:  reload,
 		Logger:  s.logger,
 		Version: version.Version,
 		// The owned: and static: entries /api/v1/breakeven compares.

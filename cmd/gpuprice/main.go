@@ -116,13 +116,18 @@ type daemonOptions struct {
 	web            *web.FlagConfig
 	storagePath    *string
 	disableRuntime *bool
+	// enableLifecycle allows POST /-/reload; off by default, as in
+	// Prometheus: without it anyone who reaches the port could make the
+	// daemon re-read its files.
+	enableLifecycle *bool
 }
 
 func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
 	return daemonOptions{
-		web:            kingpinflag.AddFlags(cmd, defaultListen),
-		storagePath:    cmd.Flag("storage.path", "Directory of the history store (created if missing); overrides storage.path.").String(),
-		disableRuntime: cmd.Flag("web.disable-exporter-metrics", "Exclude go_* and process_* metrics from /metrics.").Bool(),
+		web:             kingpinflag.AddFlags(cmd, defaultListen),
+		storagePath:     cmd.Flag("storage.path", "Directory of the history store (created if missing); overrides storage.path.").String(),
+		disableRuntime:  cmd.Flag("web.disable-exporter-metrics", "Exclude go_* and process_* metrics from /metrics.").Bool(),
+		enableLifecycle: cmd.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload).").Bool(),
 	}
 }
 
