@@ -293,12 +293,20 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	}{msg})
 }
 
-// writeJSON answers {"data": v}.
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(struct {
+// writeJSON answers {"data": v}. It encodes the whole answer before
+// writing any of it, so that a value JSON cannot carry (a NaN or an
+// infinity that escaped the parameter ranges: a bug) is a logged 500
+// rather than a 200 with an empty body.
+func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := json.Marshal(struct {
 		Data any `json:"data"`
 	}{v})
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("encoding the answer: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n')) // a write error means the client left
 }
 
 // writeJSONList answers {"data": [...]} one element at a time, so that a

@@ -126,7 +126,7 @@ func (a *API) providers(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	writeJSON(w, out)
+	a.writeJSON(w, r, out)
 }
 
 func formatTimePtr(t *time.Time) string {
@@ -169,7 +169,7 @@ func (a *API) gpus(w http.ResponseWriter, r *http.Request) {
 			})
 			return
 		}
-		writeJSON(w, gpus)
+		a.writeJSON(w, r, gpus)
 		return
 	}
 	type providerAlias struct {
@@ -191,7 +191,7 @@ func (a *API) gpus(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	writeJSON(w, out)
+	a.writeJSON(w, r, out)
 }
 
 // The /-/ endpoints answer plain text, as Prometheus' do, for probes and
