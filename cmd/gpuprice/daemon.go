@@ -105,14 +105,7 @@ func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
 	if s.jobs, err = collectors.Build(s.cfg, s.logger, s.catalog, s.store); err != nil {
 		return err
 	}
-	s.srv = &http.Server{
-		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	s.srv = newHTTPServer(s.handler(), s.logger, defaultHTTPLimits)
 	return nil
 }
 
