@@ -49,6 +49,7 @@ type providerJSON struct {
 	Quotes              int               `json:"quotes"`
 	Offers              int               `json:"offers"`
 	Stale               bool              `json:"stale"`
+	Degraded            string            `json:"degraded"`
 	Attempts            uint64            `json:"attempts"`
 	Errors              map[string]uint64 `json:"errors"`
 	UnknownGPUs         int               `json:"unknown_gpus"`
@@ -73,6 +74,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 		LastError:           st.LastError,
 		IntervalSeconds:     number(st.Interval.Seconds()),
 		Stale:               st.Stale,
+		Degraded:            st.Degraded,
 		Attempts:            st.Attempts,
 		Errors:              maps.Clone(st.Errors),
 		UnknownGPUs:         st.UnknownGPUs,
@@ -88,7 +90,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 
 var providerHeader = []string{
 	"provider", "success", "last_attempt", "last_success", "last_duration_seconds", "last_error",
-	"interval_seconds", "quotes", "offers", "stale", "attempts", "errors", "unknown_gpus",
+	"interval_seconds", "quotes", "offers", "stale", "attempts", "errors", "unknown_gpus", "degraded",
 }
 
 // formatErrors renders error counts for one CSV cell: "reason=n" pairs,
@@ -120,7 +122,7 @@ func (a *API) providers(w http.ResponseWriter, r *http.Request) {
 					p.Name, strconv.FormatBool(p.Success), formatTimePtr(p.LastAttempt), formatTimePtr(p.LastSuccess),
 					formatFloat(float64(p.LastDurationSeconds)), p.LastError, formatFloat(float64(p.IntervalSeconds)),
 					strconv.Itoa(p.Quotes), strconv.Itoa(p.Offers), strconv.FormatBool(p.Stale),
-					strconv.FormatUint(p.Attempts, 10), formatErrors(p.Errors), strconv.Itoa(p.UnknownGPUs),
+					strconv.FormatUint(p.Attempts, 10), formatErrors(p.Errors), strconv.Itoa(p.UnknownGPUs), p.Degraded,
 				})
 			}
 		})

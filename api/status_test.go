@@ -27,23 +27,24 @@ func TestProviders(t *testing.T) {
 		{"serving", 0, map[string]any{
 			"provider": "aws", "success": true, "last_attempt": "2025-06-01T11:59:55Z", "last_success": "2025-06-01T12:00:00Z",
 			"last_duration_seconds": 5.0, "last_error": "", "interval_seconds": 600.0, "quotes": 4.0, "offers": 0.0,
-			"stale": false, "attempts": 3.0, "errors": map[string]any{"http_5xx": 1.0}, "unknown_gpus": 0.0,
+			"stale": false, "attempts": 3.0, "errors": map[string]any{"http_5xx": 1.0}, "unknown_gpus": 0.0, "degraded": "",
 		}},
 		{"not refreshed yet", 2, map[string]any{
 			"provider": "lambda", "success": false, "last_attempt": nil, "last_success": nil,
 			"last_duration_seconds": 0.0, "last_error": "", "interval_seconds": 300.0, "quotes": 0.0, "offers": 0.0,
-			"stale": false, "attempts": 0.0, "errors": map[string]any{}, "unknown_gpus": 0.0,
+			"stale": false, "attempts": 0.0, "errors": map[string]any{}, "unknown_gpus": 0.0, "degraded": "",
 		}},
 		{"stale", 3, map[string]any{
 			"provider": "runpod", "success": false, "last_attempt": "2025-06-01T11:59:50Z", "last_success": "2025-06-01T10:00:00Z",
 			"last_duration_seconds": 1.5, "last_error": "runpod: 503 Service Unavailable", "interval_seconds": 300.0,
 			"quotes": 0.0, "offers": 0.0, "stale": true, "attempts": 30.0,
-			"errors": map[string]any{"http_5xx": 4.0, "timeout": 2.0}, "unknown_gpus": 0.0,
+			"errors": map[string]any{"http_5xx": 4.0, "timeout": 2.0}, "unknown_gpus": 0.0, "degraded": "",
 		}},
 		{"marketplace", 4, map[string]any{
 			"provider": "vastai", "success": true, "last_attempt": "2025-06-01T11:59:59Z", "last_success": "2025-06-01T12:00:00Z",
 			"last_duration_seconds": 0.8, "last_error": "", "interval_seconds": 120.0, "quotes": 4.0, "offers": 4.0,
 			"stale": false, "attempts": 7.0, "errors": map[string]any{}, "unknown_gpus": 2.0,
+			"degraded": "3 quotes, the last good refresh had 8 (below 50%): the last good quotes are kept (suspect refresh 1 of 3)",
 		}},
 	}
 	for _, tt := range tests {
@@ -57,9 +58,9 @@ func TestProviders(t *testing.T) {
 		rows := ts.getCSV(t, "/api/v1/providers?provider=RunPod,lambda&format=csv")
 		want := [][]string{
 			providerHeader,
-			{"lambda", "false", "", "", "0", "", "300", "0", "0", "false", "0", "", "0"},
+			{"lambda", "false", "", "", "0", "", "300", "0", "0", "false", "0", "", "0", ""},
 			{"runpod", "false", "2025-06-01T11:59:50Z", "2025-06-01T10:00:00Z", "1.5", "runpod: 503 Service Unavailable", "300",
-				"0", "0", "true", "30", "http_5xx=4 timeout=2", "0"},
+				"0", "0", "true", "30", "http_5xx=4 timeout=2", "0", ""},
 		}
 		if !reflect.DeepEqual(rows, want) {
 			t.Errorf("\n got %q\nwant %q", rows, want)

@@ -45,6 +45,8 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 				StaleAfter:       time.Duration(s.StaleAfter),
 				MaxGPUUSDPerHour: cfg.MaxGPUUSDPerHour,
 				RateLimit:        s.RateLimit,
+				MinQuoteRatio:    s.MinQuoteRatio,
+				AcceptDropAfter:  s.AcceptDropAfter,
 			},
 			Config: section,
 		})

@@ -15,8 +15,9 @@ type Readiness struct {
 	// ready: it has nothing to serve.
 	Ready bool
 	// Failing describes each provider that has not published prices yet,
-	// whose last refresh failed, or whose prices were withdrawn as stale,
-	// sorted by provider, as "name: why".
+	// whose last refresh failed, whose prices were withdrawn as stale, or
+	// whose last answer was degraded (State.Degraded), sorted by provider,
+	// as "name: why".
 	Failing []string
 }
 
@@ -49,6 +50,8 @@ func (st *State) problem() string {
 		return "last refresh failed: " + st.LastError
 	case st.LastSuccess.IsZero():
 		return "no refresh finished yet"
+	case st.Degraded != "":
+		return "degraded: " + st.Degraded
 	}
 	return ""
 }

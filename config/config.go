@@ -79,7 +79,24 @@ type Common struct {
 	RateLimit float64 `yaml:"rate_limit"`
 	// Endpoint is the base URL of the provider's API.
 	Endpoint string `yaml:"endpoint"`
+	// MinQuoteRatio makes a refresh suspect whose quotes number fewer than
+	// this share of the last good refresh's, for the provider or for one
+	// region of a provider fetched region by region: the last good quotes
+	// are kept and the provider is marked degraded. Default
+	// DefaultMinQuoteRatio.
+	MinQuoteRatio float64 `yaml:"min_quote_ratio"`
+	// AcceptDropAfter is how many suspect refreshes in a row make a drop
+	// real: it is then accepted, and the series that went are withdrawn.
+	// Default DefaultAcceptDropAfter; 1 accepts every drop at once.
+	AcceptDropAfter int `yaml:"accept_drop_after"`
 }
+
+// Defaults of the suspect-shrink guard (Common.MinQuoteRatio,
+// Common.AcceptDropAfter).
+const (
+	DefaultMinQuoteRatio   = 0.5
+	DefaultAcceptDropAfter = 3
+)
 
 // Shared implements Section for every type that embeds Common.
 func (c *Common) Shared() *Common { return c }
@@ -260,6 +277,12 @@ func (c *Config) resolve(dir string) error {
 		if cm.StaleAfter == 0 {
 			cm.StaleAfter = 3 * cm.Interval
 		}
+		if cm.MinQuoteRatio == 0 {
+			cm.MinQuoteRatio = DefaultMinQuoteRatio
+		}
+		if cm.AcceptDropAfter == 0 {
+			cm.AcceptDropAfter = DefaultAcceptDropAfter
+		}
 		section := "providers." + name
 		if h, ok := s.(SecretFiler); ok {
 			for _, sf := range h.SecretFiles() {
@@ -373,6 +396,13 @@ func validateCommon(c *Common) error {
 	}
 	if c.RateLimit <= 0 {
 		return Errorf("rate_limit", "must be positive (requests per second)")
+	}
+	// Zero is left by sections built in code without Load: the guard off.
+	if !(c.MinQuoteRatio >= 0 && c.MinQuoteRatio <= 1) {
+		return Errorf("min_quote_ratio", "%g is out of range: allowed (0, 1] (a share of the last good refresh's quotes)", c.MinQuoteRatio)
+	}
+	if c.AcceptDropAfter < 0 || c.AcceptDropAfter > 1000 {
+		return Errorf("accept_drop_after", "%d is out of range: allowed [1, 1000] refreshes (1: accept every drop at once)", c.AcceptDropAfter)
 	}
 	return CheckURL("endpoint", c.Endpoint)
 }

@@ -60,7 +60,8 @@ func fixtureStates() []*collectors.State {
 	return []*collectors.State{
 		{Provider: "lambda", Interval: 5 * time.Minute, Snapshot: lambda, Success: true, LastSuccess: t0, LastDuration: time.Second, Errors: map[string]uint64{}},
 		{Provider: "azure", Interval: time.Hour, Snapshot: azure, Success: true, LastSuccess: t0, LastAttempt: t0.Add(-3 * time.Second),
-			LastDuration: 2500 * time.Millisecond, Errors: map[string]uint64{"zero_price": 4, "http_429": 1}, UnknownGPUs: 1},
+			LastDuration: 2500 * time.Millisecond, Errors: map[string]uint64{"zero_price": 4, "http_429": 1}, UnknownGPUs: 1,
+			Degraded: "regions westeurope (0 of 2) below 50% of the last good refresh: their last good quotes are kept (until a drop lasts 3 refreshes)"},
 		{Provider: "runpod", Interval: 5 * time.Minute, Success: false, Stale: true, LastSuccess: t0.Add(-time.Hour),
 			LastDuration: 30 * time.Second, LastError: "timeout", Errors: map[string]uint64{"timeout": 12}},
 		{Provider: "vastai", Interval: 2 * time.Minute, Snapshot: vast, Success: true, LastSuccess: t0, LastDuration: 800 * time.Millisecond,
