@@ -21,6 +21,7 @@ type refresher struct {
 	timeout   time.Duration
 	checker   *checker
 	guard     *shrinkGuard
+	scrubber  *Scrubber
 	// collecting is true while a Collect call runs, including one that
 	// was abandoned because it ignored its deadline.
 	collecting atomic.Bool
@@ -33,6 +34,7 @@ func newRefresher(logger *slog.Logger, job Job) *refresher {
 		timeout:   job.Settings.Timeout,
 		checker:   newChecker(logger, name, job.Collector, job.Settings.MaxGPUUSDPerHour),
 		guard:     newShrinkGuard(job.Collector, job.Settings),
+		scrubber:  job.Scrubber,
 	}
 }
 
@@ -67,7 +69,9 @@ func (f *refresher) refresh(ctx context.Context) outcome {
 		return o
 	}
 	if err != nil {
-		o.Err = err
+		// Whatever the provider echoed stays here: the error's text is
+		// logged, published, stored and printed.
+		o.Err = f.scrubber.Error(err)
 		return o
 	}
 	var nrej int

@@ -41,6 +41,9 @@ type Job struct {
 	// Config is the provider's configuration section; a reload restarts
 	// the job only when it differs.
 	Config any
+	// Scrubber cleans the refresh errors of the configuration's secrets
+	// (Build sets it); nil applies only the generic patterns.
+	Scrubber *Scrubber
 }
 
 // Recorder is the part of the store the Runner writes refreshes to.

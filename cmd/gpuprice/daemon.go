@@ -73,11 +73,15 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 	if err != nil {
 		return nil, err
 	}
+	// No configured secret (a provider key, the storage DSN) reaches the
+	// log, whoever echoes it: the store's driver, a provider, net/http.
+	scrubber := collectors.NewScrubber(cfg.Secrets())
+	logger = slog.New(scrubber.Handler(logger.Handler()))
 	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, lifecycle: *opts.enableLifecycle, catalog: price.DefaultCatalog(), cfg: cfg}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
 	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", scrubber.Error(err))
 	}
 	logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
 	if err := s.build(ctx, !*opts.disableRuntime); err != nil {
