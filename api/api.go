@@ -144,6 +144,15 @@ type Options struct {
 	// MaxSamples bounds the samples a resampled history request may take
 	// (matched series × steps); default query.DefaultLimits.MaxSamples.
 	MaxSamples int
+	// MaxExportRows bounds the rows (CSV, Parquet) or samples
+	// (OpenMetrics) one /api/v1/export may write, checked before writing
+	// with a store that is a store.Counter; 0: no bound (the history
+	// command's in-process API).
+	MaxExportRows int64
+	// MaxHeavyQueries bounds the history, history/stats, export and
+	// breakeven requests served at once; beyond it they get 429 with
+	// Retry-After. 0: no bound.
+	MaxHeavyQueries int
 }
 
 // API serves the HTTP API. It holds no mutable state of its own and is safe
@@ -161,6 +170,11 @@ type API struct {
 	maxSamples  int
 	now         func() time.Time // the default history end; tests pin it
 	config      func() *config.Config
+
+	// maxExportRows and heavySlots (a semaphore of MaxHeavyQueries; nil:
+	// no bound) are the export and concurrency bounds (limits.go).
+	maxExportRows int64
+	heavySlots    chan struct{}
 }
 
 // New returns an API serving from opts.
@@ -179,6 +193,7 @@ func New(opts Options) *API {
 		config:      opts.Config,
 		now:         time.Now,
 	}
+	a.maxExportRows = opts.MaxExportRows
 	if a.states == nil {
 		a.states = func() []*collectors.State { return nil }
 	}
@@ -194,6 +209,9 @@ func New(opts Options) *API {
 	if a.maxPoints <= 0 {
 		a.maxPoints = DefaultMaxPoints
 	}
+	if opts.MaxHeavyQueries > 0 {
+		a.heavySlots = make(chan struct{}, opts.MaxHeavyQueries)
+	}
 	return a
 }
 
@@ -204,12 +222,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/prices", a.prices)
 	mux.HandleFunc("GET /api/v1/offers", a.offers)
 	mux.HandleFunc("GET /api/v1/cheapest", a.cheapest)
-	mux.HandleFunc("GET /api/v1/history", a.history)
-	mux.HandleFunc("GET /api/v1/history/stats", a.historyStats)
-	mux.HandleFunc("GET /api/v1/export", a.export)
+	mux.HandleFunc("GET /api/v1/history", a.heavy(a.history))
+	mux.HandleFunc("GET /api/v1/history/stats", a.heavy(a.historyStats))
+	mux.HandleFunc("GET /api/v1/export", a.heavy(a.export))
 	mux.HandleFunc("GET /api/v1/providers", a.providers)
 	mux.HandleFunc("GET /api/v1/gpus", a.gpus)
-	mux.HandleFunc("GET /api/v1/breakeven", a.breakeven)
+	mux.HandleFunc("GET /api/v1/breakeven", a.heavy(a.breakeven))
 	mux.HandleFunc("GET /-/healthy", a.healthy)
 	mux.HandleFunc("GET /-/ready", a.readyz)
 	mux.HandleFunc("POST /-/reload", a.reloadz)

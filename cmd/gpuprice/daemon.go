@@ -59,6 +59,11 @@ type service struct {
 	srv         *http.Server
 	jobs        []collectors.Job // the first configuration's, started by run
 
+	// maxQueries and maxExportRows are --query.max-concurrency and
+	// --query.max-export-rows.
+	maxQueries    int
+	maxExportRows int64
+
 	reloadOK, reloadTime prometheus.Gauge
 
 	mu  sync.Mutex // serializes reloads; guards cfg
@@ -77,7 +82,8 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 	// log, whoever echoes it: the store's driver, a provider, net/http.
 	scrubber := collectors.NewScrubber(cfg.Secrets())
 	logger = slog.New(scrubber.Handler(logger.Handler()))
-	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, lifecycle: *opts.enableLifecycle, catalog: price.DefaultCatalog(), cfg: cfg}
+	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, lifecycle: *opts.enableLifecycle,
+		maxQueries: *opts.maxQueries, maxExportRows: *opts.maxExportRows, catalog: price.DefaultCatalog(), cfg: cfg}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
 	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
@@ -128,8 +134,11 @@ func (s *service) handler() http.Handler {
 		Store:   s.store,
 		Catalog: s.catalog,
 		Reload:  reload,
-		Logger:  s.logger,
-		Version: version.Version,
+		// Bounds for what anyone who reaches the port may ask.
+		MaxHeavyQueries: s.maxQueries,
+		MaxExportRows:   s.maxExportRows,
+		Logger:          s.logger,
+		Version:         version.Version,
 		// The owned: and static: entries /api/v1/breakeven compares.
 		Config: s.config,
 	}).Register(mux)

@@ -38,3 +38,15 @@ func TestLifecycleFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryFlagDefaults: the daemon bounds history queries by default.
+func TestQueryFlagDefaults(t *testing.T) {
+	app := kingpin.New("t", "")
+	opts := daemonFlags(app.Command("serve", ""))
+	if _, err := app.Parse([]string{"serve"}); err != nil {
+		t.Fatal(err)
+	}
+	if *opts.maxQueries != 4 || *opts.maxExportRows != 5_000_000 {
+		t.Errorf("--query.max-concurrency %d, --query.max-export-rows %d; want 4 and 5000000", *opts.maxQueries, *opts.maxExportRows)
+	}
+}

@@ -111,6 +111,8 @@ func options(addr, storage string) daemonOptions {
 		storagePath:     &storage,
 		disableRuntime:  new(bool),
 		enableLifecycle: &lifecycle,
+		maxQueries:      new(int),   // no bound
+		maxExportRows:   new(int64), // no bound
 	}
 }
 
