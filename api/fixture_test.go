@@ -242,7 +242,7 @@ type testServer struct {
 
 // newTestServer returns an API over the fixture states and store; edit
 // adjusts the options first.
-func newTestServer(t *testing.T, edit func(*Options)) *testServer {
+func newTestServer(t testing.TB, edit func(*Options)) *testServer {
 	t.Helper()
 	ts := &testServer{store: &memStore{series: fixtureSeries()}}
 	opts := Options{

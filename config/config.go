@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -318,6 +319,35 @@ func inSection(section string, err error) error {
 	return &in
 }
 
+// maxSecretFileBytes bounds a secret file: keys are short, and a device
+// or a huge file named by mistake must not hang or fill the loader.
+const maxSecretFileBytes = 64 << 10
+
+// readSmallFile reads the regular file name, refusing anything else (a
+// device, a FIFO, a directory) and a file over max bytes.
+func readSmallFile(name string, max int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d KiB: not a secret", name, max>>10)
+	}
+	return b, nil
+}
+
 // readSecretFile reads sf's file into its secret, when read is set (the
 // provider is enabled: a disabled one's file may well not exist).
 func readSecretFile(sf SecretFile, dir string, read bool) error {
@@ -334,7 +364,7 @@ func readSecretFile(sf SecretFile, dir string, read bool) error {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(dir, file)
 	}
-	b, err := os.ReadFile(file)
+	b, err := readSmallFile(file, maxSecretFileBytes)
 	if err != nil {
 		return Errorf(sf.FileKey, "%v", err)
 	}

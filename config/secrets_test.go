@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"reflect"
 	"testing"
 )
@@ -15,5 +16,24 @@ func TestSecrets(t *testing.T) {
 	}
 	if got := Builtin().Secrets(); len(got) != 0 {
 		t.Errorf("built-in defaults have secrets %q", got)
+	}
+}
+
+// TestSecretFileNotRegular: a secret file that is a device or too large is
+// refused, not read forever.
+func TestSecretFileNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	big := dir + "/big.key"
+	if err := os.WriteFile(big, make([]byte, 100<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		"/dev/zero": "x.yml:3: providers.beta.api_key_file: /dev/zero is not a regular file",
+		big:         "x.yml:3: providers.beta.api_key_file: " + big + " is larger than 64 KiB: not a secret",
+	} {
+		_, err := Load([]byte("providers:\n  beta:\n    api_key_file: "+file+"\n"), "x.yml")
+		if err == nil || err.Error() != want {
+			t.Errorf("error\n got: %v\nwant: %s", err, want)
+		}
 	}
 }
