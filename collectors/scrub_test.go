@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,9 +66,8 @@ func TestScrubError(t *testing.T) {
 }
 
 func TestScrubHandler(t *testing.T) {
-	var buf strings.Builder
-	var mu sync.Mutex
-	logger := slog.New(NewScrubber([]string{canary}).Handler(slog.NewTextHandler(&lockedStringWriter{&buf, &mu}, nil)))
+	var buf bytes.Buffer
+	logger := slog.New(NewScrubber([]string{canary}).Handler(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &sync.Mutex{}}, nil)))
 	logger = logger.With("url", "https://x/?api_key="+canary)
 	logger.Warn("provider said "+canary, "err", errors.New("echo: Authorization: Bearer "+canary), "body", canary,
 		slog.Group("req", "q", "token="+canary))
@@ -75,15 +75,4 @@ func TestScrubHandler(t *testing.T) {
 	if strings.Contains(out, canary) || strings.Contains(out, "s3cr3t") || strings.Count(out, "<redacted>") != 5 {
 		t.Errorf("logged: %s", out)
 	}
-}
-
-type lockedStringWriter struct {
-	b  *strings.Builder
-	mu *sync.Mutex
-}
-
-func (w *lockedStringWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -43,14 +42,8 @@ var (
 )
 
 func countSeries(ctx context.Context, db *sql.DB, q store.Query) ([]store.SeriesCount, error) {
-	start, end := int64(math.MinInt64), int64(math.MaxInt64)
-	if !q.Start.IsZero() {
-		start = ms(q.Start)
-	}
-	if !q.End.IsZero() {
-		end = ms(q.End)
-	}
-	if end < start {
+	start, end, ok := msRange(q)
+	if !ok {
 		return nil, nil
 	}
 	where, args := filter(q, "s.", 3)
