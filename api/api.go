@@ -19,8 +19,8 @@
 //	GET  /api/v1/gpus       the GPU catalog, or one provider's alias table
 //	GET  /api/v1/breakeven  rent vs buy for a GPU and a workload (breakeven.go)
 //	GET  /-/healthy         200 "Healthy"
-//	GET  /-/ready           200 "Ready" or 503 "Not ready"
-//	POST /-/reload          reload the configuration
+//	GET  /-/ready           200 "Ready" or 503 "Not ready: ...", with the failing providers
+//	POST /-/reload          reload the configuration (403 unless enabled)
 //	GET  /                  web UI: cheapest prices, filters, price table, history chart
 //	GET  /ui/{file}         the web UI's script and stylesheet
 //
@@ -84,6 +84,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -111,8 +112,10 @@ type Options struct {
 	// called once per request and must be safe for concurrent use
 	// (collectors.Runner.States is).
 	States func() []*collectors.State
-	// Ready reports whether prices can be served; nil means always.
-	Ready func() bool
+	// Ping checks that the store is open and answers, for /-/ready; nil
+	// means there is nothing to check. It must be safe for concurrent use
+	// and return soon (it is given the request's context).
+	Ping func(ctx context.Context) error
 	// Store holds the history; nil makes /api/v1/history, /api/v1/export
 	// and /api/v1/breakeven answer 503. A read-only view
 	// (sqlite.OpenReader) is enough.
@@ -120,7 +123,7 @@ type Options struct {
 	// Catalog is the GPU catalog; nil means price.DefaultCatalog().
 	Catalog *price.Catalog
 	// Reload reloads the configuration for POST /-/reload; nil makes that
-	// endpoint answer 501. It may be called concurrently with itself and
+	// endpoint answer 403 (the daemon's --web.enable-lifecycle is off). It may be called concurrently with itself and
 	// with a SIGHUP reload, and must serialize them.
 	Reload func() error
 	// Logger receives failures at the HTTP boundary (store errors, failed
@@ -141,13 +144,22 @@ type Options struct {
 	// MaxSamples bounds the samples a resampled history request may take
 	// (matched series × steps); default query.DefaultLimits.MaxSamples.
 	MaxSamples int
+	// MaxExportRows bounds the rows (CSV, Parquet) or samples
+	// (OpenMetrics) one /api/v1/export may write, checked before writing
+	// with a store that is a store.Counter; 0: no bound (the history
+	// command's in-process API).
+	MaxExportRows int64
+	// MaxHeavyQueries bounds the history, history/stats, export and
+	// breakeven requests served at once; beyond it they get 429 with
+	// Retry-After. 0: no bound.
+	MaxHeavyQueries int
 }
 
 // API serves the HTTP API. It holds no mutable state of its own and is safe
 // for concurrent use.
 type API struct {
 	states      func() []*collectors.State
-	ready       func() bool
+	ping        func(ctx context.Context) error
 	store       store.Reader
 	catalog     *price.Catalog
 	reload      func() error
@@ -158,13 +170,18 @@ type API struct {
 	maxSamples  int
 	now         func() time.Time // the default history end; tests pin it
 	config      func() *config.Config
+
+	// maxExportRows and heavySlots (a semaphore of MaxHeavyQueries; nil:
+	// no bound) are the export and concurrency bounds (limits.go).
+	maxExportRows int64
+	heavySlots    chan struct{}
 }
 
 // New returns an API serving from opts.
 func New(opts Options) *API {
 	a := &API{
 		states:      opts.States,
-		ready:       opts.Ready,
+		ping:        opts.Ping,
 		store:       opts.Store,
 		catalog:     opts.Catalog,
 		reload:      opts.Reload,
@@ -176,11 +193,9 @@ func New(opts Options) *API {
 		config:      opts.Config,
 		now:         time.Now,
 	}
+	a.maxExportRows = opts.MaxExportRows
 	if a.states == nil {
 		a.states = func() []*collectors.State { return nil }
-	}
-	if a.ready == nil {
-		a.ready = func() bool { return true }
 	}
 	if a.catalog == nil {
 		a.catalog = price.DefaultCatalog()
@@ -194,6 +209,9 @@ func New(opts Options) *API {
 	if a.maxPoints <= 0 {
 		a.maxPoints = DefaultMaxPoints
 	}
+	if opts.MaxHeavyQueries > 0 {
+		a.heavySlots = make(chan struct{}, opts.MaxHeavyQueries)
+	}
 	return a
 }
 
@@ -204,12 +222,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/prices", a.prices)
 	mux.HandleFunc("GET /api/v1/offers", a.offers)
 	mux.HandleFunc("GET /api/v1/cheapest", a.cheapest)
-	mux.HandleFunc("GET /api/v1/history", a.history)
-	mux.HandleFunc("GET /api/v1/history/stats", a.historyStats)
-	mux.HandleFunc("GET /api/v1/export", a.export)
+	mux.HandleFunc("GET /api/v1/history", a.heavy(a.history))
+	mux.HandleFunc("GET /api/v1/history/stats", a.heavy(a.historyStats))
+	mux.HandleFunc("GET /api/v1/export", a.heavy(a.export))
 	mux.HandleFunc("GET /api/v1/providers", a.providers)
 	mux.HandleFunc("GET /api/v1/gpus", a.gpus)
-	mux.HandleFunc("GET /api/v1/breakeven", a.breakeven)
+	mux.HandleFunc("GET /api/v1/breakeven", a.heavy(a.breakeven))
 	mux.HandleFunc("GET /-/healthy", a.healthy)
 	mux.HandleFunc("GET /-/ready", a.readyz)
 	mux.HandleFunc("POST /-/reload", a.reloadz)
@@ -293,12 +311,20 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	}{msg})
 }
 
-// writeJSON answers {"data": v}.
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(struct {
+// writeJSON answers {"data": v}. It encodes the whole answer before
+// writing any of it, so that a value JSON cannot carry (a NaN or an
+// infinity that escaped the parameter ranges: a bug) is a logged 500
+// rather than a 200 with an empty body.
+func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := json.Marshal(struct {
 		Data any `json:"data"`
 	}{v})
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("encoding the answer: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n')) // a write error means the client left
 }
 
 // writeJSONList answers {"data": [...]} one element at a time, so that a

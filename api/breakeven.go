@@ -47,8 +47,10 @@ func parseBreakevenRequest(r *http.Request) (*planner.Request, error) {
 			}
 			continue
 		}
+		// A number beyond float64 is ±Inf: Normalize refuses it with the
+		// parameter's range, as it does every number out of range.
 		f, perr := strconv.ParseFloat(v, 64)
-		if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		if (perr != nil && f == 0) || math.IsNaN(f) {
 			return nil, badParam(name, v, "is not a number")
 		}
 		*dst = f
@@ -125,5 +127,5 @@ func (a *API) breakeven(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, plan)
+	a.writeJSON(w, r, plan)
 }

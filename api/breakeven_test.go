@@ -142,6 +142,15 @@ func TestBreakevenErrors(t *testing.T) {
 		{"no model", "gpu_hours=10", 400, `bad parameter "gpu_model": required (a catalog model such as H100, A100, MI300X)`},
 		{"no workload", "gpu_model=H100", 400, `bad parameter "gpu_hours": required: GPU-hours per month (or a profile: baseline_gpus, peak_gpus, peak_hours)`},
 		{"not a number", "gpu_model=H100&gpu_hours=lots", 400, `bad parameter "gpu_hours": "lots" is not a number`},
+		{"gpu_hours beyond any workload", "gpu_model=H100&gpu_hours=1e308", 400,
+			`bad parameter "gpu_hours": 1e+308 is out of range: allowed (0, 1000000000] GPU-hours per month`},
+		{"gpu_hours beyond float64", "gpu_model=H100&gpu_hours=1e400", 400,
+			`bad parameter "gpu_hours": +Inf is out of range: allowed (0, 1000000000] GPU-hours per month`},
+		{"peak_gpus huge", "gpu_model=H100&peak_gpus=1e300&peak_hours=10", 400,
+			`bad parameter "peak_gpus": 1e+300 is out of range: allowed whole numbers of GPUs in [0, 1000000]`},
+		{"months huge", "gpu_model=H100&gpu_hours=1&months=1000000", 400, `bad parameter "months": 1000000 is out of range: allowed [1, 600]`},
+		{"window beyond a century", "gpu_model=H100&gpu_hours=1&window=200y", 400,
+			`bad parameter "window": 200y is out of range: allowed (0, 100y]`},
 		{"bad window", "gpu_model=H100&gpu_hours=1&window=a+month", 400, `bad parameter "window": "a month" is not a positive duration (like 30d or 1h)`},
 		{"bad stat", "gpu_model=H100&gpu_hours=1&stat=p99", 400, `bad parameter "stat": "p99" is not one of median, p10, mean, min, last`},
 		{"unknown parameter", "gpu_model=H100&gpu_hours=1&provider=aws", 400,
@@ -165,4 +174,33 @@ func TestBreakevenErrors(t *testing.T) {
 			t.Errorf("%d %s", code, body)
 		}
 	})
+}
+
+// TestBreakevenAtTheLimits: the largest workload and horizon every range
+// allows still give finite numbers, so the answer encodes.
+func TestBreakevenAtTheLimits(t *testing.T) {
+	ts := newBreakevenServer(t, true)
+	for _, q := range []string{
+		"gpu_model=H100&gpu_hours=1000000000&months=600",
+		"gpu_model=H100&baseline_gpus=1000000&peak_gpus=1000000&peak_hours=730&months=600",
+		"gpu_model=H100&gpu_hours=0.000001&months=1&window=100y&step=100y",
+	} {
+		code, body := getBreakeven(t, ts, q)
+		var answer struct{ Data map[string]any }
+		if err := json.Unmarshal(body, &answer); code != http.StatusOK || err != nil || answer.Data == nil {
+			t.Errorf("%s: %d %v %.300s", q, code, err, body)
+		}
+	}
+}
+
+// TestUnencodableAnswer: a value JSON cannot carry is a logged 500 with a
+// JSON error, never a 200 with an empty body.
+func TestUnencodableAnswer(t *testing.T) {
+	a := New(Options{})
+	rec := httptest.NewRecorder()
+	a.writeJSON(rec, httptest.NewRequest(http.MethodGet, "/api/v1/breakeven", nil), map[string]float64{"usd": math.Inf(1)})
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500: %s", rec.Code, rec.Body)
+	}
+	checkError(t, rec, "encoding the answer: json: unsupported value: +Inf")
 }

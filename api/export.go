@@ -21,7 +21,8 @@ const exportWriteTimeout = time.Minute
 
 // export streams the raw history of the matching series: CSV (the
 // default), Parquet or OpenMetrics, in [start, end] (open by default: all
-// of it). It has no bound: memory does not grow with the export.
+// of it). Memory does not grow with the export; MaxExportRows bounds its
+// size (limits.go).
 func (a *API) export(w http.ResponseWriter, r *http.Request) {
 	p, err := parseParams(r, exportParams)
 	if err != nil {
@@ -79,6 +80,10 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !a.storeAvailable(w, r) {
+		return
+	}
+	if err := a.exportTooLarge(r, req); err != nil {
+		a.fail(w, r, err)
 		return
 	}
 

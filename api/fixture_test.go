@@ -94,7 +94,8 @@ func fixtureStates() []*collectors.State {
 			LastError: "runpod: 503 Service Unavailable", Errors: map[string]uint64{"http_5xx": 4, "timeout": 2}, Attempts: 30},
 		{Provider: "vastai", Interval: 2 * time.Minute, Snapshot: vast, Success: true,
 			LastAttempt: t0.Add(-time.Second), LastSuccess: t0, LastDuration: 800 * time.Millisecond,
-			Errors: map[string]uint64{}, UnknownGPUs: 2, UnknownGPUNames: []string{"CMP 170HX", "RTX 9090"}, Attempts: 7},
+			Errors: map[string]uint64{}, UnknownGPUs: 2, UnknownGPUNames: []string{"CMP 170HX", "RTX 9090"}, Attempts: 7,
+			Degraded: "3 quotes, the last good refresh had 8 (below 50%): the last good quotes are kept (suspect refresh 1 of 3)"},
 	}
 }
 
@@ -241,7 +242,7 @@ type testServer struct {
 
 // newTestServer returns an API over the fixture states and store; edit
 // adjusts the options first.
-func newTestServer(t *testing.T, edit func(*Options)) *testServer {
+func newTestServer(t testing.TB, edit func(*Options)) *testServer {
 	t.Helper()
 	ts := &testServer{store: &memStore{series: fixtureSeries()}}
 	opts := Options{

@@ -76,9 +76,6 @@ func (a *API) parseHistoryRequest(r *http.Request, allowed []string) (*historyRe
 	if hr.step, hr.stepParam, err = durationParam(p, "step"); err != nil {
 		return nil, err
 	}
-	if hr.step > 0 && hr.step < time.Millisecond {
-		return nil, badParam("step", hr.stepParam, "is finer than the store's resolution (1ms)")
-	}
 	if hr.staleAfter, _, err = durationParam(p, "stale_after"); err != nil {
 		return nil, err
 	}
@@ -108,8 +105,8 @@ func (a *API) parseHistoryRequest(r *http.Request, allowed []string) (*historyRe
 	if v, err = p.one("below"); err != nil {
 		return nil, err
 	} else if v != "" {
-		if hr.below, err = strconv.ParseFloat(v, 64); err != nil || math.IsNaN(hr.below) {
-			return nil, badParam("below", v, "is not a number")
+		if hr.below, err = parseNumber("below", v, priceRange); err != nil {
+			return nil, err
 		}
 	}
 	fv, err := p.one("format")
@@ -134,19 +131,19 @@ func parseTime(name, v string) (time.Time, error) {
 		return t, nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) {
+	if (err != nil && f == 0) || math.IsNaN(f) {
 		return time.Time{}, badParam(name, v, "is neither RFC 3339 nor unix seconds")
 	}
 	if math.Abs(f) >= maxUnixSeconds {
-		return time.Time{}, badParam(name, v, "is out of range for unix seconds (milliseconds?)")
+		return time.Time{}, badParam(name, v, "is out of range: allowed unix seconds in (-1e11, 1e11) or an RFC 3339 time (milliseconds given?)")
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
 }
 
-// durationParam reads an optional positive duration parameter: a
-// Prometheus duration (1h, 1d, 1h30m) or seconds. It returns the value as
-// given too, for error messages.
+// durationParam reads an optional duration parameter, from 1ms (the
+// store's resolution) to a century: a Prometheus duration (1h, 1d, 1h30m)
+// or seconds. It returns the value as given too, for error messages.
 func durationParam(p params, name string) (time.Duration, string, error) {
 	v, err := p.one(name)
 	if err != nil || v == "" {
@@ -156,21 +153,25 @@ func durationParam(p params, name string) (time.Duration, string, error) {
 	return d, v, err
 }
 
-// parseDuration reads a Prometheus duration (1h, 1d, 1h30m) or seconds.
+// parseDuration reads a Prometheus duration (1h, 1d, 1h30m) or seconds in
+// [minDurationParam, maxDurationParam].
 func parseDuration(name, v string) (time.Duration, error) {
+	outOfRange := badParam(name, v, "is out of range: allowed "+durationRange(minDurationParam, maxDurationParam, false))
 	var d time.Duration
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/float64(time.Second) {
-			return 0, badParam(name, v, "is out of range")
+	if f, err := strconv.ParseFloat(v, 64); err == nil || f != 0 {
+		if math.IsNaN(f) || f*float64(time.Second) < float64(minDurationParam) || f*float64(time.Second) > float64(maxDurationParam) {
+			return 0, outOfRange
 		}
 		d = time.Duration(f * float64(time.Second))
 	} else if md, err := model.ParseDuration(v); err == nil {
 		d = time.Duration(md)
+	} else if strings.HasPrefix(v, "-") || strings.Contains(err.Error(), "out of range") {
+		return 0, outOfRange // a negative duration, or one beyond int64 nanoseconds
 	} else {
 		return 0, badParam(name, v, "is neither a duration (like 1h or 1d) nor seconds")
 	}
-	if d <= 0 {
-		return 0, badParam(name, v, "is not positive")
+	if d < minDurationParam || d > maxDurationParam {
+		return 0, outOfRange
 	}
 	return d, nil
 }

@@ -132,9 +132,9 @@ func pricingModel(name, v string) (string, error) {
 // positive checks a numeric label value and formats it the label way, so
 // that 80, 80.0 and 80.00001 all match the label "80".
 func positive(name, v string) (string, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
-		return "", badParam(name, v, "is not a positive number")
+	f, err := parseNumber(name, v, labelRange)
+	if err != nil {
+		return "", err
 	}
 	if math.Round(f*1e4) == 0 {
 		return "", badParam(name, v, "rounds to 0 at 4 decimals")
@@ -183,11 +183,9 @@ func parseFilter(p params, withPrice bool) (*filter, error) {
 			return nil, err
 		}
 		if v != "" {
-			m, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(m) || m < 0 {
-				return nil, badParam("max_gpu_usd_per_hour", v, "is not a non-negative number")
+			if f.maxGPU, err = parseNumber("max_gpu_usd_per_hour", v, priceRange); err != nil {
+				return nil, err
 			}
-			f.maxGPU = m
 		}
 	}
 	return f, nil
@@ -318,9 +316,6 @@ func parseLimit(p params) (int, error) {
 	if err != nil || v == "" {
 		return 0, err
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, badParam("limit", v, "is not a positive integer")
-	}
-	return n, nil
+	n, err := parseNumber("limit", v, limitRange)
+	return int(n), err
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -48,6 +49,7 @@ type providerJSON struct {
 	Quotes              int               `json:"quotes"`
 	Offers              int               `json:"offers"`
 	Stale               bool              `json:"stale"`
+	Degraded            string            `json:"degraded"`
 	Attempts            uint64            `json:"attempts"`
 	Errors              map[string]uint64 `json:"errors"`
 	UnknownGPUs         int               `json:"unknown_gpus"`
@@ -73,6 +75,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 		LastError:           st.LastError,
 		IntervalSeconds:     number(st.Interval.Seconds()),
 		Stale:               st.Stale,
+		Degraded:            st.Degraded,
 		Attempts:            st.Attempts,
 		Errors:              maps.Clone(st.Errors),
 		UnknownGPUs:         st.UnknownGPUs,
@@ -93,7 +96,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 var providerHeader = []string{
 	"provider", "success", "last_attempt", "last_success", "last_duration_seconds", "last_error",
 	"interval_seconds", "quotes", "offers", "stale", "attempts", "errors", "unknown_gpus",
-	"unknown_gpu_names",
+	"unknown_gpu_names", "degraded",
 }
 
 // formatErrors renders error counts for one CSV cell: "reason=n" pairs,
@@ -126,13 +129,13 @@ func (a *API) providers(w http.ResponseWriter, r *http.Request) {
 					formatFloat(float64(p.LastDurationSeconds)), p.LastError, formatFloat(float64(p.IntervalSeconds)),
 					strconv.Itoa(p.Quotes), strconv.Itoa(p.Offers), strconv.FormatBool(p.Stale),
 					strconv.FormatUint(p.Attempts, 10), formatErrors(p.Errors), strconv.Itoa(p.UnknownGPUs),
-					strings.Join(p.UnknownGPUNames, "; "),
+					strings.Join(p.UnknownGPUNames, "; "), p.Degraded,
 				})
 			}
 		})
 		return
 	}
-	writeJSON(w, out)
+	a.writeJSON(w, r, out)
 }
 
 func formatTimePtr(t *time.Time) string {
@@ -175,7 +178,7 @@ func (a *API) gpus(w http.ResponseWriter, r *http.Request) {
 			})
 			return
 		}
-		writeJSON(w, gpus)
+		a.writeJSON(w, r, gpus)
 		return
 	}
 	type providerAlias struct {
@@ -197,7 +200,7 @@ func (a *API) gpus(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	writeJSON(w, out)
+	a.writeJSON(w, r, out)
 }
 
 // The /-/ endpoints answer plain text, as Prometheus' do, for probes and
@@ -213,17 +216,50 @@ func (a *API) healthy(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "Healthy")
 }
 
-func (a *API) readyz(w http.ResponseWriter, _ *http.Request) {
-	if !a.ready() {
-		writeText(w, http.StatusServiceUnavailable, "Not ready")
-		return
+// readyz answers 200 when the store answers and at least one provider has
+// published prices (collectors.Readiness), else 503; either way the body
+// names the providers that are failing, one per line, so that a probe's
+// log says why.
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	status := http.StatusOK
+	states := a.states()
+	rd := collectors.ReadinessOf(states)
+	var storeErr error
+	if a.ping != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), pingTimeout)
+		storeErr = a.ping(ctx)
+		cancel()
 	}
-	writeText(w, http.StatusOK, "Ready")
+	switch {
+	case storeErr != nil:
+		status = http.StatusServiceUnavailable
+		fmt.Fprintf(&b, "Not ready: the store does not answer: %v", storeErr)
+	case !rd.Ready && len(states) == 0:
+		status = http.StatusServiceUnavailable
+		b.WriteString("Not ready: no provider is enabled")
+	case !rd.Ready:
+		status = http.StatusServiceUnavailable
+		b.WriteString("Not ready: no provider has published prices yet")
+	default:
+		b.WriteString("Ready")
+	}
+	if len(rd.Failing) > 0 {
+		b.WriteString("\nfailing providers:")
+		for _, f := range rd.Failing {
+			b.WriteString("\n  " + f)
+		}
+	}
+	writeText(w, status, b.String())
 }
+
+// pingTimeout bounds the store check of /-/ready: a probe must get an
+// answer before its own timeout (Kubernetes' default is 1s).
+const pingTimeout = 800 * time.Millisecond
 
 func (a *API) reloadz(w http.ResponseWriter, _ *http.Request) {
 	if a.reload == nil {
-		writeError(w, http.StatusNotImplemented, "reload is not supported by this server")
+		writeError(w, http.StatusForbidden, "reload over HTTP is disabled: start gpuprice with --web.enable-lifecycle, or send it SIGHUP")
 		return
 	}
 	// The reload function logs its own failure; the client gets it too.

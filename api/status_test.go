@@ -28,26 +28,27 @@ func TestProviders(t *testing.T) {
 			"provider": "aws", "success": true, "last_attempt": "2025-06-01T11:59:55Z", "last_success": "2025-06-01T12:00:00Z",
 			"last_duration_seconds": 5.0, "last_error": "", "interval_seconds": 600.0, "quotes": 4.0, "offers": 0.0,
 			"stale": false, "attempts": 3.0, "errors": map[string]any{"http_5xx": 1.0}, "unknown_gpus": 0.0,
-			"unknown_gpu_names": []any{},
+			"unknown_gpu_names": []any{}, "degraded": "",
 		}},
 		{"not refreshed yet", 2, map[string]any{
 			"provider": "lambda", "success": false, "last_attempt": nil, "last_success": nil,
 			"last_duration_seconds": 0.0, "last_error": "", "interval_seconds": 300.0, "quotes": 0.0, "offers": 0.0,
 			"stale": false, "attempts": 0.0, "errors": map[string]any{}, "unknown_gpus": 0.0,
-			"unknown_gpu_names": []any{},
+			"unknown_gpu_names": []any{}, "degraded": "",
 		}},
 		{"stale", 3, map[string]any{
 			"provider": "runpod", "success": false, "last_attempt": "2025-06-01T11:59:50Z", "last_success": "2025-06-01T10:00:00Z",
 			"last_duration_seconds": 1.5, "last_error": "runpod: 503 Service Unavailable", "interval_seconds": 300.0,
 			"quotes": 0.0, "offers": 0.0, "stale": true, "attempts": 30.0,
 			"errors": map[string]any{"http_5xx": 4.0, "timeout": 2.0}, "unknown_gpus": 0.0,
-			"unknown_gpu_names": []any{},
+			"unknown_gpu_names": []any{}, "degraded": "",
 		}},
 		{"marketplace", 4, map[string]any{
 			"provider": "vastai", "success": true, "last_attempt": "2025-06-01T11:59:59Z", "last_success": "2025-06-01T12:00:00Z",
 			"last_duration_seconds": 0.8, "last_error": "", "interval_seconds": 120.0, "quotes": 4.0, "offers": 4.0,
 			"stale": false, "attempts": 7.0, "errors": map[string]any{}, "unknown_gpus": 2.0,
 			"unknown_gpu_names": []any{"CMP 170HX", "RTX 9090"},
+			"degraded":          "3 quotes, the last good refresh had 8 (below 50%): the last good quotes are kept (suspect refresh 1 of 3)",
 		}},
 	}
 	for _, tt := range tests {
@@ -61,9 +62,9 @@ func TestProviders(t *testing.T) {
 		rows := ts.getCSV(t, "/api/v1/providers?provider=RunPod,lambda&format=csv")
 		want := [][]string{
 			providerHeader,
-			{"lambda", "false", "", "", "0", "", "300", "0", "0", "false", "0", "", "0", ""},
+			{"lambda", "false", "", "", "0", "", "300", "0", "0", "false", "0", "", "0", "", ""},
 			{"runpod", "false", "2025-06-01T11:59:50Z", "2025-06-01T10:00:00Z", "1.5", "runpod: 503 Service Unavailable", "300",
-				"0", "0", "true", "30", "http_5xx=4 timeout=2", "0", ""},
+				"0", "0", "true", "30", "http_5xx=4 timeout=2", "0", "", ""},
 		}
 		if !reflect.DeepEqual(rows, want) {
 			t.Errorf("\n got %q\nwant %q", rows, want)
@@ -121,11 +122,8 @@ func TestGPUs(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	ready := false
 	failReload := error(nil)
-	ts := newTestServer(t, func(o *Options) {
-		o.Ready = func() bool { return ready }
-	})
+	ts := newTestServer(t, nil)
 	ts.api.reload = func() error { ts.reloads++; return failReload }
 	noReload := newTestServer(t, func(o *Options) { o.Reload = nil })
 
@@ -140,13 +138,11 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{"healthy", ts, nil, http.MethodGet, "/-/healthy", 200, "Healthy\n", 0},
 		{"healthy HEAD", ts, nil, http.MethodHead, "/-/healthy", 200, "", 0},
-		{"not ready", ts, nil, http.MethodGet, "/-/ready", 503, "Not ready\n", 0},
-		{"ready", ts, func() { ready = true }, http.MethodGet, "/-/ready", 200, "Ready\n", 0},
 		{"reload", ts, nil, http.MethodPost, "/-/reload", 200, "Reloaded\n", 1},
 		{"reload fails", ts, func() { failReload = errors.New("config line 3: unknown key \"intervall\"") },
 			http.MethodPost, "/-/reload", 500, `{"error":"reload failed, the previous configuration is kept: config line 3: unknown key \"intervall\""}` + "\n", 2},
 		{"reload needs POST", ts, nil, http.MethodGet, "/-/reload", 405, "", 2},
-		{"reload not supported", noReload, nil, http.MethodPost, "/-/reload", 501, `{"error":"reload is not supported by this server"}` + "\n", 0},
+		{"reload disabled", noReload, nil, http.MethodPost, "/-/reload", 403, `{"error":"reload over HTTP is disabled: start gpuprice with --web.enable-lifecycle, or send it SIGHUP"}` + "\n", 0},
 		{"API needs GET", ts, nil, http.MethodPost, "/api/v1/prices", 405, "", 2},
 		{"unknown path", ts, nil, http.MethodGet, "/api/v1/nope", 404, "", 2},
 		{"unknown path below /", ts, nil, http.MethodGet, "/favicon.ico", 404, "", 2},

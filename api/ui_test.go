@@ -315,7 +315,7 @@ func uiDemo(t *testing.T) string {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	New(Options{States: runner.States, Ready: runner.Ready, Store: st, Version: "browser-test", Logger: logger}).Register(mux)
+	New(Options{States: runner.States, Ping: st.Ping, Store: st, Version: "browser-test", Logger: logger}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL

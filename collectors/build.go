@@ -18,6 +18,10 @@ import (
 func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st store.Store) ([]Job, error) {
 	var ps []Job
 	rates := fx.New(cfg.FX, nil, nil)
+	// Every collector's errors and log lines are scrubbed of every
+	// configured secret, whoever echoes it.
+	scrubber := NewScrubber(cfg.Secrets())
+	logger = slog.New(scrubber.Handler(logger.Handler()))
 	for _, name := range Registered() {
 		section := cfg.Providers[name]
 		if section == nil {
@@ -38,7 +42,7 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 		}
 		c, err := New(name, cfg, env)
 		if err != nil {
-			return nil, fmt.Errorf("provider %s: %w", name, err)
+			return nil, fmt.Errorf("provider %s: %w", name, scrubber.Error(err))
 		}
 		ps = append(ps, Job{
 			Collector: c,
@@ -48,10 +52,16 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 				StaleAfter:       time.Duration(s.StaleAfter),
 				MaxGPUUSDPerHour: cfg.MaxGPUUSDPerHour,
 				RateLimit:        s.RateLimit,
+				MinQuoteRatio:    s.MinQuoteRatio,
+				AcceptDropAfter:  s.AcceptDropAfter,
 			},
 			Config: section,
 		})
 	}
 	// The owned and static prices are top-level lists, not sections.
-	return buildLists(cfg, logger, catalog, ps)
+	ps, err := buildLists(cfg, logger, catalog, ps)
+	for i := range ps {
+		ps[i].Scrubber = scrubber
+	}
+	return ps, err
 }

@@ -283,17 +283,24 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	return false
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.
+// maxRetryAfter caps a server's Retry-After: beyond a day it only says
+// "not now", and seconds beyond int64 nanoseconds would overflow.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads delay-seconds or an HTTP date, at most
+// maxRetryAfter; 0 if absent or bad.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return time.Duration(min(s, uint64(maxRetryAfter/time.Second))) * time.Second
+	} else if errors.Is(err, strconv.ErrRange) {
+		return maxRetryAfter // digits beyond uint64: still a very long wait
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

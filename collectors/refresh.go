@@ -20,6 +20,8 @@ type refresher struct {
 	collector Collector
 	timeout   time.Duration
 	checker   *checker
+	guard     *shrinkGuard
+	scrubber  *Scrubber
 	// collecting is true while a Collect call runs, including one that
 	// was abandoned because it ignored its deadline.
 	collecting atomic.Bool
@@ -31,14 +33,23 @@ func newRefresher(logger *slog.Logger, job Job) *refresher {
 		collector: job.Collector,
 		timeout:   job.Settings.Timeout,
 		checker:   newChecker(logger, name, job.Collector, job.Settings.MaxGPUUSDPerHour),
+		guard:     newShrinkGuard(job.Collector, job.Settings),
+		scrubber:  job.Scrubber,
 	}
 }
 
 // outcome is what one refresh gave.
 type outcome struct {
 	Start, End time.Time
-	// Snapshot is the checked answer; nil when Err is set.
+	// Snapshot is what to publish: the checked answer, or, when the
+	// answer shrank suspiciously, the answer with the last good quotes of
+	// what shrank (shrinkGuard); nil when Err is set.
 	Snapshot *price.Snapshot
+	// Answered is the number of quotes the checked answer had.
+	Answered int
+	// Degraded says which last good quotes Snapshot kept and why; Accepted
+	// which drop was accepted because it persisted. Both may be empty.
+	Degraded, Accepted string
 	// Rejected counts the quotes, markets and offers dropped by reason.
 	Rejected map[string]int
 	Err      error
@@ -58,14 +69,17 @@ func (f *refresher) refresh(ctx context.Context) outcome {
 		return o
 	}
 	if err != nil {
-		o.Err = err
+		// Whatever the provider echoed stays here: the error's text is
+		// logged, published, stored and printed.
+		o.Err = f.scrubber.Error(err)
 		return o
 	}
 	var nrej int
 	snap, o.Rejected, nrej = f.checker.check(snap, o.End)
 	switch {
 	case len(snap.Quotes) > 0:
-		o.Snapshot = snap
+		v := f.guard.judge(snap)
+		o.Snapshot, o.Answered, o.Degraded, o.Accepted = v.Published, len(snap.Quotes), v.Degraded, v.Accepted
 	case nrej > 0:
 		o.Err = fmt.Errorf("%w: all %d quotes were rejected", ErrEmpty, nrej)
 	default:
@@ -96,8 +110,16 @@ func (o outcome) log(logger *slog.Logger, pointsWritten int) {
 		logger.Warn("refresh failed", args...)
 		return
 	}
-	logger.Info("refresh done", "quotes", len(o.Snapshot.Quotes), "rejected", sum(o.Rejected),
-		"unknown_gpus", countUnknown(o.Snapshot.Quotes), "points_written", pointsWritten, "duration_seconds", dur)
+	args := []any{"quotes", len(o.Snapshot.Quotes), "rejected", sum(o.Rejected),
+		"unknown_gpus", countUnknown(o.Snapshot.Quotes), "points_written", pointsWritten, "duration_seconds", dur}
+	switch {
+	case o.Degraded != "":
+		logger.Warn("refresh degraded: the answer shrank suspiciously", append(args, "answered", o.Answered, "why", o.Degraded)...)
+	case o.Accepted != "":
+		logger.Warn("refresh done: a drop in quotes persisted and is accepted", append(args, "dropped", o.Accepted)...)
+	default:
+		logger.Info("refresh done", args...)
+	}
 }
 
 // RefreshOnce runs one refresh of job outside any schedule, logs it, and

@@ -24,6 +24,14 @@ type Settings struct {
 	// (0: unlimited). The client enforces it; the Runner only uses it to
 	// tell a timeout that cannot fit the collector's walk (WalkEstimator).
 	RateLimit float64
+	// MinQuoteRatio and AcceptDropAfter guard against answers that shrink
+	// suspiciously (shrinkGuard): an answer with fewer quotes than
+	// MinQuoteRatio × the last good one's (per region too, for a
+	// RegionWalker) keeps the last good quotes until the drop has lasted
+	// AcceptDropAfter refreshes. Zero (or AcceptDropAfter 1) turns the
+	// guard off, as for configured prices.
+	MinQuoteRatio   float64
+	AcceptDropAfter int
 }
 
 // Job is one collector the Runner refreshes, with its settings.
@@ -33,6 +41,9 @@ type Job struct {
 	// Config is the provider's configuration section; a reload restarts
 	// the job only when it differs.
 	Config any
+	// Scrubber cleans the refresh errors of the configuration's secrets
+	// (Build sets it); nil applies only the generic patterns.
+	Scrubber *Scrubber
 }
 
 // Recorder is the part of the store the Runner writes refreshes to.
@@ -151,6 +162,12 @@ func (r *Runner) start(name string, job Job, old *worker) *worker {
 		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
+	if old == nil {
+		// After a restart the stored prices are the baseline of the first
+		// answer; after a reload that changed the provider's section the
+		// first answer is trusted (its regions, say, may have changed).
+		w.refresher.guard.last = st.Snapshot
+	}
 	go r.run(ctx, w)
 	return w
 }
@@ -202,9 +219,10 @@ func (r *Runner) States() []*State {
 	return out
 }
 
-// Ready reports whether prices can be served: prices were loaded from the
-// store, or every provider has finished its first refresh (trivially so
-// when none is enabled).
+// Ready reports whether the first refreshes are over: prices were loaded
+// from the store, or every provider has finished its first refresh
+// (trivially so when none is enabled). Tests and one-shot tools wait for
+// it; the daemon's /-/ready asks more of it (ReadinessOf).
 func (r *Runner) Ready() bool {
 	if r.ready.Load() {
 		return true
@@ -251,7 +269,10 @@ func (r *Runner) report(ctx context.Context, w *worker, o outcome) {
 		return
 	}
 	w.state.succeeded(o)
-	poll.Quotes = len(o.Snapshot.Quotes)
+	poll.Quotes = o.Answered
+	if o.Degraded != "" {
+		poll.Error = "degraded: " + o.Degraded
+	}
 	res := r.record(ctx, logger, w, poll, o.Snapshot)
 	o.log(logger, res.Points+res.Withdrawals)
 }

@@ -27,6 +27,10 @@ type State struct {
 	// Stale is true when the last good snapshot was withdrawn because no
 	// refresh succeeded within stale_after.
 	Stale bool
+	// Degraded says why the last successful refresh's answer was not
+	// served as it came: it shrank suspiciously, and Snapshot keeps last
+	// good quotes in its place (shrinkGuard). Empty when not degraded.
+	Degraded string
 	// Errors counts failed refreshes and rejected quotes by reason since
 	// the process started.
 	Errors map[string]uint64
@@ -86,7 +90,7 @@ func (p *publisher) succeeded(o outcome) {
 	p.update(func(st *State) {
 		st.attempted(o)
 		st.Snapshot, st.Success, st.Stale = o.Snapshot, true, false
-		st.LastSuccess, st.LastError = o.End, ""
+		st.LastSuccess, st.LastError, st.Degraded = o.End, "", o.Degraded
 		st.UnknownGPUs, st.UnknownGPUNames = countUnknown(o.Snapshot.Quotes), unknownNames(o.Snapshot.Quotes)
 	})
 	p.armStale(o.End)

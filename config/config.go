@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,7 +76,24 @@ type Common struct {
 	RateLimit float64 `yaml:"rate_limit"`
 	// Endpoint is the base URL of the provider's API.
 	Endpoint string `yaml:"endpoint"`
+	// MinQuoteRatio makes a refresh suspect whose quotes number fewer than
+	// this share of the last good refresh's, for the provider or for one
+	// region of a provider fetched region by region: the last good quotes
+	// are kept and the provider is marked degraded. Default
+	// DefaultMinQuoteRatio.
+	MinQuoteRatio float64 `yaml:"min_quote_ratio"`
+	// AcceptDropAfter is how many suspect refreshes in a row make a drop
+	// real: it is then accepted, and the series that went are withdrawn.
+	// Default DefaultAcceptDropAfter; 1 accepts every drop at once.
+	AcceptDropAfter int `yaml:"accept_drop_after"`
 }
+
+// Defaults of the suspect-shrink guard (Common.MinQuoteRatio,
+// Common.AcceptDropAfter).
+const (
+	DefaultMinQuoteRatio   = 0.5
+	DefaultAcceptDropAfter = 3
+)
 
 // Shared implements Section for every type that embeds Common.
 func (c *Common) Shared() *Common { return c }
@@ -257,6 +275,12 @@ func (c *Config) resolve(dir string) error {
 		if cm.StaleAfter == 0 {
 			cm.StaleAfter = 3 * cm.Interval
 		}
+		if cm.MinQuoteRatio == 0 {
+			cm.MinQuoteRatio = DefaultMinQuoteRatio
+		}
+		if cm.AcceptDropAfter == 0 {
+			cm.AcceptDropAfter = DefaultAcceptDropAfter
+		}
 		section := "providers." + name
 		if h, ok := s.(SecretFiler); ok {
 			for _, sf := range h.SecretFiles() {
@@ -295,6 +319,35 @@ func inSection(section string, err error) error {
 	return &in
 }
 
+// maxSecretFileBytes bounds a secret file: keys are short, and a device
+// or a huge file named by mistake must not hang or fill the loader.
+const maxSecretFileBytes = 64 << 10
+
+// readSmallFile reads the regular file name, refusing anything else (a
+// device, a FIFO, a directory) and a file over max bytes.
+func readSmallFile(name string, max int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d KiB: not a secret", name, max>>10)
+	}
+	return b, nil
+}
+
 // readSecretFile reads sf's file into its secret, when read is set (the
 // provider is enabled: a disabled one's file may well not exist).
 func readSecretFile(sf SecretFile, dir string, read bool) error {
@@ -311,7 +364,7 @@ func readSecretFile(sf SecretFile, dir string, read bool) error {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(dir, file)
 	}
-	b, err := os.ReadFile(file)
+	b, err := readSmallFile(file, maxSecretFileBytes)
 	if err != nil {
 		return Errorf(sf.FileKey, "%v", err)
 	}
@@ -376,6 +429,13 @@ func validateCommon(c *Common) error {
 	}
 	if c.RateLimit <= 0 {
 		return Errorf("rate_limit", "must be positive (requests per second)")
+	}
+	// Zero is left by sections built in code without Load: the guard off.
+	if !(c.MinQuoteRatio >= 0 && c.MinQuoteRatio <= 1) {
+		return Errorf("min_quote_ratio", "%g is out of range: allowed (0, 1] (a share of the last good refresh's quotes)", c.MinQuoteRatio)
+	}
+	if c.AcceptDropAfter < 0 || c.AcceptDropAfter > 1000 {
+		return Errorf("accept_drop_after", "%d is out of range: allowed [1, 1000] refreshes (1: accept every drop at once)", c.AcceptDropAfter)
 	}
 	return CheckURL("endpoint", c.Endpoint)
 }

@@ -465,6 +465,13 @@ func appendCollectorFamilies(b []byte, states []*collectors.State) []byte {
 		}
 		return 0
 	})
+	gauge("gpuprice_collector_degraded", "1 if the provider's last successful refresh shrank suspiciously and its last good quotes are served instead (for at most accept_drop_after refreshes), else 0.",
+		func(st *collectors.State) float64 {
+			if st.Degraded != "" {
+				return 1
+			}
+			return 0
+		})
 	gauge("gpuprice_collector_last_success_timestamp_seconds", "Unix time of the provider's last successful refresh (0: none yet); alert on staleness with it.",
 		func(st *collectors.State) float64 { return unixSeconds(st.LastSuccess) })
 	gauge("gpuprice_collector_duration_seconds", "Duration of the provider's last refresh.",

@@ -14,13 +14,17 @@ package fakecloud
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -40,6 +44,11 @@ const (
 	Empty           FaultKind = "empty"       // a well-formed answer with no items
 	EndlessPages    FaultKind = "endless"     // every page links to another
 	Huge            FaultKind = "huge"        // a body far larger than any real one
+	// EchoRequest answers HTTP 400 with a body that repeats the request —
+	// its URL with the query, then its headers — as some providers (Runpod
+	// repeats ?api_key=) and proxies do: tests check that no credential
+	// leaves the collector.
+	EchoRequest FaultKind = "echo"
 )
 
 // Fault is one scheduled misbehaviour.
@@ -183,6 +192,13 @@ func (f *Faults) Wrap(h http.Handler, errorBody func(status int, msg string) (co
 			case <-r.Context().Done():
 			case <-time.After(10 * time.Minute):
 			}
+		case EchoRequest:
+			var b strings.Builder
+			fmt.Fprintf(&b, "bad request: %s %s", r.Method, r.URL.RequestURI())
+			for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+				fmt.Fprintf(&b, "; %s: %s", k, strings.Join(r.Header[k], ", "))
+			}
+			writeError(w, errorBody, http.StatusBadRequest, b.String())
 		case Truncate:
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)

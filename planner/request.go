@@ -39,6 +39,17 @@ const (
 	DefaultSamples = 720
 )
 
+// The ranges of a Request's numbers. They refuse nonsense, not large real
+// questions: beyond them the arithmetic would overflow to ±Inf, which JSON
+// cannot carry.
+const (
+	MaxGPUMemoryGB = 10_000
+	MaxGPUHours    = 1e9 // GPU-hours a month: over a million GPUs busy all month
+	MaxGPUs        = 1e6 // baseline_gpus, peak_gpus
+	MaxMonths      = 600
+	MaxWindow      = 100 * 365 * 24 * time.Hour
+)
+
 // Request is one planning question: a GPU, a workload, a horizon, and how
 // to read the price history. Its parameter names are those of
 // /api/v1/breakeven and of `gpuprice breakeven`'s flags.
@@ -123,8 +134,8 @@ func (r *Request) Normalize(now time.Time) error {
 	switch {
 	case r.GPUModel == "":
 		return paramErrorf("gpu_model", "required (a catalog model such as H100, A100, MI300X)")
-	case r.GPUMemoryGB < 0 || !finite(r.GPUMemoryGB):
-		return paramErrorf("gpu_memory_gb", "must be positive")
+	case !(r.GPUMemoryGB >= 0 && r.GPUMemoryGB <= MaxGPUMemoryGB):
+		return paramErrorf("gpu_memory_gb", "%s is out of range: allowed [0, %d] GB (0: any)", shown(r.GPUMemoryGB), MaxGPUMemoryGB)
 	case r.GPUForm != "" && r.GPUForm != "sxm" && r.GPUForm != "pcie":
 		return paramErrorf("gpu_form", "%q is not sxm or pcie", r.GPUForm)
 	case r.Geo != "" && !slices.Contains(price.Geos, r.Geo):
@@ -138,13 +149,13 @@ func (r *Request) Normalize(now time.Time) error {
 			name string
 			v    float64
 		}{{"baseline_gpus", r.BaselineGPUs}, {"peak_gpus", r.PeakGPUs}} {
-			if f.v < 0 || f.v != math.Trunc(f.v) || f.v > 1e6 {
-				return paramErrorf(f.name, "must be a whole number of GPUs")
+			if !(f.v >= 0 && f.v <= MaxGPUs) || f.v != math.Trunc(f.v) {
+				return paramErrorf(f.name, "%s is out of range: allowed whole numbers of GPUs in [0, %d]", shown(f.v), int(MaxGPUs))
 			}
 		}
 		switch {
-		case r.PeakHours < 0 || r.PeakHours > HoursPerMonth || !finite(r.PeakHours):
-			return paramErrorf("peak_hours", "must be between 0 and %g (hours in a month)", HoursPerMonth)
+		case !(r.PeakHours >= 0 && r.PeakHours <= HoursPerMonth):
+			return paramErrorf("peak_hours", "%s is out of range: allowed [0, %g] (hours in a month)", shown(r.PeakHours), HoursPerMonth)
 		case r.PeakGPUs > 0 && r.PeakHours == 0:
 			return paramErrorf("peak_hours", "required with peak_gpus: how many hours a month the peak lasts")
 		case r.PeakGPUs == 0 && r.PeakHours > 0:
@@ -152,14 +163,16 @@ func (r *Request) Normalize(now time.Time) error {
 		case r.MonthlyGPUHours() == 0:
 			return paramErrorf("baseline_gpus", "the workload is empty: give baseline_gpus or peak_gpus")
 		}
-	} else if !(r.GPUHours > 0) || !finite(r.GPUHours) {
+	} else if r.GPUHours == 0 {
 		return paramErrorf("gpu_hours", "required: GPU-hours per month (or a profile: baseline_gpus, peak_gpus, peak_hours)")
+	} else if !(r.GPUHours > 0 && r.GPUHours <= MaxGPUHours) {
+		return paramErrorf("gpu_hours", "%s is out of range: allowed (0, %d] GPU-hours per month", shown(r.GPUHours), int(MaxGPUHours))
 	}
 	if r.Months == 0 {
 		r.Months = DefaultMonths
 	}
-	if r.Months < 1 || r.Months > 600 {
-		return paramErrorf("months", "must be between 1 and 600")
+	if r.Months < 1 || r.Months > MaxMonths {
+		return paramErrorf("months", "%d is out of range: allowed [1, %d]", r.Months, MaxMonths)
 	}
 	if r.Stat == "" {
 		r.Stat = StatMedian
@@ -170,8 +183,8 @@ func (r *Request) Normalize(now time.Time) error {
 	if r.Window == 0 {
 		r.Window = Duration(DefaultWindow)
 	}
-	if r.Window < 0 {
-		return paramErrorf("window", "must be positive")
+	if r.Window < 0 || r.Window > Duration(MaxWindow) {
+		return paramErrorf("window", "%s is out of range: allowed (0, %s]", r.Window, Duration(MaxWindow))
 	}
 	if r.Step == 0 {
 		r.Step = Duration(max(time.Duration(r.Window)/DefaultSamples, time.Second))
@@ -226,5 +239,8 @@ func (r *Request) Values() url.Values {
 
 // Start is the window's start.
 func (r *Request) Start() time.Time { return r.End.Add(-time.Duration(r.Window)) }
+
+// shown renders a request's number in an error message.
+func shown(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

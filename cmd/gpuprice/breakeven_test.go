@@ -133,6 +133,10 @@ func TestBreakevenErrors(t *testing.T) {
 			srv.URL + `: 400 Bad Request: bad parameter "gpu_hours": required: GPU-hours per month (or a profile: baseline_gpus, peak_gpus, peak_hours)`},
 		{"no store", []string{"--storage.path=" + filepath.Join(storeDir, "nope"), "--gpu_model=H100", "--gpu_hours=1"},
 			"no store in " + filepath.Join(storeDir, "nope") + ": gpuprice.db does not exist (give --storage.path, or --server to ask a running gpuprice)"},
+		{"huge workload, local", []string{"--config.file=" + cfgPath, "--gpu_model=H100", "--gpu_hours=1e308"},
+			"--gpu_hours: 1e+308 is out of range: allowed (0, 1000000000] GPU-hours per month"},
+		{"huge workload, server", []string{"--server=" + srv.URL, "--gpu_model=H100", "--gpu_hours=1e308"},
+			srv.URL + `: 400 Bad Request: bad parameter "gpu_hours": 1e+308 is out of range: allowed (0, 1000000000] GPU-hours per month`},
 		{"bad window", []string{"--gpu_model=H100", "--gpu_hours=1", "--window=monthly"}, `--window: "monthly" is not a positive duration (like 30d or 1h)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

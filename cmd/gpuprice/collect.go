@@ -39,10 +39,17 @@ func collectFlags(cmd *kingpin.CmdClause) collectOptions {
 	}
 }
 
+// maxCollectTimeout bounds collect's --timeout: AWS's first 90-day spot
+// backfill takes minutes, nothing takes a day.
+const maxCollectTimeout = 24 * time.Hour
+
 // runCollect refreshes the chosen providers once and prints their quotes.
 // Providers are refreshed one after another; a failing one is reported
 // and the others still print.
 func runCollect(logger *slog.Logger, o collectOptions, out io.Writer) error {
+	if *o.timeout < 0 || *o.timeout > maxCollectTimeout {
+		return fmt.Errorf("--timeout: %s is out of range: allowed [0, %s] (0: each provider's configured timeout)", *o.timeout, maxCollectTimeout)
+	}
 	cfg := config.Builtin()
 	if *o.config != "" {
 		var err error

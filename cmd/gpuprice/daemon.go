@@ -53,6 +53,7 @@ type service struct {
 	load        func() (*config.Config, error)
 	storagePath string // --storage.path, which overrides every loaded config's
 	web         *web.FlagConfig
+	lifecycle   bool // --web.enable-lifecycle: POST /-/reload allowed
 	catalog     *price.Catalog
 	store       *sqlite.Store
 	runner      *collectors.Runner
@@ -60,6 +61,11 @@ type service struct {
 	remote      *remotewrite.Writer // nil without remote_write targets
 	srv         *http.Server
 	jobs        []collectors.Job // the first configuration's, started by run
+
+	// maxQueries and maxExportRows are --query.max-concurrency and
+	// --query.max-export-rows.
+	maxQueries    int
+	maxExportRows int64
 
 	reloadOK, reloadTime prometheus.Gauge
 
@@ -75,11 +81,16 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 	if err != nil {
 		return nil, err
 	}
-	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, catalog: price.DefaultCatalog(), cfg: cfg}
+	// No configured secret (a provider key, the storage DSN) reaches the
+	// log, whoever echoes it: the store's driver, a provider, net/http.
+	scrubber := collectors.NewScrubber(cfg.Secrets())
+	logger = slog.New(scrubber.Handler(logger.Handler()))
+	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, lifecycle: *opts.enableLifecycle,
+		maxQueries: *opts.maxQueries, maxExportRows: *opts.maxExportRows, catalog: price.DefaultCatalog(), cfg: cfg}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
 	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", scrubber.Error(err))
 	}
 	logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
 	if err := s.build(ctx, !*opts.disableRuntime); err != nil {
@@ -115,14 +126,7 @@ func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
 	if s.jobs, err = collectors.Build(s.cfg, s.logger, s.catalog, s.store); err != nil {
 		return err
 	}
-	s.srv = &http.Server{
-		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	s.srv = newHTTPServer(s.handler(), s.logger, defaultHTTPLimits)
 	return nil
 }
 
@@ -131,14 +135,21 @@ func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
 func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.exp)
+	var reload func() error // nil: POST /-/reload is refused
+	if s.lifecycle {
+		reload = s.reload
+	}
 	api.New(api.Options{
 		States:  s.runner.States,
-		Ready:   s.runner.Ready,
+		Ping:    s.store.Ping,
 		Store:   s.store,
 		Catalog: s.catalog,
-		Reload:  s.reload,
-		Logger:  s.logger,
-		Version: version.Version,
+		Reload:  reload,
+		// Bounds for what anyone who reaches the port may ask.
+		MaxHeavyQueries: s.maxQueries,
+		MaxExportRows:   s.maxExportRows,
+		Logger:          s.logger,
+		Version:         version.Version,
 		// The owned: and static: entries /api/v1/breakeven compares.
 		Config: s.config,
 	}).Register(mux)

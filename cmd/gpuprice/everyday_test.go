@@ -12,10 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/version"
 
 	"github.com/gpuprice/gpuprice/api"
+	"github.com/gpuprice/gpuprice/collectors"
 )
 
 // noRaceExitSleep spares a child built with -race the race detector's
@@ -44,8 +46,16 @@ func runMain(t *testing.T, env []string, args ...string) (string, string, int) {
 // servers that fail, through the real binary: exit 0 only for a 200.
 func TestHealthcheck(t *testing.T) {
 	var ready atomic.Bool
+	// Ready once a provider has published: a state with a last success.
+	states := func() []*collectors.State {
+		st := &collectors.State{Provider: "demo"}
+		if ready.Load() {
+			st.Success, st.LastSuccess, st.Attempts = true, time.Now(), 1
+		}
+		return []*collectors.State{st}
+	}
 	mux := http.NewServeMux()
-	api.New(api.Options{Ready: ready.Load}).Register(mux)
+	api.New(api.Options{States: states}).Register(mux)
 	var handler http.Handler = mux
 	up := httptest.NewServer(handler)
 	defer up.Close()

@@ -147,13 +147,24 @@ type daemonOptions struct {
 	web            *web.FlagConfig
 	storagePath    *string
 	disableRuntime *bool
+	// enableLifecycle allows POST /-/reload; off by default, as in
+	// Prometheus: without it anyone who reaches the port could make the
+	// daemon re-read its files.
+	enableLifecycle *bool
+	// maxQueries and maxExportRows bound the history queries served at
+	// once and the size of one export (api.Options).
+	maxQueries    *int
+	maxExportRows *int64
 }
 
 func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
 	return daemonOptions{
-		web:            kingpinflag.AddFlags(cmd, defaultListen),
-		storagePath:    cmd.Flag("storage.path", "Directory of the history store (created if missing); overrides storage.path.").String(),
-		disableRuntime: cmd.Flag("web.disable-exporter-metrics", "Exclude go_* and process_* metrics from /metrics.").Bool(),
+		web:             kingpinflag.AddFlags(cmd, defaultListen),
+		storagePath:     cmd.Flag("storage.path", "Directory of the history store (created if missing); overrides storage.path.").String(),
+		disableRuntime:  cmd.Flag("web.disable-exporter-metrics", "Exclude go_* and process_* metrics from /metrics.").Bool(),
+		enableLifecycle: cmd.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload).").Bool(),
+		maxQueries:      cmd.Flag("query.max-concurrency", "Maximum history queries (history, history/stats, export, breakeven) served at once; beyond it they get 429 with Retry-After.").Default("4").Int(),
+		maxExportRows:   cmd.Flag("query.max-export-rows", "Maximum rows (CSV, Parquet) or samples (OpenMetrics) one /api/v1/export may write; 0: no limit.").Default("5000000").Int64(),
 	}
 }
 

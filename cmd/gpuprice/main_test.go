@@ -105,10 +105,14 @@ func options(addr, storage string) daemonOptions {
 	addrs := []string{addr}
 	systemd := false
 	cfgFile := ""
+	lifecycle := true // the tests reload over HTTP; the flag's default is off (TestLifecycleFlag)
 	return daemonOptions{
-		web:            &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: &systemd, WebConfigFile: &cfgFile},
-		storagePath:    &storage,
-		disableRuntime: new(bool),
+		web:             &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: &systemd, WebConfigFile: &cfgFile},
+		storagePath:     &storage,
+		disableRuntime:  new(bool),
+		enableLifecycle: &lifecycle,
+		maxQueries:      new(int),   // no bound
+		maxExportRows:   new(int64), // no bound
 	}
 }
 

@@ -119,6 +119,14 @@ func startWeb(t *testing.T, webConfig string, disableRuntime bool) string {
 	opts := options(addr, filepath.Join(t.TempDir(), "store"))
 	*opts.web.WebConfigFile = webConfig
 	*opts.disableRuntime = disableRuntime
+	startNoProviders(t, addr, opts)
+	return addr
+}
+
+// startNoProviders runs the daemon in-process on noProviders with opts,
+// listening on addr, until the test ends.
+func startNoProviders(t *testing.T, addr string, opts daemonOptions) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runDaemon(ctx, slog.New(slog.DiscardHandler), noProviders, opts) }()
@@ -141,7 +149,6 @@ func startWeb(t *testing.T, webConfig string, disableRuntime bool) string {
 		}
 		return err == nil
 	})
-	return addr
 }
 
 // request is one HTTP request of the web config tests.

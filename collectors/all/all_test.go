@@ -61,6 +61,12 @@ func TestBuiltinDefaults(t *testing.T) {
 		"vastai":       {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},
 		"verda":        {Interval: m(30), Timeout: m(5), StaleAfter: m(90), RateLimit: 1, Endpoint: "https://api.verda.com"},
 	}
+	// Every provider keeps its last good quotes through a drop below half
+	// of them, until it lasts three refreshes.
+	for name, c := range want {
+		c.MinQuoteRatio, c.AcceptDropAfter = config.DefaultMinQuoteRatio, config.DefaultAcceptDropAfter
+		want[name] = c
+	}
 	cfg := config.Builtin()
 	for _, name := range config.ProviderNames() {
 		if got := *cfg.Providers[name].Shared(); got != want[name] {

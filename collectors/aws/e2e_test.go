@@ -46,7 +46,7 @@ func startDaemon(t *testing.T, cfg *config.Config, dir string) *daemon {
 		t.Fatal(err)
 	}
 	d.runner.Apply(ps)
-	api.New(api.Options{States: d.runner.States, Ready: d.runner.Ready, Store: d.st, Logger: logger}).Register(d.mux)
+	api.New(api.Options{States: d.runner.States, Ping: d.st.Ping, Store: d.st, Logger: logger}).Register(d.mux)
 	return d
 }
 

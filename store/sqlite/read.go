@@ -64,15 +64,22 @@ var (
 	historySeriesOrder = ` ORDER BY ` + columnList(price.KeyLabels, "s.")
 )
 
-func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.Series) error) error {
-	start, end := int64(math.MinInt64), int64(math.MaxInt64)
+// msRange is q's [Start, End] in the store's milliseconds, a zero bound
+// open; ok is false when the range is empty.
+func msRange(q store.Query) (start, end int64, ok bool) {
+	start, end = int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Start.IsZero() {
 		start = ms(q.Start)
 	}
 	if !q.End.IsZero() {
 		end = ms(q.End)
 	}
-	if end < start {
+	return start, end, end >= start
+}
+
+func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.Series) error) error {
+	start, end, ok := msRange(q)
+	if !ok {
 		return nil
 	}
 	swhere, sargs := filter(q, "s.", 1)

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -103,6 +104,7 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool // set by Close, for Ping
 }
 
 var _ store.Store = (*Store)(nil)
@@ -378,11 +380,30 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// Ping checks that the store is open and its file can be read: what the
+// daemon's /-/ready asks. It asks the read pool, not the write connection,
+// which a long backfill transaction may hold; a pool whose every
+// connection is busy is serving queries, and answers without waiting.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("the store is closed")
+	}
+	if st := s.r.Stats(); st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections {
+		return nil
+	}
+	var v string
+	if err := s.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil {
+		return fmt.Errorf("read %s: %w", FileName, err)
+	}
+	return nil
+}
+
 // Close closes the database; SQLite checkpoints the WAL into the main file
 // when its last connection closes. Calling Close again returns the first
 // call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
 		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
