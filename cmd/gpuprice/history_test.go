@@ -258,7 +258,7 @@ func TestHistoryPlot(t *testing.T) {
 		{[]string{"--provider=nope"}, "no series match: nothing to plot"},
 		{[]string{"--start=yesterday"}, `--start: "yesterday" is not an RFC 3339 time or unix seconds`},
 	} {
-		_, err := runCLI(t, append(append([]string{"history", "--plot", "--storage.path=" + dir}, tc.args...))...)
+		_, err := runCLI(t, append([]string{"history", "--plot", "--storage.path=" + dir}, tc.args...)...)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%v: error %v, want %s", tc.args, err, tc.want)
 		}
