@@ -45,7 +45,7 @@ type plotOptions struct {
 // of the last 7 days up to now), rounded up to a whole second, or minute
 // above a minute.
 func plotStep(start, end string, width int, now time.Time) (string, error) {
-	e, s := now, time.Time{}
+	e := now
 	if end != "" {
 		t, err := parseTime(end)
 		if err != nil {
@@ -53,7 +53,7 @@ func plotStep(start, end string, width int, now time.Time) (string, error) {
 		}
 		e = t
 	}
-	s = e.Add(-7 * 24 * time.Hour)
+	s := e.Add(-7 * 24 * time.Hour)
 	if start != "" {
 		t, err := parseTime(start)
 		if err != nil {
