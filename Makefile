@@ -22,6 +22,7 @@ build:
 
 test:
 	$(GO) test -race ./...
+	cd deploy/helm && $(GO) test ./...
 
 lint:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; exit 1)

@@ -94,7 +94,11 @@ func (a *API) breakeven(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if err := req.Normalize(a.now()); err != nil {
+	err = req.Normalize(a.now())
+	if err == nil {
+		err = req.CheckGPU(a.catalog)
+	}
+	if err != nil {
 		var pe *planner.ParamError
 		if errors.As(err, &pe) {
 			err = errorf(http.StatusBadRequest, "bad parameter %q: %s", pe.Param, pe.Msg)

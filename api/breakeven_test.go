@@ -140,6 +140,8 @@ func TestBreakevenErrors(t *testing.T) {
 		want        string
 	}{
 		{"no model", "gpu_hours=10", 400, `bad parameter "gpu_model": required (a catalog model such as H100, A100, MI300X)`},
+		{"unknown model", "gpu_model=H10&gpu_hours=1", 400,
+			`bad parameter "gpu_model": "H10" is not a GPU model of the catalog; close matches: H100, H100NVL, A10, A100, A10G (every model: /api/v1/gpus)`},
 		{"no workload", "gpu_model=H100", 400, `bad parameter "gpu_hours": required: GPU-hours per month (or a profile: baseline_gpus, peak_gpus, peak_hours)`},
 		{"not a number", "gpu_model=H100&gpu_hours=lots", 400, `bad parameter "gpu_hours": "lots" is not a number`},
 		{"gpu_hours beyond any workload", "gpu_model=H100&gpu_hours=1e308", 400,

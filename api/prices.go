@@ -106,10 +106,16 @@ func (a *API) cheapest(w http.ResponseWriter, r *http.Request) {
 }
 
 // cheapestQuotes returns the cheapest served quote that passes f per
-// cheapestKey, in no particular order. The web UI shows the same.
-func (a *API) cheapestQuotes(f *filter) []*price.Quote {
+// cheapestKey, in no particular order. The web UI shows cheapestOf the
+// prices to rent and of the others apart (ui.go).
+func (a *API) cheapestQuotes(f *filter) []*price.Quote { return cheapestOf(a.served(f)) }
+
+// cheapestOf returns the cheapest of qs per GPU model, memory size and
+// pricing model (unknown GPUs by their raw name), leaving out what cannot
+// be rented now.
+func cheapestOf(qs []*price.Quote) []*price.Quote {
 	best := map[cheapestKey]*price.Quote{}
-	for _, q := range a.served(f) {
+	for _, q := range qs {
 		if q.Stock == price.StockNone {
 			continue // its price is known but it cannot be rented now
 		}
@@ -121,11 +127,11 @@ func (a *API) cheapestQuotes(f *filter) []*price.Quote {
 			best[k] = q
 		}
 	}
-	qs := make([]*price.Quote, 0, len(best))
+	out := make([]*price.Quote, 0, len(best))
 	for _, q := range best {
-		qs = append(qs, q)
+		out = append(out, q)
 	}
-	return qs
+	return out
 }
 
 func (a *API) offers(w http.ResponseWriter, r *http.Request) {

@@ -30,8 +30,9 @@ import (
 //
 // The page takes the API's filter and sort parameters under the same names,
 // so that its query string can be handed to /api/v1/cheapest and
-// /api/v1/prices as it is, plus the chart's own: chart_gpu_model,
-// chart_provider and chart_range. Unlike the API it ignores parameters it
+// /api/v1/prices as it is, plus its own: unit (hour or month: prices per
+// hour or per month of 730 hours), chart_gpu_model, chart_provider and
+// chart_range. Unlike the API it ignores parameters it
 // does not know: a page link with a tracking parameter must still open.
 
 //go:embed ui
@@ -80,21 +81,56 @@ const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 
 
 // uiDefaults are the values of the page parameters that links leave out;
 // app.js has the same.
-var uiDefaults = map[string]string{"sort": "gpu_usd_per_hour", "limit": "50", "chart_range": "1d"}
+var uiDefaults = map[string]string{"sort": "gpu_usd_per_hour", "limit": "50", "chart_range": "1d", "unit": "hour"}
+
+// hoursPerMonth is the month of the $/month prices: 730 hours, as the
+// planner's (planner.HoursPerMonth).
+const hoursPerMonth = 730
+
+// uiOwnPricing are the pricing models of prices nobody rents out: owned
+// hardware (amortized) and configured allocations and contracts (fixed).
+// The page shows their rows, and any row priced 0 (a free allocation),
+// apart from the cheapest prices to rent; app.js does the same.
+var uiOwnPricing = []price.PricingModel{price.Amortized, price.Fixed}
+
+// rented reports whether q is a price to rent at, for the page's tables.
+func rented(q *price.Quote) bool {
+	return !slices.Contains(uiOwnPricing, q.PricingModel) && q.USDPerHour != 0
+}
 
 // uiColumn is a column of the quote tables; Sort is its sort key on the
 // price table, "" when it cannot be sorted on.
 type uiColumn struct {
 	Label, Sort string
 	Numeric     bool
+	Price       string // gpu or instance: a price column, labelled by the unit
 }
 
 // uiColumns are the quote tables' columns; ui/index.html and app.js write
 // the cells in this order.
 var uiColumns = []uiColumn{
-	{"GPU", "gpu_model", false}, {"Memory (GB)", "", true}, {"GPUs", "", true},
-	{"Pricing", "", false}, {"$/GPU-hour", "gpu_usd_per_hour", true}, {"$/hour", "usd_per_hour", true},
-	{"Provider", "provider", false}, {"Instance type", "", false}, {"Region", "", false}, {"Geo", "", false},
+	{"GPU", "gpu_model", false, ""}, {"Memory (GB)", "", true, ""}, {"GPUs", "", true, ""},
+	{"Pricing", "", false, ""}, {"$/GPU-hour", "gpu_usd_per_hour", true, "gpu"}, {"$/hour", "usd_per_hour", true, "instance"},
+	{"Provider", "provider", false, ""}, {"Instance type", "", false, ""}, {"Region", "", false, ""}, {"Geo", "", false, ""},
+}
+
+// columnsIn returns the columns with the price columns labelled per unit.
+func columnsIn(unit string) []uiColumn {
+	cols := slices.Clone(uiColumns)
+	for i := range cols {
+		if cols[i].Price != "" {
+			cols[i].Label = priceLabel(cols[i].Price, unit)
+		}
+	}
+	return cols
+}
+
+// priceLabel is a price column's heading: $/GPU-hour, $/month, ...
+func priceLabel(kind, unit string) string {
+	if kind == "gpu" {
+		return "$/GPU-" + unit
+	}
+	return "$/" + unit
 }
 
 // uiPage is what ui/index.html renders.
@@ -106,11 +142,14 @@ type uiPage struct {
 	query url.Values
 
 	Providers, PricingModels, Geos, GPUModels []string
+	Regions                                   []string // of the current prices, for the region field's suggestions
 	ChartModels                               []string // the GPU models but UNKNOWN
 	Columns                                   []uiColumn
 
-	Cheapest, Prices []*price.Quote
-	Status           []uiStatus
+	// Cheapest are the cheapest prices to rent; Own the cheapest of
+	// owned hardware, allocations and contracts (see rented).
+	Cheapest, Own, Prices []*price.Quote
+	Status                []uiStatus
 }
 
 // uiStatus is one provider's row in the status table.
@@ -122,9 +161,12 @@ type uiStatus struct {
 
 // uiParams are the parameters the page keeps in its URL.
 var uiParams = []string{
-	"provider", "pricing_model", "geo", "gpu_model", "max_gpu_usd_per_hour",
-	"sort", "limit", "chart_gpu_model", "chart_provider", "chart_range",
+	"provider", "pricing_model", "geo", "region", "gpu_model", "max_gpu_usd_per_hour",
+	"sort", "limit", "unit", "chart_gpu_model", "chart_provider", "chart_range",
 }
+
+// uiFilters are the page parameters that are the API's filters.
+var uiFilters = []string{"provider", "pricing_model", "geo", "region", "gpu_model", "max_gpu_usd_per_hour"}
 
 // Q returns the page parameter name as given ("" when absent); the form
 // shows it back.
@@ -159,6 +201,54 @@ func (*uiPage) Ranges() []string { return []string{"1h", "6h", "1d", "7d", "30d"
 
 // Limits are the choices offered for the price table's length.
 func (*uiPage) Limits() []string { return []string{"25", "50", "100", "500"} }
+
+// Units are the units prices are shown in: per hour, or per month of 730
+// hours.
+func (*uiPage) Units() []string { return []string{"hour", "month"} }
+
+// Unit is the unit prices are shown in.
+func (p *uiPage) Unit() string { return cmp.Or(p.Q("unit"), uiDefaults["unit"]) }
+
+// uiTable names one of the page's quote tables for its template.
+type uiTable struct {
+	Page  *uiPage
+	Table string // cheapest, own or prices
+}
+
+// Table returns the template's handle on table name.
+func (p *uiPage) Table(name string) uiTable { return uiTable{p, name} }
+
+// APIHref is the API's answer behind a table, in format (csv or json):
+// /api/v1/cheapest for the cheapest tables (own: the owned and fixed
+// pricing models, else the others), /api/v1/prices with the sort and limit
+// for the price table.
+func (p *uiPage) APIHref(table, format string) string {
+	q := url.Values{}
+	for _, k := range uiFilters {
+		if v := p.Q(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	path := "api/v1/cheapest"
+	switch table {
+	case "prices":
+		path = "api/v1/prices"
+		q.Set("sort", p.sort())
+		q.Set("limit", cmp.Or(p.Q("limit"), uiDefaults["limit"]))
+	case "cheapest", "own":
+		if q.Get("pricing_model") == "" {
+			var models []string
+			for _, m := range price.PricingModels {
+				if slices.Contains(uiOwnPricing, m) == (table == "own") {
+					models = append(models, string(m))
+				}
+			}
+			q.Set("pricing_model", strings.Join(models, ","))
+		}
+	}
+	q.Set("format", format)
+	return path + "?" + q.Encode()
+}
 
 // Href is the page's own link with parameter name set to v and the
 // fragment frag. Empty and default values are left out.
@@ -225,14 +315,23 @@ func (p *uiPage) HistoryHref() string {
 // uiRow is one row of a quote table.
 type uiRow struct {
 	*price.Quote
-	ChartHref string // the page showing this GPU's history
+	ChartHref string  // the page showing this GPU's history
+	hours     float64 // in the page's unit: 1, or 730 for a month
 }
+
+// GPUPrice and InstancePrice are the row's prices in the page's unit.
+func (r uiRow) GPUPrice() string      { return formatUSD(r.GPUUSDPerHour() * r.hours) }
+func (r uiRow) InstancePrice() string { return formatUSD(r.USDPerHour * r.hours) }
 
 // Rows returns the table rows of qs.
 func (p *uiPage) Rows(qs []*price.Quote) []uiRow {
+	hours := 1.0
+	if p.Unit() == "month" {
+		hours = hoursPerMonth
+	}
 	rows := make([]uiRow, len(qs))
 	for i, q := range qs {
-		rows[i] = uiRow{q, p.Href("chart_gpu_model", q.GPUModel, "history")}
+		rows[i] = uiRow{q, p.Href("chart_gpu_model", q.GPUModel, "history"), hours}
 	}
 	return rows
 }
@@ -280,7 +379,7 @@ func (a *API) ui(w http.ResponseWriter, r *http.Request) {
 // the choices of the form are filled in even when a parameter is bad.
 func (a *API) fillUI(page *uiPage, r *http.Request) error {
 	states := a.states()
-	models := map[string]bool{}
+	models, regions := map[string]bool{}, map[string]bool{}
 	for _, st := range states {
 		if st == nil {
 			continue
@@ -292,6 +391,9 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		if st.Snapshot != nil {
 			for i := range st.Snapshot.Quotes {
 				models[st.Snapshot.Quotes[i].GPUModel] = true
+				if r := st.Snapshot.Quotes[i].Region; r != "" {
+					regions[r] = true
+				}
 			}
 		}
 	}
@@ -299,6 +401,10 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		page.GPUModels = append(page.GPUModels, m)
 	}
 	slices.Sort(page.GPUModels)
+	for r := range regions {
+		page.Regions = append(page.Regions, r)
+	}
+	slices.Sort(page.Regions)
 	page.ChartModels = slices.DeleteFunc(slices.Clone(page.GPUModels), func(m string) bool { return m == price.Unknown })
 
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -312,7 +418,7 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		}
 	}
 	// The selects' values are lower case, as the API's filters make them.
-	for _, k := range []string{"provider", "pricing_model", "geo", "chart_provider"} {
+	for _, k := range []string{"provider", "pricing_model", "geo", "region", "unit", "chart_provider"} {
 		if v := page.Q(k); v != "" {
 			page.query.Set(k, strings.ToLower(v))
 		}
@@ -338,10 +444,24 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 	if r := page.Q("chart_range"); !slices.Contains(page.Ranges(), r) {
 		return badParam("chart_range", r, "is not one of "+strings.Join(page.Ranges(), ", "))
 	}
+	page.Columns = columnsIn(page.Unit())
+	if u := page.Unit(); !slices.Contains(page.Units(), u) {
+		page.Columns = uiColumns
+		return badParam("unit", u, "is not one of "+strings.Join(page.Units(), ", "))
+	}
 
-	page.Cheapest = a.cheapestQuotes(f)
 	byModel := sorter{key: "gpu_model"}
+	var rent, own []*price.Quote
+	for _, q := range a.served(f) {
+		if rented(q) {
+			rent = append(rent, q)
+		} else {
+			own = append(own, q)
+		}
+	}
+	page.Cheapest, page.Own = cheapestOf(rent), cheapestOf(own)
 	slices.SortFunc(page.Cheapest, byModel.compare)
+	slices.SortFunc(page.Own, byModel.compare)
 	page.Prices = a.served(f)
 	slices.SortFunc(page.Prices, sort.compare)
 	page.Prices = truncate(page.Prices, limit)

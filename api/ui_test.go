@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -84,18 +85,26 @@ func TestUIPage(t *testing.T) {
 			want: []string{
 				`version 1.2.3-test`,
 				// The cheapest row of the A10 at 1/6 GPU, with its chart link.
-				`<td><a href="?chart_gpu_model=A10#history" data-chart="A10" title="A10 price history">A10</a> <span class="muted">pcie</span></td>
+				`<td class="wrap"><a href="?chart_gpu_model=A10#history" data-chart="A10" title="A10 price history">A10</a> <span class="muted">pcie</span></td>
 <td class="num">24</td>
 <td class="num">0.1667</td>
 <td>on_demand</td>
 <td class="num price">2.724</td>
 <td class="num">0.454</td>`,
-				`<td>UNKNOWN (Tesla Z9)</td>`, `8x_H100 <span class="muted">(3 offers)</span>`,
+				`<td class="wrap">UNKNOWN (Tesla Z9)</td>`, `8x_H100 <span class="muted">(3 offers)</span>`,
 				// The chart defaults to the H100.
 				`<option selected>H100</option>`,
 				`<a href="api/v1/history?format=csv&amp;gpu_model=H100">`,
 				// Price table sorted by $/GPU-hour, ascending.
-				`<th scope="col" class="num" aria-sort="ascending"><a href="?chart_gpu_model=H100&amp;sort=-gpu_usd_per_hour#prices" data-sort="gpu_usd_per_hour">$/GPU-hour</a></th>`,
+				`<th scope="col" class="num" data-price="gpu" aria-sort="ascending"><a href="?chart_gpu_model=H100&amp;sort=-gpu_usd_per_hour#prices" data-sort="gpu_usd_per_hour">$/GPU-hour</a></th>`,
+				// Each table's API answer, as CSV and JSON; the cheapest
+				// to rent leave owned and fixed prices out.
+				`<a id="cheapest-csv" href="api/v1/cheapest?format=csv&amp;pricing_model=on_demand%2Cspot%2Creserved_1y%2Creserved_3y">CSV</a>`,
+				`<a id="own-json" href="api/v1/cheapest?format=json&amp;pricing_model=amortized%2Cfixed">JSON</a>`,
+				`<a id="prices-csv" href="api/v1/prices?format=csv&amp;limit=50&amp;sort=gpu_usd_per_hour">CSV</a>`,
+				"None match: configure owned: or static: entries.",
+				// The region field suggests the regions of the prices.
+				`<datalist id="regions"><option value="eastus"><option value="eu-west-1">`,
 				`<th scope="col" aria-sort="none"><a href="?chart_gpu_model=H100&amp;sort=provider#prices" data-sort="provider">Provider</a></th>`,
 				// Provider status.
 				`<td>runpod</td><td><span class="state-stale">stale</span></td>`,
@@ -170,6 +179,48 @@ func TestUIPage(t *testing.T) {
 			want: []string{`<a href="prom/metrics">/prom/metrics</a>`, `version unknown`},
 		},
 	}
+	tests = append(tests, []struct {
+		name     string
+		edit     func(*Options)
+		target   string
+		status   int
+		cheapest []string
+		prices   []string
+		want     []string
+		notWant  []string
+	}{
+		{
+			name: "owned and allocations apart", target: "/?gpu_model=H100", status: 200, edit: withOwned,
+			// Vast.ai's spot H100 is the cheapest to rent; the free
+			// allocation, the contract and the owned H100s are not in that
+			// table, though cheaper.
+			cheapest: []string{V2, A1}, prices: []string{O2, O3, O1, V2, Z2, A2, A1},
+			want: []string{
+				`<tbody id="own-rows">`,
+				`<td>amortized</td>
+<td class="num price">2.000</td>`,
+				`<td class="wrap">campus</td>`, `<td class="wrap">colo</td>`,
+			},
+		},
+		{
+			name: "per month", target: "/?unit=Month&region=us-east-1", status: 200,
+			cheapest: []string{A2, A1}, prices: []string{A2, A1},
+			want: []string{
+				`<option value="month" selected>month (730 h)</option>`,
+				`value="us-east-1"`,
+				`data-price="gpu">$/GPU-month</th>`, `data-price="instance">$/month</th>`,
+				// A1: 98.32 an hour for 8 GPUs: 12.29 × 730 a GPU-month, 71773.6 a month.
+				`<td class="num price">8971.700</td>
+<td class="num">71773.600</td>`,
+				`href="api/v1/prices?format=json&amp;limit=50&amp;region=us-east-1&amp;sort=gpu_usd_per_hour"`,
+				`href="?chart_gpu_model=H100&amp;region=us-east-1&amp;unit=month#history"`,
+			},
+		},
+		{
+			name: "bad unit", target: "/?unit=day", status: 400, cheapest: []string{}, prices: []string{},
+			want: []string{`bad parameter &#34;unit&#34;: &#34;day&#34; is not one of hour, month`},
+		},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newTestServer(t, tt.edit).do(http.MethodGet, tt.target)
@@ -202,6 +253,33 @@ func TestUIPage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Owned hardware and configured prices besides the fixture's: O1 owned
+// H100s at 2.0 per GPU-hour, O2 a free H100 allocation, O3 an H100
+// contract at 1.5.
+const (
+	O1 = "owned/lab-h100/amortized"
+	O2 = "campus/1x_H100/fixed"
+	O3 = "colo/8x_H100/on_demand"
+)
+
+func withOwned(o *Options) {
+	states := o.States
+	h100 := func(provider, instance string, model price.PricingModel, count, usd float64) price.Quote {
+		return price.Quote{Provider: provider, InstanceType: instance, Region: "ca-qc", Geo: "na", PricingModel: model,
+			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: count, USDPerHour: usd, ObservedAt: t0}
+	}
+	extra := []*collectors.State{
+		{Provider: "owned", Interval: time.Hour, Success: true, LastSuccess: t0, Errors: map[string]uint64{},
+			Snapshot: &price.Snapshot{Provider: "owned", Time: t0, Quotes: []price.Quote{h100("owned", "lab-h100", price.Amortized, 8, 16)}}},
+		{Provider: "campus", Interval: time.Hour, Success: true, LastSuccess: t0, Errors: map[string]uint64{},
+			Snapshot: &price.Snapshot{Provider: "campus", Time: t0, Quotes: []price.Quote{h100("campus", "1x_H100", price.Fixed, 1, 0)}}},
+		// A contract priced as on demand, free of charge: not to rent either.
+		{Provider: "colo", Interval: time.Hour, Success: true, LastSuccess: t0, Errors: map[string]uint64{},
+			Snapshot: &price.Snapshot{Provider: "colo", Time: t0, Quotes: []price.Quote{h100("colo", "8x_H100", price.OnDemand, 8, 0)}}},
+	}
+	o.States = func() []*collectors.State { return append(states(), extra...) }
 }
 
 func TestUIAssets(t *testing.T) {
@@ -243,13 +321,29 @@ func TestUIAssets(t *testing.T) {
 	}
 }
 
+// uiDemoConfig has what the page shows apart from the cheapest prices to
+// rent: owned H100s, a free allocation, a contract, and a free H100 priced
+// on demand (which hides the cheapest H100 to rent on demand from
+// /api/v1/cheapest: the page must find it all the same).
+const uiDemoConfig = `
+owned:
+  - {name: lab-h100, gpu_model: H100, gpu_form: sxm, gpu_count: 8, purchase_usd: 240000, power_watts: 10200, usd_per_kwh: 0.12, utilization: 0.7}
+static:
+  - {provider: campus-cluster, gpu_model: H100, gpu_form: sxm, usd_per_hour: 0, region: ca-qc}
+  - {provider: colo-contract, gpu_model: A100, gpu_memory_gb: 80, gpu_count: 8, usd_per_hour: 8.8, region: eu-west}
+  - {provider: dept-grant, gpu_model: H100, gpu_form: pcie, usd_per_hour: 0, pricing_model: on_demand, region: ca-on}
+`
+
 // uiDemo is the daemon's data path on the demo's fake providers: the real
-// Azure and Vast.ai collectors refreshing from fakecloud, a Runner, a SQLite
-// store, and the API over them.
+// Azure, Vast.ai and Runpod collectors refreshing from fakecloud, owned and
+// static entries, a Runner, a SQLite store, and the API over them.
 func uiDemo(t *testing.T) string {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	cfg := config.Builtin()
+	cfg, err := config.Load([]byte(uiDemoConfig), "ui-demo.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	endpoints := map[string]func(url string){}
 	for _, f := range collectors.Fakes() {
 		endpoints[f.Provider] = func(u string) { f.Point(cfg, u) }
@@ -257,6 +351,7 @@ func uiDemo(t *testing.T) string {
 	handlers := map[string]http.Handler{
 		"azure":  fakecloud.NewAzure(fakecloud.AzureOptions{}),
 		"vastai": fakecloud.NewVastAI(fakecloud.VastAIOptions{}),
+		"runpod": fakecloud.NewRunpod(fakecloud.RunpodOptions{}),
 	}
 	for name, h := range handlers {
 		s, err := fakecloud.Start(h, "")
@@ -266,7 +361,7 @@ func uiDemo(t *testing.T) string {
 		t.Cleanup(func() { s.Close() })
 		endpoints[name](s.URL)
 	}
-	// Only the two faked providers: any other would go to the network.
+	// Only the faked providers: any other would go to the network.
 	// The fakes take any rate.
 	cfg.Providers.Each(func(name string, s config.Section) {
 		s.Shared().Enabled = handlers[name] != nil
@@ -292,11 +387,14 @@ func uiDemo(t *testing.T) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// A day of history for the H100s: each series cost 30% more 20 hours
-	// ago and 10% more 8 hours ago than now.
+	// A day of history for the H100s to rent: each series cost 30% more
+	// 20 hours ago and 10% more 8 hours ago than now.
 	var past []price.Quote
 	now := time.Now()
 	for _, s := range runner.States() {
+		if handlers[s.Provider] == nil {
+			continue
+		}
 		for _, q := range s.Snapshot.Quotes {
 			if q.GPUModel != "H100" {
 				continue
@@ -390,18 +488,57 @@ func TestUIBrowser(t *testing.T) {
 		t.Errorf("cheapest table has H100 rows %v, want at least 2; rows: %v", h100, cheapest)
 	}
 
-	// The chart: one line per provider over the day of history.
+	// The chart: one line per provider over the day of history (the
+	// owned and configured H100s have a flat line since their first
+	// refresh).
 	var lines []struct{ Name, D string }
 	p.eval(ctx, `[...document.querySelectorAll('#chart path.series')].map(p => ({name: p.dataset.name, d: p.getAttribute('d')}))`, &lines)
 	var names []string
 	for _, l := range lines {
 		names = append(names, l.Name)
-		if n := strings.Count(l.D, "V"); n < 2 {
+		if n := strings.Count(l.D, "V"); n < 2 && slices.Contains([]string{"azure", "runpod", "vastai"}, l.Name) {
 			t.Errorf("chart line %s has %d price changes, want at least 2 (the history): d=%s", l.Name, n, l.D)
 		}
 	}
-	if !slices.Equal(names, []string{"azure", "vastai"}) {
-		t.Errorf("chart lines %v, want azure and vastai", names)
+	if want := []string{"azure", "campus-cluster", "dept-grant", "owned", "runpod", "vastai"}; !slices.Equal(names, want) {
+		t.Errorf("chart lines %v, want %v", names, want)
+	}
+
+	// Runpod's long names wrap: the cheapest table fits the page.
+	var fit struct {
+		Scroll, Client int
+		Longest        string
+	}
+	p.eval(ctx, `(() => { const w = document.querySelector('#cheapest .scroll');
+		const names = [...document.querySelectorAll('#cheapest-rows tr')].map(tr => tr.cells[7] ? tr.cells[7].textContent : '');
+		return {scroll: w.scrollWidth, client: w.clientWidth, longest: names.sort((a, b) => b.length - a.length)[0]}; })()`, &fit)
+	if fit.Scroll > fit.Client || len(fit.Longest) < 40 {
+		t.Errorf("the cheapest table is %dpx wide in %dpx; its longest instance type is %q (want Runpod's, over 40 characters)", fit.Scroll, fit.Client, fit.Longest)
+	}
+
+	// Owned hardware, allocations and free prices are apart from the
+	// cheapest to rent, whose H100 on demand is a real offer.
+	rent, own := rows("cheapest-rows"), rows("own-rows")
+	var ownIDs []string
+	for _, r := range own {
+		if len(r) == len(uiColumns) {
+			ownIDs = append(ownIDs, r[6]+"/"+r[3]+"/"+r[4])
+		}
+	}
+	if want := []string{"colo-contract/fixed/1.100", "campus-cluster/fixed/0.000", "dept-grant/on_demand/0.000", "owned/amortized/1.849"}; !slices.Equal(ownIDs, want) {
+		t.Errorf("owned and allocations %v, want %v", ownIDs, want)
+	}
+	var h100OnDemand string
+	for _, r := range rent {
+		if len(r) != len(uiColumns) || r[3] == "fixed" || r[3] == "amortized" || r[4] == "0.000" {
+			t.Errorf("cheapest to rent has %v", r)
+		}
+		if len(r) == len(uiColumns) && strings.HasPrefix(r[0], "H100 pcie") && r[3] == "on_demand" {
+			h100OnDemand = r[6]
+		}
+	}
+	if h100OnDemand == "" || h100OnDemand == "dept-grant" {
+		t.Errorf("the cheapest H100 pcie to rent on demand is %q, want a provider's offer; rows %v", h100OnDemand, rent)
 	}
 	var legend int
 	p.eval(ctx, `document.querySelectorAll('#history .legend li').length`, &legend)
@@ -410,6 +547,64 @@ func TestUIBrowser(t *testing.T) {
 	}
 
 	screenshot(ctx, t, p, "web-ui.png")
+
+	// The links to the tables' API answers give the same rows.
+	var linked struct{ CSV, JSON int }
+	if err := p.eval(ctx, `(async () => ({
+		csv: (await (await fetch(document.querySelector('#prices-csv').href)).text()).trim().split(String.fromCharCode(10)).length - 1,
+		json: (await (await fetch(document.querySelector('#own-json').href)).json()).data.length}))()`, &linked); err != nil {
+		t.Error(err)
+	}
+	// The API selects by pricing model: the owned and fixed rows (not the
+	// free one priced on demand, which the API's cheapest to rent has).
+	ownByModel := 0
+	for _, r := range own {
+		if len(r) > 3 && (r[3] == "fixed" || r[3] == "amortized") {
+			ownByModel++
+		}
+	}
+	if pr := rows("prices-rows"); linked.CSV != len(pr) || linked.JSON != ownByModel {
+		t.Errorf("the CSV link has %d rows for the price table's %d, the JSON link %d for the %d owned and fixed", linked.CSV, len(pr), linked.JSON, ownByModel)
+	}
+
+	// Prices per month: 730 hours.
+	hourly := rows("cheapest-rows")
+	p.eval(ctx, `(() => { const s = document.querySelector('#f-unit'); s.value = 'month'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, nil)
+	waitReady("prices per month", "unit", "month")
+	var heads []string
+	p.eval(ctx, `[...document.querySelectorAll('#prices th[data-price]')].map(th => th.textContent)`, &heads)
+	if !slices.Equal(heads, []string{"$/GPU-month", "$/month"}) {
+		t.Errorf("price headings %v", heads)
+	}
+	monthly := rows("cheapest-rows")
+	if len(monthly) != len(hourly) {
+		t.Fatalf("%d rows per month, %d per hour", len(monthly), len(hourly))
+	}
+	for i := range monthly {
+		var h, m float64
+		fmt.Sscan(hourly[i][4], &h)
+		fmt.Sscan(monthly[i][4], &m)
+		if math.Abs(m-730*h) > 0.0006*730 { // the hourly price is rounded to 3 decimals
+			t.Errorf("row %d: %s a GPU-hour, %s a GPU-month", i, hourly[i][4], monthly[i][4])
+		}
+	}
+	screenshot(ctx, t, p, "web-ui-month.png")
+
+	// The region filter, from a region of the price table.
+	region := rows("prices-rows")[0][8]
+	region, _, _ = strings.Cut(region, " ") // without the zone
+	p.eval(ctx, fmt.Sprintf(`(() => { const i = document.querySelector('#f-region'); i.value = %q; i.dispatchEvent(new Event('input', {bubbles: true})); })()`, region), nil)
+	waitReady("region filter", "region", region)
+	for _, table := range []string{"cheapest-rows", "prices-rows"} {
+		for _, row := range rows(table) {
+			if len(row) == len(uiColumns) && !strings.HasPrefix(row[8], region) {
+				t.Errorf("%s: row %v passed the filter region=%s", table, row, region)
+			}
+		}
+	}
+	p.eval(ctx, `(() => { for (const [id, v] of [['#f-region', ''], ['#f-unit', 'hour']]) { const e = document.querySelector(id); e.value = v; }
+		document.querySelector('#f-unit').dispatchEvent(new Event('change', {bubbles: true})); })()`, nil)
+	waitReady("back to every region, per hour", "chart_gpu_model", "H100")
 
 	// Sorting by provider, then the other way round.
 	for _, dir := range []string{"provider", "-provider"} {

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/gpuprice/gpuprice/collectors/owned"
 	"github.com/gpuprice/gpuprice/collectors/static"
@@ -71,7 +72,10 @@ type Plan struct {
 	Options   []Option     `json:"options"`
 	BreakEven []BreakEven  `json:"break_even"`
 	// Cheapest is the name of the option with the lowest monthly cost.
-	Cheapest string   `json:"cheapest,omitempty"`
+	Cheapest string `json:"cheapest,omitempty"`
+	// Warnings say where the answer rests on less than was asked: fewer
+	// days of history than the window.
+	Warnings []string `json:"warnings,omitempty"`
 	Notes    []string `json:"notes"`
 }
 
@@ -178,7 +182,12 @@ func Make(ctx context.Context, in Inputs, r Request) (*Plan, error) {
 	od, spot := p.Prices[0], p.Prices[1]
 	for _, rp := range p.Prices {
 		p.Options = append(p.Options, rentOption(&r, g, rp))
-		if rp.GPUUSDPerHour != nil && rp.Coverage < 0.5 {
+		switch {
+		case rp.GPUUSDPerHour == nil:
+		case rp.KnownSince != nil && rp.KnownSince.After(r.Start().Add(time.Duration(r.Step))):
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s prices rest on %s of history (since %s), fewer than the %s window asked: the store has no earlier %s price of %s",
+				rp.PricingModel, days(rp.HistoryDays), rp.KnownSince.Format(time.RFC3339), r.Window, rp.PricingModel, describeGPU(&r)))
+		case rp.Coverage < 0.5:
 			p.Notes = append(p.Notes, fmt.Sprintf("%s prices were known for only %.0f%% of the window: the %s describes that part",
 				rp.PricingModel, 100*rp.Coverage, r.Stat))
 		}

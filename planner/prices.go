@@ -36,6 +36,12 @@ type RentPrice struct {
 	Max      *float64 `json:"max"`
 	Last     *float64 `json:"last"`
 	Coverage float64  `json:"coverage"`
+	// KnownSince is the first sample time with a known price: the history
+	// the statistic rests on starts there. HistoryDays is how many days of
+	// the window that is (KnownSince to the window's end); less than the
+	// window when the store has no earlier price.
+	KnownSince  *time.Time `json:"known_since,omitempty"`
+	HistoryDays float64    `json:"history_days"`
 	// Cheapest lists the series that were the cheapest, with the share of
 	// the samples at which each was, most often first.
 	Cheapest []SeriesShare `json:"cheapest_series"`
@@ -139,6 +145,9 @@ func cheapest(ctx context.Context, in Inputs, r *Request, model price.PricingMod
 	sum := query.Summarize(query.FromSamples(env, qr.Step), qr.Start, g.Time(g.N), math.NaN())
 	rp.Min, rp.P10, rp.Median, rp.Mean, rp.Max = num(sum.Min), num(sum.P10), num(sum.Median), num(sum.Mean), num(sum.Max)
 	rp.Coverage = sum.Coverage
+	since := env[0].Time
+	rp.KnownSince = &since
+	rp.HistoryDays = r.End.Sub(since).Hours() / 24
 	if who[g.N-1] >= 0 {
 		rp.Last = num(best[g.N-1])
 	}

@@ -15,14 +15,17 @@ import (
 func WriteTable(w io.Writer, p *Plan) error {
 	r := &p.Request
 	fmt.Fprintf(w, "Rent or buy %s: %s, over %d months.\n", describeGPU(r), p.Workload.Formula, r.Months)
-	fmt.Fprintf(w, "Rented prices: the %s of the cheapest price per GPU-hour, sampled every %s over the %s up to %s.\n\n",
+	fmt.Fprintf(w, "Rented prices: the %s of the cheapest price per GPU-hour, sampled every %s over the %s up to %s.\n",
 		r.Stat, r.Step, r.Window, r.End.Format(time.RFC3339))
-
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "Warning: %s.\n", warn)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PRICE\tUSD/GPU-H\tMIN\tMEDIAN\tLAST\tCOVERAGE\tCHEAPEST MOST OFTEN\tVOLATILITY")
+	fmt.Fprintln(tw, "PRICE\tUSD/GPU-H\tMIN\tMEDIAN\tLAST\tCOVERAGE\tHISTORY\tCHEAPEST MOST OFTEN\tVOLATILITY")
 	for _, rp := range p.Prices {
 		if rp.GPUUSDPerHour == nil && rp.Samples == 0 {
-			fmt.Fprintf(tw, "%s\t-\t\t\t\t\t%s\t\n", rp.PricingModel, rp.Missing)
+			fmt.Fprintf(tw, "%s\t-\t\t\t\t\t\t%s\t\n", rp.PricingModel, rp.Missing)
 			continue
 		}
 		who, vol := "", ""
@@ -36,8 +39,8 @@ func WriteTable(w io.Writer, p *Plan) error {
 		if v := rp.Volatility; v != nil {
 			vol = fmt.Sprintf("cv %s, changed %d×", opt(v.CV), v.Changes)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f%%\t%s\t%s\n", rp.PricingModel, opt(rp.GPUUSDPerHour), opt(rp.Min), opt(rp.Median),
-			opt(rp.Last), 100*rp.Coverage, who, vol)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f%%\t%s\t%s\t%s\n", rp.PricingModel, opt(rp.GPUUSDPerHour), opt(rp.Min), opt(rp.Median),
+			opt(rp.Last), 100*rp.Coverage, days(rp.HistoryDays), who, vol)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -101,6 +102,11 @@ func runBreakeven(ctx context.Context, o breakevenOptions, out io.Writer) error 
 		return err
 	}
 	if *o.format == "json" {
+		// The table shows its warnings; JSON's are in the answer, and said
+		// on stderr too, for a person piping it.
+		for _, w := range p.Warnings {
+			fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
@@ -116,7 +122,11 @@ func planLocally(ctx context.Context, o breakevenOptions, req planner.Request) (
 			return nil, err
 		}
 	}
-	if err := req.Normalize(time.Now()); err != nil {
+	err := req.Normalize(time.Now())
+	if err == nil {
+		err = req.CheckGPU(nil)
+	}
+	if err != nil {
 		var pe *planner.ParamError
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("--%s: %s", pe.Param, pe.Msg)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -83,7 +84,7 @@ func TestBreakevenStoreAndServer(t *testing.T) {
 	// GPU-hour, so 1779.225 a month; renting at the cheapest 2.0: 2920.
 	for _, want := range []string{
 		"Rent or buy H100: 1460 GPU-h a month; owning it takes ceil(1460 / 730) = 2 GPUs, over 12 months.",
-		"on_demand  2          2    2       2     100%      vastai/8x_H100/us (100%)",
+		"on_demand  2          2    2       2     100%      1 day    vastai/8x_H100/us (100%)",
 		"rent on_demand  2920       35040",
 		"own lab-h100    1779.22    21350.70",
 		"lab-h100    on_demand  2               1.218647                    61%        100%: buy",
@@ -138,6 +139,10 @@ func TestBreakevenErrors(t *testing.T) {
 		{"huge workload, server", []string{"--server=" + srv.URL, "--gpu_model=H100", "--gpu_hours=1e308"},
 			srv.URL + `: 400 Bad Request: bad parameter "gpu_hours": 1e+308 is out of range: allowed (0, 1000000000] GPU-hours per month`},
 		{"bad window", []string{"--gpu_model=H100", "--gpu_hours=1", "--window=monthly"}, `--window: "monthly" is not a positive duration (like 30d or 1h)`},
+		{"unknown GPU, local", []string{"--config.file=" + cfgPath, "--gpu_model=h10", "--gpu_hours=1"},
+			`--gpu_model: "H10" is not a GPU model of the catalog; close matches: H100, H100NVL, A10, A100, A10G (every model: /api/v1/gpus)`},
+		{"unknown GPU, server", []string{"--server=" + srv.URL, "--gpu_model=RTX 4090", "--gpu_hours=1"},
+			srv.URL + `: 400 Bad Request: bad parameter "gpu_model": "RTX 4090" is not a GPU model of the catalog; close matches: RTX4090 (every model: /api/v1/gpus)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := runBreakeven(context.Background(), breakevenArgs(t, tc.args...), &bytes.Buffer{})
@@ -148,7 +153,7 @@ func TestBreakevenErrors(t *testing.T) {
 	}
 }
 
-// The real binary has the command.
+// The real binary has the command; an unknown GPU exits 1.
 func TestBreakevenCommand(t *testing.T) {
 	cfgPath, _, _, _ := breakevenSetup(t)
 	cmd := exec.Command(os.Args[0], append([]string{"breakeven", "--config.file=" + cfgPath}, beRequest...)...)
@@ -156,5 +161,44 @@ func TestBreakevenCommand(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Cheapest: own lab-h100.") {
 		t.Errorf("gpuprice breakeven: %v\n%s", err, out)
+	}
+
+	cmd = exec.Command(os.Args[0], "breakeven", "--config.file="+cfgPath, "--gpu_model=A1000", "--gpu_hours=10")
+	cmd.Env = append(os.Environ(), "GPUPRICE_TEST_MAIN=1")
+	out, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), `"A1000" is not a GPU model of the catalog; close matches: A100`) {
+		t.Errorf("unknown GPU: %v\n%s", err, out)
+	}
+}
+
+// A window longer than the store's history: the plan says how many days
+// its prices rest on, and warns, in the table and (for JSON) on stderr.
+func TestBreakevenShortHistory(t *testing.T) {
+	cfgPath, storeDir, _, _ := breakevenSetup(t)
+	args := []string{"--config.file=" + cfgPath, "--storage.path=" + storeDir, "--gpu_model=H100", "--gpu_hours=1460",
+		"--window=7d", "--step=1h", "--end=" + beEnd.Format(time.RFC3339)}
+	var out bytes.Buffer
+	if err := runBreakeven(context.Background(), breakevenArgs(t, args...), &out); err != nil {
+		t.Fatal(err)
+	}
+	warn := "Warning: on_demand prices rest on 2 days of history (since 2026-10-30T00:00:00Z), fewer than the 1w window asked: the store has no earlier on_demand price of H100."
+	if !strings.Contains(out.String(), warn) || !strings.Contains(out.String(), "29%       2 days") {
+		t.Errorf("output lacks the warning or the 2 days of history:\n%s", out.String())
+	}
+
+	cmd := exec.Command(os.Args[0], append([]string{"breakeven", "--format=json"}, args...)...)
+	cmd.Env = append(os.Environ(), "GPUPRICE_TEST_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var p planner.Plan
+	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil || len(p.Warnings) != 1 || p.Prices[0].HistoryDays != 2 {
+		t.Errorf("JSON: %v, warnings %q, history %v days", err, p.Warnings, p.Prices[0].HistoryDays)
+	}
+	if !strings.Contains(stderr.String(), "warning: on_demand prices rest on 2 days of history") {
+		t.Errorf("stderr: %q", stderr.String())
 	}
 }

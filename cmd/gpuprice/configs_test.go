@@ -67,6 +67,7 @@ const readmeFixtures = "testdata/readme"
 //
 //	```yaml web-config         exporter-toolkit web configuration (--web.config.file)
 //	```yaml prometheus-rule    one rule of a Prometheus rule group (checked by promtool)
+//	```yaml helm-values        values of the Helm chart (rendered by deploy/helm's TestReadmeValues)
 func TestReadmeYAML(t *testing.T) {
 	doc, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -105,6 +106,8 @@ func TestReadmeYAML(t *testing.T) {
 				}
 			case "prometheus-rule":
 				checkRuleFragment(t, name, b.text)
+			case "helm-values":
+				// Checked in deploy/helm, the module that has Helm.
 			default:
 				t.Errorf("%s: unknown YAML kind %q in the fence (want none for a gpuprice config, web-config or prometheus-rule)", name, kind)
 			}

@@ -201,19 +201,23 @@ type historyOptions struct {
 	source                          sourceOptions
 	step, agg, price, below, format *string
 	by                              *[]string
-	stats                           *bool
+	stats, plot                     *bool
+	plotWidth, plotHeight           *int
 }
 
 func historyFlags(cmd *kingpin.CmdClause) historyOptions {
 	return historyOptions{
-		source: sourceFlags(cmd),
-		step:   cmd.Flag("step", "Resample every step (1h, 1d, ...); without it, the raw change points.").String(),
-		agg:    cmd.Flag("agg", "Aggregate the series at each step: min, max, avg, p10, p50, p90.").String(),
-		by:     cmd.Flag("by", "Labels to group the aggregation by (repeatable, or comma-separated): provider, gpu_model, geo, ...").Strings(),
-		price:  cmd.Flag("price", "Price to work on: gpu (per GPU-hour) or instance.").Default("gpu").String(),
-		stats:  cmd.Flag("stats", "Summarize each series (or aggregate) over the range: min, max, mean, median, p10, p90, volatility, changes.").Bool(),
-		below:  cmd.Flag("below", "With --stats: the share of time the price was below this.").String(),
-		format: cmd.Flag("format", "Output format.").Default("table").Enum("table", "json", "csv"),
+		source:     sourceFlags(cmd),
+		step:       cmd.Flag("step", "Resample every step (1h, 1d, ...); without it, the raw change points.").String(),
+		agg:        cmd.Flag("agg", "Aggregate the series at each step: min, max, avg, p10, p50, p90.").String(),
+		by:         cmd.Flag("by", "Labels to group the aggregation by (repeatable, or comma-separated): provider, gpu_model, geo, ...").Strings(),
+		price:      cmd.Flag("price", "Price to work on: gpu (per GPU-hour) or instance.").Default("gpu").String(),
+		stats:      cmd.Flag("stats", "Summarize each series (or aggregate) over the range: min, max, mean, median, p10, p90, volatility, changes.").Bool(),
+		below:      cmd.Flag("below", "With --stats: the share of time the price was below this.").String(),
+		format:     cmd.Flag("format", "Output format.").Default("table").Enum("table", "json", "csv"),
+		plot:       cmd.Flag("plot", "Draw the resampled series as a chart in the terminal (at most 8: aggregate with --agg and --by); without --step, one sample per column.").Bool(),
+		plotWidth:  cmd.Flag("plot.width", "Chart width in columns (default: the terminal's, from COLUMNS, else 100).").Int(),
+		plotHeight: cmd.Flag("plot.height", "Chart height in lines.").Default("15").Int(),
 	}
 }
 
@@ -228,6 +232,23 @@ func runHistory(ctx context.Context, logger *slog.Logger, o historyOptions, out 
 	}
 	if len(*o.by) > 0 {
 		v.Set("by", strings.Join(*o.by, ","))
+	}
+	plot := plotOptions{width: *o.plotWidth, height: *o.plotHeight, color: isTerminal(out), price: *o.price, step: *o.step, by: *o.by}
+	if *o.plot {
+		switch {
+		case *o.stats || *o.format != "table":
+			return errors.New("--plot draws resampled series: it goes with neither --stats nor --format")
+		case plot.width <= 0:
+			plot.width = plotWidth()
+		}
+		if plot.step == "" {
+			step, err := plotStep(*o.source.start, *o.source.end, plot.width, time.Now())
+			if err != nil {
+				return err
+			}
+			plot.step = step
+			v.Set("step", step)
+		}
 	}
 	path := "/api/v1/history"
 	if *o.stats {
@@ -244,6 +265,8 @@ func runHistory(ctx context.Context, logger *slog.Logger, o historyOptions, out 
 		return err
 	}
 	switch {
+	case *o.plot:
+		return plotMatrix(out, body.Bytes(), plot)
 	case *o.stats:
 		return statsTable(out, body.Bytes())
 	case *o.step != "":

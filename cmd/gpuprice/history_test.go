@@ -203,3 +203,83 @@ func TestTableLabelsAreLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryPlot draws the test store's two series as a chart: a line
+// and a legend entry each, dollars on the Y axis, times on the X axis, and
+// no escape sequences off a terminal.
+func TestHistoryPlot(t *testing.T) {
+	dir, _, t0 := historyStore(t)
+	window := []string{"--storage.path=" + dir, "--start=" + t0.Format(time.RFC3339), "--end=" + t0.Add(3*time.Hour).Format(time.RFC3339)}
+	out, err := runCLI(t, append([]string{"history", "--plot", "--plot.width=40", "--plot.height=8"}, window...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		" 6.00 ┤", " 5.00 ┼", " 4.00 ┤     •••", // aws from 5 to 6; vastai's 4 from its first sample
+		"06-01 00:00", "06-01 03:00",
+		"USD/GPU-h, every 5m, 2025-06-01 00:00 to 2025-06-01 03:00 UTC", // 3h over 39 steps: 4m37s, rounded up
+		"─ aws   • vastai",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the chart lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("escape sequences off a terminal")
+	}
+	// vastai's line stops where it was withdrawn: its last dot is left of
+	// aws's line end.
+	lines := strings.Split(out, "\n")
+	var awsEnd, vastaiEnd int
+	for _, l := range lines {
+		if i := strings.LastIndex(l, "•"); i >= 0 {
+			vastaiEnd = max(vastaiEnd, len([]rune(l[:i])))
+		}
+		if i := strings.LastIndexAny(l, "─╯╮"); i >= 0 && strings.Contains(l, "┤") {
+			awsEnd = max(awsEnd, len([]rune(l[:i])))
+		}
+	}
+	if vastaiEnd == 0 || vastaiEnd >= awsEnd {
+		t.Errorf("vastai ends at column %d, aws at %d: want vastai's gap after its withdrawal", vastaiEnd, awsEnd)
+	}
+
+	// One series, by the aggregation: named by its group.
+	out, err = runCLI(t, append([]string{"history", "--plot", "--plot.width=30", "--step=30m", "--agg=min", "--by=gpu_model"}, window...)...)
+	if err != nil || !strings.Contains(out, "\n        H100\n") || !strings.Contains(out, "every 30m") {
+		t.Errorf("min by gpu_model: %v\n%s", err, out)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stats"}, "--plot draws resampled series: it goes with neither --stats nor --format"},
+		{[]string{"--format=csv"}, "--plot draws resampled series: it goes with neither --stats nor --format"},
+		{[]string{"--provider=nope"}, "no series match: nothing to plot"},
+		{[]string{"--start=yesterday"}, `--start: "yesterday" is not an RFC 3339 time or unix seconds`},
+	} {
+		_, err := runCLI(t, append([]string{"history", "--plot", "--storage.path=" + dir}, tc.args...)...)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v: error %v, want %s", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestPlotStep(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		start, end string
+		width      int
+		want       string
+	}{
+		{"", "", 101, "1h41m"}, // the API's default 7 days over 100 steps: 1h40.8m
+		{"2026-11-30T23:58:00Z", "", 61, "2s"},
+		{"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", 31, "1d"},
+		{"1764547200", "1764550800", 61, "1m"},
+	} {
+		got, err := plotStep(tc.start, tc.end, tc.width, now)
+		if err != nil || got != tc.want {
+			t.Errorf("plotStep(%q, %q, %d) = %q, %v; want %q", tc.start, tc.end, tc.width, got, err, tc.want)
+		}
+	}
+}

@@ -6,190 +6,243 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/prometheus/common/promslog"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/gpuprice/gpuprice/collectors"
 )
 
-// newCLILogger returns the logger of the one-shot commands (collect and
-// the like): promslog's on stderr and, when stderr is a terminal, one that
-// also draws every collectors.Progress started on it as a progress bar on
-// the last line, with log lines written above the bar. The returned
-// function clears the bar; call it before exiting.
+// newCLILogger returns the logger of the one-shot commands (collect,
+// export): promslog's on stderr and, when stderr is a terminal, one that
+// also draws every collectors.Progress started on it as a progress bar
+// (mpb) below the log lines. The returned function removes the bars and
+// flushes what is pending; call it before exiting. Off a terminal (a file,
+// a pipe, CI) nothing but the log is written.
 func newCLILogger(cfg *promslog.Config, stderr *os.File) (*slog.Logger, func()) {
 	if !isatty.IsTerminal(stderr.Fd()) || os.Getenv("TERM") == "dumb" {
-		return promslog.New(cfg), func() {}
+		c := *cfg
+		c.Writer = stderr
+		return promslog.New(&c), func() {}
 	}
-	logger, term := newTerminalLogger(cfg, stderr, time.Now)
+	logger, term := newTerminalLogger(cfg, stderr)
 	return logger, term.Close
 }
 
 // newTerminalLogger returns a logger writing to the terminal w through
-// promslog, and drawing progress bars there.
-func newTerminalLogger(cfg *promslog.Config, w io.Writer, now func() time.Time) (*slog.Logger, *terminal) {
-	term := &terminal{w: w, now: now}
+// promslog, and drawing progress bars there. Tests add mpb.ForceTTY to
+// get a terminal's output in a buffer.
+func newTerminalLogger(cfg *promslog.Config, w io.Writer, opts ...mpb.ContainerOption) (*slog.Logger, *terminal) {
+	term := newTerminal(w, opts...)
 	c := *cfg
 	c.Writer = term
 	return slog.New(&progressHandler{Handler: promslog.New(&c).Handler(), term: term}), term
 }
 
-// barRedraw is the shortest time between two redraws of a bar: updates
-// can come thousands of times a second.
+// barRedraw is the time between two redraws of the bars: updates can come
+// thousands of times a second.
 const barRedraw = 100 * time.Millisecond
 
-// terminal is a terminal shared by log lines and progress bars. The bar of
-// the latest work in progress occupies the last line; a log line clears
-// it, is written, and the bar is drawn again below it.
+// barWidth is the width of the bar itself, in cells.
+const barWidth = 20
+
+// terminal is a terminal shared by log lines and progress bars, drawn by
+// one mpb.Progress: a bar per work in progress, oldest first, below the
+// log lines. mpb renders on its own goroutine; terminal asks it to every
+// barRedraw, and at once after a log line so that lines are not held back.
 type terminal struct {
-	w   io.Writer
-	now func() time.Time
+	p       *mpb.Progress
+	refresh chan any
+	stop    chan struct{}
+	ticker  sync.WaitGroup
 
-	mu    sync.Mutex
-	bars  []*bar // in progress, oldest first
-	shown bool   // a bar is on the last line, the cursor at its end
-	drawn time.Time
+	mu     sync.Mutex
+	bars   map[string]*mpb.Bar // in progress, by label
+	closed bool
 }
 
-// bar is one piece of work in progress.
-type bar struct {
-	label       string // "aws: backfill spot history"
-	unit        string
-	start       time.Time
-	done, total int64
+func newTerminal(w io.Writer, opts ...mpb.ContainerOption) *terminal {
+	t := &terminal{refresh: make(chan any), stop: make(chan struct{}), bars: map[string]*mpb.Bar{}}
+	t.p = mpb.New(append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithManualRefresh(t.refresh)}, opts...)...)
+	t.ticker.Add(1)
+	go func() {
+		defer t.ticker.Done()
+		tick := time.NewTicker(barRedraw)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				t.redraw()
+			case <-t.stop:
+				return
+			}
+		}
+	}()
+	return t
 }
 
-// Write writes log lines above the bar. slog handlers write each record
+// redraw asks mpb for a render and returns once it has the request.
+func (t *terminal) redraw() {
+	select {
+	case t.refresh <- nil:
+	case <-t.stop:
+	}
+}
+
+// Write writes log lines above the bars. slog handlers write each record
 // with one call.
-func (t *terminal) Write(p []byte) (int, error) {
+func (t *terminal) Write(b []byte) (int, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.clear()
-	n, err := t.w.Write(p)
-	t.draw()
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		return 0, io.ErrClosedPipe
+	}
+	n, err := t.p.Write(b)
+	t.redraw()
 	return n, err
 }
 
-// Close clears the bar.
+// Close removes the bars, writes what is pending and stops drawing.
 func (t *terminal) Close() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.bars = nil
-	t.clear()
-}
-
-// clear erases the bar's line. t.mu is held.
-func (t *terminal) clear() {
-	if t.shown {
-		io.WriteString(t.w, "\r\033[K")
-		t.shown = false
-	}
-}
-
-// draw draws the newest bar on the current line, which is empty: after a
-// log line, or cleared. t.mu is held.
-func (t *terminal) draw() {
-	if len(t.bars) == 0 {
+	if t.closed {
+		t.mu.Unlock()
 		return
 	}
-	now := t.now()
-	line := t.bars[len(t.bars)-1].render(now)
-	if n := len(t.bars) - 1; n > 0 {
-		line += fmt.Sprintf(" (+%d more)", n)
+	t.closed = true
+	for label, b := range t.bars {
+		b.Abort(true)
+		delete(t.bars, label)
 	}
-	io.WriteString(t.w, line)
-	t.shown, t.drawn = true, now
+	t.mu.Unlock()
+	// The last render, then mpb's shutdown (which renders nothing itself).
+	t.refresh <- nil
+	close(t.stop)
+	t.ticker.Wait()
+	t.p.Shutdown()
 }
 
-// start adds a bar and returns its update function.
+// start adds a bar and returns its update function. A known total shows
+// percent done, counts and ETA; an unknown one (0) a spinner and counts.
+// Bytes are shown in KiB, MiB, ...; other units as 12.3k.
 func (t *terminal) start(label, unit string) func(done, total int64) {
-	b := &bar{label: label, unit: unit, start: t.now()}
+	var (
+		b     *mpb.Bar
+		known int64 // the total b was drawn with
+	)
 	return func(done, total int64) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		b.done, b.total = done, total
-		complete := total > 0 && done >= total
-		active := slices.Contains(t.bars, b)
-		switch {
-		case complete && active:
-			t.remove(b)
-		case complete:
-			return
-		case !active:
-			t.bars = append(t.bars, b)
-		case t.now().Sub(t.drawn) < barRedraw:
+		if t.closed {
 			return
 		}
-		t.clear()
-		t.draw()
+		complete := total > 0 && done >= total
+		if b == nil || (total > 0) != (known > 0) || (!complete && b.AbortedOrCompleted()) {
+			if complete {
+				return // done before it was ever drawn: nothing to show
+			}
+			if b != nil {
+				b.Abort(true) // a total appeared, or more work after the end
+			}
+			b, known = t.newBar(label, unit, total), total
+			t.bars[label] = b
+		}
+		if total > 0 && total != known {
+			b.SetTotal(total, false)
+			known = total
+		}
+		b.SetCurrent(done)
+		if complete {
+			// mpb removes a complete bar at its next render.
+			delete(t.bars, label)
+		}
 	}
 }
 
-// remove drops b from the bars. t.mu is held.
-func (t *terminal) remove(b *bar) {
-	t.bars = slices.DeleteFunc(t.bars, func(x *bar) bool { return x == b })
+// newBar adds one line: label, bar or spinner, counts, rate, ETA.
+//
+//	aws: backfill spot history [=========>----------]  45 % 9/20 regions 3.0/s ETA 4s
+//	export csv ⠙ 3.2 MiB 12.8 MiB/s
+func (t *terminal) newBar(label, unit string, total int64) *mpb.Bar {
+	bytes := unit == "bytes"
+	counts := func(s decor.Statistics) string {
+		if bytes {
+			if s.Total > 0 {
+				return fmt.Sprintf("% .1f / % .1f", decor.SizeB1024(s.Current), decor.SizeB1024(s.Total))
+			}
+			return fmt.Sprintf("% .1f", decor.SizeB1024(s.Current))
+		}
+		if s.Total > 0 {
+			return humanCount(s.Current) + "/" + humanCount(s.Total) + " " + unit
+		}
+		return humanCount(s.Current) + " " + unit
+	}
+	var speed decor.Decorator
+	if bytes {
+		speed = decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpaceR)
+	} else {
+		speed = decor.AverageSpeed(0, "%.1f/s", decor.WCSyncSpaceR)
+	}
+	decorators := []decor.Decorator{decor.Any(counts, decor.WCSyncSpaceR), speed}
+	if total > 0 {
+		decorators = append([]decor.Decorator{decor.Percentage(decor.WCSyncSpaceR)}, decorators...)
+		decorators = append(decorators, decor.OnComplete(decor.Name("ETA "), ""), decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), ""))
+	}
+	opts := []mpb.BarOption{
+		mpb.PrependDecorators(decor.Name(label, decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decorators...),
+		mpb.BarWidth(barWidth),
+		mpb.BarRemoveOnComplete(),
+	}
+	if total > 0 {
+		return t.p.New(total, mpb.BarStyle(), opts...)
+	}
+	return t.p.New(0, mpb.SpinnerStyle().PositionLeft(), opts...)
 }
 
-// finish drops the bar labelled label, if any, and redraws.
+// humanCount renders a count the way people read it: 950, 12.3k, 4.5M.
+func humanCount(n int64) string {
+	switch f := float64(n); {
+	case n < 1000:
+		return fmt.Sprint(n)
+	case n < 1_000_000:
+		return trimZero(fmt.Sprintf("%.1f", f/1e3)) + "k"
+	case n < 1_000_000_000:
+		return trimZero(fmt.Sprintf("%.1f", f/1e6)) + "M"
+	default:
+		return trimZero(fmt.Sprintf("%.1f", f/1e9)) + "G"
+	}
+}
+
+func trimZero(s string) string {
+	if len(s) > 2 && s[len(s)-2:] == ".0" {
+		return s[:len(s)-2]
+	}
+	return s
+}
+
+// finish drops the bar labelled label, if any: work whose total was not
+// known says it is done by its "done" log line.
 func (t *terminal) finish(label string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i := slices.IndexFunc(t.bars, func(b *bar) bool { return b.label == label })
-	if i < 0 {
-		return
+	if b, ok := t.bars[label]; ok {
+		b.Abort(true)
+		delete(t.bars, label)
 	}
-	t.remove(t.bars[i])
-	t.clear()
-	t.draw()
 }
 
 // active reports whether a bar labelled label is in progress.
 func (t *terminal) active(label string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.ContainsFunc(t.bars, func(b *bar) bool { return b.label == label })
-}
-
-// barWidth is the width of the bar itself, in cells; the line stays
-// within 80 columns for labels up to 30 characters.
-const barWidth = 20
-
-// render draws b as one line:
-//
-//	aws: backfill spot history [########------------]  40% 400/1000 requests 20/s ETA 30s
-func (b *bar) render(now time.Time) string {
-	elapsed := now.Sub(b.start).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(b.done) / elapsed
-	}
-	var s strings.Builder
-	s.WriteString(b.label)
-	if b.total > 0 {
-		frac := min(float64(b.done)/float64(b.total), 1)
-		full := int(frac * barWidth)
-		fmt.Fprintf(&s, " [%s%s] %3.0f%% %d/%d %s", strings.Repeat("#", full), strings.Repeat("-", barWidth-full), 100*frac, b.done, b.total, b.unit)
-	} else {
-		fmt.Fprintf(&s, " %d %s", b.done, b.unit)
-	}
-	fmt.Fprintf(&s, " %s/s", formatRate(rate))
-	if b.total > b.done && rate > 0 {
-		eta := time.Duration(float64(b.total-b.done) / rate * float64(time.Second))
-		fmt.Fprintf(&s, " ETA %s", eta.Round(time.Second))
-	}
-	return s.String()
-}
-
-func formatRate(r float64) string {
-	if r >= 10 {
-		return fmt.Sprintf("%.0f", r)
-	}
-	return fmt.Sprintf("%.1f", r)
+	_, ok := t.bars[label]
+	return ok
 }
 
 // progressHandler is the terminal's slog.Handler: a collectors.Progress

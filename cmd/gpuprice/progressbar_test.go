@@ -4,99 +4,151 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/promslog"
+	"github.com/vbauerster/mpb/v8"
 
 	"github.com/gpuprice/gpuprice/collectors"
 )
 
-func TestBarRender(t *testing.T) {
-	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	cases := []struct {
-		name        string
-		done, total int64
-		elapsed     time.Duration
-		want        string
-	}{
-		{"under way", 400, 1000, 20 * time.Second, "x [########------------]  40% 400/1000 requests 20/s ETA 30s"},
-		{"slow", 3, 1000, 10 * time.Second, "x [--------------------]   0% 3/1000 requests 0.3/s ETA 55m23s"},
-		{"just started", 0, 10, 0, "x [--------------------]   0% 0/10 requests 0.0/s"},
-		{"complete", 10, 10, 4 * time.Second, "x [####################] 100% 10/10 requests 2.5/s"},
-		{"more done than announced", 12, 10, 4 * time.Second, "x [####################] 100% 12/10 requests 3.0/s"},
-		{"unknown total", 250, 0, 5 * time.Second, "x 250 requests 50/s"},
+// screen is a terminal in a test: what mpb writes to it, safe to read
+// while mpb's goroutine writes.
+type screen struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *screen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// erase is mpb's "cursor up N lines, erase below": each frame starts with
+// it and redraws the bars.
+var erase = regexp.MustCompile(`\x1b\[\d+A\x1b\[J`)
+
+// frame returns what the screen shows below its log lines now: the text
+// after the last erase, without it.
+func (s *screen) frame() string {
+	out := s.String()
+	locs := erase.FindAllStringIndex(out, -1)
+	if len(locs) == 0 {
+		return out
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			b := &bar{label: "x", unit: "requests", start: start, done: c.done, total: c.total}
-			if got := b.render(start.Add(c.elapsed)); got != c.want {
-				t.Errorf("render:\n got %q\nwant %q", got, c.want)
-			}
-		})
+	return out[locs[len(locs)-1][1]:]
+}
+
+// waitFor polls until cond holds of the screen (mpb draws on its own
+// goroutine), failing after 5s.
+func (s *screen) waitFor(t *testing.T, what string, cond func(out, frame string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond(s.String(), s.frame()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the screen shows\n%q\nlast frame\n%q", what, s.String(), s.frame())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// TestProgressBar draws a collectors.Progress on a fake terminal: the bar
-// appears at the first update, is redrawn at most every 100ms, stays below
-// log lines, replaces the Progress's periodic log lines, and goes away when
-// the work is complete.
+// TestProgressBar draws collectors.Progress on a terminal: a bar with
+// percent, counts, rate and ETA, log lines above it, the Progress's own
+// periodic log lines left out meanwhile, and gone when the work is done.
 func TestProgressBar(t *testing.T) {
-	clock := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	var out bytes.Buffer
-	logger, term := newTerminalLogger(&promslog.Config{}, &out, func() time.Time { return clock })
+	s := &screen{}
+	logger, term := newTerminalLogger(&promslog.Config{}, s, mpb.ForceTTY(), mpb.WithWidth(100))
+	defer term.Close()
 	logger = logger.With("provider", "aws")
-	p := collectors.NewProgress(logger, "backfill spot history", "requests", 100)
-	const clear = "\r\033[K"
 
-	step := func(name string, advance time.Duration, do func(), want string) {
-		t.Helper()
-		clock = clock.Add(advance)
-		out.Reset()
-		do()
-		if got := out.String(); got != want {
-			t.Errorf("%s: wrote\n%q\nwant\n%q", name, got, want)
-		}
-	}
-	step("first update draws the bar", 2*time.Second, func() { p.Add(40) },
-		"aws: backfill spot history [########------------]  40% 40/100 requests 20/s ETA 3s")
-	step("an update 50ms later is not drawn", 50*time.Millisecond, func() { p.Add(1) }, "")
-	step("an update 100ms after the draw is", 50*time.Millisecond, func() { p.Add(1) },
-		clear+"aws: backfill spot history [########------------]  42% 42/100 requests 20/s ETA 3s")
-	step("the Progress's own progress line is left out", time.Second, func() {
-		logger.Info("progress", "what", "backfill spot history", "done", 42)
-	}, "")
+	p := collectors.NewProgress(logger, "backfill spot history", "regions", 20)
+	p.Add(9)
+	bar := regexp.MustCompile(`^aws: backfill spot history\s+\[=+>?-*\]\s+45 %\s+9/20 regions\s+\d+\.\d/s\s+ETA \d+(ms|s)`)
+	s.waitFor(t, "the bar", func(_, frame string) bool { return bar.MatchString(frame) })
 
-	// 42 done in 3.1s: 13.5/s, 58 left: ETA 4s.
-	out.Reset()
 	logger.Info("listing region", "region", "eu-west-1")
-	got := out.String()
-	line, bar, ok := strings.Cut(strings.TrimPrefix(got, clear), "\n")
-	if !ok || !strings.HasPrefix(got, clear) || !strings.Contains(line, `msg="listing region"`) || !strings.Contains(line, "provider=aws") ||
-		bar != "aws: backfill spot history [########------------]  42% 42/100 requests 14/s ETA 4s" {
-		t.Errorf("a log line: wrote %q, want the bar cleared, the line, and the bar again", got)
+	s.waitFor(t, "a log line above the bar", func(_, frame string) bool {
+		line, rest, _ := strings.Cut(frame, "\n")
+		return strings.Contains(line, `msg="listing region"`) && strings.Contains(line, "provider=aws") && bar.MatchString(rest)
+	})
+
+	// The Progress's own "progress" line says what the bar shows.
+	logger.Info("progress", "what", "backfill spot history", "done", 9)
+	logger.Info("marker")
+	s.waitFor(t, "the marker", func(out, _ string) bool { return strings.Contains(out, "msg=marker") })
+	if out := s.String(); strings.Contains(out, "msg=progress") {
+		t.Errorf("the periodic progress line was logged under the bar:\n%q", out)
 	}
 
-	step("complete: the bar goes", time.Second, func() { p.Add(58) }, clear)
-	out.Reset()
+	// Counts are human: 12.3k.
+	q := collectors.NewProgress(logger, "store points", "points", 2_000_000)
+	q.Add(12_345)
+	s.waitFor(t, "two bars, human counts", func(_, frame string) bool {
+		lines := strings.Split(strings.TrimRight(frame, "\n"), "\n")
+		return len(lines) == 2 && bar.MatchString(lines[0]) && strings.Contains(lines[1], "12.3k/2M points")
+	})
+
+	p.Add(11)
 	p.Finish()
-	if got := out.String(); strings.Contains(got, clear) || !strings.Contains(got, "msg=done") || !strings.Contains(got, "done=100") {
-		t.Errorf("Finish: wrote %q, want the done line and no bar", got)
+	q.Add(2_000_000 - 12_345)
+	s.waitFor(t, "done: the bars go", func(_, frame string) bool { return !strings.Contains(frame, "[") })
+	if !strings.Contains(s.String(), "msg=done") {
+		t.Errorf("no done line:\n%q", s.String())
 	}
+}
 
-	// Work whose total is unknown ends with its done line.
-	q := collectors.NewProgress(logger, "list offers", "pages", 0)
-	step("unknown total", time.Second, func() { q.Add(3) }, "aws: list offers 3 pages 3.0/s")
-	out.Reset()
-	q.Finish()
-	if got := out.String(); !strings.HasPrefix(got, clear) || !strings.Contains(got, "msg=done") || strings.Contains(got, "list offers 3 pages") {
-		t.Errorf("Finish of unknown total: wrote %q, want the bar cleared and the done line", got)
-	}
-	out.Reset()
+// An export's bar, of bytes with no known total: a spinner, sizes in
+// KiB/MiB and their rate; its "done" line ends it.
+func TestProgressBarBytes(t *testing.T) {
+	s := &screen{}
+	logger, term := newTerminalLogger(&promslog.Config{}, s, mpb.ForceTTY(), mpb.WithWidth(100))
+	p := collectors.NewProgress(logger, "export csv", "bytes", 0)
+	p.Add(3 << 20)
+	p.Add(300 << 10)
+	line := regexp.MustCompile(`^export csv\s+\S+\s+3\.3 MiB\s+\d+\.\d (KiB|MiB|GiB)/s`)
+	s.waitFor(t, "the bytes bar", func(_, frame string) bool { return line.MatchString(frame) })
+	p.Finish()
+	s.waitFor(t, "the done line, no bar", func(out, frame string) bool {
+		return strings.Contains(out, "msg=done") && !strings.Contains(frame, "export csv")
+	})
 	term.Close()
-	if out.Len() != 0 {
-		t.Errorf("Close without a bar wrote %q", out.String())
+	n := len(s.String())
+	term.Close() // twice is harmless
+	logger.Info("after close")
+	if len(s.String()) != n {
+		t.Errorf("written after Close: %q", s.String()[n:])
+	}
+}
+
+// Close removes bars still running and writes the log lines mpb holds.
+func TestProgressBarClose(t *testing.T) {
+	s := &screen{}
+	logger, term := newTerminalLogger(&promslog.Config{}, s, mpb.ForceTTY(), mpb.WithWidth(100))
+	p := collectors.NewProgress(logger, "walk azure regions", "regions", 60)
+	p.Add(1)
+	logger.Info("last words")
+	term.Close()
+	if out, frame := s.String(), s.frame(); !strings.Contains(out, "last words") || strings.Contains(frame, "walk azure") {
+		t.Errorf("after Close the screen shows\n%q\nlast frame %q", out, frame)
+	}
+}
+
+func TestHumanCount(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1k", 12_345: "12.3k", 451_000: "451k", 2_000_000: "2M", 3_250_000_000: "3.2G"} {
+		if got := humanCount(n); got != want {
+			t.Errorf("humanCount(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
@@ -111,5 +163,15 @@ func TestCLILoggerOffTerminal(t *testing.T) {
 	if _, ok := logger.Handler().(*progressHandler); ok {
 		t.Error("a progress bar on a file")
 	}
+	p := collectors.NewProgress(logger, "export csv", "bytes", 0)
+	p.Add(1 << 20)
+	p.Finish()
 	clearBar()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("\x1b[")) || !bytes.Contains(b, []byte("msg=done")) {
+		t.Errorf("the file has %q, want the done line and no escape sequence", b)
+	}
 }

@@ -2,15 +2,24 @@
 // JavaScript; this script makes it live: filters apply as they change and
 // are kept in the URL (so views can be linked), the tables are refreshed
 // from the JSON API, the price table sorts by its column headers, and the
-// history chart is drawn as inline SVG. No framework, nothing loaded from
-// elsewhere.
+// history chart is drawn as inline SVG. Prices show per hour or per month
+// (730 h), and the cheapest prices to rent apart from owned hardware,
+// allocations, contracts and anything free. No framework, nothing loaded
+// from elsewhere.
 'use strict';
 
 (() => {
   // The page parameters that are API filters, under the API's own names.
-  const FILTERS = ['gpu_model', 'provider', 'pricing_model', 'geo', 'max_gpu_usd_per_hour'];
+  const FILTERS = ['gpu_model', 'provider', 'pricing_model', 'geo', 'region', 'max_gpu_usd_per_hour'];
   // Defaults that are left out of the URL.
-  const DEFAULTS = { sort: 'gpu_usd_per_hour', limit: '50', chart_range: '1d' };
+  const DEFAULTS = { sort: 'gpu_usd_per_hour', limit: '50', chart_range: '1d', unit: 'hour' };
+  // Hours in each unit prices are shown in: a month is 730 hours.
+  const HOURS = { hour: 1, month: 730 };
+  // Pricing models of prices nobody rents out (owned hardware, configured
+  // allocations and contracts); rented() says what the server's does.
+  const OWN = ['amortized', 'fixed'];
+  const RENT = ['on_demand', 'spot', 'reserved_1y', 'reserved_3y'];
+  const rented = (x) => !OWN.includes(x.pricing_model) && x.usd_per_hour !== 0;
   // Chart ranges and their sampling steps, in seconds: ~150 samples each.
   const RANGES = {
     '1h': [3600, 30], '6h': [21600, 150], '1d': [86400, 600],
@@ -67,27 +76,29 @@
     return `?${p}#${frag}`;
   }
 
-  // quoteRow writes the cells in the order of the server's uiColumns.
-  function quoteRow(x, q) {
+  // quoteRow writes the cells in the order of the server's uiColumns,
+  // prices for the given number of hours.
+  function quoteRow(x, q, hours) {
     const tr = el('tr');
     const cell = (content, cls) => tr.append(el('td', cls ? { class: cls } : {}, ...[].concat(content)));
     if (x.gpu_model === 'UNKNOWN') {
-      cell(`UNKNOWN (${x.gpu_raw || ''})`);
+      cell(`UNKNOWN (${x.gpu_raw || ''})`, 'wrap');
     } else {
       const a = el('a', {
         href: link(q, 'chart_gpu_model', x.gpu_model, 'history'),
         'data-chart': x.gpu_model, title: `${x.gpu_model} price history`,
       }, x.gpu_model);
-      cell(x.gpu_form ? [a, ' ', muted(x.gpu_form)] : [a]);
+      cell(x.gpu_form ? [a, ' ', muted(x.gpu_form)] : [a], 'wrap');
     }
+    const times = (v) => (v === null || v === undefined ? v : v * hours);
     cell(num(x.gpu_memory_gb), 'num');
     cell(num(x.gpu_count), 'num');
     cell(x.pricing_model);
-    cell(usd(x.gpu_usd_per_hour), 'num price');
-    cell(usd(x.usd_per_hour), 'num');
-    cell(x.provider);
-    cell(x.offers ? [x.instance_type, ' ', muted(`(${x.offers} offers)`)] : [x.instance_type]);
-    cell(x.zone ? [x.region, ' ', muted(x.zone)] : [x.region]);
+    cell(usd(times(x.gpu_usd_per_hour)), 'num price');
+    cell(usd(times(x.usd_per_hour)), 'num');
+    cell(x.provider, 'wrap');
+    cell(x.offers ? [x.instance_type, ' ', muted(`(${x.offers} offers)`)] : [x.instance_type], 'wrap');
+    cell(x.zone ? [x.region, ' ', muted(x.zone)] : [x.region], 'wrap');
     cell(x.geo);
     return tr;
   }
@@ -96,8 +107,70 @@
     tbody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: columns }, empty))]));
   }
 
-  function renderQuotes(sel, quotes, q) {
-    fill($(sel), quotes.map((x) => quoteRow(x, q)), 10, 'No prices match.');
+  function renderQuotes(sel, quotes, q, empty) {
+    const hours = HOURS[q.get('unit') || DEFAULTS.unit] || 1;
+    fill($(sel), quotes.map((x) => quoteRow(x, q, hours)), 10, empty || 'No prices match.');
+  }
+
+  // byModel orders the cheapest tables as the server does: by GPU model,
+  // then price.
+  const cmpStr = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  const byModel = (a, b) => cmpStr(a.gpu_model, b.gpu_model) || a.gpu_usd_per_hour - b.gpu_usd_per_hour
+    || a.usd_per_hour - b.usd_per_hour || cmpStr(a.provider, b.provider) || cmpStr(a.instance_type, b.instance_type)
+    || cmpStr(a.region, b.region);
+
+  // splitCheapest parts /api/v1/cheapest's rows into the cheapest to rent
+  // and the rest. A free row (a static entry priced 0 under a rented
+  // pricing model) hides the cheapest price to rent of its GPU, memory and
+  // pricing model: that one is asked for.
+  async function splitCheapest(rows, fq) {
+    const rent = [], own = [];
+    for (const x of rows) {
+      if (rented(x)) { rent.push(x); continue; }
+      own.push(x);
+      if (OWN.includes(x.pricing_model)) continue;
+      const rq = new URLSearchParams(fq);
+      Object.entries({ gpu_model: x.gpu_model, gpu_memory_gb: x.gpu_memory_gb, pricing_model: x.pricing_model,
+        sort: 'gpu_usd_per_hour', limit: '100' }).forEach(([k, v]) => rq.set(k, v));
+      const alt = (await getJSON('api/v1/prices', rq)).find((y) => rented(y) && y.stock !== 'none');
+      if (alt) rent.push(alt);
+    }
+    return [rent.sort(byModel), own.sort(byModel)];
+  }
+
+  // renderUnit labels the price columns with the unit.
+  function renderUnit(q) {
+    const unit = q.get('unit') || DEFAULTS.unit;
+    for (const th of document.querySelectorAll('th[data-price]')) {
+      const label = th.dataset.price === 'gpu' ? `$/GPU-${unit}` : `$/${unit}`;
+      (th.querySelector('a') || th).textContent = label;
+    }
+  }
+
+  // renderLinks points each table's CSV and JSON links at its API answer,
+  // as the server's APIHref does.
+  function renderLinks(q) {
+    const fq = pick(q, FILTERS);
+    const api = (table, format) => {
+      const p = new URLSearchParams(fq);
+      let path = 'api/v1/cheapest';
+      if (table === 'prices') {
+        path = 'api/v1/prices';
+        p.set('sort', q.get('sort') || DEFAULTS.sort);
+        p.set('limit', q.get('limit') || DEFAULTS.limit);
+      } else if (!p.has('pricing_model')) {
+        p.set('pricing_model', (table === 'own' ? OWN : RENT).join(','));
+      }
+      p.set('format', format);
+      p.sort();
+      return `${path}?${p}`;
+    };
+    for (const table of ['cheapest', 'own', 'prices']) {
+      for (const format of ['csv', 'json']) {
+        const a = $(`#${table}-${format}`);
+        if (a) a.setAttribute('href', api(table, format));
+      }
+    }
   }
 
   function providerState(p) {
@@ -259,11 +332,15 @@
         getJSON('api/v1/prices', pq),
         getJSON('api/v1/providers', ''),
       ]);
+      const [rent, own] = await splitCheapest(cheapest, pick(q, FILTERS));
       if (mine !== seq) return;
-      renderQuotes('#cheapest-rows', cheapest, q);
+      renderQuotes('#cheapest-rows', rent, q);
+      renderQuotes('#own-rows', own, q, 'None match: configure owned: or static: entries.');
       renderQuotes('#prices-rows', prices, q);
       renderProviders(providers);
       renderSortLinks(q);
+      renderUnit(q);
+      renderLinks(q);
       // The chart fails alone: a server without a store has no history.
       const c = await chart(q).catch((e) => ({ nodes: [el('p', { class: 'error' }, `No chart: ${e.message}`)] }));
       if (mine !== seq) return;
