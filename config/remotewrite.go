@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -37,6 +38,15 @@ type RemoteWrite struct {
 	RemoteTimeout Duration         `yaml:"remote_timeout"`
 	Queue         RemoteWriteQueue `yaml:"queue"`
 	History       RemoteHistory    `yaml:"history"`
+	// ReplicaLabel, when set, labels every sample with this replica's
+	// name in an HA group (--cluster.instance-id): every replica sends,
+	// and the receiver deduplicates on the label (Mimir's HA tracker:
+	// __replica__, with a cluster label in headers or external labels;
+	// VictoriaMetrics: -dedup.minScrapeInterval with the label dropped).
+	ReplicaLabel string `yaml:"replica_label"`
+	// ExternalLabels are added to every sample (e.g. cluster: gpuprice,
+	// for Mimir's HA tracker).
+	ExternalLabels map[string]string `yaml:"external_labels"`
 }
 
 // RemoteWriteQueue bounds what a target holds and sends at once.
@@ -135,6 +145,14 @@ func validateRemoteWrite(targets []RemoteWrite) error {
 		}
 		if rw.Queue.Capacity < rw.Queue.MaxSamplesPerSend {
 			return Errorf(key("queue.capacity"), "%d is below queue.max_samples_per_send (%d)", rw.Queue.Capacity, rw.Queue.MaxSamplesPerSend)
+		}
+		for name := range rw.ExternalLabels {
+			if !model.LabelName(name).IsValidLegacy() || strings.HasPrefix(name, "__") && name != "__replica__" {
+				return Errorf(key("external_labels."+name), "is not a label name")
+			}
+		}
+		if rw.ReplicaLabel != "" && !model.LabelName(rw.ReplicaLabel).IsValidLegacy() {
+			return Errorf(key("replica_label"), "%q is not a label name", rw.ReplicaLabel)
 		}
 		if rw.History.MaxAge < 0 {
 			return Errorf(key("history.max_age"), "must not be negative")

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +61,9 @@ type Options struct {
 	// Backoff overrides the retry backoff (tests); zero means the
 	// remote API's default (1s to 10s, 10 retries).
 	Backoff remote.BackoffConfig
+	// Replica is this process's name in an HA group; targets with a
+	// replica_label label every sample with it.
+	Replica string
 }
 
 // Writer sends to every configured target.
@@ -101,11 +106,14 @@ func (w *Writer) Run(ctx context.Context) {
 // target is one receiver.
 type target struct {
 	name string
-	cfg  config.RemoteWrite
-	opts Options
-	api  *remote.API
-	log  *slog.Logger
-	m    targetMetrics
+	// extra are the labels added to every sample (external_labels and the
+	// replica label), sorted by name.
+	extra []prompb.Label
+	cfg   config.RemoteWrite
+	opts  Options
+	api   *remote.API
+	log   *slog.Logger
+	m     targetMetrics
 }
 
 func newTarget(cfg config.RemoteWrite, opts Options, m *metrics) (*target, error) {
@@ -117,6 +125,13 @@ func newTarget(cfg config.RemoteWrite, opts Options, m *metrics) (*target, error
 	client.Timeout = time.Duration(cfg.RemoteTimeout)
 	client.Transport = statusRecorder{client.Transport}
 	t := &target{name: name, cfg: cfg, opts: opts, log: opts.Logger.With("remote_write", name), m: m.target(name)}
+	for k, v := range cfg.ExternalLabels {
+		t.extra = append(t.extra, prompb.Label{Name: k, Value: v})
+	}
+	if cfg.ReplicaLabel != "" && opts.Replica != "" {
+		t.extra = append(t.extra, prompb.Label{Name: cfg.ReplicaLabel, Value: opts.Replica})
+	}
+	slices.SortFunc(t.extra, func(a, b prompb.Label) int { return strings.Compare(a.Name, b.Name) })
 	apiOpts := []remote.APIOption{remote.WithAPIHTTPClient(client), remote.WithAPIPath(""), remote.WithAPILogger(t.log)}
 	if opts.Backoff != (remote.BackoffConfig{}) {
 		apiOpts = append(apiOpts, remote.WithAPIBackoff(opts.Backoff))
@@ -144,6 +159,7 @@ func (t *target) send(ctx context.Context, kind string, series []prompb.TimeSeri
 			n += len(ts.Samples)
 		}
 		series = series[len(batch):]
+		batch = t.withExtra(batch)
 		status := new(int)
 		_, err := t.api.Write(context.WithValue(ctx, statusKey{}, status), remote.WriteV1MessageType, &prompb.WriteRequest{Timeseries: batch},
 			remote.WithWriteRetryCallback(func(error) { t.m.retries.Inc() }))
@@ -160,6 +176,28 @@ func (t *target) send(ctx context.Context, kind string, series []prompb.TimeSeri
 		}
 	}
 	return nil
+}
+
+// withExtra returns series with the target's extra labels added (a
+// series' own label of the same name wins), in a copy: series is shared
+// between rounds.
+func (t *target) withExtra(series []prompb.TimeSeries) []prompb.TimeSeries {
+	if len(t.extra) == 0 {
+		return series
+	}
+	out := make([]prompb.TimeSeries, len(series))
+	for i, ts := range series {
+		labels := make([]prompb.Label, 0, len(ts.Labels)+len(t.extra))
+		labels = append(labels, ts.Labels...)
+		for _, e := range t.extra {
+			if !slices.ContainsFunc(ts.Labels, func(l prompb.Label) bool { return l.Name == e.Name }) {
+				labels = append(labels, e)
+			}
+		}
+		slices.SortFunc(labels, func(a, b prompb.Label) int { return strings.Compare(a.Name, b.Name) })
+		out[i] = prompb.TimeSeries{Labels: labels, Samples: ts.Samples}
+	}
+	return out
 }
 
 // statusRecorder records the status of each answer where the request's

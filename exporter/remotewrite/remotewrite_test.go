@@ -309,3 +309,25 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, label string) flo
 	t.Fatalf("no %s{%s}", name, label)
 	return 0
 }
+
+// TestReplicas: in an HA group every replica sends, each sample labelled
+// with its replica (replica_label) and the external labels, for the
+// receiver to deduplicate.
+func TestReplicas(t *testing.T) {
+	r, srv := newReceiver(t)
+	b := []byte(families)
+	cfgs := target1(srv.URL, func(rw *config.RemoteWrite) {
+		rw.ReplicaLabel, rw.ExternalLabels = "__replica__", map[string]string{"cluster": "gpuprice"}
+	})
+	for _, replica := range []string{"a", "b"} {
+		start(t, cfgs, Options{Families: func() []byte { return b }, Now: newClock(t0).now, Replica: replica})
+	}
+	r.wait(t, 2)
+	got := r.samples()
+	for _, replica := range []string{"a", "b"} {
+		name := "gpuprice_collector_success{__replica__=" + replica + ",cluster=gpuprice,provider=aws}"
+		if len(got[name]) == 0 {
+			t.Errorf("no %s among %d series", name, len(got))
+		}
+	}
+}
