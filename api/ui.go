@@ -107,11 +107,19 @@ type uiColumn struct {
 }
 
 // uiColumns are the quote tables' columns; ui/index.html and app.js write
-// the cells in this order.
+// the cells in this order. The label columns take their title from the
+// price label table.
 var uiColumns = []uiColumn{
-	{"GPU", "gpu_model", false, ""}, {"Memory (GB)", "", true, ""}, {"GPUs", "", true, ""},
-	{"Pricing", "", false, ""}, {"$/GPU-hour", "gpu_usd_per_hour", true, "gpu"}, {"$/hour", "usd_per_hour", true, "instance"},
-	{"Provider", "provider", false, ""}, {"Instance type", "", false, ""}, {"Region", "", false, ""}, {"Geo", "", false, ""},
+	labelColumn("gpu_model", "gpu_model"), labelColumn("gpu_memory_gb", ""), labelColumn("gpu_count", ""),
+	labelColumn("pricing_model", ""), {"$/GPU-hour", "gpu_usd_per_hour", true, "gpu"}, {"$/hour", "usd_per_hour", true, "instance"},
+	labelColumn("provider", "provider"), labelColumn("instance_type", ""), labelColumn("region", ""), labelColumn("geo", ""),
+}
+
+// labelColumn is the column of the label called name, sorted by sort
+// ("" for none).
+func labelColumn(name, sort string) uiColumn {
+	l := price.LabelNamed(name)
+	return uiColumn{Label: l.Title, Sort: sort, Numeric: l.Numeric()}
 }
 
 // columnsIn returns the columns with the price columns labelled per unit.

@@ -13,8 +13,9 @@ type Label struct {
 	Name string
 	// Help says what the label means, for documentation.
 	Help string
-	// Head is the label's column heading in the command line's tables.
-	Head string
+	// Head is the label's column heading in the command line's tables;
+	// Title in the web UI's.
+	Head, Title string
 
 	key, metric, market bool
 	// Exactly one is set.
@@ -26,32 +27,33 @@ type Label struct {
 // order, then gpu_raw, the provider's own GPU name, which each stored and
 // exported series keeps but which is free text and so never a metric label
 // (DESIGN §6). Every list of labels (the metrics, the API's parameters and
-// answers, the export columns, the store's columns) is taken from it; the
+// answers, the export columns, the store's columns, the headings of the
+// command line's and the web UI's tables) is taken from it; the
 // structs that must spell the labels out (Quote, Market, SeriesKey and
 // their users' JSON, Parquet and SQL forms) have tests that they agree
 // with it.
 var Labels = []Label{
-	{Name: "provider", Head: "PROVIDER", Help: "The provider: aws, gcp, azure, vastai, runpod, lambda, owned, static, ...",
+	{Name: "provider", Head: "PROVIDER", Title: "Provider", Help: "The provider: aws, gcp, azure, vastai, runpod, lambda, owned, static, ...",
 		key: true, metric: true, market: true, text: func(q *Quote) *string { return &q.Provider }},
-	{Name: "instance_type", Head: "INSTANCE_TYPE", Help: "The provider's own name for what is rented; for marketplaces, a shape name documented per provider.",
+	{Name: "instance_type", Head: "INSTANCE_TYPE", Title: "Instance type", Help: "The provider's own name for what is rented; for marketplaces, a shape name documented per provider.",
 		key: true, metric: true, text: func(q *Quote) *string { return &q.InstanceType }},
-	{Name: "region", Head: "REGION", Help: "The provider's own region id, lower-cased.",
+	{Name: "region", Head: "REGION", Title: "Region", Help: "The provider's own region id, lower-cased.",
 		key: true, metric: true, market: true, text: func(q *Quote) *string { return &q.Region }},
-	{Name: "zone", Head: "ZONE", Help: "The zone, only where the price is per zone (AWS spot).",
+	{Name: "zone", Head: "ZONE", Title: "Zone", Help: "The zone, only where the price is per zone (AWS spot).",
 		key: true, metric: true, text: func(q *Quote) *string { return &q.Zone }},
-	{Name: "geo", Head: "GEO", Help: "Coarse location shared by all providers: " + strings.Join(Geos, ", ") + ".",
+	{Name: "geo", Head: "GEO", Title: "Geo", Help: "Coarse location shared by all providers: " + strings.Join(Geos, ", ") + ".",
 		metric: true, market: true, text: func(q *Quote) *string { return &q.Geo }},
-	{Name: "pricing_model", Head: "PRICING", Help: "How the price is charged: on_demand, spot, reserved_1y, reserved_3y, amortized or fixed.",
+	{Name: "pricing_model", Head: "PRICING", Title: "Pricing", Help: "How the price is charged: on_demand, spot, reserved_1y, reserved_3y, amortized or fixed.",
 		key: true, metric: true, market: true, text: func(q *Quote) *string { return (*string)(&q.PricingModel) }},
-	{Name: "gpu_model", Head: "GPU", Help: "Canonical GPU model (H100, A100, L4, ...); " + Unknown + " when the catalog does not know the provider's name for it.",
+	{Name: "gpu_model", Head: "GPU", Title: "GPU", Help: "Canonical GPU model (H100, A100, L4, ...); " + Unknown + " when the catalog does not know the provider's name for it.",
 		metric: true, market: true, text: func(q *Quote) *string { return &q.GPUModel }},
-	{Name: "gpu_form", Head: "FORM", Help: "GPU form factor: sxm, pcie, or empty when unknown.",
+	{Name: "gpu_form", Head: "FORM", Title: "Form", Help: "GPU form factor: sxm, pcie, or empty when unknown.",
 		metric: true, market: true, text: func(q *Quote) *string { return &q.GPUForm }},
-	{Name: "gpu_memory_gb", Head: "MEM_GB", Help: "Marketed memory per GPU in GB.",
+	{Name: "gpu_memory_gb", Head: "MEM_GB", Title: "Memory (GB)", Help: "Marketed memory per GPU in GB.",
 		metric: true, market: true, number: func(q *Quote) *float64 { return &q.GPUMemoryGB }},
-	{Name: "gpu_count", Head: "GPUS", Help: "GPUs in the instance or offer; may be fractional.",
+	{Name: "gpu_count", Head: "GPUS", Title: "GPUs", Help: "GPUs in the instance or offer; may be fractional.",
 		key: true, metric: true, number: func(q *Quote) *float64 { return &q.GPUCount }},
-	{Name: "gpu_raw", Head: "GPU_RAW", Help: "The provider's own name for the GPU; stored and exported, never a metric label.",
+	{Name: "gpu_raw", Head: "GPU_RAW", Title: "GPU name", Help: "The provider's own name for the GPU; stored and exported, never a metric label.",
 		text: func(q *Quote) *string { return &q.GPURaw }},
 }
 

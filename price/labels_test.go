@@ -199,6 +199,9 @@ func TestLabelNamed(t *testing.T) {
 		if l.Head == "" || l.Head != strings.ToUpper(l.Head) {
 			t.Errorf("%s: Head %q, want an upper-case heading", l.Name, l.Head)
 		}
+		if l.Title == "" {
+			t.Errorf("%s: no Title", l.Name)
+		}
 	}
 	if LabelNamed("usd_per_hour") != nil {
 		t.Error("LabelNamed finds a price field")
