@@ -120,8 +120,8 @@ func BenchmarkOpen(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(s.byKey) != n {
-			b.Fatalf("%d series loaded, want %d", len(s.byKey), n)
+		if s.mem.Len() != n {
+			b.Fatalf("%d series loaded, want %d", s.mem.Len(), n)
 		}
 		s.Close()
 	}
