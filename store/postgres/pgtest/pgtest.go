@@ -1,0 +1,309 @@
+// Package pgtest runs a real PostgreSQL server for a test binary: Main
+// starts one per test package (initdb and pg_ctl in a temporary directory,
+// listening on a free loopback port and on a unix socket in that
+// directory), and DSN gives each test a fresh schema of it.
+//
+// The server binaries are looked up on PATH, then under
+// /usr/lib/postgresql/*/bin (Debian's postgresql package), newest version
+// first. Without them tests skip, unless GPUPRICE_REQUIRE_INTEGRATION=1,
+// when they fail. PostgreSQL refuses to run as root: as root, the helper
+// runs the server as the postgres user (runuser), in a directory it owns.
+//
+// Tests run the server without fsync, for speed; benchmarks (-test.bench
+// set) with PostgreSQL's durable defaults, so that their figures are those
+// of a real deployment.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RequireEnv is the variable that turns a missing server into a failure.
+const RequireEnv = "GPUPRICE_REQUIRE_INTEGRATION"
+
+// Server is a running PostgreSQL cluster owned by the test binary.
+type Server struct {
+	bin      string // directory of initdb, pg_ctl, postgres
+	dir      string // temporary directory: data/, the socket, the log
+	port     int
+	password string
+	durable  bool
+	asUser   *user.User // set when running as root
+
+	mu      sync.Mutex
+	schemas map[string]bool
+}
+
+var (
+	server     *Server
+	unavailable string // why there is no server
+)
+
+// Main starts the package's server, runs the tests and stops it. Call it
+// from TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+func Main(m *testing.M) {
+	flag.Parse()
+	durable := false
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		durable = true
+	}
+	var err error
+	server, err = Start(durable)
+	if err != nil {
+		unavailable = err.Error()
+		server = nil
+	}
+	code := m.Run()
+	if server != nil {
+		if err := server.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+		os.RemoveAll(server.dir)
+	}
+	os.Exit(code)
+}
+
+// errNoBinaries is the reason to skip rather than fail.
+var errNoBinaries = errors.New("no PostgreSQL server binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql/*/bin: install Debian's postgresql package")
+
+// Get returns the package's server, skipping t when there is none (or
+// failing it with RequireEnv=1, or when the server failed to start).
+func Get(t testing.TB) *Server {
+	t.Helper()
+	if server != nil {
+		return server
+	}
+	if unavailable == "" {
+		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
+	}
+	if unavailable != errNoBinaries.Error() || os.Getenv(RequireEnv) == "1" {
+		t.Fatalf("pgtest: %s", unavailable)
+	}
+	t.Skipf("pgtest: %s", unavailable)
+	return nil
+}
+
+// DSN returns the connection string of a fresh, empty schema for t, the
+// schema first on its search_path.
+func DSN(t testing.TB) string {
+	t.Helper()
+	name := strings.ToLower(strings.NewReplacer("/", "_", " ", "_", "=", "_", "#", "_").Replace(t.Name()))
+	return Get(t).Schema(t, name)
+}
+
+// Schema returns the connection string of the schema derived from name
+// (the same name gives the same schema, so that a store can be reopened),
+// creating the schema if it does not exist.
+func (s *Server) Schema(t testing.TB, name string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(name))
+	schema := "t_" + hex.EncodeToString(sum[:8])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.schemas[schema] {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, s.URL(""))
+		if err != nil {
+			t.Fatalf("pgtest: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+			t.Fatalf("pgtest: create schema: %v", err)
+		}
+		s.schemas[schema] = true
+	}
+	return s.URL(schema)
+}
+
+// URL is the connection string of the server's database over TCP, with a
+// password, and the schema first on the search_path when not empty.
+func (s *Server) URL(schema string) string {
+	v := url.Values{"sslmode": {"disable"}}
+	if schema != "" {
+		v.Set("search_path", schema)
+	}
+	return (&url.URL{Scheme: "postgres", User: url.UserPassword("gpuprice", s.password),
+		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)), Path: "/gpuprice", RawQuery: v.Encode()}).String()
+}
+
+// Password is the password of the server's user, for tests that check it
+// is never shown.
+func (s *Server) Password() string { return s.password }
+
+// Start creates a cluster in a new temporary directory and starts it.
+// Durable keeps PostgreSQL's fsync and synchronous commits.
+func Start(durable bool) (*Server, error) {
+	bin, err := findBinaries()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gpuprice-pgtest-*")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{bin: bin, dir: dir, durable: durable, password: randomHex(12), schemas: map[string]bool{}}
+	if os.Geteuid() == 0 {
+		if s.asUser, err = user.Lookup("postgres"); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("running as root, and no postgres user to run the server as: %w", err)
+		}
+		uid, _ := strconv.Atoi(s.asUser.Uid)
+		gid, _ := strconv.Atoi(s.asUser.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	if err := s.initdb(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// A free port can be taken between asking and listening: try again.
+	for try := 0; ; try++ {
+		if s.port, err = freePort(); err == nil {
+			if err = s.Restart(); err == nil {
+				break
+			}
+		}
+		if try == 4 {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, strings.Replace(s.URL(""), "/gpuprice?", "/postgres?", 1))
+	if err == nil {
+		_, err = conn.Exec(ctx, "CREATE DATABASE gpuprice")
+		conn.Close(ctx)
+	}
+	if err != nil {
+		s.Stop()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("create database: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Server) initdb() error {
+	pwfile := filepath.Join(s.dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(s.password+"\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pwfile)
+	return s.run("initdb", "-D", filepath.Join(s.dir, "data"), "-U", "gpuprice", "--pwfile", pwfile,
+		"--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync")
+}
+
+// Restart starts the server (again, after Stop), waiting until it accepts
+// connections.
+func (s *Server) Restart() error {
+	opts := []string{
+		"-c listen_addresses=127.0.0.1",
+		"-p " + strconv.Itoa(s.port),
+		"-c unix_socket_directories=" + s.dir,
+		"-c max_connections=200",
+	}
+	if !s.durable {
+		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+	}
+	return s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60",
+		"-o", strings.Join(opts, " "), "start")
+}
+
+// Stop stops the server (fast shutdown: connections are closed).
+func (s *Server) Stop() error {
+	return s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "fast", "-w", "stop")
+}
+
+// run runs one of the server's programs, as the postgres user when root.
+func (s *Server) run(prog string, args ...string) error {
+	path := filepath.Join(s.bin, prog)
+	var cmd *exec.Cmd
+	if s.asUser != nil {
+		cmd = exec.Command("runuser", append([]string{"-u", s.asUser.Username, "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	cmd.Dir = s.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+		return fmt.Errorf("%s %s: %w\n%s\n%s", prog, strings.Join(args, " "), err, out, tail(log, 2000))
+	}
+	return nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// findBinaries returns the directory holding initdb and pg_ctl: PATH's,
+// else the newest /usr/lib/postgresql/<version>/bin.
+func findBinaries() (string, error) {
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		if dir := filepath.Dir(p); exists(filepath.Join(dir, "initdb")) {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int { return version(b) - version(a) })
+	for _, dir := range dirs {
+		if exists(filepath.Join(dir, "pg_ctl")) && exists(filepath.Join(dir, "initdb")) {
+			return dir, nil
+		}
+	}
+	return "", errNoBinaries
+}
+
+// version is the major version in /usr/lib/postgresql/<version>/bin.
+func version(dir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return v
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,453 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/last"
+)
+
+// Every write of many rows sends each column as one array and unnests it
+// on the server: one statement, one round trip, whatever the row count.
+var (
+	// insertSeriesSQL creates series and returns their ids with their
+	// keys. A series that exists already (created by another process) is
+	// returned as it is.
+	insertSeriesSQL = `INSERT INTO series (` + last.ColumnList(last.Columns, "") + `)
+		SELECT * FROM unnest(` + arrayParams(last.Columns, 1) + `)
+		ON CONFLICT (` + last.ColumnList(price.KeyLabels, "") + `) DO UPDATE SET provider = excluded.provider
+		RETURNING id, ` + last.ColumnList(price.KeyLabels, "")
+	// updateLabelsSQL sets the value labels of series by id.
+	updateLabelsSQL = `UPDATE series s SET ` + setList(last.ValueLabels) + `
+		FROM unnest($1::bigint[], ` + arrayParams(last.ValueLabels, 2) + `) AS v(id, ` + last.ColumnList(last.ValueLabels, "") + `)
+		WHERE s.id = v.id`
+)
+
+const (
+	// A refresh overrides a point at the very same millisecond: it is the
+	// newer observation.
+	upsertPointsSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
+		SELECT id, ts, CASE WHEN w THEN NULL ELSE u END
+		FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bool[]) AS v(id, ts, u, w)
+		ON CONFLICT (series_id, ts) DO UPDATE SET usd_per_hour = excluded.usd_per_hour`
+	insertPollSQL = `INSERT INTO polls (provider, started_at, duration_ms, ok, quotes, error)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+	// The staging table of one backfill transaction. ord is the row's
+	// place in write order, so that the first of two equal points wins.
+	createStagingSQL = `CREATE TEMPORARY TABLE backfill_points
+		(series_id bigint, ts bigint, usd_per_hour double precision, ord integer) ON COMMIT DROP`
+	// A backfill never overrides: re-running one must write nothing.
+	insertStagedSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
+		SELECT DISTINCT ON (series_id, ts) series_id, ts, usd_per_hour FROM backfill_points
+		ORDER BY series_id, ts, ord
+		ON CONFLICT (series_id, ts) DO NOTHING`
+	// Deletes old polls, sparing each provider's last successful one,
+	// which LastKnown reports.
+	deletePollsSQL = `DELETE FROM polls WHERE started_at < $1 AND id NOT IN (
+		SELECT DISTINCT ON (provider) id FROM polls WHERE ok = 1 ORDER BY provider, started_at DESC, id DESC)`
+)
+
+// arrayParams is "$first::text[], $first+1::float8[], ..." for ls.
+func arrayParams(ls []price.Label, first int) string {
+	ps := make([]string, len(ls))
+	for i := range ls {
+		typ := "text[]"
+		if ls[i].Numeric() {
+			typ = "float8[]"
+		}
+		ps[i] = fmt.Sprintf("$%d::%s", first+i, typ)
+	}
+	return strings.Join(ps, ", ")
+}
+
+func setList(ls []price.Label) string {
+	ps := make([]string, len(ls))
+	for i := range ls {
+		ps[i] = ls[i].Name + " = v." + ls[i].Name
+	}
+	return strings.Join(ps, ", ")
+}
+
+// columnArrays are the values of the columns ls of the series, one array
+// per column ([]string, or []float64 for a number).
+func columnArrays(ls []price.Label, series []*last.Series, labels func(*last.Series) last.Labels) []any {
+	out := make([]any, len(ls))
+	for i := range ls {
+		if ls[i].Numeric() {
+			out[i] = make([]float64, len(series))
+		} else {
+			out[i] = make([]string, len(series))
+		}
+	}
+	var q price.Quote
+	for j, sr := range series {
+		last.SetLabels(&q, sr.Key, labels(sr))
+		for i := range ls {
+			if ls[i].Numeric() {
+				out[i].([]float64)[j] = ls[i].Number(&q)
+			} else {
+				out[i].([]string)[j] = ls[i].Value(&q)
+			}
+		}
+	}
+	return out
+}
+
+// Record implements store.Store. The poll must be OK exactly when snap is
+// not nil, and every quote must be of poll.Provider with a finite price;
+// otherwise Record writes nothing and returns an error. Should a snapshot
+// list one series twice, its first quote counts.
+func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error) {
+	if err := last.CheckRecord(poll, snap); err != nil {
+		return store.Result{}, fmt.Errorf("record %s refresh: %w", poll.Provider, err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+
+	var (
+		c   last.Change
+		res store.Result
+	)
+	if snap != nil {
+		c, res = s.mem.Diff(snap)
+	}
+	start, dur := last.MS(poll.Start), poll.Duration.Milliseconds()
+	if poll.OK {
+		c.OKProvider, c.OK = poll.Provider, last.OKPoll{Start: start, End: start + dur}
+	}
+	var months []int64
+	if len(c.Points) > 0 {
+		months = []int64{last.MS(snap.Time)}
+	}
+	err := s.withPartitions(ctx, months, func() error {
+		return s.inTx(ctx, func(tx pgx.Tx) error {
+			if err := writeChange(ctx, tx, &c); err != nil {
+				return err
+			}
+			var perr *string // NULL for a successful poll
+			if poll.Error != "" {
+				perr = &poll.Error
+			}
+			ok := 0
+			if poll.OK {
+				ok = 1
+			}
+			_, err := tx.Exec(ctx, insertPollSQL, poll.Provider, start, dur, ok, poll.Quotes, perr)
+			return err
+		})
+	})
+	if err != nil {
+		return store.Result{}, s.clean(fmt.Errorf("record %s refresh: %w", poll.Provider, err))
+	}
+	s.mem.Apply(&c)
+	return res, nil
+}
+
+// writeChange writes a Record's change.
+func writeChange(ctx context.Context, tx pgx.Tx, c *last.Change) error {
+	if err := insertSeries(ctx, tx, c.Fresh); err != nil {
+		return err
+	}
+	if len(c.Relabels) > 0 {
+		series := make([]*last.Series, len(c.Relabels))
+		ids := make([]int64, len(c.Relabels))
+		labels := map[*last.Series]last.Labels{}
+		for i, rl := range c.Relabels {
+			series[i], ids[i], labels[rl.S] = rl.S, rl.S.ID, rl.L
+		}
+		args := append([]any{ids}, columnArrays(last.ValueLabels, series, func(sr *last.Series) last.Labels { return labels[sr] })...)
+		if _, err := tx.Exec(ctx, updateLabelsSQL, args...); err != nil {
+			return fmt.Errorf("update labels: %w", err)
+		}
+	}
+	if len(c.Points) == 0 {
+		return nil
+	}
+	var (
+		ids  = make([]int64, len(c.Points))
+		tss  = make([]int64, len(c.Points))
+		usds = make([]float64, len(c.Points))
+		wds  = make([]bool, len(c.Points))
+	)
+	for i, p := range c.Points {
+		ids[i], tss[i], usds[i], wds[i] = p.S.ID, p.TS, p.USD, p.Withdrawn
+	}
+	if _, err := tx.Exec(ctx, upsertPointsSQL, ids, tss, usds, wds); err != nil {
+		return fmt.Errorf("write points: %w", err)
+	}
+	return nil
+}
+
+// insertSeries inserts new series and sets their ids.
+func insertSeries(ctx context.Context, tx pgx.Tx, fresh []*last.Series) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	byKey := make(map[price.SeriesKey]*last.Series, len(fresh))
+	for _, sr := range fresh {
+		byKey[sr.Key] = sr
+		sr.ID = 0
+	}
+	rows, err := tx.Query(ctx, insertSeriesSQL, columnArrays(last.Columns, fresh, func(sr *last.Series) last.Labels { return sr.Labels })...)
+	if err != nil {
+		return fmt.Errorf("create series: %w", err)
+	}
+	var (
+		id int64
+		q  price.Quote
+	)
+	dest := []any{&id}
+	for i := range price.KeyLabels {
+		dest = append(dest, price.KeyLabels[i].Field(&q))
+	}
+	_, err = pgx.ForEachRow(rows, dest, func() error {
+		if sr := byKey[q.Key()]; sr != nil {
+			sr.ID = id
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create series: %w", err)
+	}
+	for _, sr := range fresh {
+		if sr.ID == 0 {
+			return fmt.Errorf("create series %s: no id returned", sr.Key)
+		}
+	}
+	return nil
+}
+
+// Backfill implements store.Store. Points are sorted by (series, time) and
+// written in transactions of Options.BackfillBatch points, each a COPY into
+// a staging table and one INSERT … ON CONFLICT DO NOTHING from it. Labels
+// of existing series are left as they are: history may carry an older GPU
+// mapping. On error, the batches already committed stay (re-running the
+// backfill completes it) and the Result counts them.
+func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
+	if err := last.CheckBackfill(quotes); err != nil {
+		return store.Result{}, fmt.Errorf("backfill: %w", err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	rows := s.mem.PlanBackfill(quotes)
+
+	var total store.Result
+	for start := 0; start < len(rows); start += s.opts.BackfillBatch {
+		batch := rows[start:min(start+s.opts.BackfillBatch, len(rows))]
+		months := make([]int64, 0, 4)
+		var month time.Time
+		for _, r := range batch {
+			if m := monthOf(r.TS); m != month {
+				month = m
+				months = append(months, r.TS)
+			}
+		}
+		var (
+			c   last.Change
+			res store.Result
+		)
+		err := s.withPartitions(ctx, months, func() error {
+			return s.inTx(ctx, func(tx pgx.Tx) error {
+				var err error
+				c, res, err = backfillBatch(ctx, tx, quotes, batch)
+				return err
+			})
+		})
+		if err != nil {
+			for _, r := range batch {
+				if s.mem.Lookup(r.S.Key) == nil {
+					r.S.ID = 0 // rolled back: a re-run inserts it again
+				}
+			}
+			return total, s.clean(fmt.Errorf("backfill: %w", err))
+		}
+		s.mem.Apply(&c)
+		total.NewSeries += res.NewSeries
+		total.Points += res.Points
+		total.Skipped += res.Skipped
+	}
+	return total, nil
+}
+
+// backfillBatch writes one transaction of a backfill.
+func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch []last.BackfillRow) (last.Change, store.Result, error) {
+	var (
+		c   last.Change
+		res store.Result
+	)
+	// Rows come grouped by series: a new series' rows are one run.
+	for i, r := range batch {
+		if r.S.ID == 0 && (i == 0 || batch[i-1].S != r.S) {
+			c.Fresh = append(c.Fresh, r.S)
+		}
+	}
+	if err := insertSeries(ctx, tx, c.Fresh); err != nil {
+		return c, res, err
+	}
+	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
+		return c, res, fmt.Errorf("create staging table: %w", err)
+	}
+	src := &stagingRows{quotes: quotes, batch: batch, i: -1, row: make([]any, 4)}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour", "ord"}, src); err != nil {
+		return c, res, fmt.Errorf("copy points: %w", err)
+	}
+	tag, err := tx.Exec(ctx, insertStagedSQL)
+	if err != nil {
+		return c, res, fmt.Errorf("write points: %w", err)
+	}
+	res.NewSeries = len(c.Fresh)
+	res.Points = int(tag.RowsAffected())
+	res.Skipped = len(batch) - res.Points
+
+	// The newest point of each series' run may become its last point: it
+	// was written exactly when it is newer than the series' last point,
+	// which is the newest in the database. Of equal points the first won.
+	for i := 0; i < len(batch); {
+		j := i + 1
+		for j < len(batch) && batch[j].S == batch[i].S {
+			j++
+		}
+		k := j - 1
+		for k > i && batch[k-1].TS == batch[j-1].TS {
+			k--
+		}
+		if r := batch[k]; !r.S.HasPoint || r.TS > r.S.TS {
+			c.Points = append(c.Points, last.Point{S: r.S, TS: r.TS, USD: quotes[r.I].USDPerHour})
+		}
+		i = j
+	}
+	return c, res, nil
+}
+
+// stagingRows is a pgx.CopyFromSource over a backfill batch; it reuses one
+// row, which pgx encodes before asking for the next.
+type stagingRows struct {
+	quotes []price.Quote
+	batch  []last.BackfillRow
+	i      int
+	row    []any
+}
+
+func (r *stagingRows) Next() bool { r.i++; return r.i < len(r.batch) }
+
+func (r *stagingRows) Values() ([]any, error) {
+	b := &r.batch[r.i]
+	r.row[0], r.row[1], r.row[2], r.row[3] = b.S.ID, b.TS, r.quotes[b.I].USDPerHour, int32(r.i)
+	return r.row, nil
+}
+
+func (r *stagingRows) Err() error { return nil }
+
+// DeleteBefore implements store.Store. A month entirely before t loses its
+// partition: the points of it that stay (for each series, the last point
+// before t when it is in that month) are copied into a new partition that
+// replaces the old one, which is dropped; the month t falls in has its old
+// points deleted. Each partition is one transaction. Each provider's last
+// successful poll is kept, as LastKnown reports it.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	cut := last.MS(t)
+	fail := func(deleted int64, what string, err error) (int64, error) {
+		return deleted, s.clean(fmt.Errorf("delete %s before %s: %w", what, t.Format(time.RFC3339), err))
+	}
+	parts, err := listPartitions(ctx, s.pool)
+	if err != nil {
+		return fail(0, "points", err)
+	}
+	var deleted int64
+	for _, p := range parts {
+		var n int64
+		switch {
+		case p.hi <= cut:
+			n, err = s.dropPartition(ctx, p, cut)
+		case p.lo < cut:
+			n, err = s.deleteInPartition(ctx, p, cut)
+		}
+		deleted += n
+		if err != nil {
+			return fail(deleted, "points", err)
+		}
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.pool.Exec(ctx, deletePollsSQL, cut); err != nil {
+		return fail(deleted, "polls", err)
+	}
+	return deleted, nil
+}
+
+// dropPartition replaces the partition p, entirely before cut, by one
+// holding only the points that stay, and returns the number of points
+// removed.
+func (s *Store) dropPartition(ctx context.Context, p partition, cut int64) (int64, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var (
+		removed int64
+		empty   bool
+	)
+	name := pgx.Identifier{p.name}.Sanitize()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// Other writers wait (readers do not) until the partition is
+		// swapped.
+		if _, err := tx.Exec(ctx, "LOCK TABLE points IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return err
+		}
+		// A series' last point before the cut is in p when p holds its
+		// last point and nothing later precedes the cut.
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE retention_keep ON COMMIT DROP AS
+			SELECT DISTINCT ON (series_id) series_id, ts, usd_per_hour FROM `+name+` k
+			WHERE NOT EXISTS (SELECT 1 FROM points q WHERE q.series_id = k.series_id AND q.ts >= $1 AND q.ts < $2)
+			ORDER BY series_id, ts DESC`, p.hi, cut); err != nil {
+			return err
+		}
+		var total, kept int64
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM `+name+`), (SELECT count(*) FROM retention_keep)`).Scan(&total, &kept); err != nil {
+			return err
+		}
+		if removed = total - kept; removed == 0 {
+			return nil
+		}
+		empty = kept == 0
+		stmts := []string{"ALTER TABLE points DETACH PARTITION " + name, "DROP TABLE " + name}
+		if !empty {
+			stmts = append(stmts,
+				"CREATE TABLE "+name+" (series_id bigint NOT NULL, ts bigint NOT NULL, usd_per_hour double precision)",
+				"INSERT INTO "+name+" SELECT series_id, ts, usd_per_hour FROM retention_keep",
+				fmt.Sprintf("ALTER TABLE points ATTACH PARTITION %s FOR VALUES FROM (%d) TO (%d)", name, p.lo, p.hi))
+		}
+		for _, sql := range stmts {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("partition %s: %w", p.name, err)
+	}
+	if empty {
+		s.parts.forget(p.lo)
+	}
+	return removed, nil
+}
+
+// deleteInPartition deletes the points of p, the partition cut falls in,
+// that precede their series' last point before cut.
+func (s *Store) deleteInPartition(ctx context.Context, p partition, cut int64) (int64, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	name := pgx.Identifier{p.name}.Sanitize()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM `+name+` d
+		USING (SELECT series_id, max(ts) AS m FROM `+name+` WHERE ts < $1 GROUP BY series_id) k
+		WHERE d.series_id = k.series_id AND d.ts < k.m`, cut)
+	if err != nil {
+		return 0, fmt.Errorf("partition %s: %w", p.name, err)
+	}
+	return tag.RowsAffected(), nil
+}
