@@ -415,7 +415,9 @@ func monthOf(ts int64) time.Time {
 }
 
 // partitionName is the table of the month starting at m.
-func partitionName(m time.Time) string { return fmt.Sprintf("points_%04d%02d", m.Year(), int(m.Month())) }
+func partitionName(m time.Time) string {
+	return fmt.Sprintf("points_%04d%02d", m.Year(), int(m.Month()))
+}
 
 var partitionPattern = regexp.MustCompile(`^points_(\d{4})(\d{2})$`)
 

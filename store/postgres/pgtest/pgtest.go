@@ -55,7 +55,7 @@ type Server struct {
 }
 
 var (
-	server     *Server
+	server      *Server
 	unavailable string // why there is no server
 )
 
