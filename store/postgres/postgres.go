@@ -314,11 +314,16 @@ func OpenReader(ctx context.Context, dsn string, opts Options) (*Reader, error) 
 	if err != nil {
 		return nil, err
 	}
-	var v *int
-	err = r.pool.QueryRow(ctx, `SELECT (SELECT max(version) FROM schema_migrations)
-		WHERE to_regclass('schema_migrations') IS NOT NULL`).Scan(&v)
+	var (
+		exists bool
+		v      *int
+	)
+	err = r.pool.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&exists)
+	if err == nil && exists {
+		err = r.pool.QueryRow(ctx, "SELECT max(version) FROM schema_migrations").Scan(&v)
+	}
 	switch {
-	case errors.Is(err, pgx.ErrNoRows) || err == nil && v == nil:
+	case err == nil && v == nil:
 		err = errors.New("no gpuprice store in this database (run gpuprice serve once to create it)")
 	case err != nil:
 		err = fmt.Errorf("read schema version: %w", err)

@@ -18,11 +18,16 @@ import (
 var (
 	// insertSeriesSQL creates series and returns their ids with their
 	// keys. A series that exists already (created by another process) is
-	// returned as it is.
+	// left out, and read by selectSeriesSQL: taking no lock on an
+	// existing series keeps two writers from deadlocking on series rows
+	// that their points' foreign keys lock.
 	insertSeriesSQL = `INSERT INTO series (` + last.ColumnList(last.Columns, "") + `)
 		SELECT * FROM unnest(` + arrayParams(last.Columns, 1) + `)
-		ON CONFLICT (` + last.ColumnList(price.KeyLabels, "") + `) DO UPDATE SET provider = excluded.provider
+		ON CONFLICT (` + last.ColumnList(price.KeyLabels, "") + `) DO NOTHING
 		RETURNING id, ` + last.ColumnList(price.KeyLabels, "")
+	selectSeriesSQL = `SELECT id, ` + last.ColumnList(price.KeyLabels, "s.") + ` FROM series s
+		JOIN unnest(` + arrayParams(price.KeyLabels, 1) + `) AS k(` + last.ColumnList(price.KeyLabels, "") + `)
+		USING (` + last.ColumnList(price.KeyLabels, "") + `)`
 	// updateLabelsSQL sets the value labels of series by id.
 	updateLabelsSQL = `UPDATE series s SET ` + setList(last.ValueLabels) + `
 		FROM unnest($1::bigint[], ` + arrayParams(last.ValueLabels, 2) + `) AS v(id, ` + last.ColumnList(last.ValueLabels, "") + `)
@@ -194,10 +199,6 @@ func insertSeries(ctx context.Context, tx pgx.Tx, fresh []*last.Series) error {
 		byKey[sr.Key] = sr
 		sr.ID = 0
 	}
-	rows, err := tx.Query(ctx, insertSeriesSQL, columnArrays(last.Columns, fresh, func(sr *last.Series) last.Labels { return sr.Labels })...)
-	if err != nil {
-		return fmt.Errorf("create series: %w", err)
-	}
 	var (
 		id int64
 		q  price.Quote
@@ -206,18 +207,38 @@ func insertSeries(ctx context.Context, tx pgx.Tx, fresh []*last.Series) error {
 	for i := range price.KeyLabels {
 		dest = append(dest, price.KeyLabels[i].Field(&q))
 	}
-	_, err = pgx.ForEachRow(rows, dest, func() error {
-		if sr := byKey[q.Key()]; sr != nil {
-			sr.ID = id
+	read := func(rows pgx.Rows, err error) error {
+		if err == nil {
+			_, err = pgx.ForEachRow(rows, dest, func() error {
+				if sr := byKey[q.Key()]; sr != nil {
+					sr.ID = id
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("create series: %w", err)
 		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("create series: %w", err)
 	}
+	if err := read(tx.Query(ctx, insertSeriesSQL, columnArrays(last.Columns, fresh, func(sr *last.Series) last.Labels { return sr.Labels })...)); err != nil {
+		return err
+	}
+	var existing []*last.Series
 	for _, sr := range fresh {
 		if sr.ID == 0 {
-			return fmt.Errorf("create series %s: no id returned", sr.Key)
+			existing = append(existing, sr)
+		}
+	}
+	if len(existing) == 0 {
+		return nil
+	}
+	if err := read(tx.Query(ctx, selectSeriesSQL, columnArrays(price.KeyLabels, existing, func(sr *last.Series) last.Labels { return sr.Labels })...)); err != nil {
+		return err
+	}
+	for _, sr := range existing {
+		if sr.ID == 0 {
+			return fmt.Errorf("create series %s: no id", sr.Key)
 		}
 	}
 	return nil

@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,8 +110,16 @@ func Get(t testing.TB) *Server {
 // schema first on its search_path.
 func DSN(t testing.TB) string {
 	t.Helper()
-	name := strings.ToLower(strings.NewReplacer("/", "_", " ", "_", "=", "_", "#", "_").Replace(t.Name()))
-	return Get(t).Schema(t, name)
+	return Get(t).Schema(t, Unique(t))
+}
+
+var unique atomic.Int64
+
+// Unique returns a schema name for t that no other call returns, in this
+// test binary, so that -count=N runs start empty too; pass it to Schema
+// again to reopen the same schema.
+func Unique(t testing.TB) string {
+	return fmt.Sprintf("%s#%d", t.Name(), unique.Add(1))
 }
 
 // Schema returns the connection string of the schema derived from name
