@@ -1,7 +1,8 @@
-// Package pgtest runs a real PostgreSQL server for a test binary: Main
-// starts one per test package (initdb and pg_ctl in a temporary directory,
-// listening on a free loopback port and on a unix socket in that
-// directory), and DSN gives each test a fresh schema of it.
+// Package pgtest runs a real PostgreSQL server for a test binary: one per
+// test package, started by the first test that asks for it (initdb and
+// pg_ctl in a temporary directory, listening on a free loopback port and on
+// a unix socket in that directory) and stopped by Main, from TestMain; DSN
+// gives each test a fresh schema of it.
 //
 // The server binaries are looked up on PATH, then under
 // /usr/lib/postgresql/*/bin (Debian's postgresql package), newest version
@@ -56,26 +57,20 @@ type Server struct {
 }
 
 var (
+	once        sync.Once
 	server      *Server
 	unavailable string // why there is no server
 )
 
-// Main starts the package's server, runs the tests and stops it. Call it
-// from TestMain:
+// Main runs the tests and stops the package's server, if one was started.
+// Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
-func Main(m *testing.M) {
-	flag.Parse()
-	durable := false
-	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
-		durable = true
-	}
-	var err error
-	server, err = Start(durable)
-	if err != nil {
-		unavailable = err.Error()
-		server = nil
-	}
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain that does more: it runs the tests, stops the
+// server and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if server != nil {
 		if err := server.Stop(); err != nil {
@@ -83,21 +78,29 @@ func Main(m *testing.M) {
 		}
 		os.RemoveAll(server.dir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // errNoBinaries is the reason to skip rather than fail.
 var errNoBinaries = errors.New("no PostgreSQL server binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql/*/bin: install Debian's postgresql package")
 
-// Get returns the package's server, skipping t when there is none (or
-// failing it with RequireEnv=1, or when the server failed to start).
+// Get returns the package's server, starting it on the first call: tests
+// that need none cost nothing. Without server binaries it skips t (fails
+// it with RequireEnv=1); a server that fails to start fails t.
 func Get(t testing.TB) *Server {
 	t.Helper()
+	once.Do(func() {
+		durable := false
+		if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+			durable = true
+		}
+		var err error
+		if server, err = Start(durable); err != nil {
+			server, unavailable = nil, err.Error()
+		}
+	})
 	if server != nil {
 		return server
-	}
-	if unavailable == "" {
-		t.Fatal("pgtest: no server: call pgtest.Main from TestMain")
 	}
 	if unavailable != errNoBinaries.Error() || os.Getenv(RequireEnv) == "1" {
 		t.Fatalf("pgtest: %s", unavailable)
