@@ -19,7 +19,7 @@
 //	GET  /api/v1/gpus       the GPU catalog, or one provider's alias table
 //	GET  /api/v1/breakeven  rent vs buy for a GPU and a workload (breakeven.go)
 //	GET  /-/healthy         200 "Healthy"
-//	GET  /-/ready           200 "Ready" or 503 "Not ready"
+//	GET  /-/ready           200 "Ready" or 503 "Not ready" (with the reason)
 //	POST /-/reload          reload the configuration
 //	GET  /                  web UI: cheapest prices, filters, price table, history chart
 //	GET  /ui/{file}         the web UI's script and stylesheet
@@ -113,6 +113,9 @@ type Options struct {
 	States func() []*collectors.State
 	// Ready reports whether prices can be served; nil means always.
 	Ready func() bool
+	// NotReady says why Ready is false, for /-/ready's answer ("Not
+	// ready: ..."); nil or "" adds nothing. It must not return secrets.
+	NotReady func() string
 	// Store holds the history; nil makes /api/v1/history, /api/v1/export
 	// and /api/v1/breakeven answer 503. A read-only view
 	// (sqlite.OpenReader) is enough.
@@ -148,6 +151,7 @@ type Options struct {
 type API struct {
 	states      func() []*collectors.State
 	ready       func() bool
+	notReady    func() string
 	store       store.Reader
 	catalog     *price.Catalog
 	reload      func() error
@@ -165,6 +169,7 @@ func New(opts Options) *API {
 	a := &API{
 		states:      opts.States,
 		ready:       opts.Ready,
+		notReady:    opts.NotReady,
 		store:       opts.Store,
 		catalog:     opts.Catalog,
 		reload:      opts.Reload,

@@ -208,7 +208,13 @@ func (a *API) healthy(w http.ResponseWriter, _ *http.Request) {
 
 func (a *API) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !a.ready() {
-		writeText(w, http.StatusServiceUnavailable, "Not ready")
+		msg := "Not ready"
+		if a.notReady != nil {
+			if why := a.notReady(); why != "" {
+				msg += ": " + why
+			}
+		}
+		writeText(w, http.StatusServiceUnavailable, msg)
 		return
 	}
 	writeText(w, http.StatusOK, "Ready")

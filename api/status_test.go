@@ -124,6 +124,10 @@ func TestLifecycle(t *testing.T) {
 	})
 	ts.api.reload = func() error { ts.reloads++; return failReload }
 	noReload := newTestServer(t, func(o *Options) { o.Reload = nil })
+	why := newTestServer(t, func(o *Options) {
+		o.Ready = func() bool { return false }
+		o.NotReady = func() string { return "store: connection refused (retrying in 4s)" }
+	})
 
 	tests := []struct {
 		name         string
@@ -137,6 +141,7 @@ func TestLifecycle(t *testing.T) {
 		{"healthy", ts, nil, http.MethodGet, "/-/healthy", 200, "Healthy\n", 0},
 		{"healthy HEAD", ts, nil, http.MethodHead, "/-/healthy", 200, "", 0},
 		{"not ready", ts, nil, http.MethodGet, "/-/ready", 503, "Not ready\n", 0},
+		{"not ready, and why", why, nil, http.MethodGet, "/-/ready", 503, "Not ready: store: connection refused (retrying in 4s)\n", 0},
 		{"ready", ts, func() { ready = true }, http.MethodGet, "/-/ready", 200, "Ready\n", 0},
 		{"reload", ts, nil, http.MethodPost, "/-/reload", 200, "Reloaded\n", 1},
 		{"reload fails", ts, func() { failReload = errors.New("config line 3: unknown key \"intervall\"") },
