@@ -52,34 +52,40 @@ type service struct {
 	storagePath string // --storage.path, which overrides every loaded config's
 	web         *web.FlagConfig
 	catalog     *price.Catalog
-	store       *sqlite.Store
+	store       *storeGate
 	runner      *collectors.Runner
 	exp         *exporter.Exporter
 	srv         *http.Server
-	jobs        []collectors.Job // the first configuration's, started by run
 
 	reloadOK, reloadTime prometheus.Gauge
 
-	mu  sync.Mutex // serializes reloads; guards cfg
-	cfg *config.Config
+	mu      sync.Mutex // serializes reloads; guards cfg, jobs and started
+	cfg     *config.Config
+	jobs    []collectors.Job // the configuration's jobs, until start runs them
+	started bool             // the store is open and the jobs run
 }
 
-// newService loads the configuration, opens the store and builds the
-// Runner (seeded with the stored prices), the exporter and the HTTP server.
-// Nothing runs yet.
+// newService loads the configuration, opens a SQLite store (a PostgreSQL
+// one is opened by run, with retries) and builds the Runner, the exporter
+// and the HTTP server. Nothing runs yet.
 func newService(ctx context.Context, logger *slog.Logger, load func() (*config.Config, error), opts daemonOptions) (*service, error) {
 	cfg, err := load()
 	if err != nil {
 		return nil, err
 	}
-	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, catalog: price.DefaultCatalog(), cfg: cfg}
+	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, catalog: price.DefaultCatalog(),
+		cfg: cfg, store: &storeGate{}}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
-	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if cfg.Storage.Driver == config.SQLite {
+		st, err := sqlite.Open(cfg.Storage.Path, sqlite.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		s.store.set(st)
+		logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
 	}
-	logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
-	if err := s.build(ctx, !*opts.disableRuntime); err != nil {
+	if err := s.build(!*opts.disableRuntime); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -87,7 +93,7 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 }
 
 // build makes everything that reads the store; s.store and s.cfg are set.
-func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
+func (s *service) build(runtimeMetrics bool) error {
 	reg := exporter.NewSelfRegistry(runtimeMetrics)
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_successful", Help: "Whether the last configuration reload attempt was successful."})
 	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_success_timestamp_seconds", Help: "Timestamp of the last successful configuration reload."})
@@ -96,11 +102,7 @@ func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
 	s.runner = collectors.NewRunner(s.logger, s.store, func() { s.exp.Invalidate() })
 	s.exp = exporter.New(exporter.Options{States: s.runner.States, Gatherer: reg, Logger: s.logger})
 
-	seeds, err := s.store.LastKnown(ctx)
-	if err != nil {
-		return fmt.Errorf("load last known prices: %w", err)
-	}
-	s.runner.Seed(seeds)
+	var err error
 	if s.jobs, err = collectors.Build(s.cfg, s.logger, s.catalog, s.store); err != nil {
 		return err
 	}
@@ -121,9 +123,10 @@ func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.exp)
 	api.New(api.Options{
-		States:  s.runner.States,
-		Ready:   s.runner.Ready,
-		Store:   s.store,
+		States:   s.runner.States,
+		Ready:    s.ready,
+		NotReady: s.notReady,
+		Store:    s.store,
 		Catalog: s.catalog,
 		Reload:  s.reload,
 		Logger:  s.logger,
@@ -134,16 +137,23 @@ func (s *service) handler() http.Handler {
 	return mux
 }
 
-// run starts the refreshes, the exporter, the reload and retention loops
-// and the HTTP server, and stops them when ctx is done.
+// run starts the exporter, the reload loop and the HTTP server, then, once
+// the store is open, the refreshes and the retention loop, and stops them
+// when ctx is done.
 func (s *service) run(ctx context.Context) error {
-	s.runner.Apply(s.jobs)
-	s.jobs = nil
+	if open, _ := s.store.opened(); open {
+		s.start(ctx)
+	} else {
+		go func() {
+			if openPostgres(ctx, s.logger, s.config().Storage.DSN.Value(), s.store) {
+				s.start(ctx)
+			}
+		}()
+	}
 	s.exp.Render()
 	go s.exp.Run(ctx)
 	s.reloaded()
 	go s.reloadOnSIGHUP(ctx)
-	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(s.srv, s.web, s.logger) }()
@@ -160,6 +170,39 @@ func (s *service) run(ctx context.Context) error {
 	}
 	s.runner.Stop()
 	return nil
+}
+
+// start seeds the Runner with the stored prices and starts the refreshes
+// and the retention loop; the store is open.
+func (s *service) start(ctx context.Context) {
+	seeds, err := s.store.LastKnown(ctx)
+	if err != nil {
+		s.logger.Error("loading the last known prices; serving none until the first refreshes", "err", err)
+	}
+	s.mu.Lock()
+	s.runner.Seed(seeds)
+	s.runner.Apply(s.jobs)
+	s.jobs, s.started = nil, true
+	s.mu.Unlock()
+	// Ready may be true from here on (seeded prices): /metrics serves
+	// them before the first scrape can ask.
+	s.exp.Render()
+	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
+}
+
+// ready reports whether prices can be served: the store is open and the
+// Runner is ready.
+func (s *service) ready() bool {
+	open, _ := s.store.opened()
+	return open && s.runner.Ready()
+}
+
+// notReady says why ready is false.
+func (s *service) notReady() string {
+	if open, why := s.store.opened(); !open {
+		return why
+	}
+	return "waiting for the first refresh of every provider"
 }
 
 // close stops the refreshes, if any run, and closes the store.
@@ -213,10 +256,14 @@ func (s *service) switchConfig() error {
 	if err != nil {
 		return err
 	}
-	if next.Storage.Driver != s.cfg.Storage.Driver || next.Storage.Path != s.cfg.Storage.Path {
-		s.logger.Warn("storage driver and path changes take effect at the next restart")
+	if next.Storage.Driver != s.cfg.Storage.Driver || next.Storage.Path != s.cfg.Storage.Path || next.Storage.DSN != s.cfg.Storage.DSN {
+		s.logger.Warn("storage driver, path and dsn changes take effect at the next restart")
 	}
-	s.runner.Apply(jobs)
+	if s.started {
+		s.runner.Apply(jobs)
+	} else {
+		s.jobs = jobs // start runs them once the store is open
+	}
 	s.cfg = next
 	return nil
 }

@@ -137,6 +137,6 @@ func checkConfig(file string, out *os.File) error {
 			enabled = append(enabled, fmt.Sprintf("%s (every %s)", name, c.Interval))
 		}
 	})
-	fmt.Fprintf(out, "%s: OK\nstorage: %s at %s, retention %s\nproviders enabled: %v\n", file, cfg.Storage.Driver, cfg.Storage.Path, cfg.Storage.Retention, enabled)
+	fmt.Fprintf(out, "%s: OK\nstorage: %s at %s, retention %s\nproviders enabled: %v\n", file, cfg.Storage.Driver, describeStorage(cfg.Storage), cfg.Storage.Retention, enabled)
 	return nil
 }

@@ -109,6 +109,24 @@ func Get(t testing.TB) *Server {
 	return nil
 }
 
+// New starts a server of t's own, stopped when t ends, for a test that
+// stops and restarts it (Stop, Restart); it skips or fails as Get does.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start(false)
+	if err != nil {
+		if errors.Is(err, errNoBinaries) && os.Getenv(RequireEnv) != "1" {
+			t.Skipf("pgtest: %v", err)
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Stop() // may be stopped already
+		os.RemoveAll(s.dir)
+	})
+	return s
+}
+
 // DSN returns the connection string of a fresh, empty schema for t, the
 // schema first on its search_path.
 func DSN(t testing.TB) string {
