@@ -127,10 +127,10 @@ func (s *service) handler() http.Handler {
 		Ready:    s.ready,
 		NotReady: s.notReady,
 		Store:    s.store,
-		Catalog: s.catalog,
-		Reload:  s.reload,
-		Logger:  s.logger,
-		Version: version.Version,
+		Catalog:  s.catalog,
+		Reload:   s.reload,
+		Logger:   s.logger,
+		Version:  version.Version,
 		// The owned: and static: entries /api/v1/breakeven compares.
 		Config: s.config,
 	}).Register(mux)
