@@ -43,14 +43,15 @@ const (
 		ON CONFLICT (series_id, ts) DO UPDATE SET usd_per_hour = excluded.usd_per_hour`
 	insertPollSQL = `INSERT INTO polls (provider, started_at, duration_ms, ok, quotes, error)
 		VALUES ($1, $2, $3, $4, $5, $6)`
-	// The staging table of one backfill transaction. ord is the row's
-	// place in write order, so that the first of two equal points wins.
+	// The staging table of one backfill transaction: temporary, so not
+	// written to the WAL. It holds no two rows of one (series_id, ts):
+	// of equal points the first was kept when it was filled.
 	createStagingSQL = `CREATE TEMPORARY TABLE backfill_points
-		(series_id bigint, ts bigint, usd_per_hour double precision, ord integer) ON COMMIT DROP`
-	// A backfill never overrides: re-running one must write nothing.
+		(series_id bigint, ts bigint, usd_per_hour double precision) ON COMMIT DROP`
+	// A backfill never overrides: re-running one (or running it from two
+	// processes at once) writes nothing twice.
 	insertStagedSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
-		SELECT DISTINCT ON (series_id, ts) series_id, ts, usd_per_hour FROM backfill_points
-		ORDER BY series_id, ts, ord
+		SELECT series_id, ts, usd_per_hour FROM backfill_points
 		ON CONFLICT (series_id, ts) DO NOTHING`
 	// Deletes old polls, sparing each provider's last successful one,
 	// which LastKnown reports.
@@ -314,8 +315,8 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
 		return c, res, fmt.Errorf("create staging table: %w", err)
 	}
-	src := &stagingRows{quotes: quotes, batch: batch, i: -1, row: make([]any, 4)}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour", "ord"}, src); err != nil {
+	src := &stagingRows{quotes: quotes, batch: batch, i: -1, row: make([]any, 3)}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour"}, src); err != nil {
 		return c, res, fmt.Errorf("copy points: %w", err)
 	}
 	tag, err := tx.Exec(ctx, insertStagedSQL)
@@ -346,8 +347,10 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 	return c, res, nil
 }
 
-// stagingRows is a pgx.CopyFromSource over a backfill batch; it reuses one
-// row, which pgx encodes before asking for the next.
+// stagingRows is a pgx.CopyFromSource over a backfill batch, sorted by
+// series, time and input order, that skips the repeats of a point: of
+// equal points the first wins. It reuses one row, which pgx encodes before
+// asking for the next.
 type stagingRows struct {
 	quotes []price.Quote
 	batch  []last.BackfillRow
@@ -355,11 +358,18 @@ type stagingRows struct {
 	row    []any
 }
 
-func (r *stagingRows) Next() bool { r.i++; return r.i < len(r.batch) }
+func (r *stagingRows) Next() bool {
+	for r.i++; r.i > 0 && r.i < len(r.batch); r.i++ {
+		if prev, b := &r.batch[r.i-1], &r.batch[r.i]; prev.S != b.S || prev.TS != b.TS {
+			break
+		}
+	}
+	return r.i < len(r.batch)
+}
 
 func (r *stagingRows) Values() ([]any, error) {
 	b := &r.batch[r.i]
-	r.row[0], r.row[1], r.row[2], r.row[3] = b.S.ID, b.TS, r.quotes[b.I].USDPerHour, int32(r.i)
+	r.row[0], r.row[1], r.row[2] = b.S.ID, b.TS, r.quotes[b.I].USDPerHour
 	return r.row, nil
 }
 
