@@ -298,3 +298,38 @@ func TestSecretsNotShown(t *testing.T) {
 	_, err = pgx.Connect(t.Context(), tests[0].dsn)
 	t.Logf("pgx alone: %v", err)
 }
+
+// TestServerRestart stops the server under an open store: writes fail
+// while it is down and change nothing, and once it is back the pool
+// reconnects and the next refresh writes every change since the last
+// commit; nothing committed is lost.
+func TestServerRestart(t *testing.T) {
+	srv := pgtest.New(t)
+	s, err := Open(t.Context(), srv.Schema(t, pgtest.Unique(t)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	record(t, s, t0, spot("1a", 30, time.Time{}), spot("1b", 31, time.Time{}))
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	end := t0.Add(10 * time.Minute)
+	q := []price.Quote{spot("1a", 32, time.Time{})}
+	if _, err := s.Record(t.Context(), store.Poll{Provider: "aws", Start: end, OK: true}, &price.Snapshot{Provider: "aws", Time: end, Quotes: q}); err == nil {
+		t.Fatal("Record succeeded with the server down")
+	}
+	if _, err := s.History(t.Context(), store.Query{}); err == nil {
+		t.Fatal("History succeeded with the server down")
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if res := record(t, s, t0.Add(20*time.Minute), q...); res != (store.Result{Points: 1, Withdrawals: 1}) {
+		t.Errorf("first refresh after the restart: %+v, want 1a's change and 1b's withdrawal", res)
+	}
+	want := map[string][]string{"1a": {"01-01 30", "01-01 32"}, "1b": {"01-01 31", "01-01 withdrawn"}}
+	if got := historyOf(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("History after the restart: %v, want %v", got, want)
+	}
+}
