@@ -9,6 +9,7 @@
 //	gpuprice breakeven --gpu_model=H100 --gpu_hours=5000   rent vs buy
 //	gpuprice history --gpu_model=H100 --step=1d --agg=min --by=provider   history queries
 //	gpuprice export --format=openmetrics -o h100.om.txt                  bulk history export
+//	gpuprice store copy --from=sqlite:data --config.file=gpuprice.yml     SQLite history into PostgreSQL
 package main
 
 import (
@@ -81,6 +82,10 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 	export := app.Command("export", "Export raw price history as CSV, Parquet or OpenMetrics (/api/v1/export).")
 	exportOpts := exportFlags(export)
 
+	storeCmd := app.Command("store", "Manage history stores.")
+	storeCopy := storeCmd.Command("copy", "Copy a history (series, points, withdrawals, poll log) into a PostgreSQL store; run again, it writes only what is missing.")
+	storeCopyOpts := storeCopyFlags(storeCopy)
+
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
 
@@ -102,6 +107,11 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 		},
 		history.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
 			return runHistory(ctx, logger, historyOpts, os.Stdout)
+		},
+		storeCopy.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
+			defer clearBar()
+			return runStoreCopy(ctx, cliLogger, storeCopyOpts, os.Stdout)
 		},
 		export.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
 			cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/postgres/pgtest"
+	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
 // TestServePostgresDownAtStartup starts the daemon on a PostgreSQL store
@@ -84,4 +88,82 @@ func TestServePostgresDownAtStartup(t *testing.T) {
 	if !strings.Contains(d.logs.String(), "cannot open the store; retrying") || !strings.Contains(d.logs.String(), "store opened") {
 		t.Errorf("logs lack the retries or the opening:\n%s", d.logs)
 	}
+}
+
+// TestStoreCopy copies a SQLite history (points, withdrawals, failed and
+// successful polls) into PostgreSQL twice: the second run writes nothing,
+// and both stores then hold the same history.
+func TestStoreCopy(t *testing.T) {
+	dir := t.TempDir()
+	lite, err := sqlite.Open(dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 1, 31, 23, 0, 0, 0, time.UTC) // a refresh in each of two months
+	q := func(zone string, usd float64) price.Quote {
+		return price.Quote{Provider: "aws", InstanceType: "p5.48xlarge", Region: "us-east-1", Zone: zone, Geo: "na",
+			PricingModel: price.Spot, GPUModel: "H100", GPUCount: 8, GPURaw: "H100", USDPerHour: usd}
+	}
+	for i, quotes := range [][]price.Quote{{q("a", 30), q("b", 31)}, {q("a", 32)}, nil, {q("a", 32), q("b", 33)}} {
+		end := t0.Add(time.Duration(i) * 30 * time.Minute)
+		poll := store.Poll{Provider: "aws", Start: end.Add(-time.Second), Duration: time.Second, OK: quotes != nil, Quotes: len(quotes)}
+		var snap *price.Snapshot
+		if quotes != nil {
+			snap = &price.Snapshot{Provider: "aws", Time: end, Quotes: quotes}
+		} else {
+			poll.Error = "503"
+		}
+		if _, err := lite.Record(t.Context(), poll, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lite.Backfill(t.Context(), []price.Quote{func() price.Quote { x := q("c", 29); x.EffectiveAt = t0.Add(-48 * time.Hour); return x }()}); err != nil {
+		t.Fatal(err)
+	}
+	lite.Close()
+
+	dsnFile := filepath.Join(t.TempDir(), "dsn")
+	if err := os.WriteFile(dsnFile, []byte(pgtest.DSN(t)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	from, to := "sqlite:"+dir, dsnFile
+	opts := storeCopyOptions{from: &from, config: new(string), toDSNFile: &to}
+	var out strings.Builder
+	logger := slog.New(slog.DiscardHandler)
+	if err := runStoreCopy(t.Context(), logger, opts, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "copied 3 series (3 new), 6 points (6 new, 0 already there), 4 polls new"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("first copy: %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	if err := runStoreCopy(t.Context(), logger, opts, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "copied 3 series (0 new), 6 points (0 new, 6 already there), 0 polls new"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("second copy: %q, want %q", out.String(), want)
+	}
+
+	src, err := openCopySource(t.Context(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	pgFrom := "postgres:" + dsnFile
+	dst, err := openCopySource(t.Context(), pgFrom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	want, _ := src.History(t.Context(), store.Query{})
+	got, err := dst.History(t.Context(), store.Query{})
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("history after the copy:\n got %+v (%v)\nwant %+v", got, err, want)
+	}
+	wantPolls, _ := src.Polls(t.Context(), "", time.Time{}, time.Time{})
+	gotPolls, err := dst.Polls(t.Context(), "", time.Time{}, time.Time{})
+	if err != nil || !reflect.DeepEqual(gotPolls, wantPolls) {
+		t.Errorf("polls after the copy:\n got %+v (%v)\nwant %+v", gotPolls, err, wantPolls)
+	}
+
 }
