@@ -89,6 +89,9 @@ type Options struct {
 	// BackfillBatch is the number of points per backfill transaction (one
 	// COPY). Default 100000.
 	BackfillBatch int
+	// BackfillWorkers is the number of backfill transactions written side
+	// by side, each on a connection of its own. Default 2.
+	BackfillWorkers int
 	// MaxConns is the size of the connection pool. Default 8.
 	MaxConns int32
 }
@@ -99,6 +102,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 8
+	}
+	if o.BackfillWorkers <= 0 {
+		o.BackfillWorkers = 2
 	}
 	return o
 }
@@ -284,9 +290,19 @@ func (s *Store) load(ctx context.Context) error {
 	return s.parts.load(ctx, s.pool)
 }
 
-// inTx runs fn in a transaction and commits it.
+// inTx runs fn in a transaction and commits it. The commit is not
+// cancelled with ctx: a COMMIT interrupted on the way may still be applied
+// by the server, and the caller would then not count what it wrote.
 func (r *reader) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, r.pool, fn)
+	tx, err := r.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx)) // the error that made us roll back is the one to report
+		return err
+	}
+	return tx.Commit(context.WithoutCancel(ctx))
 }
 
 // Close closes the pool, waiting for the connections in use to be

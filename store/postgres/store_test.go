@@ -333,3 +333,47 @@ func TestServerRestart(t *testing.T) {
 		t.Errorf("History after the restart: %v, want %v", got, want)
 	}
 }
+
+// TestBackfillCancelled cancels a backfill once its first batch is
+// committed: the batches in flight are rolled back, the Result counts what
+// stayed, and a re-run writes exactly what is missing.
+func TestBackfillCancelled(t *testing.T) {
+	s := openTest(t, pgtest.Unique(t), Options{BackfillBatch: 1000})
+	defer s.Close()
+	var quotes []price.Quote
+	for z := range 40 {
+		for k := range 1000 {
+			quotes = append(quotes, spot(fmt.Sprintf("z%03d", z), float64(k%5), t0.Add(time.Duration(k)*time.Minute)))
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		defer cancel()
+		for ctx.Err() == nil {
+			var n int
+			if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM points").Scan(&n); err != nil || n > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	first, err := s.Backfill(ctx, quotes)
+	cancel()
+	if err == nil {
+		t.Skip("backfill finished before the cancellation")
+	}
+	var n int
+	if err := s.pool.QueryRow(t.Context(), "SELECT count(*) FROM points").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != first.Points || first.NewSeries != 40 {
+		t.Fatalf("cancelled Backfill reported %+v (%v), the database holds %d points", first, err, n)
+	}
+	rest, err := s.Backfill(t.Context(), quotes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Result{Points: len(quotes) - first.Points, Skipped: first.Points}); rest != want {
+		t.Errorf("re-run after cancellation: %+v, want %+v", rest, want)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -245,12 +247,14 @@ func insertSeries(ctx context.Context, tx pgx.Tx, fresh []*last.Series) error {
 	return nil
 }
 
-// Backfill implements store.Store. Points are sorted by (series, time) and
-// written in transactions of Options.BackfillBatch points, each a COPY into
-// a staging table and one INSERT … ON CONFLICT DO NOTHING from it. Labels
-// of existing series are left as they are: history may carry an older GPU
-// mapping. On error, the batches already committed stay (re-running the
-// backfill completes it) and the Result counts them.
+// Backfill implements store.Store. Points are sorted by (series, time);
+// the new series are created first, in one transaction, then the points
+// are written in transactions of Options.BackfillBatch points,
+// Options.BackfillWorkers of them side by side, each a COPY into a staging
+// table and one INSERT … ON CONFLICT DO NOTHING from it. Labels of existing
+// series are left as they are: history may carry an older GPU mapping. On
+// error, what was committed stays (re-running the backfill completes it)
+// and the Result counts it.
 func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
 	if err := last.CheckBackfill(quotes); err != nil {
 		return store.Result{}, fmt.Errorf("backfill: %w", err)
@@ -259,77 +263,96 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 	defer s.writeMu.Unlock()
 	rows := s.mem.PlanBackfill(quotes)
 
+	// Rows come grouped by series: a new series' rows are one run.
+	var (
+		fresh  []*last.Series
+		months []int64
+		month  time.Time
+	)
+	for i, r := range rows {
+		if r.S.ID == 0 && (i == 0 || rows[i-1].S != r.S) {
+			fresh = append(fresh, r.S)
+		}
+		if m := monthOf(r.TS); m != month {
+			month, months = m, append(months, r.TS)
+		}
+	}
 	var total store.Result
+	err := s.withPartitions(ctx, months, func() error {
+		if len(fresh) == 0 {
+			return nil
+		}
+		return s.inTx(ctx, func(tx pgx.Tx) error { return insertSeries(ctx, tx, fresh) })
+	})
+	if err != nil {
+		for _, sr := range fresh {
+			sr.ID = 0
+		}
+		return total, s.clean(fmt.Errorf("backfill: %w", err))
+	}
+	s.mem.Apply(&last.Change{Fresh: fresh})
+	total.NewSeries = len(fresh)
+
+	// What each batch changes in memory is planned from the state before
+	// any is written, so that batches in flight read nothing that
+	// another's Apply writes.
+	type batch struct {
+		rows   []last.BackfillRow
+		change last.Change
+	}
+	var batches []batch
 	for start := 0; start < len(rows); start += s.opts.BackfillBatch {
-		batch := rows[start:min(start+s.opts.BackfillBatch, len(rows))]
-		months := make([]int64, 0, 4)
-		var month time.Time
-		for _, r := range batch {
-			if m := monthOf(r.TS); m != month {
-				month = m
-				months = append(months, r.TS)
-			}
+		b := rows[start:min(start+s.opts.BackfillBatch, len(rows))]
+		batches = append(batches, batch{rows: b, change: last.Change{Points: newestPoints(quotes, b)}})
+	}
+	var (
+		mu sync.Mutex
+		g  errgroup.Group
+	)
+	g.SetLimit(s.opts.BackfillWorkers)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i := range batches {
+		if wctx.Err() != nil {
+			break
 		}
-		var (
-			c   last.Change
-			res store.Result
-		)
-		err := s.withPartitions(ctx, months, func() error {
-			return s.inTx(ctx, func(tx pgx.Tx) error {
-				var err error
-				c, res, err = backfillBatch(ctx, tx, quotes, batch)
-				return err
+		g.Go(func() error {
+			b := &batches[i]
+			var res store.Result
+			err := s.withPartitions(wctx, []int64{b.rows[0].TS, b.rows[len(b.rows)-1].TS}, func() error {
+				return s.inTx(wctx, func(tx pgx.Tx) error {
+					var err error
+					res, err = backfillBatch(wctx, tx, quotes, b.rows)
+					return err
+				})
 			})
-		})
-		if err != nil {
-			for _, r := range batch {
-				if s.mem.Lookup(r.S.Key) == nil {
-					r.S.ID = 0 // rolled back: a re-run inserts it again
-				}
+			if err != nil {
+				cancel() // the batches after it are not started
+				return err
 			}
-			return total, s.clean(fmt.Errorf("backfill: %w", err))
+			s.mem.Apply(&b.change)
+			mu.Lock()
+			total.Points += res.Points
+			total.Skipped += res.Skipped
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr
 		}
-		s.mem.Apply(&c)
-		total.NewSeries += res.NewSeries
-		total.Points += res.Points
-		total.Skipped += res.Skipped
+		return total, s.clean(fmt.Errorf("backfill: %w", err))
 	}
 	return total, nil
 }
 
-// backfillBatch writes one transaction of a backfill.
-func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch []last.BackfillRow) (last.Change, store.Result, error) {
-	var (
-		c   last.Change
-		res store.Result
-	)
-	// Rows come grouped by series: a new series' rows are one run.
-	for i, r := range batch {
-		if r.S.ID == 0 && (i == 0 || batch[i-1].S != r.S) {
-			c.Fresh = append(c.Fresh, r.S)
-		}
-	}
-	if err := insertSeries(ctx, tx, c.Fresh); err != nil {
-		return c, res, err
-	}
-	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
-		return c, res, fmt.Errorf("create staging table: %w", err)
-	}
-	src := &stagingRows{quotes: quotes, batch: batch, i: -1, row: make([]any, 3)}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour"}, src); err != nil {
-		return c, res, fmt.Errorf("copy points: %w", err)
-	}
-	tag, err := tx.Exec(ctx, insertStagedSQL)
-	if err != nil {
-		return c, res, fmt.Errorf("write points: %w", err)
-	}
-	res.NewSeries = len(c.Fresh)
-	res.Points = int(tag.RowsAffected())
-	res.Skipped = len(batch) - res.Points
-
-	// The newest point of each series' run may become its last point: it
-	// was written exactly when it is newer than the series' last point,
-	// which is the newest in the database. Of equal points the first won.
+// newestPoints returns, for each series of batch, the newest point when it
+// is newer than the series' last point: such a point is new, as the last
+// point is the newest in the database, and it may become the last point.
+// Of equal points the first wins.
+func newestPoints(quotes []price.Quote, batch []last.BackfillRow) []last.Point {
+	var out []last.Point
 	for i := 0; i < len(batch); {
 		j := i + 1
 		for j < len(batch) && batch[j].S == batch[i].S {
@@ -340,11 +363,29 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 			k--
 		}
 		if r := batch[k]; !r.S.HasPoint || r.TS > r.S.TS {
-			c.Points = append(c.Points, last.Point{S: r.S, TS: r.TS, USD: quotes[r.I].USDPerHour})
+			out = append(out, last.Point{S: r.S, TS: r.TS, USD: quotes[r.I].USDPerHour})
 		}
 		i = j
 	}
-	return c, res, nil
+	return out
+}
+
+// backfillBatch writes the points of one transaction of a backfill; their
+// series exist.
+func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch []last.BackfillRow) (store.Result, error) {
+	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
+		return store.Result{}, fmt.Errorf("create staging table: %w", err)
+	}
+	src := &stagingRows{quotes: quotes, batch: batch, i: -1, row: make([]any, 3)}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour"}, src); err != nil {
+		return store.Result{}, fmt.Errorf("copy points: %w", err)
+	}
+	tag, err := tx.Exec(ctx, insertStagedSQL)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("write points: %w", err)
+	}
+	n := int(tag.RowsAffected())
+	return store.Result{Points: n, Skipped: len(batch) - n}, nil
 }
 
 // stagingRows is a pgx.CopyFromSource over a backfill batch, sorted by
