@@ -48,7 +48,7 @@ import (
 // SchemaVersion is the newest migration this binary has: Open upgrades a
 // database to it, and refuses one whose schema_migrations holds a newer
 // version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -232,18 +232,14 @@ func newerSchema(v int) error {
 	return fmt.Errorf("schema version %d is newer than this gpuprice knows (%d): run the gpuprice that upgraded the database, or a newer one", v, SchemaVersion)
 }
 
-// load reads every series with its last point, every provider's last
-// successful refresh, and the partitions of points.
-func (s *Store) load(ctx context.Context) error {
-	s.mem = last.NewState()
-	rows, err := s.pool.Query(ctx, `
-		SELECT s.id, `+last.ColumnList(last.Columns, "s.")+`, p.ts, p.usd_per_hour
-		FROM series s
-		LEFT JOIN LATERAL (SELECT ts, usd_per_hour FROM points WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) p ON true
-		ORDER BY s.id`)
-	if err != nil {
-		return fmt.Errorf("load series: %w", err)
-	}
+// loadSeriesSQL reads series with their last point; a WHERE clause on
+// series s may follow.
+var loadSeriesSQL = `SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + `, p.ts, p.usd_per_hour
+	FROM series s
+	LEFT JOIN LATERAL (SELECT ts, usd_per_hour FROM points WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) p ON true`
+
+// scanSeries calls fn with each series of rows of loadSeriesSQL.
+func scanSeries(rows pgx.Rows, fn func(*last.Series)) error {
 	var (
 		id  int64
 		l   price.Quote
@@ -251,12 +247,8 @@ func (s *Store) load(ctx context.Context) error {
 		usd *float64
 	)
 	dest := append(append([]any{&id}, last.LabelFields(&l)...), &ts, &usd)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return fmt.Errorf("load series: %w", err)
-		}
-		sr := last.Series{ID: id, Key: l.Key(), Labels: last.LabelsOf(&l)}
+	_, err := pgx.ForEachRow(rows, dest, func() error {
+		sr := &last.Series{ID: id, Key: l.Key(), Labels: last.LabelsOf(&l)}
 		if ts != nil {
 			sr.HasPoint, sr.TS = true, *ts
 			sr.Withdrawn = usd == nil
@@ -264,9 +256,21 @@ func (s *Store) load(ctx context.Context) error {
 				sr.USD = *usd
 			}
 		}
-		s.mem.Load(&sr)
+		fn(sr)
+		return nil
+	})
+	return err
+}
+
+// load reads every series with its last point, every provider's last
+// successful refresh, and the partitions of points.
+func (s *Store) load(ctx context.Context) error {
+	s.mem = last.NewState()
+	rows, err := s.pool.Query(ctx, loadSeriesSQL+` ORDER BY s.id`)
+	if err != nil {
+		return fmt.Errorf("load series: %w", err)
 	}
-	if err := rows.Err(); err != nil {
+	if err := scanSeries(rows, s.mem.Load); err != nil {
 		return fmt.Errorf("load series: %w", err)
 	}
 

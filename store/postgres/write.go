@@ -135,6 +135,9 @@ func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapsho
 	}
 	err := s.withPartitions(ctx, months, func() error {
 		return s.inTx(ctx, func(tx pgx.Tx) error {
+			if err := checkFence(ctx, tx, poll.Provider); err != nil {
+				return err
+			}
 			if err := writeChange(ctx, tx, &c); err != nil {
 				return err
 			}
@@ -146,7 +149,11 @@ func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapsho
 			if poll.OK {
 				ok = 1
 			}
-			_, err := tx.Exec(ctx, insertPollSQL, poll.Provider, start, dur, ok, poll.Quotes, perr)
+			if _, err := tx.Exec(ctx, insertPollSQL, poll.Provider, start, dur, ok, poll.Quotes, perr); err != nil {
+				return err
+			}
+			// Replicas that do not refresh the provider reload it (Listen).
+			_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", refreshChannel, poll.Provider)
 			return err
 		})
 	})
@@ -259,6 +266,10 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 	if err := last.CheckBackfill(quotes); err != nil {
 		return store.Result{}, fmt.Errorf("backfill: %w", err)
 	}
+	fenced, err := fenceBackfill(ctx, quotes)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("backfill: %w", err)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	rows := s.mem.PlanBackfill(quotes)
@@ -278,11 +289,16 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 		}
 	}
 	var total store.Result
-	err := s.withPartitions(ctx, months, func() error {
+	err = s.withPartitions(ctx, months, func() error {
 		if len(fresh) == 0 {
 			return nil
 		}
-		return s.inTx(ctx, func(tx pgx.Tx) error { return insertSeries(ctx, tx, fresh) })
+		return s.inTx(ctx, func(tx pgx.Tx) error {
+			if err := checkFence(ctx, tx, fenced); err != nil {
+				return err
+			}
+			return insertSeries(ctx, tx, fresh)
+		})
 	})
 	if err != nil {
 		for _, sr := range fresh {
@@ -321,6 +337,9 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 			var res store.Result
 			err := s.withPartitions(wctx, []int64{b.rows[0].TS, b.rows[len(b.rows)-1].TS}, func() error {
 				return s.inTx(wctx, func(tx pgx.Tx) error {
+					if err := checkFence(wctx, tx, fenced); err != nil {
+						return err
+					}
 					var err error
 					res, err = backfillBatch(wctx, tx, quotes, b.rows)
 					return err

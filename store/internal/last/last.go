@@ -201,6 +201,26 @@ func (s *State) LoadOK(provider string, ok OKPoll) {
 	s.lastOK[provider] = ok
 }
 
+// ReplaceProvider replaces what the state knows of provider, read again
+// from the database (another process wrote it): its series and its last
+// successful refresh (nil: none). It is a writer.
+func (s *State) ReplaceProvider(provider string, series []*Series, ok *OKPoll) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sr := range s.byProvider[provider] {
+		delete(s.byKey, sr.Key)
+	}
+	delete(s.byProvider, provider)
+	for _, sr := range series {
+		s.add(sr)
+	}
+	if ok != nil {
+		s.lastOK[provider] = *ok
+	} else {
+		delete(s.lastOK, provider)
+	}
+}
+
 func (s *State) add(sr *Series) {
 	s.byKey[sr.Key] = sr
 	s.byProvider[sr.Key.Provider] = append(s.byProvider[sr.Key.Provider], sr)
