@@ -51,6 +51,8 @@ type providerJSON struct {
 	Attempts            uint64            `json:"attempts"`
 	Errors              map[string]uint64 `json:"errors"`
 	UnknownGPUs         int               `json:"unknown_gpus"`
+	// Holder is the replica that refreshes the provider in an HA group.
+	Holder string `json:"holder,omitempty"`
 }
 
 // optionalTime is t in UTC, or nil (JSON null) when t is zero.
@@ -75,6 +77,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 		Attempts:            st.Attempts,
 		Errors:              maps.Clone(st.Errors),
 		UnknownGPUs:         st.UnknownGPUs,
+		Holder:              st.Holder,
 	}
 	if p.Errors == nil {
 		p.Errors = map[string]uint64{}

@@ -17,10 +17,12 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/gpuprice/gpuprice/api"
+	"github.com/gpuprice/gpuprice/cluster"
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/exporter"
 	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store/postgres"
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
@@ -56,6 +58,10 @@ type service struct {
 	runner      *collectors.Runner
 	exp         *exporter.Exporter
 	srv         *http.Server
+	reg         *prometheus.Registry
+	cluster     cluster.Options
+	group       *cluster.Group // with driver postgres, once the store is open
+	groupDone   chan struct{}  // closed when the group has left
 
 	reloadOK, reloadTime prometheus.Gauge
 
@@ -74,7 +80,7 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 		return nil, err
 	}
 	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, catalog: price.DefaultCatalog(),
-		cfg: cfg, store: &storeGate{}}
+		cfg: cfg, store: &storeGate{}, cluster: opts.clusterOptions()}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
 	if cfg.Storage.Driver == config.SQLite {
@@ -95,6 +101,7 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 // build makes everything that reads the store; s.store and s.cfg are set.
 func (s *service) build(runtimeMetrics bool) error {
 	reg := exporter.NewSelfRegistry(runtimeMetrics)
+	s.reg = reg
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_successful", Help: "Whether the last configuration reload attempt was successful."})
 	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_success_timestamp_seconds", Help: "Timestamp of the last successful configuration reload."})
 	reg.MustRegister(s.reloadOK, s.reloadTime)
@@ -169,7 +176,22 @@ func (s *service) run(ctx context.Context) error {
 		s.logger.Warn("HTTP shutdown", "err", err)
 	}
 	s.runner.Stop()
+	if s.groupDone != nil {
+		select { // it gives its leases up, so that another replica takes them at once
+		case <-s.groupDone:
+		case <-time.After(10 * time.Second):
+		}
+	}
 	return nil
+}
+
+// jobNames are the providers of jobs.
+func jobNames(jobs []collectors.Job) []string {
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		names[i] = j.Collector.Name()
+	}
+	return names
 }
 
 // start seeds the Runner with the stored prices and starts the refreshes
@@ -180,6 +202,19 @@ func (s *service) start(ctx context.Context) {
 		s.logger.Error("loading the last known prices; serving none until the first refreshes", "err", err)
 	}
 	s.mu.Lock()
+	if pg, ok := s.store.open().(*postgres.Store); ok {
+		// Every process on one PostgreSQL store is in its HA group.
+		s.group = cluster.New(pg, s.runner, s.logger, s.cluster)
+		s.group.SetProviders(jobNames(s.jobs))
+		s.runner.SetGate(s.group)
+		s.reg.MustRegister(s.group)
+		s.groupDone = make(chan struct{})
+		go func() {
+			defer close(s.groupDone)
+			s.group.Run(ctx)
+		}()
+		s.logger.Info("joined the HA group of the store", "instance", s.group.Instance())
+	}
 	s.runner.Seed(seeds)
 	s.runner.Apply(s.jobs)
 	s.jobs, s.started = nil, true
@@ -260,6 +295,9 @@ func (s *service) switchConfig() error {
 		s.logger.Warn("storage driver, path and dsn changes take effect at the next restart")
 	}
 	if s.started {
+		if s.group != nil {
+			s.group.SetProviders(jobNames(jobs))
+		}
 		s.runner.Apply(jobs)
 	} else {
 		s.jobs = jobs // start runs them once the store is open
@@ -308,4 +346,19 @@ func retentionLoop(ctx context.Context, logger *slog.Logger, st interface {
 		case <-tick.C:
 		}
 	}
+}
+
+// clusterOptions are the HA group's flags.
+func (o daemonOptions) clusterOptions() cluster.Options {
+	var c cluster.Options
+	if o.instanceID != nil {
+		c.Instance = *o.instanceID
+	}
+	if o.leaseTTL != nil {
+		c.TTL = *o.leaseTTL
+	}
+	if o.leaseRenew != nil {
+		c.Renew = *o.leaseRenew
+	}
+	return c
 }

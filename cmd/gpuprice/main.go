@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
@@ -126,6 +127,9 @@ type daemonOptions struct {
 	web            *web.FlagConfig
 	storagePath    *string
 	disableRuntime *bool
+	// The HA group's (driver postgres); nil fields take the defaults.
+	instanceID           *string
+	leaseTTL, leaseRenew *time.Duration
 }
 
 func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
@@ -133,6 +137,9 @@ func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
 		web:            kingpinflag.AddFlags(cmd, defaultListen),
 		storagePath:    cmd.Flag("storage.path", "Directory of the history store (created if missing); overrides storage.path.").String(),
 		disableRuntime: cmd.Flag("web.disable-exporter-metrics", "Exclude go_* and process_* metrics from /metrics.").Bool(),
+		instanceID:     cmd.Flag("cluster.instance-id", "This replica's name in the HA group of the processes sharing a PostgreSQL store; default hostname:pid.").String(),
+		leaseTTL:       cmd.Flag("cluster.lease-ttl", "How long a provider's lease lasts unless renewed (HA group).").Default("15s").Hidden().Duration(),
+		leaseRenew:     cmd.Flag("cluster.renew-interval", "How often leases are renewed and taken (HA group).").Default("5s").Hidden().Duration(),
 	}
 }
 

@@ -55,6 +55,11 @@ func TestServePostgresDownAtStartup(t *testing.T) {
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		if t.Failed() {
+			t.Log(d.logs.String())
+		}
+	}()
 	waitFor(t, "ready once the database is up", func() bool { code, _ := d.get(t, "/-/ready"); return code == 200 })
 	waitFor(t, "both providers in /metrics", d.metricsHave(t, h100EastUS, `gpuprice_collector_success{provider="vastai"} 1`))
 	var body string

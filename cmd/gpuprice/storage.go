@@ -67,6 +67,13 @@ func (g *storeGate) failed(why string) {
 	g.why = why
 }
 
+// open returns the open store, nil if none.
+func (g *storeGate) open() store.Store {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.st
+}
+
 // opened reports whether the store is open, and if not, why.
 func (g *storeGate) opened() (bool, string) {
 	g.mu.RLock()
