@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,9 +84,11 @@ func count(m map[string]int) (n int) {
 
 // TestHAGroup runs two replicas on one PostgreSQL store, one of them a
 // child process: they split the six providers, each polled by one replica,
-// both serve all six, and when the child is killed (-9) the other takes
-// its providers over within the lease's time to live and a renewal, with
-// the next epoch, writing no change point twice and missing none.
+// both serve all six; the child paused past its leases' expiry loses them
+// to the other and gets its share back once resumed; and when the child is
+// killed (-9) the other takes its providers over within the lease's time
+// to live and a renewal, with the next epoch, writing no change point twice
+// and missing none.
 func TestHAGroup(t *testing.T) {
 	const ttl, renew = 3 * time.Second, time.Second
 	dsn := pgtest.DSN(t)
@@ -142,7 +145,7 @@ func TestHAGroup(t *testing.T) {
 	}()
 
 	var heldA, heldB, epochB map[string]int
-	waitFor(t, "the leases split three and three", func() bool {
+	split := func() bool {
 		heldA, _ = a.leases(t)
 		heldB, epochB = b.leases(t)
 		if count(heldA) != 3 || count(heldB) != 3 {
@@ -154,7 +157,28 @@ func TestHAGroup(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}
+	waitFor(t, "the leases split three and three", split)
+
+	// a paused (SIGSTOP) past its leases' expiry: b takes all six with
+	// the next epochs; a, resumed, finds its leases gone (its writes
+	// would be refused), and the group splits again.
+	_, epochPaused := b.leases(t)
+	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b holds all six leases while a is paused", func() bool { held, _ := b.leases(t); return count(held) == 6 })
+	_, epochTaken := b.leases(t)
+	for _, p := range haProviders {
+		if want := epochPaused[p] + heldA[p]; epochTaken[p] != want {
+			t.Errorf("%s: epoch %d once b took over from the paused a, want %d", p, epochTaken[p], want)
+		}
+	}
+	if err := child.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the leases split again once a resumed", split)
+
 	// Every replica serves every provider, its own and the other's.
 	for _, d := range []*daemon{a, b} {
 		var want []string
