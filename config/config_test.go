@@ -335,3 +335,16 @@ func TestStorageDSN(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployHAConfig loads the configuration of the HA compose file
+// (deploy/docker-compose-ha.yml) with the DSN it sets.
+func TestDeployHAConfig(t *testing.T) {
+	t.Setenv("GPUPRICE_DSN", "postgres://gpuprice:pw@postgres:5432/gpuprice?sslmode=disable")
+	cfg, err := LoadFile("../deploy/gpuprice-ha.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage.Driver != Postgres || cfg.Storage.DSN.Value() != os.Getenv("GPUPRICE_DSN") {
+		t.Errorf("storage %+v", cfg.Storage)
+	}
+}
