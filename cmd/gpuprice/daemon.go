@@ -60,6 +60,7 @@ type service struct {
 	srv         *http.Server
 	reg         *prometheus.Registry
 	cluster     cluster.Options
+	queue       *writeQueue    // with driver postgres
 	group       *cluster.Group // with driver postgres, once the store is open
 	groupDone   chan struct{}  // closed when the group has left
 
@@ -106,7 +107,14 @@ func (s *service) build(runtimeMetrics bool) error {
 	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_success_timestamp_seconds", Help: "Timestamp of the last successful configuration reload."})
 	reg.MustRegister(s.reloadOK, s.reloadTime)
 	// The exporter renders /metrics again whenever a State changes.
-	s.runner = collectors.NewRunner(s.logger, s.store, func() { s.exp.Invalidate() })
+	var rec collectors.Recorder = s.store
+	if s.cfg.Storage.Driver == config.Postgres {
+		// A database can go away and come back: keep the refreshes
+		// meanwhile, to write them in order.
+		s.queue = &writeQueue{st: s.store, logger: s.logger}
+		rec = s.queue
+	}
+	s.runner = collectors.NewRunner(s.logger, rec, func() { s.exp.Invalidate() })
 	s.exp = exporter.New(exporter.Options{States: s.runner.States, Gatherer: reg, Logger: s.logger})
 
 	var err error
@@ -223,6 +231,9 @@ func (s *service) start(ctx context.Context) {
 	// them before the first scrape can ask.
 	s.exp.Render()
 	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
+	if s.queue != nil {
+		go s.queue.run(ctx, 2*time.Second)
+	}
 }
 
 // ready reports whether prices can be served: the store is open and the

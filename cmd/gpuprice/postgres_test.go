@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/postgres"
 	"github.com/gpuprice/gpuprice/store/postgres/pgtest"
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
@@ -171,4 +173,56 @@ func TestStoreCopy(t *testing.T) {
 		t.Errorf("polls after the copy:\n got %+v (%v)\nwant %+v", gotPolls, err, wantPolls)
 	}
 
+}
+
+// TestWriteQueue stops the database under the daemon's writes: the
+// refreshes meanwhile are kept, and written in order once it is back, so
+// that every change point has its own time.
+func TestWriteQueue(t *testing.T) {
+	srv := pgtest.New(t)
+	st, err := postgres.Open(t.Context(), srv.Schema(t, pgtest.Unique(t)), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w := &writeQueue{st: st, logger: slog.New(slog.DiscardHandler)}
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	record := func(minute int, usd float64) error {
+		end := t0.Add(time.Duration(minute) * time.Minute)
+		q := price.Quote{Provider: "aws", InstanceType: "p5.48xlarge", Region: "us-east-1", Zone: "a",
+			PricingModel: price.Spot, GPUCount: 8, USDPerHour: usd, ObservedAt: end}
+		_, err := w.Record(t.Context(), store.Poll{Provider: "aws", Start: end.Add(-time.Second), Duration: time.Second, OK: true, Quotes: 1},
+			&price.Snapshot{Provider: "aws", Time: end, Quotes: []price.Quote{q}})
+		return err
+	}
+	if err := record(0, 30); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	if err := record(10, 31); err == nil || !strings.Contains(err.Error(), "1 refreshes waiting") {
+		t.Fatalf("write with the database down: %v", err)
+	}
+	if err := record(20, 32); err == nil || !strings.Contains(err.Error(), "2 refreshes waiting") {
+		t.Fatalf("second write with the database down: %v", err)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := record(30, 32); err != nil {
+		t.Fatalf("first write with the database back: %v", err)
+	}
+	series, err := st.History(t.Context(), store.Query{})
+	if err != nil || len(series) != 1 {
+		t.Fatalf("History: %v, %v", series, err)
+	}
+	var got []string
+	for _, p := range series[0].Points {
+		got = append(got, fmt.Sprintf("@%d %g", int(p.Time.Sub(t0)/time.Minute), p.USDPerHour))
+	}
+	if want := []string{"@0 30", "@10 31", "@20 32"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("points %q, want %q: every change at its own time", got, want)
+	}
+	if polls, _ := st.Polls(t.Context(), "aws", time.Time{}, time.Time{}); len(polls) != 4 {
+		t.Errorf("%d polls logged, want all 4", len(polls))
+	}
 }

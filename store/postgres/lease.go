@@ -38,7 +38,8 @@ func WithFence(ctx context.Context, f Fence) context.Context {
 	return context.WithValue(ctx, fenceKey{}, f)
 }
 
-func fenceOf(ctx context.Context) (Fence, bool) {
+// FenceOf returns the fence ctx carries, if any.
+func FenceOf(ctx context.Context) (Fence, bool) {
 	f, ok := ctx.Value(fenceKey{}).(Fence)
 	return f, ok
 }
@@ -49,7 +50,7 @@ var ErrFenced = errors.New("lease lost")
 // checkFence fails unless ctx carries no fence, or one of provider that
 // still holds the lease.
 func checkFence(ctx context.Context, tx pgx.Tx, provider string) error {
-	f, ok := fenceOf(ctx)
+	f, ok := FenceOf(ctx)
 	if !ok {
 		return nil
 	}
@@ -68,7 +69,7 @@ func checkFence(ctx context.Context, tx pgx.Tx, provider string) error {
 // fenceBackfill checks that a fenced backfill writes only its provider's
 // quotes.
 func fenceBackfill(ctx context.Context, quotes []price.Quote) (string, error) {
-	f, ok := fenceOf(ctx)
+	f, ok := FenceOf(ctx)
 	if !ok {
 		return "", nil
 	}

@@ -27,7 +27,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -363,6 +365,30 @@ func OpenReader(ctx context.Context, dsn string, opts Options) (*Reader, error) 
 func (r *Reader) Close() error {
 	r.pool.Close()
 	return nil
+}
+
+// Unavailable reports whether err says that the database could not be
+// reached or went away (connecting failed, the connection broke, the
+// server is shutting down or starting), so that the same write may succeed
+// later; not a write the database refused.
+func Unavailable(err error) bool {
+	var (
+		ce *pgconn.ConnectError
+		pe *pgconn.PgError
+		ne net.Error
+	)
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pe):
+		// 08: connection exception; 57P01-03: shutting down, crashed,
+		// cannot connect now.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return strings.Contains(err.Error(), "conn closed")
 }
 
 // secrets are the strings of a connection string that no error may show:
