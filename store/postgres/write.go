@@ -2,12 +2,15 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gpuprice/gpuprice/price"
@@ -47,13 +50,24 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6)`
 	// The staging table of one backfill transaction: temporary, so not
 	// written to the WAL. It holds no two rows of one (series_id, ts):
-	// of equal points the first was kept when it was filled.
+	// of equal points the first was kept when it was filled. fresh marks
+	// the rows newer than their series' last point when the backfill
+	// was planned.
 	createStagingSQL = `CREATE TEMPORARY TABLE backfill_points
-		(series_id bigint, ts bigint, usd_per_hour double precision) ON COMMIT DROP`
+		(series_id bigint, ts bigint, usd_per_hour double precision, fresh boolean) ON COMMIT DROP`
 	// A backfill never overrides: re-running one (or running it from two
 	// processes at once) writes nothing twice.
 	insertStagedSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
 		SELECT series_id, ts, usd_per_hour FROM backfill_points
+		ON CONFLICT (series_id, ts) DO NOTHING`
+	// The fresh rows cannot be in the database already, unless another
+	// process wrote them meanwhile (then the INSERT fails, and the batch
+	// is written again with insertStagedSQL): they are inserted without
+	// ON CONFLICT's check per row, which costs a third of a backfill.
+	insertFreshSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
+		SELECT series_id, ts, usd_per_hour FROM backfill_points WHERE fresh`
+	insertStaleSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
+		SELECT series_id, ts, usd_per_hour FROM backfill_points WHERE NOT fresh
 		ON CONFLICT (series_id, ts) DO NOTHING`
 	// Deletes old polls, sparing each provider's last successful one,
 	// which LastKnown reports.
@@ -315,11 +329,21 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 	type batch struct {
 		rows   []last.BackfillRow
 		change last.Change
+		after  map[*last.Series]int64 // rows newer than this are fresh
 	}
 	var batches []batch
 	for start := 0; start < len(rows); start += s.opts.BackfillBatch {
 		b := rows[start:min(start+s.opts.BackfillBatch, len(rows))]
-		batches = append(batches, batch{rows: b, change: last.Change{Points: newestPoints(quotes, b)}})
+		after := map[*last.Series]int64{}
+		for i, r := range b {
+			if i == 0 || b[i-1].S != r.S {
+				after[r.S] = math.MinInt64
+				if r.S.HasPoint {
+					after[r.S] = r.S.TS
+				}
+			}
+		}
+		batches = append(batches, batch{rows: b, change: last.Change{Points: newestPoints(quotes, b)}, after: after})
 	}
 	var (
 		mu sync.Mutex
@@ -335,16 +359,23 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 		g.Go(func() error {
 			b := &batches[i]
 			var res store.Result
-			err := s.withPartitions(wctx, []int64{b.rows[0].TS, b.rows[len(b.rows)-1].TS}, func() error {
-				return s.inTx(wctx, func(tx pgx.Tx) error {
-					if err := checkFence(wctx, tx, fenced); err != nil {
+			write := func(after map[*last.Series]int64) error {
+				return s.withPartitions(wctx, []int64{b.rows[0].TS, b.rows[len(b.rows)-1].TS}, func() error {
+					return s.inTx(wctx, func(tx pgx.Tx) error {
+						if err := checkFence(wctx, tx, fenced); err != nil {
+							return err
+						}
+						var err error
+						res, err = backfillBatch(wctx, tx, quotes, b.rows, after)
 						return err
-					}
-					var err error
-					res, err = backfillBatch(wctx, tx, quotes, b.rows)
-					return err
+					})
 				})
-			})
+			}
+			err := write(b.after)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "23505" {
+				err = write(nil) // another process wrote some of them: every row with ON CONFLICT
+			}
 			if err != nil {
 				cancel() // the batches after it are not started
 				return err
@@ -390,20 +421,28 @@ func newestPoints(quotes []price.Quote, batch []last.BackfillRow) []last.Point {
 }
 
 // backfillBatch writes the points of one transaction of a backfill; their
-// series exist.
-func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch []last.BackfillRow) (store.Result, error) {
+// series exist. A row newer than after[its series] is taken to be new (see
+// insertFreshSQL); with after nil, every row is checked.
+func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch []last.BackfillRow, after map[*last.Series]int64) (store.Result, error) {
 	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
 		return store.Result{}, fmt.Errorf("create staging table: %w", err)
 	}
-	src := &stagingRows{quotes: quotes, batch: batch, i: -1, row: make([]any, 3)}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour"}, src); err != nil {
+	src := &stagingRows{quotes: quotes, batch: batch, after: after, i: -1, row: make([]any, 4)}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour", "fresh"}, src); err != nil {
 		return store.Result{}, fmt.Errorf("copy points: %w", err)
 	}
-	tag, err := tx.Exec(ctx, insertStagedSQL)
-	if err != nil {
-		return store.Result{}, fmt.Errorf("write points: %w", err)
+	statements := []string{insertStagedSQL}
+	if after != nil {
+		statements = []string{insertFreshSQL, insertStaleSQL}
 	}
-	n := int(tag.RowsAffected())
+	n := 0
+	for _, sql := range statements {
+		tag, err := tx.Exec(ctx, sql)
+		if err != nil {
+			return store.Result{}, fmt.Errorf("write points: %w", err)
+		}
+		n += int(tag.RowsAffected())
+	}
 	return store.Result{Points: n, Skipped: len(batch) - n}, nil
 }
 
@@ -414,8 +453,13 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 type stagingRows struct {
 	quotes []price.Quote
 	batch  []last.BackfillRow
+	after  map[*last.Series]int64 // nil: no row is fresh
 	i      int
 	row    []any
+
+	s     *last.Series // the series of the last row, and its after
+	sTS   int64
+	fresh bool
 }
 
 func (r *stagingRows) Next() bool {
@@ -429,7 +473,11 @@ func (r *stagingRows) Next() bool {
 
 func (r *stagingRows) Values() ([]any, error) {
 	b := &r.batch[r.i]
-	r.row[0], r.row[1], r.row[2] = b.S.ID, b.TS, r.quotes[b.I].USDPerHour
+	if b.S != r.s {
+		r.s = b.S
+		r.sTS, r.fresh = r.after[b.S]
+	}
+	r.row[0], r.row[1], r.row[2], r.row[3] = b.S.ID, b.TS, r.quotes[b.I].USDPerHour, r.fresh && b.TS > r.sTS
 	return r.row, nil
 }
 
