@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -166,30 +165,7 @@ func readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, p
 
 // filter turns q's labels into a WHERE clause over series s.
 func filter(q store.Query) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	add := func(col string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf("s.%s = $%d", col, len(args)))
-	}
-	want := q.Labels()
-	for i := range price.SeriesLabels {
-		l := &price.SeriesLabels[i]
-		v := l.Value(&want)
-		switch {
-		case v == "": // any
-		case l.Numeric():
-			add(l.Name, last.Number(v))
-		default:
-			add(l.Name, v)
-		}
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return last.Filter(q, "s.", func(n int) string { return fmt.Sprintf("$%d", n) })
 }
 
 // Polls implements store.Store. A zero start or end leaves that end of the

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/gpuprice/gpuprice/price"
@@ -141,30 +140,7 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 // filter turns q's labels into a WHERE clause over series whose columns
 // are named with prefix; its parameters are numbered from first on.
 func filter(q store.Query, prefix string, first int) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	add := func(col string, v any) {
-		conds = append(conds, fmt.Sprintf("%s%s = ?%d", prefix, col, first+len(args)))
-		args = append(args, v)
-	}
-	want := q.Labels()
-	for i := range price.SeriesLabels {
-		l := &price.SeriesLabels[i]
-		v := l.Value(&want)
-		switch {
-		case v == "": // any
-		case l.Numeric():
-			add(l.Name, last.Number(v))
-		default:
-			add(l.Name, v)
-		}
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return last.Filter(q, prefix, func(n int) string { return fmt.Sprintf("?%d", first+n-1) })
 }
 
 // Polls implements store.Store. A zero start or end leaves that end of the

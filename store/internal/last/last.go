@@ -121,6 +121,36 @@ func Number(label string) float64 {
 	return v
 }
 
+// Filter turns q's labels into a WHERE clause (" WHERE ..." or "") over
+// series whose columns are named with prefix; param renders the
+// placeholder of the n-th argument (from 1), as the driver wants it.
+func Filter(q store.Query, prefix string, param func(n int) string) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	add := func(col string, v any) {
+		args = append(args, v)
+		conds = append(conds, prefix+col+" = "+param(len(args)))
+	}
+	want := q.Labels()
+	for i := range price.SeriesLabels {
+		l := &price.SeriesLabels[i]
+		v := l.Value(&want)
+		switch {
+		case v == "": // any
+		case l.Numeric():
+			add(l.Name, Number(v))
+		default:
+			add(l.Name, v)
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
 // MS is t in the stores' resolution: unix milliseconds.
 func MS(t time.Time) int64 { return t.UnixMilli() }
 
