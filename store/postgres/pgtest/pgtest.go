@@ -1,14 +1,14 @@
 // Package pgtest runs a real PostgreSQL server for a test binary: one per
-// test package, started by the first test that asks for it (initdb and
-// pg_ctl in a temporary directory, listening on a free loopback port and on
-// a unix socket in that directory) and stopped by Main, from TestMain; DSN
-// gives each test a fresh schema of it.
+// test package, started by the first test that asks for it (initdb, then
+// postgres as a child process, in a temporary directory, listening on a
+// free loopback port and on a unix socket in that directory) and stopped by
+// Main, from TestMain; DSN gives each test a fresh schema of it.
 //
 // The server binaries are looked up on PATH, then under
 // /usr/lib/postgresql/*/bin (Debian's postgresql package), newest version
 // first. Without them tests skip, unless GPUPRICE_REQUIRE_INTEGRATION=1,
 // when they fail. PostgreSQL refuses to run as root: as root, the helper
-// runs the server as the postgres user (runuser), in a directory it owns.
+// runs the server as the postgres user, in a directory it owns.
 //
 // Tests run the server without fsync, for speed; benchmarks (-test.bench
 // set) with PostgreSQL's durable defaults, so that their figures are those
@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +55,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	schemas map[string]bool
+	proc    *os.Process // the running server, nil when stopped
+	exited  chan error
 }
 
 var (
@@ -82,7 +85,7 @@ func Run(m *testing.M) int {
 }
 
 // errNoBinaries is the reason to skip rather than fail.
-var errNoBinaries = errors.New("no PostgreSQL server binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql/*/bin: install Debian's postgresql package")
+var errNoBinaries = errors.New("no PostgreSQL server binaries (initdb, postgres) on PATH or under /usr/lib/postgresql/*/bin: install Debian's postgresql package")
 
 // Get returns the package's server, starting it on the first call: tests
 // that need none cost nothing. Without server binaries it skips t (fails
@@ -249,40 +252,100 @@ func (s *Server) initdb() error {
 }
 
 // Restart starts the server (again, after Stop), waiting until it accepts
-// connections.
+// connections. The server is a child of the test binary that gets SIGQUIT
+// (immediate shutdown) should the binary die first, so that a test
+// binary killed at its timeout leaves no server behind.
 func (s *Server) Restart() error {
-	opts := []string{
-		"-c listen_addresses=127.0.0.1",
-		"-p " + strconv.Itoa(s.port),
-		"-c unix_socket_directories=" + s.dir,
-		"-c max_connections=200",
+	args := []string{"-D", filepath.Join(s.dir, "data"),
+		"-c", "listen_addresses=127.0.0.1",
+		"-p", strconv.Itoa(s.port),
+		"-c", "unix_socket_directories=" + s.dir,
+		"-c", "max_connections=200",
 	}
 	if !s.durable {
-		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	return s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60",
-		"-o", strings.Join(opts, " "), "start")
-}
-
-// Stop stops the server (fast shutdown: connections are closed).
-func (s *Server) Stop() error {
-	return s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "fast", "-w", "stop")
-}
-
-// run runs one of the server's programs, as the postgres user when root.
-func (s *Server) run(prog string, args ...string) error {
-	path := filepath.Join(s.bin, prog)
-	var cmd *exec.Cmd
-	if s.asUser != nil {
-		cmd = exec.Command("runuser", append([]string{"-u", s.asUser.Username, "--", path}, args...)...)
-	} else {
-		cmd = exec.Command(path, args...)
-	}
-	cmd.Dir = s.dir
-	out, err := cmd.CombinedOutput()
+	logFile, err := os.OpenFile(filepath.Join(s.dir, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
-		return fmt.Errorf("%s %s: %w\n%s\n%s", prog, strings.Join(args, " "), err, out, tail(log, 2000))
+		return err
+	}
+	defer logFile.Close()
+	cmd := s.command("postgres", args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		conn, err := pgx.Connect(ctx, strings.Replace(s.URL(""), "/gpuprice?", "/postgres?", 1))
+		cancel()
+		if err == nil {
+			conn.Close(context.Background())
+			s.mu.Lock()
+			s.proc, s.exited = cmd.Process, exited
+			s.mu.Unlock()
+			return nil
+		}
+		select {
+		case werr := <-exited:
+			log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+			return fmt.Errorf("postgres exited: %v\n%s", werr, tail(log, 2000))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+			return fmt.Errorf("postgres not accepting connections after a minute: %v\n%s", err, tail(log, 2000))
+		}
+	}
+}
+
+// Stop stops the server (fast shutdown: connections are closed) and waits
+// for it to exit. Stopping a stopped server does nothing.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	proc, exited := s.proc, s.exited
+	s.proc, s.exited = nil, nil
+	s.mu.Unlock()
+	if proc == nil {
+		return nil
+	}
+	if err := proc.Signal(syscall.SIGINT); err != nil {
+		return fmt.Errorf("stop postgres: %w", err)
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		proc.Kill()
+		return errors.New("postgres did not stop within 30s: killed")
+	}
+}
+
+// command is one of the server's programs, run as the postgres user when
+// root.
+func (s *Server) command(prog string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(s.bin, prog), args...)
+	cmd.Dir = s.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if s.asUser != nil {
+		uid, _ := strconv.Atoi(s.asUser.Uid)
+		gid, _ := strconv.Atoi(s.asUser.Gid)
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		cmd.Env = append(os.Environ(), "HOME="+s.dir, "USER="+s.asUser.Username)
+	}
+	return cmd
+}
+
+// run runs one of the server's programs to its end.
+func (s *Server) run(prog string, args ...string) error {
+	out, err := s.command(prog, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", prog, strings.Join(args, " "), err, out)
 	}
 	return nil
 }
@@ -294,18 +357,19 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
-// findBinaries returns the directory holding initdb and pg_ctl: PATH's,
-// else the newest /usr/lib/postgresql/<version>/bin.
+// findBinaries returns the directory holding initdb and postgres: PATH's
+// initdb's (Debian puts only wrappers on PATH, and no initdb), else the
+// newest /usr/lib/postgresql/<version>/bin.
 func findBinaries() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		if dir := filepath.Dir(p); exists(filepath.Join(dir, "initdb")) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if dir := filepath.Dir(p); exists(filepath.Join(dir, "postgres")) {
 			return dir, nil
 		}
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	slices.SortFunc(dirs, func(a, b string) int { return version(b) - version(a) })
 	for _, dir := range dirs {
-		if exists(filepath.Join(dir, "pg_ctl")) && exists(filepath.Join(dir, "initdb")) {
+		if exists(filepath.Join(dir, "postgres")) && exists(filepath.Join(dir, "initdb")) {
 			return dir, nil
 		}
 	}
