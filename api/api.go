@@ -116,6 +116,11 @@ type Options struct {
 	// means there is nothing to check. It must be safe for concurrent use
 	// and return soon (it is given the request's context).
 	Ping func(ctx context.Context) error
+	// NotReady says why the daemon cannot serve yet, before any check of
+	// the store or the providers (the store still opening: "store:
+	// connection refused (retrying in 4s)"); nil or "" means nothing. It
+	// must not return secrets.
+	NotReady func() string
 	// Store holds the history; nil makes /api/v1/history, /api/v1/export
 	// and /api/v1/breakeven answer 503. A read-only view
 	// (sqlite.OpenReader) is enough.
@@ -160,6 +165,7 @@ type Options struct {
 type API struct {
 	states      func() []*collectors.State
 	ping        func(ctx context.Context) error
+	notReady    func() string
 	store       store.Reader
 	catalog     *price.Catalog
 	reload      func() error
@@ -182,6 +188,7 @@ func New(opts Options) *API {
 	a := &API{
 		states:      opts.States,
 		ping:        opts.Ping,
+		notReady:    opts.NotReady,
 		store:       opts.Store,
 		catalog:     opts.Catalog,
 		reload:      opts.Reload,

@@ -54,6 +54,8 @@ type providerJSON struct {
 	Errors              map[string]uint64 `json:"errors"`
 	UnknownGPUs         int               `json:"unknown_gpus"`
 	UnknownGPUNames     []string          `json:"unknown_gpu_names"`
+	// Holder is the replica that refreshes the provider in an HA group.
+	Holder string `json:"holder,omitempty"`
 }
 
 // optionalTime is t in UTC, or nil (JSON null) when t is zero.
@@ -80,6 +82,7 @@ func toProviderJSON(st *collectors.State) providerJSON {
 		Errors:              maps.Clone(st.Errors),
 		UnknownGPUs:         st.UnknownGPUs,
 		UnknownGPUNames:     slices.Clone(st.UnknownGPUNames),
+		Holder:              st.Holder,
 	}
 	if p.Errors == nil {
 		p.Errors = map[string]uint64{}
@@ -221,6 +224,12 @@ func (a *API) healthy(w http.ResponseWriter, _ *http.Request) {
 // names the providers that are failing, one per line, so that a probe's
 // log says why.
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.notReady != nil {
+		if why := a.notReady(); why != "" {
+			writeText(w, http.StatusServiceUnavailable, "Not ready: "+why)
+			return
+		}
+	}
 	var b strings.Builder
 	status := http.StatusOK
 	states := a.states()

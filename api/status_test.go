@@ -126,6 +126,9 @@ func TestLifecycle(t *testing.T) {
 	ts := newTestServer(t, nil)
 	ts.api.reload = func() error { ts.reloads++; return failReload }
 	noReload := newTestServer(t, func(o *Options) { o.Reload = nil })
+	why := newTestServer(t, func(o *Options) {
+		o.NotReady = func() string { return "store: connection refused (retrying in 4s)" }
+	})
 
 	tests := []struct {
 		name         string
@@ -138,6 +141,7 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{"healthy", ts, nil, http.MethodGet, "/-/healthy", 200, "Healthy\n", 0},
 		{"healthy HEAD", ts, nil, http.MethodHead, "/-/healthy", 200, "", 0},
+		{"not ready, and why", why, nil, http.MethodGet, "/-/ready", 503, "Not ready: store: connection refused (retrying in 4s)\n", 0},
 		{"reload", ts, nil, http.MethodPost, "/-/reload", 200, "Reloaded\n", 1},
 		{"reload fails", ts, func() { failReload = errors.New("config line 3: unknown key \"intervall\"") },
 			http.MethodPost, "/-/reload", 500, `{"error":"reload failed, the previous configuration is kept: config line 3: unknown key \"intervall\""}` + "\n", 2},

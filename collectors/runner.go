@@ -51,6 +51,17 @@ type Recorder interface {
 	Record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error)
 }
 
+// Gate decides whether this process may refresh a provider: in an HA
+// group of replicas sharing a store, only while it holds the provider's
+// lease (package cluster). Hold blocks until it may refresh provider now
+// and returns the context the refresh and its writes run in, done when the
+// right is lost, with the function to call once the refresh is reported;
+// it returns ctx's error when ctx ends first. It is called from every
+// provider's loop concurrently.
+type Gate interface {
+	Hold(ctx context.Context, provider string) (context.Context, func(), error)
+}
+
 // Runner refreshes every job on its own schedule (schedule.go), checks
 // each answer (check.go), publishes each provider's State atomically and
 // withdraws prices that went stale (state.go), and records every refresh
@@ -69,6 +80,14 @@ type Runner struct {
 	// worker to stop).
 	running atomic.Pointer[[]*worker]
 	ready   atomic.Bool
+	gate    Gate // nil: refresh every job
+}
+
+// SetGate makes every refresh wait for g's consent; call it before Apply.
+func (r *Runner) SetGate(g Gate) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gate = g
 }
 
 // worker is one job's loop.
@@ -80,6 +99,7 @@ type worker struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	tried     atomic.Bool
+	gate      Gate // the Runner's when the worker started
 }
 
 // NewRunner returns a Runner writing to rec (which may be nil in one-shot
@@ -161,6 +181,7 @@ func (r *Runner) start(name string, job Job, old *worker) *worker {
 		state:     newPublisher(r.logger, r.onChange, job.Settings.StaleAfter, st),
 		cancel:    cancel,
 		done:      make(chan struct{}),
+		gate:      r.gate,
 	}
 	if old == nil {
 		// After a restart the stored prices are the baseline of the first
@@ -241,19 +262,60 @@ func (r *Runner) run(ctx context.Context, w *worker) {
 	defer close(w.done)
 	sched := schedule{interval: w.job.Settings.Interval}
 	next := time.Now()
+	gate := w.gate
 	for {
 		if !sleepUntil(ctx, next) {
 			return
 		}
-		o := w.refresher.refresh(ctx)
-		if ctx.Err() == nil {
-			r.report(ctx, w, o)
+		rctx, done := ctx, func() {}
+		if gate != nil {
+			var err error
+			if rctx, done, err = gate.Hold(ctx, w.name); err != nil {
+				return
+			}
 		}
-		w.tried.Store(true)
+		o := w.refresher.refresh(rctx)
+		lost := rctx.Err() != nil
+		if !lost {
+			r.report(rctx, w, o)
+		}
+		done()
 		if ctx.Err() != nil {
 			return
 		}
+		if lost {
+			// The right to refresh was lost on the way: nothing was
+			// reported; wait for it again.
+			next = time.Now()
+			continue
+		}
+		w.tried.Store(true)
 		next = sched.next(time.Now(), o.Err)
+	}
+}
+
+// Observe publishes snap, another process's refresh of provider read from
+// the shared store, as the provider's prices, when it is newer than what is
+// published: how a replica that does not refresh provider (see Gate)
+// serves it. holder names the process that refreshes it.
+func (r *Runner) Observe(provider string, snap *price.Snapshot, holder string) {
+	for _, w := range r.list() {
+		if w.name != provider {
+			continue
+		}
+		w.state.observed(snap, holder)
+		w.tried.Store(true)
+		return
+	}
+}
+
+// SetHolder publishes which process refreshes provider (see Gate).
+func (r *Runner) SetHolder(provider, holder string) {
+	for _, w := range r.list() {
+		if w.name == provider && w.state.load().Holder != holder {
+			w.state.update(func(st *State) { st.Holder = holder })
+			r.onChange()
+		}
 	}
 }
 
@@ -277,12 +339,20 @@ func (r *Runner) report(ctx context.Context, w *worker, o outcome) {
 	o.log(logger, res.Points+res.Withdrawals)
 }
 
+// recordTimeout bounds the write of one refresh to the store.
+const recordTimeout = 30 * time.Second
+
 // record writes the refresh to the store; a store failure is logged and
 // counted, and does not undo the published prices.
 func (r *Runner) record(ctx context.Context, logger *slog.Logger, w *worker, poll store.Poll, snap *price.Snapshot) store.Result {
 	if r.rec == nil {
 		return store.Result{}
 	}
+	// A refresh that is over is written even when the Runner is stopping:
+	// its prices are already published, and a shutdown must not lose
+	// them. The write gets a bound of its own instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	res, err := r.rec.Record(ctx, poll, snap)
 	if err != nil && ctx.Err() == nil {
 		logger.Error("writing refresh to the store failed", "err", err)

@@ -40,6 +40,9 @@ type State struct {
 	UnknownGPUNames []string
 	// Attempts counts refreshes tried since the process started.
 	Attempts uint64
+	// Holder is the process that refreshes the provider in an HA group
+	// (see Gate); empty outside one.
+	Holder string
 }
 
 // publisher holds one provider's published State. Every change publishes
@@ -94,6 +97,25 @@ func (p *publisher) succeeded(o outcome) {
 		st.UnknownGPUs, st.UnknownGPUNames = countUnknown(o.Snapshot.Quotes), unknownNames(o.Snapshot.Quotes)
 	})
 	p.armStale(o.End)
+	p.onChange()
+}
+
+// observed publishes snap, another process's refresh, when it is newer
+// than the snapshot served; it is not an attempt of this process.
+func (p *publisher) observed(snap *price.Snapshot, holder string) {
+	changed := false
+	p.update(func(st *State) {
+		st.Holder = holder
+		if snap == nil || !snap.Time.After(st.LastSuccess) {
+			return
+		}
+		st.Snapshot, st.Success, st.Stale, st.LastSuccess, st.LastError = snap, true, false, snap.Time, ""
+		st.UnknownGPUs = countUnknown(snap.Quotes)
+		changed = true
+	})
+	if changed {
+		p.armStale(snap.Time)
+	}
 	p.onChange()
 }
 

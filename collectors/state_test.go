@@ -50,7 +50,10 @@ func TestPublisherWithdrawsStalePrices(t *testing.T) {
 	p := newTestPublisher(slog.New(h), 100*time.Millisecond, &changes)
 	defer p.stop()
 	p.succeeded(success(time.Now()))
-	waitFor(t, "withdrawal", func() bool { return p.load().Stale })
+	// The State goes stale, then the withdrawal is logged: wait for both.
+	waitFor(t, "withdrawal", func() bool {
+		return p.load().Stale && len(h.logged(slog.LevelWarn, "withdrawing stale prices")) > 0
+	})
 	if st := p.load(); st.Snapshot != nil || st.UnknownGPUs != 0 || !st.Success {
 		t.Errorf("after withdrawal: %+v, want no snapshot, the last refresh still a success", st)
 	}

@@ -49,15 +49,26 @@ type Config struct {
 
 // Storage selects and configures the history store.
 type Storage struct {
-	Driver string `yaml:"driver"` // sqlite
-	// Path is a directory; the SQLite file is Path/gpuprice.db.
+	Driver string `yaml:"driver"` // sqlite | postgres
+	// Path is a directory; the SQLite file is Path/gpuprice.db (driver
+	// sqlite).
 	Path string `yaml:"path"`
 	// Retention is how long history is kept; 0 keeps everything.
 	Retention Duration `yaml:"retention"`
-	// DSN is the PostgreSQL connection string (driver postgres, not
-	// supported yet).
+	// DSN is the PostgreSQL connection string (driver postgres), a URL
+	// or key=value pairs as libpq takes them. It holds the password, so
+	// it is a secret: never logged, never shown.
 	DSN Secret `yaml:"dsn"`
+	// DSNFile is a file holding the DSN instead (read with driver
+	// postgres only).
+	DSNFile string `yaml:"dsn_file"`
 }
+
+// Drivers are the storage drivers.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
 
 // Common holds the settings every provider shares; provider sections embed
 // it inline.
@@ -103,7 +114,7 @@ func (c *Common) Shared() *Common { return c }
 // credentials enabled), and every registered block's defaults.
 func Default() *Config {
 	cfg := &Config{
-		Storage:          Storage{Driver: "sqlite", Path: "data", Retention: Duration(400 * 24 * time.Hour)},
+		Storage:          Storage{Driver: SQLite, Path: "data", Retention: Duration(400 * 24 * time.Hour)},
 		Providers:        Providers{},
 		MaxGPUUSDPerHour: 200,
 		FX:               DefaultFX,
@@ -262,6 +273,10 @@ func lineOf(n *yaml.Node, key string) int {
 // providers (a disabled provider's missing file is no error: it is not
 // used).
 func (c *Config) resolve(dir string) error {
+	dsn := SecretFile{Secret: &c.Storage.DSN, File: c.Storage.DSNFile, Key: "storage.dsn", FileKey: "storage.dsn_file"}
+	if err := readSecretFile(dsn, dir, c.Storage.Driver == Postgres); err != nil {
+		return err
+	}
 	for _, name := range c.Providers.Names() {
 		s := c.Providers[name]
 		cm := s.Shared()
@@ -379,14 +394,16 @@ func readSecretFile(sf SecretFile, dir string, read bool) error {
 // Validate checks every value; the error names the first bad key.
 func (c *Config) Validate() error {
 	switch c.Storage.Driver {
-	case "sqlite":
+	case SQLite:
 		if c.Storage.Path == "" {
 			return Errorf("storage.path", "must not be empty")
 		}
-	case "postgres":
-		return Errorf("storage.driver", "postgres is not supported yet (use sqlite)")
+	case Postgres:
+		if c.Storage.DSN == "" {
+			return Errorf("storage.dsn", "required with driver postgres (or storage.dsn_file), e.g. postgres://gpuprice@db.example/gpuprice")
+		}
 	default:
-		return Errorf("storage.driver", "%q is not supported (use sqlite)", c.Storage.Driver)
+		return Errorf("storage.driver", "%q is not supported (use sqlite or postgres)", c.Storage.Driver)
 	}
 	if err := validateRemoteWrite(c.RemoteWrite); err != nil {
 		return err

@@ -116,7 +116,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad-env.yml", "testdata/bad-env.yml:3: providers.beta.api_key: environment variable GPUPRICE_TEST_UNSET_VARIABLE is not set"},
 		{"bad-secret-both.yml", "testdata/bad-secret-both.yml:4: providers.beta.api_key_file: api_key and api_key_file are mutually exclusive"},
 		{"bad-secret-missing.yml", "testdata/bad-secret-missing.yml:3: providers.beta.api_key_file: open testdata/no-such.key: no such file or directory"},
-		{"bad-driver.yml", `testdata/bad-driver.yml:2: storage.driver: "mysql" is not supported (use sqlite)`},
+		{"bad-driver.yml", `testdata/bad-driver.yml:2: storage.driver: "mysql" is not supported (use sqlite or postgres)`},
 		{"bad-syntax.yml", "testdata/bad-syntax.yml:4: could not find expected ':'"},
 		{"bad-stale.yml", "testdata/bad-stale.yml:4: providers.alpha.stale_after: 30m is shorter than the interval 1h"},
 		{"bad-type.yml", `testdata/bad-type.yml:3: providers.beta.limit: "many" is not a whole number`},
@@ -237,7 +237,8 @@ func TestDesignExampleKeys(t *testing.T) {
 	for _, tc := range []struct{ name, text, wantErr string }{
 		{"empty endpoint means the provider's own", "providers:\n  beta: {enabled: false, api_key_file: \"\", endpoint: \"\"}\n", ""},
 		{"dsn accepted with sqlite", "storage:\n  driver: sqlite\n  dsn: \"\"\n", ""},
-		{"postgres not yet", "storage:\n  driver: postgres\n", `x.yml:2: storage.driver: postgres is not supported yet (use sqlite)`},
+		{"postgres without dsn", "storage:\n  driver: postgres\n", `x.yml:1: storage.dsn: required with driver postgres (or storage.dsn_file), e.g. postgres://gpuprice@db.example/gpuprice`},
+		{"postgres", "storage:\n  driver: postgres\n  dsn: postgres://u:pw@db/gpuprice\n", ""},
 		{"remote_write", "remote_write:\n  - {url: \"http://mimir:9009/api/v1/push\"}\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,3 +283,67 @@ func TestBlocks(t *testing.T) {
 }
 
 func writeFile(name, text string) error { return os.WriteFile(name, []byte(text), 0o600) }
+
+// TestStorageDSN checks storage.dsn and storage.dsn_file: the file is read
+// (relative to the configuration) only with driver postgres, the two keys
+// exclude each other, and the DSN never shows, in errors or marshalled.
+func TestStorageDSN(t *testing.T) {
+	dir := t.TempDir()
+	const dsn = "postgres://gpuprice:hunter2-secret@db.example/gpuprice"
+	if err := os.WriteFile(filepath.Join(dir, "dsn"), []byte(dsn+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "empty"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "gpuprice.yml")
+	for _, tc := range []struct{ name, text, wantDSN, wantErr string }{
+		{"dsn", "storage:\n  driver: postgres\n  dsn: " + dsn + "\n", dsn, ""},
+		{"dsn_file", "storage:\n  driver: postgres\n  dsn_file: dsn\n", dsn, ""},
+		{"dsn from the environment", "storage:\n  driver: postgres\n  dsn: ${GPUPRICE_TEST_DSN}\n", dsn, ""},
+		{"dsn_file not read with sqlite", "storage:\n  driver: sqlite\n  dsn_file: missing\n", "", ""},
+		{"both", "storage:\n  driver: postgres\n  dsn: " + dsn + "\n  dsn_file: dsn\n", "",
+			name + ":4: storage.dsn_file: storage.dsn and storage.dsn_file are mutually exclusive"},
+		{"missing file", "storage:\n  driver: postgres\n  dsn_file: missing\n", "",
+			name + ":3: storage.dsn_file: open " + filepath.Join(dir, "missing") + ": no such file or directory"},
+		{"empty file", "storage:\n  driver: postgres\n  dsn_file: empty\n", "",
+			name + ":3: storage.dsn_file: " + filepath.Join(dir, "empty") + " is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GPUPRICE_TEST_DSN", dsn)
+			cfg, err := Load([]byte(tc.text), name)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Storage.DSN.Value(); got != tc.wantDSN {
+				t.Errorf("DSN %q, want %q", got, tc.wantDSN)
+			}
+			y, _ := yaml.Marshal(cfg.Storage)
+			j, _ := json.Marshal(cfg.Storage)
+			for _, out := range []string{string(y), string(j), fmt.Sprintf("%v %+v", cfg.Storage, cfg.Storage)} {
+				if strings.Contains(out, "hunter2") {
+					t.Errorf("the DSN shows: %s", out)
+				}
+			}
+		})
+	}
+}
+
+// TestDeployHAConfig loads the configuration of the HA compose file
+// (deploy/docker-compose-ha.yml) with the DSN it sets.
+func TestDeployHAConfig(t *testing.T) {
+	t.Setenv("GPUPRICE_DSN", "postgres://gpuprice:pw@postgres:5432/gpuprice?sslmode=disable")
+	cfg, err := LoadFile("../deploy/gpuprice-ha.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage.Driver != Postgres || cfg.Storage.DSN.Value() != os.Getenv("GPUPRICE_DSN") {
+		t.Errorf("storage %+v", cfg.Storage)
+	}
+}

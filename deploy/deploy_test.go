@@ -563,3 +563,57 @@ func TestComposeConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeHA checks docker-compose-ha.yml: a PostgreSQL and two
+// gpuprice replicas serving the mounted configuration under instance ids
+// of their own, and a configuration that loads with the DSN the compose
+// file gives.
+func TestComposeHA(t *testing.T) {
+	b, err := os.ReadFile("docker-compose-ha.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Services map[string]struct {
+			Entrypoint  []string          `yaml:"entrypoint"`
+			Volumes     []string          `yaml:"volumes"`
+			Environment map[string]string `yaml:"environment"`
+			Ports       []string          `yaml:"ports"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Services["postgres"]; !ok {
+		t.Error("no postgres service")
+	}
+	ids := map[string]bool{}
+	for _, name := range []string{"gpuprice-1", "gpuprice-2"} {
+		s, ok := c.Services[name]
+		if !ok {
+			t.Fatalf("no %s service", name)
+		}
+		if !slices.Contains(s.Entrypoint, "serve") || !slices.Contains(s.Entrypoint, "--config.file=/etc/gpuprice/gpuprice.yml") ||
+			!slices.Contains(s.Volumes, "./gpuprice-ha.yml:/etc/gpuprice/gpuprice.yml:ro") {
+			t.Errorf("%s: entrypoint %v, volumes %v; want serve on the mounted gpuprice-ha.yml", name, s.Entrypoint, s.Volumes)
+		}
+		for _, arg := range s.Entrypoint {
+			if id, ok := strings.CutPrefix(arg, "--cluster.instance-id="); ok {
+				ids[id] = true
+			}
+		}
+		if !strings.HasPrefix(s.Environment["GPUPRICE_DSN"], "postgres://gpuprice:") {
+			t.Errorf("%s: GPUPRICE_DSN %q", name, s.Environment["GPUPRICE_DSN"])
+		}
+	}
+	if len(ids) != 2 {
+		t.Errorf("instance ids %v, want one per replica", ids)
+	}
+	cfg, err := os.ReadFile("gpuprice-ha.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^\s+driver: postgres`).Match(cfg) || !strings.Contains(string(cfg), "${GPUPRICE_DSN}") {
+		t.Errorf("gpuprice-ha.yml does not use postgres with ${GPUPRICE_DSN}:\n%s", cfg)
+	}
+}

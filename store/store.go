@@ -1,8 +1,8 @@
 // Package store keeps the history of GPU prices: change-only points per
 // series, explicit withdrawal points, and a log of every refresh, so that
 // history can tell "unchanged" from "unknown". Implementations live in
-// sub-packages (store/sqlite); store/storetest is the contract suite every
-// implementation runs.
+// sub-packages (store/sqlite, store/postgres); store/storetest is the
+// contract suite every implementation runs.
 package store
 
 import (
@@ -80,7 +80,7 @@ type Store interface {
 
 // Reader is the read side of the history that queries and exports need:
 // Store implements it, and so does a read-only view of a store that another
-// process is writing (sqlite.OpenReader).
+// process is writing (sqlite.OpenReader, postgres.OpenReader).
 type Reader interface {
 	History(ctx context.Context, q Query) ([]Series, error)
 	HistoryEach(ctx context.Context, q Query, fn func(Series) error) error

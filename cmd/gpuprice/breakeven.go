@@ -18,7 +18,6 @@ import (
 	"github.com/gpuprice/gpuprice/collectors/static"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/planner"
-	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
 // breakevenOptions are the flags of `gpuprice breakeven`. The request's
@@ -133,13 +132,9 @@ func planLocally(ctx context.Context, o breakevenOptions, req planner.Request) (
 		}
 		return nil, err
 	}
-	dir := cfg.Storage.Path
-	if *o.storagePath != "" {
-		dir = *o.storagePath
-	}
-	st, err := sqlite.OpenReader(dir, sqlite.Options{})
+	st, err := openReader(ctx, cfg, *o.storagePath)
 	if err != nil {
-		return nil, fmt.Errorf("%w (give --storage.path, or --server to ask a running gpuprice)", err)
+		return nil, err
 	}
 	defer st.Close()
 	return planner.Make(ctx, planner.Inputs{History: st, Owned: owned.Of(cfg).Entries, Static: static.Of(cfg).Entries}, req)

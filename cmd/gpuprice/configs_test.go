@@ -68,7 +68,12 @@ const readmeFixtures = "testdata/readme"
 //	```yaml web-config         exporter-toolkit web configuration (--web.config.file)
 //	```yaml prometheus-rule    one rule of a Prometheus rule group (checked by promtool)
 //	```yaml helm-values        values of the Helm chart (rendered by deploy/helm's TestReadmeValues)
+//
+// exampleDSN is the database the examples' ${GPUPRICE_DSN} names.
+const exampleDSN = "postgres://gpuprice@db.example:5432/gpuprice"
+
 func TestReadmeYAML(t *testing.T) {
+	t.Setenv("GPUPRICE_DSN", exampleDSN)
 	doc, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +159,7 @@ func uncomment(b []byte) []byte {
 // read): the keys a user is invited to uncomment must exist and hold
 // valid values.
 func TestDeployConfigs(t *testing.T) {
+	t.Setenv("GPUPRICE_DSN", exampleDSN)
 	root := "../../deploy"
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

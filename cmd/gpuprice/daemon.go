@@ -18,11 +18,13 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/gpuprice/gpuprice/api"
+	"github.com/gpuprice/gpuprice/cluster"
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/exporter"
 	"github.com/gpuprice/gpuprice/exporter/remotewrite"
 	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store/postgres"
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
@@ -55,12 +57,16 @@ type service struct {
 	web         *web.FlagConfig
 	lifecycle   bool // --web.enable-lifecycle: POST /-/reload allowed
 	catalog     *price.Catalog
-	store       *sqlite.Store
+	store       *storeGate
 	runner      *collectors.Runner
 	exp         *exporter.Exporter
 	remote      *remotewrite.Writer // nil without remote_write targets
 	srv         *http.Server
-	jobs        []collectors.Job // the first configuration's, started by run
+	reg         *prometheus.Registry
+	cluster     cluster.Options
+	queue       *writeQueue    // with driver postgres
+	group       *cluster.Group // with driver postgres, once the store is open
+	groupDone   chan struct{}  // closed when the group has left
 
 	// maxQueries and maxExportRows are --query.max-concurrency and
 	// --query.max-export-rows.
@@ -69,13 +75,15 @@ type service struct {
 
 	reloadOK, reloadTime prometheus.Gauge
 
-	mu  sync.Mutex // serializes reloads; guards cfg
-	cfg *config.Config
+	mu      sync.Mutex // serializes reloads; guards cfg, jobs and started
+	cfg     *config.Config
+	jobs    []collectors.Job // the configuration's jobs, until start runs them
+	started bool             // the store is open and the jobs run
 }
 
-// newService loads the configuration, opens the store and builds the
-// Runner (seeded with the stored prices), the exporter and the HTTP server.
-// Nothing runs yet.
+// newService loads the configuration, opens a SQLite store (a PostgreSQL
+// one is opened by run, with retries) and builds the Runner, the exporter
+// and the HTTP server. Nothing runs yet.
 func newService(ctx context.Context, logger *slog.Logger, load func() (*config.Config, error), opts daemonOptions) (*service, error) {
 	cfg, err := load()
 	if err != nil {
@@ -86,14 +94,19 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 	scrubber := collectors.NewScrubber(cfg.Secrets())
 	logger = slog.New(scrubber.Handler(logger.Handler()))
 	s := &service{logger: logger, load: load, storagePath: *opts.storagePath, web: opts.web, lifecycle: *opts.enableLifecycle,
-		maxQueries: *opts.maxQueries, maxExportRows: *opts.maxExportRows, catalog: price.DefaultCatalog(), cfg: cfg}
+		maxQueries: *opts.maxQueries, maxExportRows: *opts.maxExportRows, catalog: price.DefaultCatalog(),
+		cfg: cfg, store: &storeGate{}, cluster: opts.clusterOptions()}
 	s.overrideStorage(cfg)
 	logger.Info("starting gpuprice", "version", version.Info(), "build_context", version.BuildContext())
-	if s.store, err = sqlite.Open(cfg.Storage.Path, sqlite.Options{}); err != nil {
-		return nil, fmt.Errorf("open store: %w", scrubber.Error(err))
+	if cfg.Storage.Driver == config.SQLite {
+		st, err := sqlite.Open(cfg.Storage.Path, sqlite.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", scrubber.Error(err))
+		}
+		s.store.set(st)
+		logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
 	}
-	logger.Info("store opened", "driver", cfg.Storage.Driver, "path", cfg.Storage.Path)
-	if err := s.build(ctx, !*opts.disableRuntime); err != nil {
+	if err := s.build(!*opts.disableRuntime); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -101,28 +114,32 @@ func newService(ctx context.Context, logger *slog.Logger, load func() (*config.C
 }
 
 // build makes everything that reads the store; s.store and s.cfg are set.
-func (s *service) build(ctx context.Context, runtimeMetrics bool) error {
+func (s *service) build(runtimeMetrics bool) error {
 	reg := exporter.NewSelfRegistry(runtimeMetrics)
+	s.reg = reg
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_successful", Help: "Whether the last configuration reload attempt was successful."})
 	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuprice_config_last_reload_success_timestamp_seconds", Help: "Timestamp of the last successful configuration reload."})
 	reg.MustRegister(s.reloadOK, s.reloadTime)
 	// The exporter renders /metrics again whenever a State changes.
-	s.runner = collectors.NewRunner(s.logger, s.store, func() { s.exp.Invalidate() })
+	var rec collectors.Recorder = s.store
+	if s.cfg.Storage.Driver == config.Postgres {
+		// A database can go away and come back: keep the refreshes
+		// meanwhile, to write them in order.
+		s.queue = &writeQueue{st: s.store, logger: s.logger}
+		rec = s.queue
+	}
+	s.runner = collectors.NewRunner(s.logger, rec, func() { s.exp.Invalidate() })
 	s.exp = exporter.New(exporter.Options{States: s.runner.States, Gatherer: reg, Logger: s.logger})
 
 	if len(s.cfg.RemoteWrite) > 0 {
 		var err error
 		s.remote, err = remotewrite.New(s.cfg.RemoteWrite, remotewrite.Options{
-			Families: s.exp.Families, History: s.store, Registerer: reg, Logger: s.logger})
+			Families: s.exp.Families, History: s.store, Registerer: reg, Logger: s.logger, Replica: s.cluster.Instance})
 		if err != nil {
 			return err
 		}
 	}
-	seeds, err := s.store.LastKnown(ctx)
-	if err != nil {
-		return fmt.Errorf("load last known prices: %w", err)
-	}
-	s.runner.Seed(seeds)
+	var err error
 	if s.jobs, err = collectors.Build(s.cfg, s.logger, s.catalog, s.store); err != nil {
 		return err
 	}
@@ -140,11 +157,12 @@ func (s *service) handler() http.Handler {
 		reload = s.reload
 	}
 	api.New(api.Options{
-		States:  s.runner.States,
-		Ping:    s.store.Ping,
-		Store:   s.store,
-		Catalog: s.catalog,
-		Reload:  reload,
+		States:   s.runner.States,
+		Ping:     s.store.Ping,
+		NotReady: s.notReady,
+		Store:    s.store,
+		Catalog:  s.catalog,
+		Reload:   reload,
 		// Bounds for what anyone who reaches the port may ask.
 		MaxHeavyQueries: s.maxQueries,
 		MaxExportRows:   s.maxExportRows,
@@ -156,11 +174,19 @@ func (s *service) handler() http.Handler {
 	return mux
 }
 
-// run starts the refreshes, the exporter, the reload and retention loops
-// and the HTTP server, and stops them when ctx is done.
+// run starts the exporter, the reload loop and the HTTP server, then, once
+// the store is open, the refreshes and the retention loop, and stops them
+// when ctx is done.
 func (s *service) run(ctx context.Context) error {
-	s.runner.Apply(s.jobs)
-	s.jobs = nil
+	if open, _ := s.store.opened(); open {
+		s.start(ctx)
+	} else {
+		go func() {
+			if openPostgres(ctx, s.logger, s.config().Storage.DSN.Value(), s.store) {
+				s.start(ctx)
+			}
+		}()
+	}
 	s.exp.Render()
 	go s.exp.Run(ctx)
 	if s.remote != nil {
@@ -168,7 +194,6 @@ func (s *service) run(ctx context.Context) error {
 	}
 	s.reloaded()
 	go s.reloadOnSIGHUP(ctx)
-	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(s.srv, s.web, s.logger) }()
@@ -184,7 +209,69 @@ func (s *service) run(ctx context.Context) error {
 		s.logger.Warn("HTTP shutdown", "err", err)
 	}
 	s.runner.Stop()
+	if s.groupDone != nil {
+		select { // it gives its leases up, so that another replica takes them at once
+		case <-s.groupDone:
+		case <-time.After(10 * time.Second):
+		}
+	}
 	return nil
+}
+
+// jobNames are the providers of jobs.
+func jobNames(jobs []collectors.Job) []string {
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		names[i] = j.Collector.Name()
+	}
+	return names
+}
+
+// start seeds the Runner with the stored prices and starts the refreshes
+// and the retention loop; the store is open.
+func (s *service) start(ctx context.Context) {
+	seeds, err := s.store.LastKnown(ctx)
+	if err != nil {
+		s.logger.Error("loading the last known prices; serving none until the first refreshes", "err", err)
+	}
+	s.mu.Lock()
+	if pg, ok := s.store.open().(*postgres.Store); ok {
+		// Every process on one PostgreSQL store is in its HA group.
+		s.group = cluster.New(pg, s.runner, s.logger, s.cluster)
+		s.group.SetProviders(jobNames(s.jobs))
+		s.runner.SetGate(s.group)
+		s.reg.MustRegister(s.group)
+		s.groupDone = make(chan struct{})
+		go func() {
+			defer close(s.groupDone)
+			s.group.Run(ctx)
+		}()
+		s.logger.Info("joined the HA group of the store", "instance", s.group.Instance())
+	}
+	s.runner.Seed(seeds)
+	s.runner.Apply(s.jobs)
+	s.jobs, s.started = nil, true
+	s.mu.Unlock()
+	// Ready may be true from here on (seeded prices): /metrics serves
+	// them before the first scrape can ask.
+	s.exp.Render()
+	go retentionLoop(ctx, s.logger, s.store, func() time.Duration { return time.Duration(s.config().Storage.Retention) })
+	if s.queue != nil {
+		go s.queue.run(ctx, 2*time.Second)
+	}
+}
+
+// notReady says why prices cannot be served while the store is not open
+// (a PostgreSQL store still connecting); "" once it is: /-/ready then
+// checks the store and the providers itself.
+func (s *service) notReady() string {
+	if open, why := s.store.opened(); !open {
+		if why == "" {
+			why = "opening the store"
+		}
+		return why
+	}
+	return ""
 }
 
 // close stops the refreshes, if any run, and closes the store.
@@ -238,13 +325,20 @@ func (s *service) switchConfig() error {
 	if err != nil {
 		return err
 	}
-	if next.Storage.Driver != s.cfg.Storage.Driver || next.Storage.Path != s.cfg.Storage.Path {
-		s.logger.Warn("storage driver and path changes take effect at the next restart")
+	if next.Storage.Driver != s.cfg.Storage.Driver || next.Storage.Path != s.cfg.Storage.Path || next.Storage.DSN != s.cfg.Storage.DSN {
+		s.logger.Warn("storage driver, path and dsn changes take effect at the next restart")
 	}
 	if !reflect.DeepEqual(next.RemoteWrite, s.cfg.RemoteWrite) {
 		s.logger.Warn("remote_write changes take effect at the next restart")
 	}
-	s.runner.Apply(jobs)
+	if s.started {
+		if s.group != nil {
+			s.group.SetProviders(jobNames(jobs))
+		}
+		s.runner.Apply(jobs)
+	} else {
+		s.jobs = jobs // start runs them once the store is open
+	}
 	s.cfg = next
 	return nil
 }
@@ -289,4 +383,19 @@ func retentionLoop(ctx context.Context, logger *slog.Logger, st interface {
 		case <-tick.C:
 		}
 	}
+}
+
+// clusterOptions are the HA group's flags.
+func (o daemonOptions) clusterOptions() cluster.Options {
+	var c cluster.Options
+	if o.instanceID != nil {
+		c.Instance = *o.instanceID
+	}
+	if o.leaseTTL != nil {
+		c.TTL = *o.leaseTTL
+	}
+	if o.leaseRenew != nil {
+		c.Renew = *o.leaseRenew
+	}
+	return c
 }

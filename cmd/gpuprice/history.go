@@ -26,7 +26,6 @@ import (
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store/query"
-	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
 // `gpuprice history` and `gpuprice export` are the HTTP API's
@@ -34,8 +33,8 @@ import (
 // line. Their flags are the endpoints' parameters; the request goes either
 // to a running gpuprice (--server) or to the same API served in this
 // process over a store opened read-only (sqlite.OpenReader: no lock, so it
-// works while a daemon holds the store), so that both answer alike, errors
-// included.
+// works while a daemon holds the store; or postgres.OpenReader), so that
+// both answer alike, errors included.
 
 // sourceOptions are the flags that say where history comes from and which
 // series: shared by history and export.
@@ -48,8 +47,8 @@ type sourceOptions struct {
 func sourceFlags(cmd *kingpin.CmdClause) sourceOptions {
 	o := sourceOptions{
 		server:      cmd.Flag("server", "Ask a running gpuprice (e.g. http://localhost:9847) instead of reading a store.").String(),
-		storagePath: cmd.Flag("storage.path", "Store to read, read-only (a running daemon may hold it); default storage.path of the configuration (data).").String(),
-		config:      cmd.Flag("config.file", "Configuration whose storage.path is read (without --storage.path).").String(),
+		storagePath: cmd.Flag("storage.path", "SQLite store to read, read-only (a running daemon may hold it); default the configuration's store (storage.path, data, or with driver postgres storage.dsn).").String(),
+		config:      cmd.Flag("config.file", "Configuration whose store is read (without --storage.path): storage.path, or storage.dsn with driver postgres.").String(),
 		labels:      map[string]*[]string{},
 		start:       cmd.Flag("start", "Start of the range: RFC 3339 or unix seconds.").String(),
 		end:         cmd.Flag("end", "End of the range: RFC 3339 or unix seconds (default now).").String(),
@@ -85,20 +84,16 @@ func (o sourceOptions) serve(ctx context.Context, logger *slog.Logger, path stri
 	if *o.server != "" {
 		return fetch(ctx, strings.TrimRight(*o.server, "/")+target, out)
 	}
-	dir := *o.storagePath
-	if dir == "" {
-		cfg := config.Builtin()
-		if *o.config != "" {
-			var err error
-			if cfg, err = config.LoadFile(*o.config); err != nil {
-				return err
-			}
+	cfg := config.Builtin()
+	if *o.config != "" {
+		var err error
+		if cfg, err = config.LoadFile(*o.config); err != nil {
+			return err
 		}
-		dir = cfg.Storage.Path
 	}
-	st, err := sqlite.OpenReader(dir, sqlite.Options{})
+	st, err := openReader(ctx, cfg, *o.storagePath)
 	if err != nil {
-		return fmt.Errorf("%w (give --storage.path, or --server to ask a running gpuprice)", err)
+		return err
 	}
 	defer st.Close()
 	mux := http.NewServeMux()

@@ -13,6 +13,7 @@
 //	gpuprice breakeven --gpu_model=H100 --gpu_hours=5000   rent vs buy
 //	gpuprice history --gpu_model=H100 --step=1d --agg=min --by=provider   history queries
 //	gpuprice export --format=openmetrics -o h100.om.txt                  bulk history export
+//	gpuprice store copy --from=sqlite:data --config.file=gpuprice.yml     SQLite history into PostgreSQL
 package main
 
 import (
@@ -89,6 +90,10 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 	export := app.Command("export", "Export raw price history as CSV, Parquet or OpenMetrics (/api/v1/export).")
 	exportOpts := exportFlags(export)
 
+	storeCmd := app.Command("store", "Manage history stores.")
+	storeCopy := storeCmd.Command("copy", "Copy a history (series, points, withdrawals, poll log) into a PostgreSQL store; run again, it writes only what is missing.")
+	storeCopyOpts := storeCopyFlags(storeCopy)
+
 	check := app.Command("check-config", "Validate a configuration file.")
 	checkFile := check.Arg("file", "Configuration file.").Required().String()
 
@@ -134,6 +139,11 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 		history.FullCommand(): func(ctx context.Context, logger *slog.Logger) error {
 			return runHistory(ctx, logger, historyOpts, os.Stdout)
 		},
+		storeCopy.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
+			defer clearBar()
+			return runStoreCopy(ctx, cliLogger, storeCopyOpts, os.Stdout)
+		},
 		export.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
 			cliLogger, clearBar := newCLILogger(logCfg, os.Stderr)
 			defer clearBar()
@@ -155,6 +165,9 @@ type daemonOptions struct {
 	// once and the size of one export (api.Options).
 	maxQueries    *int
 	maxExportRows *int64
+	// The HA group's (driver postgres); nil fields take the defaults.
+	instanceID           *string
+	leaseTTL, leaseRenew *time.Duration
 }
 
 func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
@@ -165,6 +178,9 @@ func daemonFlags(cmd *kingpin.CmdClause) daemonOptions {
 		enableLifecycle: cmd.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload).").Bool(),
 		maxQueries:      cmd.Flag("query.max-concurrency", "Maximum history queries (history, history/stats, export, breakeven) served at once; beyond it they get 429 with Retry-After.").Default("4").Int(),
 		maxExportRows:   cmd.Flag("query.max-export-rows", "Maximum rows (CSV, Parquet) or samples (OpenMetrics) one /api/v1/export may write; 0: no limit.").Default("5000000").Int64(),
+		instanceID:      cmd.Flag("cluster.instance-id", "This replica's name in the HA group of the processes sharing a PostgreSQL store; default hostname:pid.").String(),
+		leaseTTL:        cmd.Flag("cluster.lease-ttl", "How long a provider's lease lasts unless renewed (HA group).").Default("15s").Hidden().Duration(),
+		leaseRenew:      cmd.Flag("cluster.renew-interval", "How often leases are renewed and taken (HA group).").Default("5s").Hidden().Duration(),
 	}
 }
 
@@ -181,6 +197,6 @@ func checkConfig(file string, out io.Writer) error {
 			enabled = append(enabled, fmt.Sprintf("%s (every %s)", name, c.Interval))
 		}
 	})
-	fmt.Fprintf(out, "%s: OK\nstorage: %s at %s, retention %s\nproviders enabled: %v\n", file, cfg.Storage.Driver, cfg.Storage.Path, cfg.Storage.Retention, enabled)
+	fmt.Fprintf(out, "%s: OK\nstorage: %s at %s, retention %s\nproviders enabled: %v\n", file, cfg.Storage.Driver, describeStorage(cfg.Storage), cfg.Storage.Retention, enabled)
 	return nil
 }

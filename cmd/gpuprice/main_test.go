@@ -23,17 +23,19 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/gpuprice/gpuprice/fakecloud"
+	"github.com/gpuprice/gpuprice/store/postgres/pgtest"
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
 // TestMain lets a test run the real binary's main as a child process: the
-// test binary re-executes itself with GPUPRICE_TEST_MAIN=1.
+// test binary re-executes itself with GPUPRICE_TEST_MAIN=1. It stops the
+// PostgreSQL server the postgres tests start (pgtest).
 func TestMain(m *testing.M) {
 	if os.Getenv("GPUPRICE_TEST_MAIN") == "1" {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m))
 }
 
 // providerFakes are stand-ins for the real provider APIs, on their own

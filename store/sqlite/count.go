@@ -7,6 +7,7 @@ import (
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
 var (
@@ -34,7 +35,7 @@ var (
 	countRange = `FROM points p WHERE p.series_id = s.id
 	     AND p.ts >= coalesce((SELECT max(ts) FROM points WHERE series_id = s.id AND ts <= ?1), ?1) AND p.ts <= ?2`
 	countQuery = `
-	SELECT ` + columnList(columns, "s.") + `,
+	SELECT ` + last.ColumnList(last.Columns, "s.") + `,
 	       (SELECT count(*) ` + countRange + `) AS n,
 	       (SELECT min(p.ts) ` + countRange + `),
 	       (SELECT max(p.ts) ` + countRange + `)
@@ -56,16 +57,16 @@ func countSeries(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series
 	for rows.Next() {
 		var c store.SeriesCount
 		var (
-			l           price.Quote
-			first, last sql.NullInt64
+			l             price.Quote
+			first, lastTS sql.NullInt64
 		)
-		if err := rows.Scan(append(labelFields(&l), &c.Points, &first, &last)...); err != nil {
+		if err := rows.Scan(append(last.LabelFields(&l), &c.Points, &first, &lastTS)...); err != nil {
 			return nil, fmt.Errorf("count history: %w", err)
 		}
 		if c.Points == 0 {
 			continue // no point in the range: History leaves the series out
 		}
-		c.Labels, c.First, c.Last = l, fromMS(first.Int64), fromMS(last.Int64)
+		c.Labels, c.First, c.Last = l, last.FromMS(first.Int64), last.FromMS(lastTS.Int64)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

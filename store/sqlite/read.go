@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
 // History implements store.Store by collecting what HistoryEach streams.
@@ -59,9 +58,9 @@ const (
 
 var (
 	historySeriesQuery = `
-	SELECT s.id, ` + columnList(columns, "s.") + `
+	SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + `
 	FROM series s INDEXED BY sqlite_autoindex_series_1`
-	historySeriesOrder = ` ORDER BY ` + columnList(price.KeyLabels, "s.")
+	historySeriesOrder = ` ORDER BY ` + last.ColumnList(price.KeyLabels, "s.")
 )
 
 // msRange is q's [Start, End] in the store's milliseconds, a zero bound
@@ -69,10 +68,10 @@ var (
 func msRange(q store.Query) (start, end int64, ok bool) {
 	start, end = int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Start.IsZero() {
-		start = ms(q.Start)
+		start = last.MS(q.Start)
 	}
 	if !q.End.IsZero() {
-		end = ms(q.End)
+		end = last.MS(q.End)
 	}
 	return start, end, end >= start
 }
@@ -115,7 +114,7 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 		id int64
 		l  price.Quote // every label is scanned anew for each series
 	)
-	dest := append([]any{&id}, labelFields(&l)...)
+	dest := append([]any{&id}, last.LabelFields(&l)...)
 	more, err := nextPoint()
 	for err == nil && more && srows.Next() {
 		if err = srows.Scan(dest...); err != nil {
@@ -126,7 +125,7 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 		}
 		sr := store.Series{Labels: l}
 		for err == nil && more && pid == id {
-			sr.Points = append(sr.Points, store.Point{Time: fromMS(ts), USDPerHour: usd.Float64, Withdrawn: !usd.Valid})
+			sr.Points = append(sr.Points, store.Point{Time: last.FromMS(ts), USDPerHour: usd.Float64, Withdrawn: !usd.Valid})
 			more, err = nextPoint()
 		}
 		if err != nil {
@@ -148,30 +147,7 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 // filter turns q's labels into a WHERE clause over series whose columns
 // are named with prefix; its parameters are numbered from first on.
 func filter(q store.Query, prefix string, first int) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	add := func(col string, v any) {
-		conds = append(conds, fmt.Sprintf("%s%s = ?%d", prefix, col, first+len(args)))
-		args = append(args, v)
-	}
-	want := q.Labels()
-	for i := range price.SeriesLabels {
-		l := &price.SeriesLabels[i]
-		v := l.Value(&want)
-		switch {
-		case v == "": // any
-		case l.Numeric():
-			add(l.Name, number(v))
-		default:
-			add(l.Name, v)
-		}
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return last.Filter(q, prefix, func(n int) string { return fmt.Sprintf("?%d", first+n-1) })
 }
 
 // Polls implements store.Store. A zero start or end leaves that end of the
@@ -183,10 +159,10 @@ func (s *Store) Polls(ctx context.Context, provider string, start, end time.Time
 func polls(ctx context.Context, db *sql.DB, provider string, start, end time.Time) ([]store.Poll, error) {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !start.IsZero() {
-		lo = ms(start)
+		lo = last.MS(start)
 	}
 	if !end.IsZero() {
-		hi = ms(end)
+		hi = last.MS(end)
 	}
 	rows, err := db.QueryContext(ctx, `
 		SELECT provider, started_at, duration_ms, ok, quotes, error FROM polls
@@ -206,7 +182,7 @@ func polls(ctx context.Context, db *sql.DB, provider string, start, end time.Tim
 		if err := rows.Scan(&p.Provider, &at, &dur, &p.OK, &p.Quotes, &errorMsg); err != nil {
 			return nil, fmt.Errorf("query polls: %w", err)
 		}
-		p.Start, p.Duration, p.Error = fromMS(at), time.Duration(dur)*time.Millisecond, errorMsg.String
+		p.Start, p.Duration, p.Error = last.FromMS(at), time.Duration(dur)*time.Millisecond, errorMsg.String
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -216,48 +192,13 @@ func polls(ctx context.Context, db *sql.DB, provider string, start, end time.Tim
 }
 
 // LastKnown implements store.Store from the in-memory state, which is what
-// the file held at Open plus every write committed since. It returns a
-// snapshot for every provider with a live series or a successful poll,
-// sorted by provider, quotes sorted by series key; each quote's
-// ObservedAt is the snapshot's Time. Marketplace aggregates (offer counts,
-// quantiles) are not stored and come back zero.
+// the file held at Open plus every write committed since (see
+// last.State.LastKnown).
 func (s *Store) LastKnown(ctx context.Context) ([]*price.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.memMu.RLock()
-	defer s.memMu.RUnlock()
-
-	var out []*price.Snapshot
-	for p, all := range s.byProvider {
-		snap := &price.Snapshot{Provider: p}
-		if ok, found := s.lastOK[p]; found {
-			snap.Time = fromMS(ok.end)
-		}
-		var live []*series
-		for _, sr := range all {
-			if sr.hasPoint && !sr.withdrawn {
-				live = append(live, sr)
-			}
-		}
-		if len(live) == 0 && snap.Time.IsZero() {
-			continue
-		}
-		slices.SortFunc(live, func(a, b *series) int { return a.key.Compare(b.key) })
-		snap.Quotes = make([]price.Quote, len(live))
-		for i, sr := range live {
-			setLabels(&snap.Quotes[i], sr.key, sr.labels)
-			snap.Quotes[i].USDPerHour, snap.Quotes[i].ObservedAt = sr.usd, snap.Time
-		}
-		out = append(out, snap)
-	}
-	for p, ok := range s.lastOK {
-		if _, done := s.byProvider[p]; !done {
-			out = append(out, &price.Snapshot{Provider: p, Time: fromMS(ok.end)})
-		}
-	}
-	slices.SortFunc(out, func(a, b *price.Snapshot) int { return strings.Compare(a.Provider, b.Provider) })
-	return out, nil
+	return s.mem.LastKnown(), nil
 }
 
 // LastPoints implements store.Store from the in-memory state.
@@ -265,13 +206,5 @@ func (s *Store) LastPoints(ctx context.Context, provider string) (map[price.Seri
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.memMu.RLock()
-	defer s.memMu.RUnlock()
-	out := make(map[price.SeriesKey]time.Time, len(s.byProvider[provider]))
-	for _, sr := range s.byProvider[provider] {
-		if sr.hasPoint {
-			out[sr.key] = fromMS(sr.ts)
-		}
-	}
-	return out, nil
+	return s.mem.LastPoints(provider), nil
 }

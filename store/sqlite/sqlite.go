@@ -9,9 +9,10 @@
 // connection, one at a time; reads use a pool of their own and run
 // concurrently with a write.
 //
-// The store keeps every series' last point in memory, loaded at Open and
-// updated only after a commit succeeds, so that a refresh is diffed without
-// reading the database and writes only the changes.
+// The store keeps every series' last point in memory (store/internal/last),
+// loaded at Open and updated only after a commit succeeds, so that a
+// refresh is diffed without reading the database and writes only the
+// changes.
 package sqlite
 
 import (
@@ -23,9 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
 // Schema is the DDL of a new store, quoted in the README for analysts who
@@ -92,15 +92,7 @@ type Store struct {
 	// writeMu serializes writers. A writer diffs against the in-memory
 	// state while holding it, so the state cannot change under the diff.
 	writeMu sync.Mutex
-	gen     uint64 // Record generation, for series.seen; under writeMu
-
-	// memMu guards the in-memory state against LastKnown while a writer
-	// applies a committed change. Writers read the state under writeMu
-	// alone: only writers modify it.
-	memMu      sync.RWMutex
-	byKey      map[price.SeriesKey]*series
-	byProvider map[string][]*series
-	lastOK     map[string]okPoll
+	mem     *last.State
 
 	closeOnce sync.Once
 	closeErr  error
@@ -108,86 +100,6 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
-
-// series is one series' row and last point as the store knows them.
-type series struct {
-	id     int64 // 0 until inserted
-	key    price.SeriesKey
-	labels labels
-
-	hasPoint  bool
-	ts        int64 // last point, unix ms
-	usd       float64
-	withdrawn bool
-
-	seen uint64 // generation of the last Record that listed the series
-}
-
-// The series table's columns (schema.sql): the key labels, then the
-// others (valueLabels), each named after its label.
-var (
-	valueLabels = slices.DeleteFunc(slices.Clone(price.Labels), func(l price.Label) bool { return l.Key() })
-	columns     = append(slices.Clone(price.KeyLabels), valueLabels...)
-)
-
-// columnList is the columns' names, each prefixed with prefix.
-func columnList(ls []price.Label, prefix string) string {
-	names := price.LabelNames(ls)
-	for i := range names {
-		names[i] = prefix + names[i]
-	}
-	return strings.Join(names, ", ")
-}
-
-// columnArgs are q's values of the columns ls, numbers as REAL.
-func columnArgs(ls []price.Label, q *price.Quote) []any {
-	args := make([]any, len(ls), len(ls)+1)
-	for i := range ls {
-		if ls[i].Numeric() {
-			args[i] = ls[i].Number(q)
-		} else {
-			args[i] = ls[i].Value(q)
-		}
-	}
-	return args
-}
-
-// labels are the values of a series' valueLabels, as label values, so
-// that re-mapping a GPU is detected without reading the row.
-type labels []string
-
-// same reports whether q carries the labels l. It is labelsOf(q) == l
-// without allocating: Record calls it for every quote of every refresh.
-func (l labels) same(q *price.Quote) bool {
-	for i := range valueLabels {
-		if !valueLabels[i].Is(q, l[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func labelsOf(q *price.Quote) labels {
-	l := make(labels, len(valueLabels))
-	for i := range valueLabels {
-		l[i] = valueLabels[i].Value(q)
-	}
-	return l
-}
-
-// setLabels sets q to the labels of the series with key k and labels l,
-// every other field zero; numbers are rounded as their label values are.
-// It fills the caller's quote because the label table's accessors make a
-// quote of its own escape to the heap.
-func setLabels(q *price.Quote, k price.SeriesKey, l labels) {
-	*q = k.Labels()
-	for i := range valueLabels {
-		valueLabels[i].SetValue(q, l[i])
-	}
-}
-
-// okPoll is a provider's last successful refresh, in unix ms.
-type okPoll struct{ start, end int64 }
 
 // Open opens the store in dir, creating the directory and an empty store
 // if missing, and loads every series' last point into memory.
@@ -297,12 +209,9 @@ func (s *Store) migrate(ctx context.Context) error {
 // load reads every series with its last point, and every provider's last
 // successful refresh.
 func (s *Store) load(ctx context.Context) error {
-	s.byKey = map[price.SeriesKey]*series{}
-	s.byProvider = map[string][]*series{}
-	s.lastOK = map[string]okPoll{}
-
+	s.mem = last.NewState()
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT s.id, `+columnList(columns, "s.")+`, p.ts, p.usd_per_hour
+		SELECT s.id, `+last.ColumnList(last.Columns, "s.")+`, p.ts, p.usd_per_hour
 		FROM series s
 		LEFT JOIN points p ON p.series_id = s.id
 		     AND p.ts = (SELECT max(ts) FROM points WHERE series_id = s.id)
@@ -317,17 +226,17 @@ func (s *Store) load(ctx context.Context) error {
 		ts  sql.NullInt64
 		usd sql.NullFloat64
 	)
-	dest := append(append([]any{&id}, labelFields(&l)...), &ts, &usd)
+	dest := append(append([]any{&id}, last.LabelFields(&l)...), &ts, &usd)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("load series: %w", err)
 		}
-		sr := series{id: id, key: l.Key(), labels: labelsOf(&l)}
+		sr := last.Series{ID: id, Key: l.Key(), Labels: last.LabelsOf(&l)}
 		if ts.Valid {
-			sr.hasPoint, sr.ts = true, ts.Int64
-			sr.usd, sr.withdrawn = usd.Float64, !usd.Valid
+			sr.HasPoint, sr.TS = true, ts.Int64
+			sr.USD, sr.Withdrawn = usd.Float64, !usd.Valid
 		}
-		s.add(&sr)
+		s.mem.Load(&sr)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load series: %w", err)
@@ -349,16 +258,9 @@ func (s *Store) load(ctx context.Context) error {
 		if err := prow.Scan(&p, &start, &dur); err != nil {
 			return fmt.Errorf("load polls: %w", err)
 		}
-		s.lastOK[p] = okPoll{start: start, end: start + dur}
+		s.mem.LoadOK(p, last.OKPoll{Start: start, End: start + dur})
 	}
 	return prow.Err()
-}
-
-// add puts a committed series into the in-memory state; the caller holds
-// memMu (or is still in Open).
-func (s *Store) add(sr *series) {
-	s.byKey[sr.key] = sr
-	s.byProvider[sr.key.Provider] = append(s.byProvider[sr.key.Provider], sr)
 }
 
 // inTx runs fn in a write transaction and commits it. The caller holds
@@ -417,29 +319,4 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
-}
-
-// ms is t in the store's resolution: unix milliseconds.
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-// fromMS is the inverse of ms, in UTC.
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-// labelFields are pointers to q's fields of columns, for Scan.
-func labelFields(q *price.Quote) []any {
-	out := make([]any, len(columns))
-	for i := range columns {
-		out[i] = columns[i].Field(q)
-	}
-	return out
-}
-
-// number parses a formatted label value back into the REAL stored for it.
-// The empty string (absent) is 0.
-func number(label string) float64 {
-	if label == "" {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(label, 64) // produced by price.FormatNumber
-	return v
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/last"
 	"github.com/gpuprice/gpuprice/store/storetest"
 )
 
@@ -251,16 +252,16 @@ func TestSchemaColumns(t *testing.T) {
 		return names, types
 	}
 	got, types := names(`SELECT name, type FROM pragma_table_info('series') WHERE name != 'id' ORDER BY cid`)
-	if want := price.LabelNames(columns); !slices.Equal(got, want) {
+	if want := price.LabelNames(last.Columns); !slices.Equal(got, want) {
 		t.Errorf("series columns %q, want %q", got, want)
 	}
-	for i := range min(len(types), len(columns)) {
+	for i := range min(len(types), len(last.Columns)) {
 		want := "TEXT"
-		if columns[i].Numeric() {
+		if last.Columns[i].Numeric() {
 			want = "REAL"
 		}
 		if types[i] != want {
-			t.Errorf("column %s is %s, want %s", columns[i].Name, types[i], want)
+			t.Errorf("column %s is %s, want %s", last.Columns[i].Name, types[i], want)
 		}
 	}
 	key, _ := names(`SELECT name, '' FROM pragma_index_info('sqlite_autoindex_series_1') ORDER BY seqno`)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
 // The remote-write watermarks live in meta, one key per target: how far
@@ -28,7 +30,7 @@ func (s *Store) Watermark(ctx context.Context, target string) (time.Time, error)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("the watermark of %s is %q, not unix milliseconds", target, v)
 	}
-	return fromMS(n), nil
+	return last.FromMS(n), nil
 }
 
 // SetWatermark records that the history of target up to t has been sent.
@@ -36,7 +38,7 @@ func (s *Store) SetWatermark(ctx context.Context, target string, t time.Time) er
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	_, err := s.w.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		watermarkKey(target), strconv.FormatInt(ms(t), 10))
+		watermarkKey(target), strconv.FormatInt(last.MS(t), 10))
 	if err != nil {
 		return fmt.Errorf("write the watermark of %s: %w", target, err)
 	}

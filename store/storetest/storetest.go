@@ -1,7 +1,6 @@
 // Package storetest is the contract suite of store.Store: one set of named
 // subtests, with hand-computed expectations, that every implementation runs
-// (store/sqlite today, a PostgreSQL store later), so that they cannot drift
-// apart.
+// (store/sqlite and store/postgres), so that they cannot drift apart.
 //
 // Times and durations in the suite are whole milliseconds, the coarsest
 // resolution an implementation may store (SQLite stores milliseconds).

@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/storebench"
+	"github.com/gpuprice/gpuprice/store/postgres/pgtest"
+)
+
+// The benchmarks are those of store/sqlite (storebench), on the same data,
+// against the package's server, which runs with PostgreSQL's durable
+// defaults (fsync, synchronous commit) when benchmarking (see pgtest).
+
+// openBench opens a store in the schema of name.
+func openBench(b *testing.B, name string) *Store {
+	b.Helper()
+	s, err := Open(b.Context(), pgtest.Get(b).Schema(b, name), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func openFresh(b *testing.B) store.Store { return openBench(b, pgtest.Unique(b)) }
+
+// BenchmarkBackfill: see storebench.Backfill.
+func BenchmarkBackfill(b *testing.B) { storebench.Backfill(b, openFresh) }
+
+// BenchmarkRecord: see storebench.Record.
+func BenchmarkRecord(b *testing.B) { storebench.Record(b, openFresh) }
+
+// BenchmarkRecordFirst: see storebench.RecordFirst.
+func BenchmarkRecordFirst(b *testing.B) { storebench.RecordFirst(b, openFresh) }
+
+// BenchmarkOpen opens a store of 100k series, loading their last points:
+// the restart cost.
+func BenchmarkOpen(b *testing.B) {
+	const n = 100000
+	name := pgtest.Unique(b)
+	s, _ := storebench.Loaded(b, func(b *testing.B) store.Store { return openBench(b, name) }, n)
+	s.Close()
+	b.ResetTimer()
+	for range b.N {
+		s := openBench(b, name)
+		if s.mem.Len() != n {
+			b.Fatalf("%d series loaded, want %d", s.mem.Len(), n)
+		}
+		s.Close()
+	}
+}

@@ -1,0 +1,225 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gpuprice/gpuprice/price"
+	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/last"
+)
+
+// historyChunk is the number of series whose points one query reads:
+// HistoryEach holds one chunk's points at a time.
+const historyChunk = 64
+
+var historySeriesQuery = `SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + ` FROM series s`
+
+const (
+	// The point in effect at the start of the range, per series.
+	historyStartQuery = `SELECT DISTINCT ON (series_id) series_id, ts, usd_per_hour FROM points
+		WHERE series_id = ANY($1) AND ts <= $2 ORDER BY series_id, ts DESC`
+	// The points after the start, up to the end, in no order: readPoints
+	// sorts each series' points (an ORDER BY made the server sort the
+	// whole chunk, on disk, for the sake of order within each series).
+	historyRangeQuery = `SELECT series_id, ts, usd_per_hour FROM points
+		WHERE series_id = ANY($1) AND ts > $2 AND ts <= $3`
+)
+
+// History implements store.Store by collecting what HistoryEach streams.
+func (r *reader) History(ctx context.Context, q store.Query) ([]store.Series, error) {
+	var out []store.Series
+	err := r.HistoryEach(ctx, q, func(sr store.Series) error {
+		out = append(out, sr)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// historySeries is a series matched by a history query.
+type historySeries struct {
+	id     int64
+	key    price.SeriesKey
+	labels price.Quote
+}
+
+// HistoryEach implements store.Store. A zero q.Start or q.End leaves that
+// end of the range open. Series come in key order (provider,
+// instance_type, region, zone, pricing_model, gpu_count; text compared as
+// bytes, whatever the database's collation); a series with no point in
+// the range (nor one in effect at its start) is left out. Everything is
+// read in one REPEATABLE READ transaction, which sees one commit
+// throughout: first the matching series, then their points a chunk of
+// series at a time, so that only one chunk's points are held.
+func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	start, end := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.Start.IsZero() {
+		start = last.MS(q.Start)
+	}
+	if !q.End.IsZero() {
+		end = last.MS(q.End)
+	}
+	if end < start {
+		return nil
+	}
+	tx, err := r.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return r.clean(fmt.Errorf("query history: %w", err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to lose
+
+	where, args := filter(q)
+	rows, err := tx.Query(ctx, historySeriesQuery+where, args...)
+	if err != nil {
+		return r.clean(fmt.Errorf("query history: %w", err))
+	}
+	var (
+		list []historySeries
+		id   int64
+		l    price.Quote
+	)
+	dest := append([]any{&id}, last.LabelFields(&l)...)
+	_, err = pgx.ForEachRow(rows, dest, func() error {
+		list = append(list, historySeries{id: id, key: l.Key(), labels: l})
+		return nil
+	})
+	if err != nil {
+		return r.clean(fmt.Errorf("query history: %w", err))
+	}
+	slices.SortFunc(list, func(a, b historySeries) int { return a.key.Compare(b.key) })
+
+	points := map[int64][]store.Point{}
+	for len(list) > 0 {
+		chunk := list[:min(historyChunk, len(list))]
+		list = list[len(chunk):]
+		ids := make([]int64, len(chunk))
+		for i := range chunk {
+			ids[i] = chunk[i].id
+		}
+		clear(points)
+		if err := readPoints(ctx, tx, ids, start, end, points); err != nil {
+			return r.clean(fmt.Errorf("query history: %w", err))
+		}
+		for i := range chunk {
+			pts := points[chunk[i].id]
+			if len(pts) == 0 {
+				continue
+			}
+			if err := fn(store.Series{Labels: chunk[i].labels, Points: pts}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readPoints adds to points the points of the series ids from the one in
+// effect at start (when start is not open) to end, oldest first.
+func readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, points map[int64][]store.Point) error {
+	var (
+		id, ts int64
+		usd    *float64
+	)
+	add := func() error {
+		p := store.Point{Time: last.FromMS(ts), Withdrawn: usd == nil}
+		if usd != nil {
+			p.USDPerHour = *usd
+		}
+		points[id] = append(points[id], p)
+		return nil
+	}
+	if start != math.MinInt64 {
+		rows, err := tx.Query(ctx, historyStartQuery, ids, start)
+		if err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&id, &ts, &usd}, add); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.Query(ctx, historyRangeQuery, ids, start, end)
+	if err != nil {
+		return err
+	}
+	if _, err = pgx.ForEachRow(rows, []any{&id, &ts, &usd}, add); err != nil {
+		return err
+	}
+	byTime := func(a, b store.Point) int { return a.Time.Compare(b.Time) }
+	for _, pts := range points {
+		// Partitions come in time order, and rows mostly in the order
+		// they were written: most series are sorted already.
+		if !slices.IsSortedFunc(pts, byTime) {
+			slices.SortFunc(pts, byTime)
+		}
+	}
+	return nil
+}
+
+// filter turns q's labels into a WHERE clause over series s.
+func filter(q store.Query) (string, []any) {
+	return last.Filter(q, "s.", func(n int) string { return fmt.Sprintf("$%d", n) })
+}
+
+// Polls implements store.Store. A zero start or end leaves that end of the
+// range open.
+func (r *reader) Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !start.IsZero() {
+		lo = last.MS(start)
+	}
+	if !end.IsZero() {
+		hi = last.MS(end)
+	}
+	rows, err := r.pool.Query(ctx, `
+		SELECT provider, started_at, duration_ms, ok, quotes, error FROM polls
+		WHERE started_at >= $1 AND started_at <= $2 AND ($3 = '' OR provider = $3)
+		ORDER BY started_at, id`, lo, hi, provider)
+	if err != nil {
+		return nil, r.clean(fmt.Errorf("query polls: %w", err))
+	}
+	var (
+		out      []store.Poll
+		p        store.Poll
+		at, dur  int64
+		ok       int
+		errorMsg *string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&p.Provider, &at, &dur, &ok, &p.Quotes, &errorMsg}, func() error {
+		p.Start, p.Duration, p.OK, p.Error = last.FromMS(at), time.Duration(dur)*time.Millisecond, ok != 0, ""
+		if errorMsg != nil {
+			p.Error = *errorMsg
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, r.clean(fmt.Errorf("query polls: %w", err))
+	}
+	return out, nil
+}
+
+// LastKnown implements store.Store from the in-memory state, which is what
+// the database held at Open plus every write committed since (see
+// last.State.LastKnown).
+func (s *Store) LastKnown(ctx context.Context) ([]*price.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.mem.LastKnown(), nil
+}
+
+// LastPoints implements store.Store from the in-memory state.
+func (s *Store) LastPoints(ctx context.Context, provider string) (map[price.SeriesKey]time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.mem.LastPoints(provider), nil
+}
