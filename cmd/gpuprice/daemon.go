@@ -391,6 +391,12 @@ func (o daemonOptions) clusterOptions() cluster.Options {
 	if o.instanceID != nil {
 		c.Instance = *o.instanceID
 	}
+	if c.Instance == "" {
+		// The default is settled here, not in the group, so that remote
+		// write's replica label names the replica as its leases do.
+		host, _ := os.Hostname()
+		c.Instance = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
 	if o.leaseTTL != nil {
 		c.TTL = *o.leaseTTL
 	}
