@@ -50,7 +50,7 @@ import (
 // SchemaVersion is the newest migration this binary has: Open upgrades a
 // database to it, and refuses one whose schema_migrations holds a newer
 // version.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
