@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpuprice/gpuprice/internal/integration"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,14 +20,7 @@ import (
 // when it is missing, unless GPUPRICE_REQUIRE_INTEGRATION is set (CI).
 func tool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("GPUPRICE_REQUIRE_INTEGRATION") != "" {
-			t.Fatalf("%s not found and GPUPRICE_REQUIRE_INTEGRATION is set (apt-get install -y %s)", name, pkg)
-		}
-		t.Skipf("%s not found (apt-get install -y %s)", name, pkg)
-	}
-	return p
+	return integration.Tool(t, name, pkg)
 }
 
 // TestPromtool checks the rule files and the compose Prometheus config with

@@ -26,20 +26,14 @@ import (
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/deploy"
 	"github.com/gpuprice/gpuprice/fakecloud"
+	"github.com/gpuprice/gpuprice/internal/integration"
 )
 
 // requireTool returns the path of a Debian tool, or skips the test when it
 // is missing, unless GPUPRICE_REQUIRE_INTEGRATION is set (CI).
 func requireTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("GPUPRICE_REQUIRE_INTEGRATION") != "" {
-			t.Fatalf("%s not found and GPUPRICE_REQUIRE_INTEGRATION is set (apt-get install -y %s)", name, pkg)
-		}
-		t.Skipf("%s not found (apt-get install -y %s)", name, pkg)
-	}
-	return p
+	return integration.Tool(t, name, pkg)
 }
 
 // TestPrometheusIntegration runs the daemon of `gpuprice demo` in-process

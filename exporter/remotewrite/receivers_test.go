@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/internal/integration"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/sqlite"
@@ -130,18 +131,6 @@ func realStore(t *testing.T, now time.Time) *sqlite.Store {
 	return st
 }
 
-func requireTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("GPUPRICE_REQUIRE_INTEGRATION") != "" {
-			t.Fatalf("%s not found and GPUPRICE_REQUIRE_INTEGRATION is set (apt-get install -y %s)", name, pkg)
-		}
-		t.Skipf("%s not found (apt-get install -y %s)", name, pkg)
-	}
-	return p
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -197,7 +186,7 @@ func run(t *testing.T, ready string, bin string, args ...string) {
 }
 
 func startPrometheus(t *testing.T) (string, func(*testing.T, string) []point) {
-	bin := requireTool(t, "prometheus", "prometheus")
+	bin := integration.Tool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	os.WriteFile(cfg, []byte("storage:\n  tsdb:\n    out_of_order_time_window: 7d\n"), 0o644)
@@ -233,7 +222,7 @@ func startPrometheus(t *testing.T) (string, func(*testing.T, string) []point) {
 }
 
 func startVictoriaMetrics(t *testing.T) (string, func(*testing.T, string) []point) {
-	bin := requireTool(t, "victoria-metrics", "victoria-metrics")
+	bin := integration.Tool(t, "victoria-metrics", "victoria-metrics")
 	addr := freeAddr(t)
 	base := "http://" + addr
 	run(t, base+"/health", bin, "-storageDataPath="+t.TempDir(), "-httpListenAddr="+addr, "-retentionPeriod=1y",
