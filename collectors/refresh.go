@@ -154,9 +154,12 @@ func Safely(fn func() error) (err error) {
 	return fn()
 }
 
-// abandonGrace is how long a Collect call that ignores its expired context
-// is waited for before the Runner gives up on it (a variable for tests).
-var abandonGrace = 10 * time.Second
+// abandonGrace is how long a Collect call is waited for once its context
+// has expired, so that a collector that stops at once can say why in its
+// own error; then the refresh is over, whatever the collector does (a
+// variable for tests). The timeout is thus a hard deadline, decoding
+// included, give or take this second.
+var abandonGrace = time.Second
 
 var errStillCollecting = errors.New("the previous refresh is still running: the collector ignored its deadline")
 
@@ -189,6 +192,11 @@ func (f *refresher) collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	select {
 	case r := <-done:
+		if r.err == nil {
+			// An answer finished after the deadline (decoding it ran
+			// over, say) is not taken: the deadline is the refresh's.
+			return nil, fmt.Errorf("the answer was ready only after the refresh's deadline: %w", ctx.Err())
+		}
 		return r.snap, r.err
 	case <-time.After(abandonGrace):
 		return nil, fmt.Errorf("collector ignored its deadline and was abandoned: %w", ctx.Err())

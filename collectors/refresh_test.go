@@ -101,6 +101,22 @@ func TestRefreshAbandonsCollectorIgnoringDeadline(t *testing.T) {
 	}
 }
 
+// TestRefreshDeadlineIsHard: an answer finished after the timeout (a
+// collector whose decoding ignores its context) is refused as a timeout.
+func TestRefreshDeadlineIsHard(t *testing.T) {
+	old := abandonGrace
+	abandonGrace = time.Second
+	defer func() { abandonGrace = old }()
+	f := refresherFor(func(ctx context.Context) (*price.Snapshot, error) {
+		<-ctx.Done()
+		return snapshot(quote("a", 1, 1)), nil // decoded anyway, too late
+	}, 20*time.Millisecond)
+	o := f.refresh(context.Background())
+	if o.Snapshot != nil || o.reason() != "timeout" || !strings.Contains(o.Err.Error(), "after the refresh's deadline") {
+		t.Errorf("outcome %+v (reason %q), want a timeout and no snapshot", o, o.reason())
+	}
+}
+
 func TestRefreshOnce(t *testing.T) {
 	h := newCaptureHandler()
 	c := &funcCollector{name: "p", collect: func(context.Context) (*price.Snapshot, error) {
