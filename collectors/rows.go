@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // Rows is a JSON array of provider rows decoded one row at a time where
@@ -63,3 +64,13 @@ func (r *Rows[T]) UnmarshalJSON(b []byte) error {
 // AllBad reports whether the array had rows and none of them decoded: an
 // answer whose format changed, a decoding failure rather than bad rows.
 func (r *Rows[T]) AllBad() bool { return r.Bad > 0 && len(r.Items) == 0 }
+
+// AllBadError is the error of an answer none of whose rows decodes (see
+// AllBad): a DecodeError of what (the request), naming the rows ("offers");
+// nil otherwise.
+func (r *Rows[T]) AllBadError(what, rows string) error {
+	if !r.AllBad() {
+		return nil
+	}
+	return &DecodeError{What: what, Err: fmt.Errorf("none of %d %s could be read: %w", r.Bad, rows, r.Err)}
+}

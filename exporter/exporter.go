@@ -418,39 +418,6 @@ func (l *familyLines) appendSnapshot(lbuf []byte, snap *price.Snapshot) []byte {
 	return lbuf
 }
 
-// appendFamilies renders every family from states in one piece, as the
-// Exporter's parts put together do, and returns the number of price
-// series (gpuprice_gpu_usd_per_hour samples).
-func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
-	byName := slices.Clone(states)
-	slices.SortFunc(byName, func(a, b *collectors.State) int { return strings.Compare(a.Provider, b.Provider) })
-	var all []familyLines
-	var lbuf []byte
-	series := 0
-	for _, st := range byName {
-		if st.Snapshot != nil {
-			var l familyLines
-			lbuf = l.appendSnapshot(lbuf[:0], st.Snapshot)
-			all = append(all, l)
-			series += len(st.Snapshot.Quotes)
-		}
-	}
-	for f, fam := range families {
-		n := 0
-		for _, l := range all {
-			n += len(l[f])
-		}
-		if n == 0 && !fam.always {
-			continue
-		}
-		b = header(b, fam.name, fam.typ, fam.help)
-		for _, l := range all {
-			b = append(b, l[f]...)
-		}
-	}
-	return appendCollectorFamilies(b, states), series
-}
-
 func appendCollectorFamilies(b []byte, states []*collectors.State) []byte {
 	provider := []string{"provider"}
 	gauge := func(name, help string, value func(*collectors.State) float64) {

@@ -370,3 +370,36 @@ func TestRenderReusesParts(t *testing.T) {
 		t.Errorf("gzip body (err %v) differs from a render in one piece", err)
 	}
 }
+
+// appendFamilies renders every family from states in one piece: what the
+// Exporter's parts put together must give, and returns the number of price
+// series (gpuprice_gpu_usd_per_hour samples).
+func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
+	byName := slices.Clone(states)
+	slices.SortFunc(byName, func(a, b *collectors.State) int { return strings.Compare(a.Provider, b.Provider) })
+	var all []familyLines
+	var lbuf []byte
+	series := 0
+	for _, st := range byName {
+		if st.Snapshot != nil {
+			var l familyLines
+			lbuf = l.appendSnapshot(lbuf[:0], st.Snapshot)
+			all = append(all, l)
+			series += len(st.Snapshot.Quotes)
+		}
+	}
+	for f, fam := range families {
+		n := 0
+		for _, l := range all {
+			n += len(l[f])
+		}
+		if n == 0 && !fam.always {
+			continue
+		}
+		b = header(b, fam.name, fam.typ, fam.help)
+		for _, l := range all {
+			b = append(b, l[f]...)
+		}
+	}
+	return appendCollectorFamilies(b, states), series
+}

@@ -21,7 +21,8 @@
 //     aliases, else price.Unknown with the memory from ram ("80Gi").
 //   - Skipped, and counted in a debug log: models without a price (null),
 //     with a lowest bid that is not a positive number, or in a currency
-//     other than USD.
+//     other than USD; a model that does not decode is counted in the
+//     snapshot as price.SkippedInvalid.
 package akash
 
 import (
@@ -71,17 +72,19 @@ type availability struct {
 }
 
 type answer struct {
-	Models []struct {
-		Vendor       string       `json:"vendor"`
-		Model        string       `json:"model"`
-		RAM          string       `json:"ram"`
-		Interface    string       `json:"interface"`
-		Availability availability `json:"availability"`
-		Price        *struct {
-			Currency string  `json:"currency"`
-			Min      float64 `json:"min"`
-		} `json:"price"`
-	} `json:"models"`
+	Models collectors.Rows[model] `json:"models"`
+}
+
+type model struct {
+	Vendor       string       `json:"vendor"`
+	Model        string       `json:"model"`
+	RAM          string       `json:"ram"`
+	Interface    string       `json:"interface"`
+	Availability availability `json:"availability"`
+	Price        *struct {
+		Currency string  `json:"currency"`
+		Min      float64 `json:"min"`
+	} `json:"price"`
 }
 
 // Collect implements collectors.Collector.
@@ -94,12 +97,15 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
 		return nil, fmt.Errorf("read GPU prices: %w", err)
 	}
-	if len(ans.Models) == 0 {
+	if err := ans.Models.AllBadError(c.url, "GPU models"); err != nil {
+		return nil, err
+	}
+	if len(ans.Models.Items)+ans.Models.Bad == 0 {
 		return nil, fmt.Errorf("read GPU prices: %w", collectors.ErrEmpty)
 	}
 	var out []price.Quote
 	skipped := map[string]int{}
-	for _, m := range ans.Models {
+	for _, m := range ans.Models.Items {
 		switch {
 		case m.Price == nil:
 			skipped["no bids"]++
@@ -128,9 +134,16 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	for why, n := range skipped {
 		c.logger.Debug("skipped Akash GPU models", "why", why, "models", n)
 	}
+	if len(out) == 0 && ans.Models.Bad > 0 {
+		// What could be priced did not decode: the format changed.
+		return nil, &collectors.DecodeError{What: c.url,
+			Err: fmt.Errorf("%d GPU models could not be read and none of the others has a price: %w", ans.Models.Bad, ans.Models.Err)}
+	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("read GPU prices: no GPU model has a usable USD price: %w", collectors.ErrEmpty)
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int { return cmp.Compare(x.InstanceType, y.InstanceType) })
-	return &price.Snapshot{Provider: Name, Quotes: out}, nil
+	snap := &price.Snapshot{Provider: Name, Quotes: out}
+	snap.Skip(price.SkippedInvalid, ans.Models.Bad)
+	return snap, nil
 }

@@ -16,7 +16,8 @@
 //   - Stock: none for a size marked not available (its price is kept for
 //     the regions it lists); available otherwise.
 //   - Skipped, and counted in a debug log: sizes without GPUs, without a
-//     positive price_hourly, or listed in no region.
+//     positive price_hourly, or listed in no region; a size that does not
+//     decode is counted in the snapshot as price.SkippedInvalid.
 //
 // Without a token every refresh fails with ErrNoToken, without a request.
 // Pages (links.pages.next) are followed up to maxPages.
@@ -89,6 +90,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		return nil, ErrNoToken
 	}
 	var sizes []size
+	bad := 0 // sizes that did not decode
 	next := c.first
 	for page := 1; next != ""; page++ {
 		if page > c.maxPages {
@@ -100,7 +102,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		req.Header.Set("Authorization", "Bearer "+c.token.Value())
 		var ans struct {
-			Sizes []size `json:"sizes"`
+			Sizes collectors.Rows[size] `json:"sizes"`
 			Links struct {
 				Pages struct {
 					Next string `json:"next"`
@@ -114,7 +116,10 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			}
 			return nil, fmt.Errorf("list sizes: %w", err)
 		}
-		sizes = append(sizes, ans.Sizes...)
+		if err := ans.Sizes.AllBadError("sizes", "sizes"); err != nil {
+			return nil, err
+		}
+		sizes, bad = append(sizes, ans.Sizes.Items...), bad+ans.Sizes.Bad
 		next = ans.Links.Pages.Next
 		if next != "" {
 			// Follow the API's link, but never off the configured host.
@@ -123,7 +128,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			}
 		}
 	}
-	if len(sizes) == 0 {
+	if len(sizes)+bad == 0 {
 		return nil, fmt.Errorf("list sizes: %w", collectors.ErrEmpty)
 	}
 	var out []price.Quote
@@ -165,7 +170,9 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
 	})
-	return &price.Snapshot{Provider: Name, Quotes: out}, nil
+	snap := &price.Snapshot{Provider: Name, Quotes: out}
+	snap.Skip(price.SkippedInvalid, bad)
+	return snap, nil
 }
 
 func sameHost(u *url.URL, base string) bool {

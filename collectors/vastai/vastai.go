@@ -251,11 +251,10 @@ func (c *Collector) search(ctx context.Context, s search) (collectors.Rows[offer
 		}
 		return none, &collectors.DecodeError{What: c.url, Err: errors.New(msg)}
 	}
-	if ans.Offers.AllBad() {
-		// Not one offer decodes: the format changed, which is not a
-		// row's fault.
-		return none, &collectors.DecodeError{What: c.url,
-			Err: fmt.Errorf("none of %d offers could be read: %w", ans.Offers.Bad, ans.Offers.Err)}
+	// Not one offer decodes: the format changed, which is not a row's
+	// fault.
+	if err := ans.Offers.AllBadError(c.url, "offers"); err != nil {
+		return none, err
 	}
 	n := len(ans.Offers.Items) + ans.Offers.Bad
 	if n == 0 {

@@ -20,7 +20,9 @@
 //     price.Unknown with the description as its raw name.
 //   - Skipped, and counted in a debug log: types without GPUs, rows whose
 //     price is missing, not a number, zero or negative, and rows priced in
-//     another currency than USD (never converted). A spot_price of "0" or
+//     another currency than USD (never converted). A row that does not
+//     decode, or whose price is missing or not a number, is counted in
+//     the snapshot as price.SkippedInvalid; the others go on. A spot_price of "0" or
 //     none means no spot quote.
 //
 // Stock is unknown: the anonymous catalog does not say it. A refresh is
@@ -94,27 +96,34 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	var types []instanceType
+	var types collectors.Rows[instanceType]
 	if err := collectors.DoJSON(c.client, req, &types); err != nil {
 		return nil, fmt.Errorf("list instance types: %w", err)
 	}
-	if len(types) == 0 {
+	if err := types.AllBadError(c.url, "instance types"); err != nil {
+		return nil, err
+	}
+	if len(types.Items) == 0 {
 		return nil, fmt.Errorf("list instance types: %w", collectors.ErrEmpty)
 	}
-	quotes := c.quotes(types)
+	quotes, invalid := c.quotes(types.Items)
 	if len(quotes) == 0 {
 		return nil, fmt.Errorf("list instance types: no GPU instance type has a usable USD price: %w", collectors.ErrEmpty)
 	}
-	return &price.Snapshot{Provider: Name, Quotes: quotes}, nil
+	snap := &price.Snapshot{Provider: Name, Quotes: quotes}
+	snap.Skip(price.SkippedInvalid, types.Bad+invalid)
+	return snap, nil
 }
 
 var countPrefix = regexp.MustCompile(`^\d+x\s+`) // "8x H100 SXM5 80GB"
 
 // quotes turns the instance types into quotes, one per location, type and
-// pricing model.
-func (c *Collector) quotes(types []instanceType) []price.Quote {
+// pricing model, and the number of rows whose on-demand price is missing
+// or not a number (price.SkippedInvalid).
+func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 	var out []price.Quote
 	skipped := map[string]int{}
+	invalid := 0
 	for _, t := range types {
 		count := t.GPU.NumberOfGPUs
 		raw := strings.Join(strings.Fields(countPrefix.ReplaceAllString(t.GPU.Description, "")), " ")
@@ -129,6 +138,9 @@ func (c *Collector) quotes(types []instanceType) []price.Quote {
 		onDemand, err := parsePrice(t.PricePerHour)
 		if err != nil {
 			skipped["price_per_hour "+err.Error()]++
+			if !errors.Is(err, errNotPositive) {
+				invalid++
+			}
 			continue
 		}
 		q := price.Quote{Provider: Name, InstanceType: t.InstanceType, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw}
@@ -162,10 +174,13 @@ func (c *Collector) quotes(types []instanceType) []price.Quote {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region),
 			cmp.Compare(x.PricingModel, y.PricingModel))
 	})
-	return out
+	return out, invalid
 }
 
-var errNoPrice = errors.New("missing")
+var (
+	errNoPrice     = errors.New("missing")
+	errNotPositive = errors.New("not a positive price")
+)
 
 // parsePrice reads one of Verda's string prices; missing, zero, negative
 // or non-numeric prices are errors.
@@ -178,7 +193,7 @@ func parsePrice(s *string) (float64, error) {
 	case err != nil:
 		return 0, errors.New("not a number")
 	case !(v > 0) || v > 1e6:
-		return 0, errors.New("not a positive price")
+		return 0, errNotPositive
 	}
 	return v, nil
 }

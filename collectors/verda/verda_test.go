@@ -64,6 +64,8 @@ func TestQuotes(t *testing.T) {
 	  {"instance_type": "1H100.null", "price_per_hour": null, "currency": "usd",
 	   "gpu": {"description": "1x H100 SXM5 80GB", "number_of_gpus": 1}},
 	  {"instance_type": "1H100.text", "price_per_hour": "call us", "currency": "usd",
+	   "gpu": {"description": "1x H100 SXM5 80GB", "number_of_gpus": 1}},
+	  {"instance_type": "1H100.typed", "price_per_hour": 2.5, "currency": "usd",
 	   "gpu": {"description": "1x H100 SXM5 80GB", "number_of_gpus": 1}}
 	]`, "FIN-01", "ICE-01")
 	if err != nil {
@@ -83,6 +85,9 @@ func TestQuotes(t *testing.T) {
 		"8H100.80S.176V fin-01 eu spot H100 sxm 80 8 7.92",
 		"8H100.80S.176V ice-01 eu on_demand H100 sxm 80 8 18.32",
 		"8H100.80S.176V ice-01 eu spot H100 sxm 80 8 7.92",
+	}
+	if n := snap.Skipped[price.SkippedInvalid]; n != 3 {
+		t.Errorf("skipped %v, want 3 invalid rows (a null, a non-numeric and a wrong-typed price)", snap.Skipped)
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("quotes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
