@@ -225,4 +225,23 @@ func TestWriteQueue(t *testing.T) {
 	if polls, _ := st.Polls(t.Context(), "aws", time.Time{}, time.Time{}); len(polls) != 4 {
 		t.Errorf("%d polls logged, want all 4", len(polls))
 	}
+
+	// A refresh the store refuses (here a snapshot of another provider)
+	// is its caller's error, also when it was queued behind kept ones.
+	srv.Stop()
+	if err := record(40, 33); err == nil {
+		t.Fatal("write with the database down again: no error")
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	end := t0.Add(50 * time.Minute)
+	_, err = w.Record(t.Context(), store.Poll{Provider: "aws", Start: end, OK: true},
+		&price.Snapshot{Provider: "gcp", Time: end})
+	if err == nil || strings.Contains(err.Error(), "waiting") {
+		t.Errorf("a refused refresh behind a kept one: %v, want the store's refusal", err)
+	}
+	if len(w.q) != 0 {
+		t.Errorf("%d refreshes still kept, want none (the kept one written, the refused one dropped)", len(w.q))
+	}
 }

@@ -52,14 +52,21 @@ func (w *writeQueue) Record(ctx context.Context, poll store.Poll, snap *price.Sn
 			return res, err
 		}
 		w.push(ctx, poll, snap)
-		return res, fmt.Errorf("%w (kept, to be written in order when the database is back: %d refreshes waiting)", err, len(w.q))
+		return res, w.kept(err)
 	}
 	w.push(ctx, poll, snap)
 	res, err := w.flush()
-	if err != nil {
-		return store.Result{}, fmt.Errorf("%w (kept, to be written in order when the database is back: %d refreshes waiting)", err, len(w.q))
+	if postgres.Unavailable(err) {
+		return store.Result{}, w.kept(err)
 	}
-	return res, nil
+	// Any other error is this refresh's own, refused by the store (a lost
+	// lease): the Runner counts it as a store failure.
+	return res, err
+}
+
+// kept is the error of a write kept for later; w.mu is held.
+func (w *writeQueue) kept(err error) error {
+	return fmt.Errorf("%w (kept, to be written in order when the database is back: %d refreshes waiting)", err, len(w.q))
 }
 
 func (w *writeQueue) push(ctx context.Context, poll store.Poll, snap *price.Snapshot) {
@@ -85,8 +92,9 @@ func quotesOf(snap *price.Snapshot) int {
 }
 
 // flush writes the kept refreshes in order until one fails because the
-// database is still away; it returns the result of the last one written.
-// w.mu is held.
+// database is still away; it returns the result of the last one written,
+// and the error of the last one when the store refuses it (an older kept
+// one refused is logged and dropped). w.mu is held.
 func (w *writeQueue) flush() (store.Result, error) {
 	var res store.Result
 	for len(w.q) > 0 {
@@ -94,6 +102,10 @@ func (w *writeQueue) flush() (store.Result, error) {
 		r, err := w.st.Record(e.ctx, e.poll, e.snap)
 		if postgres.Unavailable(err) {
 			return res, err
+		}
+		if err != nil && len(w.q) == 1 {
+			w.pop()
+			return r, err
 		}
 		if err != nil {
 			w.logger.Error("dropping a refresh kept for the database: the store refuses it", "provider", e.poll.Provider, "start", e.poll.Start, "err", err)
@@ -119,8 +131,11 @@ func (w *writeQueue) run(ctx context.Context, interval time.Duration) {
 		}
 		w.mu.Lock()
 		if len(w.q) > 0 {
-			if _, err := w.flush(); err == nil {
+			switch _, err := w.flush(); {
+			case err == nil:
 				w.logger.Info("every refresh kept while the database was away is written")
+			case !postgres.Unavailable(err):
+				w.logger.Error("dropping a refresh kept for the database: the store refuses it", "err", err)
 			}
 		}
 		w.mu.Unlock()
