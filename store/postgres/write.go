@@ -289,21 +289,14 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 	rows := s.mem.PlanBackfill(quotes)
 
 	// Rows come grouped by series: a new series' rows are one run.
-	var (
-		fresh  []*last.Series
-		months []int64
-		month  time.Time
-	)
+	var fresh []*last.Series
 	for i, r := range rows {
 		if r.S.ID == 0 && (i == 0 || rows[i-1].S != r.S) {
 			fresh = append(fresh, r.S)
 		}
-		if m := monthOf(r.TS); m != month {
-			month, months = m, append(months, r.TS)
-		}
 	}
 	var total store.Result
-	err = s.withPartitions(ctx, months, func() error {
+	err = s.withPartitions(ctx, monthsOf(rows), func() error {
 		if len(fresh) == 0 {
 			return nil
 		}
@@ -360,7 +353,9 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 			b := &batches[i]
 			var res store.Result
 			write := func(after map[*last.Series]int64) error {
-				return s.withPartitions(wctx, []int64{b.rows[0].TS, b.rows[len(b.rows)-1].TS}, func() error {
+				// Rows run by series, then time: the batch's months are
+				// not those of its first and last rows alone.
+				return s.withPartitions(wctx, monthsOf(b.rows), func() error {
 					return s.inTx(wctx, func(tx pgx.Tx) error {
 						if err := checkFence(wctx, tx, fenced); err != nil {
 							return err
@@ -589,4 +584,17 @@ func (s *Store) deleteInPartition(ctx context.Context, p partition, cut int64) (
 		return 0, fmt.Errorf("partition %s: %w", p.name, err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// monthsOf returns a time in each month rows span, for withPartitions.
+func monthsOf(rows []last.BackfillRow) []int64 {
+	var out []int64
+	seen := map[time.Time]bool{}
+	for _, r := range rows {
+		if m := monthOf(r.TS); !seen[m] {
+			seen[m] = true
+			out = append(out, r.TS)
+		}
+	}
+	return out
 }
