@@ -266,9 +266,6 @@ func (s *service) start(ctx context.Context) {
 // checks the store and the providers itself.
 func (s *service) notReady() string {
 	if open, why := s.store.opened(); !open {
-		if why == "" {
-			why = "opening the store"
-		}
 		return why
 	}
 	return ""

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/config"
+	"github.com/gpuprice/gpuprice/exporter/remotewrite"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/postgres"
@@ -242,7 +243,7 @@ func (g *storeGate) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if p, ok := st.(interface{ Ping(context.Context) error }); ok {
+	if p, ok := st.(pinger); ok {
 		return p.Ping(ctx)
 	}
 	return nil
@@ -264,30 +265,38 @@ func (g *storeGate) Count(ctx context.Context, q store.Query) ([]store.SeriesCou
 }
 
 // Watermark and SetWatermark keep the remote-write targets' progress in
-// the open store, when it keeps them (remotewrite.Watermarks).
+// the open store (both stores keep it: remotewrite.Watermarks).
 func (g *storeGate) Watermark(ctx context.Context, target string) (time.Time, error) {
 	st, err := g.get()
 	if err != nil {
 		return time.Time{}, err
 	}
-	if w, ok := st.(interface {
-		Watermark(context.Context, string) (time.Time, error)
-	}); ok {
+	if w, ok := st.(remotewrite.Watermarks); ok {
 		return w.Watermark(ctx, target)
 	}
 	return time.Time{}, nil
 }
 
-// SetWatermark: see Watermark; a store that keeps none forgets it.
+// SetWatermark: see Watermark.
 func (g *storeGate) SetWatermark(ctx context.Context, target string, t time.Time) error {
 	st, err := g.get()
 	if err != nil {
 		return err
 	}
-	if w, ok := st.(interface {
-		SetWatermark(context.Context, string, time.Time) error
-	}); ok {
+	if w, ok := st.(remotewrite.Watermarks); ok {
 		return w.SetWatermark(ctx, target, t)
 	}
 	return nil
 }
+
+// pinger is a store whose database can be checked (both stores).
+type pinger interface{ Ping(context.Context) error }
+
+// Both stores answer /-/ready's check and keep the remote-write
+// watermarks; a store that stopped doing so would fail to build here.
+var (
+	_ pinger                 = (*sqlite.Store)(nil)
+	_ pinger                 = (*postgres.Store)(nil)
+	_ remotewrite.Watermarks = (*sqlite.Store)(nil)
+	_ remotewrite.Watermarks = (*postgres.Store)(nil)
+)

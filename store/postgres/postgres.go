@@ -594,3 +594,7 @@ func (s *Store) withPartitions(ctx context.Context, tss []int64, write func() er
 		return err
 	}
 }
+
+// Ping checks that the database answers, for /-/ready (as the SQLite
+// store's Ping does).
+func (r *reader) Ping(ctx context.Context) error { return r.clean(r.pool.Ping(ctx)) }

@@ -20,7 +20,7 @@ func (s *Store) Watermark(ctx context.Context, target string) (time.Time, error)
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read the watermark of %s: %w", target, err)
+		return time.Time{}, fmt.Errorf("read the watermark of %s: %w", target, s.clean(err))
 	}
 	return last.FromMS(ts), nil
 }
@@ -30,7 +30,7 @@ func (s *Store) SetWatermark(ctx context.Context, target string, t time.Time) er
 	_, err := s.pool.Exec(ctx, `INSERT INTO remote_write_watermarks (target, ts) VALUES ($1, $2)
 		ON CONFLICT (target) DO UPDATE SET ts = excluded.ts`, target, last.MS(t))
 	if err != nil {
-		return fmt.Errorf("write the watermark of %s: %w", target, err)
+		return fmt.Errorf("write the watermark of %s: %w", target, s.clean(err))
 	}
 	return nil
 }
