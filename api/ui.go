@@ -460,7 +460,8 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 
 	byModel := sorter{key: "gpu_model"}
 	var rent, own []*price.Quote
-	for _, q := range a.served(f) {
+	all := a.served(f)
+	for _, q := range all {
 		if rented(q) {
 			rent = append(rent, q)
 		} else {
@@ -470,7 +471,7 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 	page.Cheapest, page.Own = cheapestOf(rent), cheapestOf(own)
 	slices.SortFunc(page.Cheapest, byModel.compare)
 	slices.SortFunc(page.Own, byModel.compare)
-	page.Prices = a.served(f)
+	page.Prices = all // rent and own keep their own order
 	slices.SortFunc(page.Prices, sort.compare)
 	page.Prices = truncate(page.Prices, limit)
 

@@ -63,5 +63,5 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 	for i := range ps {
 		ps[i].Scrubber = scrubber
 	}
-	return ps, err
+	return ps, scrubber.Error(err)
 }

@@ -47,3 +47,22 @@ func TestStateNamesUnknownGPUs(t *testing.T) {
 		t.Errorf("after withdrawal: unknown GPUs %d %q, want none", st.UnknownGPUs, st.UnknownGPUNames)
 	}
 }
+
+// TestObservedServesLikeASuccess: another replica's refresh, observed,
+// is served with everything derived from it (unknown GPU names), and
+// clears this replica's suspicion of its own last answer.
+func TestObservedServesLikeASuccess(t *testing.T) {
+	p := newPublisher(quietLogger(), func() {}, time.Hour, &State{Provider: "p", Errors: map[string]uint64{}})
+	defer p.stop()
+	p.succeeded(outcome{Start: time.Now(), End: time.Now().Add(-time.Minute), Snapshot: snapshot(quote("a", 1, 1)), Degraded: "suspect"})
+	q := quote("b", 1, 1)
+	q.GPUModel, q.GPURaw = price.Unknown, "Mystery 9000"
+	snap := snapshot(q)
+	snap.Time = time.Now()
+	p.observed(snap, "replica-b")
+	st := p.load()
+	if st.Snapshot != snap || st.Holder != "replica-b" || st.Degraded != "" ||
+		st.UnknownGPUs != 1 || !slices.Equal(st.UnknownGPUNames, []string{"Mystery 9000"}) {
+		t.Errorf("after observing: %+v", st)
+	}
+}

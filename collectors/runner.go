@@ -169,8 +169,7 @@ func (r *Runner) start(name string, job Job, old *worker) *worker {
 		prev.Interval = job.Settings.Interval
 		st = &prev
 	} else if seed := r.seeds[name]; seed != nil && time.Since(seed.Time) < job.Settings.StaleAfter {
-		st.Snapshot, st.LastSuccess, st.Success = seed, seed.Time, true
-		st.UnknownGPUs, st.UnknownGPUNames = countUnknown(seed.Quotes), unknownNames(seed.Quotes)
+		st.serve(seed, seed.Time)
 		r.ready.Store(true)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

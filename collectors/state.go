@@ -87,14 +87,20 @@ func (p *publisher) update(fn func(st *State)) *State {
 	return &next
 }
 
+// serve makes snap, of a successful refresh that ended at end, the served
+// snapshot, with everything derived from it.
+func (st *State) serve(snap *price.Snapshot, end time.Time) {
+	st.Snapshot, st.Success, st.Stale, st.LastSuccess, st.LastError = snap, true, false, end, ""
+	st.UnknownGPUs, st.UnknownGPUNames = countUnknown(snap.Quotes), unknownNames(snap.Quotes)
+}
+
 // succeeded publishes o's snapshot, served until a later success or until
 // stale.
 func (p *publisher) succeeded(o outcome) {
 	p.update(func(st *State) {
 		st.attempted(o)
-		st.Snapshot, st.Success, st.Stale = o.Snapshot, true, false
-		st.LastSuccess, st.LastError, st.Degraded = o.End, "", o.Degraded
-		st.UnknownGPUs, st.UnknownGPUNames = countUnknown(o.Snapshot.Quotes), unknownNames(o.Snapshot.Quotes)
+		st.serve(o.Snapshot, o.End)
+		st.Degraded = o.Degraded
 	})
 	p.armStale(o.End)
 	p.onChange()
@@ -109,8 +115,9 @@ func (p *publisher) observed(snap *price.Snapshot, holder string) {
 		if snap == nil || !snap.Time.After(st.LastSuccess) {
 			return
 		}
-		st.Snapshot, st.Success, st.Stale, st.LastSuccess, st.LastError = snap, true, false, snap.Time, ""
-		st.UnknownGPUs = countUnknown(snap.Quotes)
+		// Another process's refresh says nothing of this one's suspicions.
+		st.serve(snap, snap.Time)
+		st.Degraded = ""
 		changed = true
 	})
 	if changed {
