@@ -379,16 +379,26 @@ func readSecretFile(sf SecretFile, dir string, read bool) error {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(dir, file)
 	}
-	b, err := readSmallFile(file, maxSecretFileBytes)
+	v, err := ReadSecretFile(file)
 	if err != nil {
 		return Errorf(sf.FileKey, "%v", err)
 	}
-	v := strings.TrimSpace(string(b))
-	if v == "" {
-		return Errorf(sf.FileKey, "%s is empty", file)
-	}
 	*sf.Secret = Secret(v)
 	return nil
+}
+
+// ReadSecretFile reads a secret from the file at path: a regular file of
+// at most 64 KiB, trimmed, not empty.
+func ReadSecretFile(path string) (string, error) {
+	b, err := readSmallFile(path, maxSecretFileBytes)
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return v, nil
 }
 
 // Validate checks every value; the error names the first bad key.

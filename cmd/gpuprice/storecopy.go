@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -134,13 +133,9 @@ func copyTarget(o storeCopyOptions) (string, error) {
 }
 
 func readDSNFile(path, flag string) (string, error) {
-	b, err := os.ReadFile(path)
+	dsn, err := config.ReadSecretFile(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	dsn := strings.TrimSpace(string(b))
-	if dsn == "" {
-		return "", fmt.Errorf("%s: %s is empty", flag, path)
 	}
 	return dsn, nil
 }
