@@ -13,12 +13,22 @@ import (
 // disabled providers count too: a key may sit in an environment shared
 // with other tools.
 func (c *Config) Secrets() []string {
-	var out []string
-	add := func(s string) {
-		if s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
+	out := SecretsOf(c)
+	for _, name := range BlockNames() {
+		out = appendNew(out, SecretsOf(c.blocks[name])...)
+	}
+	if u, err := url.Parse(string(c.Storage.DSN)); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			out = appendNew(out, pw)
 		}
 	}
+	return out
+}
+
+// SecretsOf returns the value of every Secret set in v (a section, a
+// block), each once.
+func SecretsOf(v any) []string {
+	var out []string
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		switch v.Kind() {
@@ -42,17 +52,19 @@ func (c *Config) Secrets() []string {
 			}
 		case reflect.String:
 			if v.Type() == reflect.TypeFor[Secret]() {
-				add(v.String())
+				out = appendNew(out, v.String())
 			}
 		}
 	}
-	walk(reflect.ValueOf(c))
-	for _, name := range BlockNames() {
-		walk(reflect.ValueOf(c.blocks[name]))
-	}
-	if u, err := url.Parse(string(c.Storage.DSN)); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			add(pw)
+	walk(reflect.ValueOf(v))
+	return out
+}
+
+// appendNew appends the non-empty values of vs not in out yet.
+func appendNew(out []string, vs ...string) []string {
+	for _, s := range vs {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
 	return out

@@ -34,7 +34,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -635,28 +634,7 @@ func (r *rig[S, C]) collect(t *testing.T, hung <-chan struct{}) (*price.Snapshot
 }
 
 // secrets returns the non-empty config.Secret values of the section.
-func (r *rig[S, C]) secrets() []string {
-	var out []string
-	var walk func(v reflect.Value)
-	walk = func(v reflect.Value) {
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if !v.IsNil() {
-				walk(v.Elem())
-			}
-		case reflect.Struct:
-			for i := range v.NumField() {
-				walk(v.Field(i))
-			}
-		case reflect.String:
-			if v.Type() == reflect.TypeFor[config.Secret]() && v.String() != "" {
-				out = append(out, v.String())
-			}
-		}
-	}
-	walk(reflect.ValueOf(r.section))
-	return out
-}
+func (r *rig[S, C]) secrets() []string { return config.SecretsOf(r.section) }
 
 // waits records the waits the suite's client asked for, without waiting.
 type waits struct {
