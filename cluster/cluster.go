@@ -324,15 +324,18 @@ func (g *Group) acquire(ctx context.Context, provider string, start time.Time) (
 // by whichever replica, plus its interval, so that taking it over does not
 // poll it twice in one interval.
 func (g *Group) due(ctx context.Context, provider string) time.Time {
-	polls, err := g.st.Polls(ctx, provider, time.Now().Add(-24*time.Hour), time.Time{})
-	if err != nil || len(polls) == 0 {
-		return time.Time{}
-	}
 	var interval time.Duration
 	for _, st := range g.runner.States() {
 		if st.Provider == provider {
 			interval = st.Interval
+			break
 		}
+	}
+	// Only a refresh within the last interval can put the next one off:
+	// read no further back than that (and a little).
+	polls, err := g.st.Polls(ctx, provider, time.Now().Add(-max(2*interval, time.Minute)), time.Time{})
+	if err != nil || len(polls) == 0 {
+		return time.Time{}
 	}
 	p := polls[len(polls)-1]
 	if !p.OK {
