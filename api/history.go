@@ -314,10 +314,7 @@ var historyHeader = export.Header
 
 // labelCells are the label columns of historyHeader for l: price.Labels.
 func labelCells(rec []string, l *price.Quote) []string {
-	for i := range price.Labels {
-		rec = append(rec, price.Labels[i].Value(l))
-	}
-	return rec
+	return price.AppendValues(rec, price.Labels, l)
 }
 
 // writeHistory answers raw series: each point with both prices.
@@ -366,10 +363,7 @@ func writeMatrix(w http.ResponseWriter, f format, p query.Price, aggregated bool
 		writeCSV(w, header, func(emit func([]string)) {
 			rec := make([]string, 0, len(header))
 			for i := range series {
-				rec = rec[:0]
-				for j := range price.SeriesLabels {
-					rec = append(rec, price.SeriesLabels[j].Value(&series[i].Labels))
-				}
+				rec = price.AppendValues(rec[:0], price.SeriesLabels, &series[i].Labels)
 				for _, s := range series[i].Samples {
 					emit(append(rec[:len(price.SeriesLabels)], formatTime(s.Time), formatFloat(s.Value)))
 				}

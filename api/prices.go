@@ -231,9 +231,7 @@ func appendQuoteCSV(rec []string, q *price.Quote) []string {
 	if q.Offers != 0 {
 		offers = strconv.Itoa(q.Offers)
 	}
-	for i := range price.SeriesLabels {
-		rec = append(rec, price.SeriesLabels[i].Value(q))
-	}
+	rec = price.AppendValues(rec, price.SeriesLabels, q)
 	return append(rec,
 		formatFloat(q.USDPerHour), formatFloat(q.GPUUSDPerHour()), formatTime(q.ObservedAt), formatTime(q.EffectiveAt), q.GPURaw, string(q.Stock),
 		offers, formatOptional(q.AvailableGPUs), formatOptional(q.P10), formatOptional(q.P50), formatOptional(q.P90),

@@ -82,6 +82,15 @@ func labelsWhere(in func(*Label) bool) []Label {
 	return out
 }
 
+// AppendValues appends q's values of the labels ls to dst, in order: a
+// CSV record's label cells.
+func AppendValues(dst []string, ls []Label, q *Quote) []string {
+	for i := range ls {
+		dst = append(dst, ls[i].Value(q))
+	}
+	return dst
+}
+
 // LabelNamed returns the label called name, nil when there is none.
 func LabelNamed(name string) *Label {
 	for i := range Labels {
