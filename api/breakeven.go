@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
 	"strconv"
 
@@ -49,8 +48,8 @@ func parseBreakevenRequest(r *http.Request) (*planner.Request, error) {
 		}
 		// A number beyond float64 is ±Inf: Normalize refuses it with the
 		// parameter's range, as it does every number out of range.
-		f, perr := strconv.ParseFloat(v, 64)
-		if (perr != nil && f == 0) || math.IsNaN(f) {
+		f, ok := parseFloat(v)
+		if !ok {
 			return nil, badParam(name, v, "is not a number")
 		}
 		*dst = f

@@ -130,8 +130,8 @@ func parseTime(name, v string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, strings.ReplaceAll(v, " ", "+")); err == nil {
 		return t, nil
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if (err != nil && f == 0) || math.IsNaN(f) {
+	f, ok := parseFloat(v)
+	if !ok {
 		return time.Time{}, badParam(name, v, "is neither RFC 3339 nor unix seconds")
 	}
 	if math.Abs(f) >= maxUnixSeconds {
@@ -158,7 +158,7 @@ func durationParam(p params, name string) (time.Duration, string, error) {
 func parseDuration(name, v string) (time.Duration, error) {
 	outOfRange := badParam(name, v, "is out of range: allowed "+durationRange(minDurationParam, maxDurationParam, false))
 	var d time.Duration
-	if f, err := strconv.ParseFloat(v, 64); err == nil || f != 0 {
+	if f, ok := parseFloat(v); ok || math.IsNaN(f) {
 		if math.IsNaN(f) || f*float64(time.Second) < float64(minDurationParam) || f*float64(time.Second) > float64(maxDurationParam) {
 			return 0, outOfRange
 		}

@@ -63,11 +63,18 @@ func (rg numRange) contains(f float64) bool {
 	return true
 }
 
+// parseFloat reads v as a number: false when it is none, or NaN. A
+// number beyond float64 reads as ±Inf, for the caller's range to refuse.
+func parseFloat(v string) (float64, bool) {
+	f, err := strconv.ParseFloat(v, 64)
+	return f, (err == nil || f != 0) && !math.IsNaN(f) // an overflow is ±Inf with an error
+}
+
 // parseNumber reads the value v of the numeric parameter name, which must
 // lie in rg.
 func parseNumber(name, v string, rg numRange) (float64, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if (err != nil && f == 0) || math.IsNaN(f) { // an overflow is ±Inf with an error: out of range
+	f, ok := parseFloat(v)
+	if !ok {
 		return 0, badParam(name, v, "is not a number: allowed "+rg.String())
 	}
 	if !rg.contains(f) {
