@@ -294,7 +294,9 @@
     const prov = q.get('chart_provider');
     if (!model) return { nodes: [el('p', {}, 'No GPU to chart yet.')] };
     const [span, step] = RANGES[range] || RANGES[DEFAULTS.chart_range];
-    const end = Math.floor(Date.now() / 1000);
+    // Rounded up: the chart's last sample is now, not up to a second
+    // before a price published this second.
+    const end = Math.ceil(Date.now() / 1000);
     const start = end - span;
     const by = prov ? 'pricing_model' : 'provider';
     const hq = pick(q, ['geo', 'pricing_model']);
