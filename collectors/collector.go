@@ -11,7 +11,9 @@ package collectors
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,4 +126,14 @@ func (h providerHistory) Backfill(ctx context.Context, quotes []price.Quote) (st
 
 func (h providerHistory) LastPoints(ctx context.Context) (map[price.SeriesKey]time.Time, error) {
 	return h.st.LastPoints(ctx, h.provider)
+}
+
+// LogSkipped logs, at debug level, the rows of an answer a collector left
+// out by design, by reason: skipped maps a reason ("no GPU") to a count
+// of what ("sizes"). Unreadable rows are counted in the snapshot instead
+// (price.SkippedInvalid).
+func LogSkipped(logger *slog.Logger, what string, skipped map[string]int) {
+	for _, why := range slices.Sorted(maps.Keys(skipped)) {
+		logger.Debug("skipped "+what, "why", why, "count", skipped[why])
+	}
 }

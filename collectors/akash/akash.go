@@ -131,9 +131,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		out = append(out, q)
 	}
-	for why, n := range skipped {
-		c.logger.Debug("skipped Akash GPU models", "why", why, "models", n)
-	}
+	collectors.LogSkipped(c.logger, "Akash GPU models", skipped)
 	if len(out) == 0 && ans.Models.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: c.url,

@@ -161,9 +161,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			out = append(out, q)
 		}
 	}
-	for why, n := range skipped {
-		c.logger.Debug("skipped DigitalOcean sizes", "why", why, "sizes", n)
-	}
+	collectors.LogSkipped(c.logger, "DigitalOcean sizes", skipped)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("list sizes: no GPU size has a price: %w", collectors.ErrEmpty)
 	}

@@ -163,9 +163,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			}
 		}
 	}
-	for why, n := range skipped {
-		c.logger.Debug("skipped OCI shapes", "why", why, "shapes", n)
-	}
+	collectors.LogSkipped(c.logger, "OCI shapes", skipped)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("read the cost estimator: no GPU shape has an hourly USD price: %w", collectors.ErrEmpty)
 	}

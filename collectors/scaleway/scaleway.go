@@ -123,9 +123,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if types == 0 {
 		return nil, fmt.Errorf("list server types: %w", collectors.ErrEmpty)
 	}
-	for why, n := range skipped {
-		c.logger.Debug("skipped Scaleway server types", "why", why, "types", n)
-	}
+	collectors.LogSkipped(c.logger, "Scaleway server types", skipped)
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
 	})

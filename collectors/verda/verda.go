@@ -167,9 +167,7 @@ func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 			}
 		}
 	}
-	for why, n := range skipped {
-		c.logger.Debug("skipped Verda instance types", "why", why, "types", n)
-	}
+	collectors.LogSkipped(c.logger, "Verda instance types", skipped)
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region),
 			cmp.Compare(x.PricingModel, y.PricingModel))
