@@ -70,44 +70,42 @@ type valueField struct {
 	Value string `json:"value"`
 }
 
-type shapes struct {
-	Items []struct {
-		Name             string     `json:"name"`
-		Hidden           bool       `json:"hidden"`
-		Status           string     `json:"status"`
-		GPUQty           float64    `json:"gpuQty"`
-		GPUMemoryQty     float64    `json:"gpuMemoryQty"`
-		AllowPreemptible bool       `json:"allowPreemptible"`
-		SubType          valueField `json:"subType"`
-		Products         []struct {
-			Type       valueField `json:"type"`
-			PartNumber string     `json:"partNumber"`
-		} `json:"products"`
-	} `json:"items"`
+// shape is an item of shapes.json.
+type shape struct {
+	Name             string     `json:"name"`
+	Hidden           bool       `json:"hidden"`
+	Status           string     `json:"status"`
+	GPUQty           float64    `json:"gpuQty"`
+	GPUMemoryQty     float64    `json:"gpuMemoryQty"`
+	AllowPreemptible bool       `json:"allowPreemptible"`
+	SubType          valueField `json:"subType"`
+	Products         []struct {
+		Type       valueField `json:"type"`
+		PartNumber string     `json:"partNumber"`
+	} `json:"products"`
 }
 
-type products struct {
-	Items []struct {
-		PartNumber                string `json:"partNumber"`
-		PriceType                 string `json:"pricetype"`
-		CurrencyCodeLocalizations []struct {
-			CurrencyCode string `json:"currencyCode"`
-			Prices       []struct {
-				Model string  `json:"model"`
-				Value float64 `json:"value"`
-			} `json:"prices"`
-		} `json:"currencyCodeLocalizations"`
-	} `json:"items"`
+// product is an item of products.json.
+type product struct {
+	PartNumber                string `json:"partNumber"`
+	PriceType                 string `json:"pricetype"`
+	CurrencyCodeLocalizations []struct {
+		CurrencyCode string `json:"currencyCode"`
+		Prices       []struct {
+			Model string  `json:"model"`
+			Value float64 `json:"value"`
+		} `json:"prices"`
+	} `json:"currencyCodeLocalizations"`
 }
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	var sh shapes
-	if err := c.get(ctx, "shapes.json", &sh); err != nil {
+	sh, err := getItems[shape](ctx, c, "shapes.json")
+	if err != nil {
 		return nil, err
 	}
-	var pr products
-	if err := c.get(ctx, "products.json", &pr); err != nil {
+	pr, err := getItems[product](ctx, c, "products.json")
+	if err != nil {
 		return nil, err
 	}
 	usd := map[string]float64{} // part number → USD per hour
@@ -164,6 +162,11 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 	}
 	collectors.LogSkipped(c.logger, "OCI shapes", skipped)
+	if len(out) == 0 && sh.Bad+pr.Bad > 0 {
+		// What could be priced did not decode: the format changed.
+		return nil, &collectors.DecodeError{What: c.base, Err: fmt.Errorf("%d items could not be read and no other GPU shape has a price: %w",
+			sh.Bad+pr.Bad, cmp.Or(sh.Err, pr.Err))}
+	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("read the cost estimator: no GPU shape has an hourly USD price: %w", collectors.ErrEmpty)
 	}
@@ -171,24 +174,31 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region),
 			cmp.Compare(x.PricingModel, y.PricingModel))
 	})
-	return &price.Snapshot{Provider: Name, Quotes: out}, nil
+	snap := &price.Snapshot{Provider: Name, Quotes: out}
+	snap.Skip(price.SkippedInvalid, sh.Bad+pr.Bad)
+	return snap, nil
 }
 
-// get reads one of the cost estimator's files into v; an empty list of
-// items is an empty answer.
-func (c *Collector) get(ctx context.Context, file string, v interface{ empty() bool }) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/"+file, nil)
+// getItems reads the items of one of the cost estimator's files, an item
+// that does not decode counted in Bad; an empty list is an empty answer,
+// one none of whose items decodes a decode failure.
+func getItems[T any](ctx context.Context, c *Collector, file string) (collectors.Rows[T], error) {
+	var ans struct {
+		Items collectors.Rows[T] `json:"items"`
+	}
+	u := c.base + "/" + file
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return ans.Items, err
 	}
-	if err := collectors.DoJSON(c.client, req, v); err != nil {
-		return fmt.Errorf("read %s: %w", file, err)
+	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}
-	if v.empty() {
-		return fmt.Errorf("read %s: %w", file, collectors.ErrEmpty)
+	if err := ans.Items.AllBadError(u, "items"); err != nil {
+		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}
-	return nil
+	if len(ans.Items.Items) == 0 {
+		return ans.Items, fmt.Errorf("read %s: %w", file, collectors.ErrEmpty)
+	}
+	return ans.Items, nil
 }
-
-func (s *shapes) empty() bool   { return len(s.Items) == 0 }
-func (p *products) empty() bool { return len(p.Items) == 0 }
