@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -45,7 +46,8 @@ func (s *Store) Import(ctx context.Context, series []store.Series) (store.Result
 		res    store.Result
 		of     = make([]*last.Series, len(series))
 		fresh  = map[price.SeriesKey]*last.Series{}
-		months []int64
+		months []int64 // a time in each month the points span
+		seen   = map[time.Time]bool{}
 		n      int
 	)
 	for i := range series {
@@ -60,7 +62,10 @@ func (s *Store) Import(ctx context.Context, series []store.Series) (store.Result
 		}
 		of[i] = sr
 		for _, p := range series[i].Points {
-			months = append(months, last.MS(p.Time))
+			if ts := last.MS(p.Time); !seen[monthOf(ts)] {
+				seen[monthOf(ts)] = true
+				months = append(months, ts)
+			}
 		}
 		n += len(series[i].Points)
 	}
