@@ -132,17 +132,8 @@ func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapsho
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 
-	var (
-		c   last.Change
-		res store.Result
-	)
-	if snap != nil {
-		c, res = s.mem.Diff(snap)
-	}
+	c, res := s.mem.PlanRecord(poll, snap)
 	start, dur := last.MS(poll.Start), poll.Duration.Milliseconds()
-	if poll.OK {
-		c.OKProvider, c.OK = poll.Provider, last.OKPoll{Start: start, End: start + dur}
-	}
 	var months []int64
 	if len(c.Points) > 0 {
 		months = []int64{last.MS(snap.Time)}

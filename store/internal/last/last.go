@@ -405,6 +405,25 @@ func (s *State) IDs() []int64 {
 	return ids
 }
 
+// PlanRecord is what a store writes for a refresh checked by CheckRecord:
+// its change against the state (none without a snapshot), with the poll's
+// span as the provider's last OK poll when it succeeded, and the result
+// the writes will have. The caller holds its write lock.
+func (s *State) PlanRecord(poll store.Poll, snap *price.Snapshot) (Change, store.Result) {
+	var (
+		c   Change
+		res store.Result
+	)
+	if snap != nil {
+		c, res = s.Diff(snap)
+	}
+	if poll.OK {
+		start := MS(poll.Start)
+		c.OKProvider, c.OK = poll.Provider, OKPoll{Start: start, End: start + poll.Duration.Milliseconds()}
+	}
+	return c, res
+}
+
 // CheckRecord checks what Record is given: the poll must be OK exactly
 // when snap is not nil, and every quote must be of poll.Provider with a
 // finite price.
