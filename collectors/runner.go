@@ -241,8 +241,8 @@ func (r *Runner) States() []*State {
 
 // Ready reports whether the first refreshes are over: prices were loaded
 // from the store, or every provider has finished its first refresh
-// (trivially so when none is enabled). Tests and one-shot tools wait for
-// it; the daemon's /-/ready asks more of it (ReadinessOf).
+// (trivially so when none is enabled). Tests wait for it; the daemon's
+// /-/ready asks more (ReadinessOf).
 func (r *Runner) Ready() bool {
 	if r.ready.Load() {
 		return true
