@@ -91,6 +91,12 @@ type Quote struct {
 	// models can be added to the catalog later. Never a metric label.
 	GPURaw string `json:"gpu_raw,omitempty"`
 
+	// VCPUs and MemoryGB are the host's vCPUs and RAM (GB) that come with
+	// the instance or offer, where the provider says; 0 when unknown.
+	// Never metric labels.
+	VCPUs    float64 `json:"vcpus,omitempty"`
+	MemoryGB float64 `json:"memory_gb,omitempty"`
+
 	// USDPerHour is the price of the whole instance or offer.
 	USDPerHour float64 `json:"usd_per_hour"`
 	// Currency and CurrencyPerHour are the price as the provider quotes
