@@ -13,6 +13,7 @@
 //   - GPU: gpu_info.model ("nvidia_h100") through the catalog's
 //     digitalocean aliases, else price.Unknown with the memory from
 //     gpu_info.vram (the total of the size's GPUs) divided by their count.
+//   - vCPUs and RAM: vcpus and memory (MiB, shown in GB of 1024 MiB).
 //   - Stock: none for a size marked not available (its price is kept for
 //     the regions it lists); available otherwise.
 //   - Skipped, and counted in a debug log: sizes without GPUs, without a
@@ -73,6 +74,8 @@ func (c *Collector) Name() string { return Name }
 type size struct {
 	Slug        string   `json:"slug"`
 	PriceHourly float64  `json:"price_hourly"`
+	VCPUs       float64  `json:"vcpus"`
+	MemoryMiB   float64  `json:"memory"`
 	Regions     []string `json:"regions"`
 	Available   bool     `json:"available"`
 	GPUInfo     *struct {
@@ -147,7 +150,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		g := s.GPUInfo
 		q := price.Quote{Provider: Name, InstanceType: s.Slug, PricingModel: price.OnDemand, GPUModel: price.Unknown,
-			GPUCount: g.Count, GPURaw: g.Model, USDPerHour: s.PriceHourly, Stock: price.StockAvailable}
+			GPUCount: g.Count, GPURaw: g.Model, USDPerHour: s.PriceHourly, Stock: price.StockAvailable,
+			VCPUs: max(s.VCPUs, 0), MemoryGB: max(s.MemoryMiB, 0) / 1024}
 		if !s.Available {
 			q.Stock = price.StockNone
 		}

@@ -32,18 +32,18 @@ func TestTypesWithoutGPUDescription(t *testing.T) {
 	}
 	compareQuotes(t, snap.Quotes, quotes([]instanceType{
 		// From the name: the catalog lists the names' GPU part.
-		{"gpu_1x_gh200", "gpu_Nx_gh200", "GH200", "", 96, 1, 1.49, []string{"us-east-3"}},
+		{"gpu_1x_gh200", "gpu_Nx_gh200", "GH200", "", 96, 1, 1.49, []string{"us-east-3"}, 0, 0},
 		// The description "2x A100" names no catalog GPU; the name does.
-		{"gpu_2x_a100_80gb_sxm4", "gpu_Nx_a100_80gb_sxm4", "A100", "sxm", 80, 2, 3.58, nil},
+		{"gpu_2x_a100_80gb_sxm4", "gpu_Nx_a100_80gb_sxm4", "A100", "sxm", 80, 2, 3.58, nil, 0, 0},
 		// An unknown GPU keeps the description as its raw name, and its
 		// memory.
-		{"gpu_2x_mystery", "Mystery X9 (141 GB)", price.Unknown, "", 141, 2, 19.99, nil},
-		{"gpu_4x_b200_sxm6", "gpu_Nx_b200_sxm6", "B200", "sxm", 180, 4, 23.96, nil},
+		{"gpu_2x_mystery", "Mystery X9 (141 GB)", price.Unknown, "", 141, 2, 19.99, nil, 0, 0},
+		{"gpu_4x_b200_sxm6", "gpu_Nx_b200_sxm6", "B200", "sxm", 180, 4, 23.96, nil, 0, 0},
 		// From the description without its "8x ".
-		{"gpu_8x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 8, 23.92, nil},
+		{"gpu_8x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 8, 23.92, nil, 0, 0},
 		// Nothing names a known GPU: UNKNOWN, the name without its count
 		// as raw name, the count from the name.
-		{"gpu_8x_r200_sxm7", "gpu_Nx_r200_sxm7", price.Unknown, "", 0, 8, 99.92, nil},
+		{"gpu_8x_r200_sxm7", "gpu_Nx_r200_sxm7", price.Unknown, "", 0, 8, 99.92, nil, 0, 0},
 	}, regions))
 	if len(snap.Skipped) != 0 {
 		t.Errorf("skipped %v, want nothing: every GPU type is priced", snap.Skipped)
@@ -74,7 +74,7 @@ func TestBadTypesAreSkippedAndCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareQuotes(t, snap.Quotes, quotes([]instanceType{
-		{"gpu_1x_a10", "A10 (24 GB PCIe)", "A10", "pcie", 24, 1, 0.75, regions},
+		{"gpu_1x_a10", "A10 (24 GB PCIe)", "A10", "pcie", 24, 1, 0.75, regions, 0, 0},
 	}, regions))
 	if got := snap.Skipped[price.SkippedInvalid]; got != len(bad) {
 		t.Errorf("skipped %v, want %s: %d", snap.Skipped, price.SkippedInvalid, len(bad))

@@ -28,6 +28,7 @@
 //     raw name, never dropped. Types without GPUs (no specs.gpus, no
 //     gpu_description and a name not starting "gpu_": CPU types) are
 //     skipped.
+//   - vCPUs and RAM: specs.vcpus and specs.memory_gib.
 //   - Bad input: a type whose fields have the wrong types, or whose price
 //     is null, missing, zero or negative, is skipped and counted as
 //     price.SkippedInvalid; the other types go on. An answer none of
@@ -144,7 +145,9 @@ type entry struct {
 		GPUDescription    string   `json:"gpu_description"`
 		PriceCentsPerHour *float64 `json:"price_cents_per_hour"`
 		Specs             struct {
-			GPUs float64 `json:"gpus"`
+			GPUs      float64 `json:"gpus"`
+			VCPUs     float64 `json:"vcpus"`
+			MemoryGiB float64 `json:"memory_gib"`
 		} `json:"specs"`
 	} `json:"instance_type"`
 	Regions []struct {
@@ -226,6 +229,7 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 		q.InstanceType = it.Name
 		q.PricingModel = price.OnDemand
 		q.USDPerHour = *it.PriceCentsPerHour / 100
+		q.VCPUs, q.MemoryGB = max(it.Specs.VCPUs, 0), max(it.Specs.MemoryGiB, 0)
 		capacity := map[string]bool{}
 		for _, r := range e.Regions {
 			name := strings.ToLower(strings.TrimSpace(r.Name))

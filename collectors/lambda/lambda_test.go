@@ -59,6 +59,7 @@ type instanceType struct {
 	mem, count  float64
 	usd         float64
 	capacity    []string
+	vcpus, ram  float64 // specs.vcpus, specs.memory_gib
 }
 
 // quotes expands instance types into one quote per region, in the
@@ -73,7 +74,7 @@ func quotes(types []instanceType, regions []string) []price.Quote {
 			}
 			out = append(out, price.Quote{Provider: Name, InstanceType: it.name, Region: r, PricingModel: price.OnDemand,
 				GPUModel: it.model, GPUForm: it.form, GPUMemoryGB: it.mem, GPUCount: it.count, GPURaw: it.raw,
-				USDPerHour: it.usd, Stock: stock})
+				VCPUs: it.vcpus, MemoryGB: it.ram, USDPerHour: it.usd, Stock: stock})
 		}
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int {
@@ -97,23 +98,23 @@ func compareQuotes(t *testing.T, got, want []price.Quote) {
 // recordedTypes is fakecloud/testdata/lambda/instance-types.json read by
 // hand; usd is price_cents_per_hour / 100.
 var recordedTypes = []instanceType{
-	{"gpu_1x_gh200", "GH200 (96 GB)", "GH200", "", 96, 1, 1.49, []string{"us-east-3"}},
-	{"gpu_1x_h100_pcie", "H100 (80 GB PCIe)", "H100", "pcie", 80, 1, 2.49, []string{"us-west-3", "us-south-1"}},
-	{"gpu_1x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 1, 3.29, []string{"us-south-2"}},
-	{"gpu_2x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 2, 6.38, nil},
-	{"gpu_4x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 4, 12.36, nil},
-	{"gpu_8x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 8, 23.92, []string{"us-east-1", "us-midwest-1"}},
-	{"gpu_8x_b200_sxm6", "B200 (180 GB SXM6)", "B200", "sxm", 180, 8, 47.92, []string{"us-south-2"}},
-	{"gpu_1x_a100_sxm4", "A100 (40 GB SXM4)", "A100", "sxm", 40, 1, 1.29, []string{"us-east-1", "asia-south-1"}},
-	{"gpu_8x_a100_80gb_sxm4", "A100 (80 GB SXM4)", "A100", "sxm", 80, 8, 14.32, []string{"us-midwest-1"}},
-	{"gpu_1x_a100", "A100 (40 GB PCIe)", "A100", "pcie", 40, 1, 1.29, nil},
-	{"gpu_2x_a100", "A100 (40 GB PCIe)", "A100", "pcie", 40, 2, 2.58, nil},
-	{"gpu_1x_a10", "A10 (24 GB PCIe)", "A10", "pcie", 24, 1, 0.75, []string{"us-east-1", "us-west-1", "europe-central-1"}},
-	{"gpu_1x_a6000", "A6000 (48 GB)", "A6000", "pcie", 48, 1, 0.8, []string{"us-south-1"}},
-	{"gpu_2x_a6000", "A6000 (48 GB)", "A6000", "pcie", 48, 2, 1.6, nil},
-	{"gpu_4x_a6000", "A6000 (48 GB)", "A6000", "pcie", 48, 4, 3.2, []string{"us-south-1"}},
-	{"gpu_1x_rtx6000", "RTX 6000 (24 GB)", "RTX6000", "pcie", 24, 1, 0.5, nil},
-	{"gpu_8x_v100", "Tesla V100 (16 GB)", "V100", "", 16, 8, 4.4, []string{"us-south-1"}},
+	{"gpu_1x_gh200", "GH200 (96 GB)", "GH200", "", 96, 1, 1.49, []string{"us-east-3"}, 64, 432},
+	{"gpu_1x_h100_pcie", "H100 (80 GB PCIe)", "H100", "pcie", 80, 1, 2.49, []string{"us-west-3", "us-south-1"}, 26, 200},
+	{"gpu_1x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 1, 3.29, []string{"us-south-2"}, 26, 225},
+	{"gpu_2x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 2, 6.38, nil, 52, 450},
+	{"gpu_4x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 4, 12.36, nil, 104, 900},
+	{"gpu_8x_h100_sxm5", "H100 (80 GB SXM5)", "H100", "sxm", 80, 8, 23.92, []string{"us-east-1", "us-midwest-1"}, 208, 1800},
+	{"gpu_8x_b200_sxm6", "B200 (180 GB SXM6)", "B200", "sxm", 180, 8, 47.92, []string{"us-south-2"}, 208, 2900},
+	{"gpu_1x_a100_sxm4", "A100 (40 GB SXM4)", "A100", "sxm", 40, 1, 1.29, []string{"us-east-1", "asia-south-1"}, 30, 200},
+	{"gpu_8x_a100_80gb_sxm4", "A100 (80 GB SXM4)", "A100", "sxm", 80, 8, 14.32, []string{"us-midwest-1"}, 240, 1800},
+	{"gpu_1x_a100", "A100 (40 GB PCIe)", "A100", "pcie", 40, 1, 1.29, nil, 30, 200},
+	{"gpu_2x_a100", "A100 (40 GB PCIe)", "A100", "pcie", 40, 2, 2.58, nil, 60, 400},
+	{"gpu_1x_a10", "A10 (24 GB PCIe)", "A10", "pcie", 24, 1, 0.75, []string{"us-east-1", "us-west-1", "europe-central-1"}, 30, 200},
+	{"gpu_1x_a6000", "A6000 (48 GB)", "A6000", "pcie", 48, 1, 0.8, []string{"us-south-1"}, 14, 100},
+	{"gpu_2x_a6000", "A6000 (48 GB)", "A6000", "pcie", 48, 2, 1.6, nil, 28, 200},
+	{"gpu_4x_a6000", "A6000 (48 GB)", "A6000", "pcie", 48, 4, 3.2, []string{"us-south-1"}, 56, 400},
+	{"gpu_1x_rtx6000", "RTX 6000 (24 GB)", "RTX6000", "pcie", 24, 1, 0.5, nil, 14, 46},
+	{"gpu_8x_v100", "Tesla V100 (16 GB)", "V100", "", 16, 8, 4.4, []string{"us-south-1"}, 88, 448},
 }
 
 func TestCollectRecorded(t *testing.T) {
@@ -152,11 +153,11 @@ func TestParsing(t *testing.T) {
 	compareQuotes(t, snap.Quotes, quotes([]instanceType{
 		// specs.gpus 0: the count comes from the description; capacity
 		// region names are compared in lower case.
-		{"gpu_2x_h100_new", "H100 (80 GB SXM5)", "H100", "sxm", 80, 2, 7, []string{"us-east-1"}},
+		{"gpu_2x_h100_new", "H100 (80 GB SXM5)", "H100", "sxm", 80, 2, 7, []string{"us-east-1"}, 52, 450},
 		// Unknown GPU, count from the name, memory from the description.
-		{"gpu_4x_mystery", "Mystery X9 (141 GB)", price.Unknown, "", 141, 4, 19.99, nil},
+		{"gpu_4x_mystery", "Mystery X9 (141 GB)", price.Unknown, "", 141, 4, 19.99, nil, 52, 450},
 		// Unknown GPU without memory; white space normalized.
-		{"gpu_1x_other", "Other GPU", price.Unknown, "", 0, 1, 0.99, []string{"us-east-1"}},
+		{"gpu_1x_other", "Other GPU", price.Unknown, "", 0, 1, 0.99, []string{"us-east-1"}, 8, 32},
 		// cpu_4x_general has no GPU: skipped.
 	}, regions))
 }

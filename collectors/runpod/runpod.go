@@ -42,6 +42,8 @@
 //     back from the store's history after a restart), so that it stays in
 //     the same series. A type whose cheapest machine moves to another
 //     country moves to that country's series.
+//   - vCPUs and RAM: lowestPrice.minVcpu and minMemory (GB), the least a
+//     pod of one GPU of the tier comes with; 0 (unknown) when null.
 //
 // GPUs come from the catalog's runpod aliases, looked up by id and then by
 // displayName; an unknown GPU is kept as price.Unknown with the id as its
@@ -93,6 +95,8 @@ const Query = `query GpuTypes($lowestPriceInput: GpuLowestPriceInput) {
       countryCode
       minimumBidPrice
       uninterruptablePrice
+      minVcpu
+      minMemory
       availableGpuCounts
     }
   }
@@ -223,6 +227,8 @@ type lowestPrice struct {
 	CountryCode          *string  `json:"countryCode"`
 	MinimumBidPrice      *float64 `json:"minimumBidPrice"`
 	UninterruptablePrice *float64 `json:"uninterruptablePrice"`
+	MinVcpu              *float64 `json:"minVcpu"`
+	MinMemory            *float64 `json:"minMemory"`
 	AvailableGpuCounts   []int    `json:"availableGpuCounts"`
 }
 
@@ -308,6 +314,10 @@ func (c *Collector) quotes(t tier, types []gpuType) (out []price.Quote, invalid 
 		stock, region := c.place(it, g.LowestPrice)
 		q := c.gpu(g)
 		q.InstanceType, q.Region, q.Stock = it, region, stock
+		if lp := g.LowestPrice; lp != nil {
+			// What a pod of one GPU of the tier comes with at least.
+			q.VCPUs, q.MemoryGB = nonNegative(lp.MinVcpu), nonNegative(lp.MinMemory)
+		}
 		for _, p := range []struct {
 			model price.PricingModel
 			usd   *float64
@@ -334,6 +344,14 @@ func positive(p *float64) *float64 {
 		return nil
 	}
 	return p
+}
+
+// nonNegative returns *p, or 0 for a null or negative value.
+func nonNegative(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return max(*p, 0)
 }
 
 // gpu returns a quote with the GPU fields of g filled in.

@@ -160,6 +160,62 @@ var recordedRows = []row{
 	{"NVIDIA GeForce RTX 3060", "community", "pl", medium, "RTX3060", "pcie", 12, 1, 0.1, 0.05},
 }
 
+// recordedHosts is each tier's lowestPrice minVcpu and minMemory in
+// fakecloud/testdata/runpod/gputypes.json, by instance type.
+var recordedHosts = map[string][2]float64{
+	"NVIDIA H100 80GB HBM3/secure":                                    {20, 125},
+	"NVIDIA H100 80GB HBM3/community":                                 {16, 125},
+	"NVIDIA H100 PCIe/secure":                                         {16, 176},
+	"NVIDIA H100 PCIe/community":                                      {12, 100},
+	"NVIDIA H100 NVL/secure":                                          {16, 94},
+	"NVIDIA H200/secure":                                              {24, 250},
+	"NVIDIA H200/community":                                           {24, 250},
+	"NVIDIA H200 NVL/secure":                                          {16, 180},
+	"NVIDIA B200/secure":                                              {28, 283},
+	"NVIDIA A100-SXM4-80GB/secure":                                    {16, 117},
+	"NVIDIA A100-SXM4-80GB/community":                                 {12, 100},
+	"NVIDIA A100 80GB PCIe/secure":                                    {8, 83},
+	"NVIDIA A100 80GB PCIe/community":                                 {8, 62},
+	"NVIDIA L40S/secure":                                              {16, 62},
+	"NVIDIA L40S/community":                                           {8, 46},
+	"NVIDIA L40/secure":                                               {8, 94},
+	"NVIDIA L4/secure":                                                {12, 50},
+	"NVIDIA L4/community":                                             {8, 31},
+	"NVIDIA A40/secure":                                               {9, 48},
+	"NVIDIA A40/community":                                            {8, 29},
+	"NVIDIA RTX A6000/secure":                                         {8, 50},
+	"NVIDIA RTX A6000/community":                                      {4, 31},
+	"NVIDIA RTX A5000/secure":                                         {4, 25},
+	"NVIDIA RTX A5000/community":                                      {4, 15},
+	"NVIDIA RTX A4000/secure":                                         {4, 20},
+	"NVIDIA RTX A4000/community":                                      {4, 15},
+	"NVIDIA RTX 6000 Ada Generation/secure":                           {10, 62},
+	"NVIDIA RTX 6000 Ada Generation/community":                        {8, 46},
+	"NVIDIA RTX 4000 Ada Generation/secure":                           {5, 30},
+	"NVIDIA RTX 4000 Ada Generation/community":                        {4, 15},
+	"NVIDIA GeForce RTX 4090/secure":                                  {6, 41},
+	"NVIDIA GeForce RTX 4090/community":                               {5, 29},
+	"NVIDIA GeForce RTX 5090/secure":                                  {8, 46},
+	"NVIDIA GeForce RTX 5090/community":                               {8, 46},
+	"NVIDIA GeForce RTX 3090/secure":                                  {4, 24},
+	"NVIDIA GeForce RTX 3090/community":                               {4, 24},
+	"AMD Instinct MI300X OAM/secure":                                  {24, 283},
+	"NVIDIA RTX PRO 6000 Blackwell Server Edition/secure":             {16, 188},
+	"NVIDIA RTX PRO 6000 Blackwell Server Edition/community":          {12, 94},
+	"NVIDIA RTX PRO 6000 Blackwell Server Edition MIG 1g.24gb/secure": {4, 47},
+	"Tesla V100-SXM2-16GB/community":                                  {4, 30},
+	"NVIDIA GeForce RTX 3060/community":                               {4, 15},
+}
+
+// withHosts sets the quotes' vCPUs and RAM from hosts.
+func withHosts(qs []price.Quote, hosts map[string][2]float64) []price.Quote {
+	for i := range qs {
+		h := hosts[qs[i].InstanceType]
+		qs[i].VCPUs, qs[i].MemoryGB = h[0], h[1]
+	}
+	return qs
+}
+
 func TestCollectRecorded(t *testing.T) {
 	fake := fakecloud.NewRunpod(fakecloud.RunpodOptions{})
 	snap, err := newCollector(t, serve(t, fake), fastRetries, nil, nil).Collect(context.Background())
@@ -169,7 +225,7 @@ func TestCollectRecorded(t *testing.T) {
 	if snap.Provider != Name {
 		t.Errorf("provider %q", snap.Provider)
 	}
-	want := quotes(recordedRows)
+	want := withHosts(quotes(recordedRows), recordedHosts)
 	if len(want) != 80 {
 		t.Fatalf("the table holds %d quotes, want 80", len(want))
 	}

@@ -18,6 +18,7 @@
 //     (H100-N-80G is PCIe, H100-SXM-N-80G SXM), else price.Unknown with
 //     the memory from gpu_info.gpu_memory (bytes) and gpu_info.gpu_name as
 //     its raw name.
+//   - vCPUs and RAM: ncpus and ram (bytes, shown in GB of 2^30 bytes).
 //   - Skipped, and counted in a debug log: types without GPUs and types
 //     whose hourly_price is not a positive number (a 0 is a type not on
 //     sale).
@@ -76,6 +77,8 @@ func (c *Collector) Name() string { return Name }
 type serverType struct {
 	HourlyPrice float64 `json:"hourly_price"`
 	GPU         float64 `json:"gpu"`
+	NCPUs       float64 `json:"ncpus"`
+	RAMBytes    float64 `json:"ram"`
 	GPUInfo     *struct {
 		GPUName   string  `json:"gpu_name"`
 		GPUMemory float64 `json:"gpu_memory"`
@@ -110,7 +113,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				return nil, fmt.Errorf("convert Scaleway's EUR prices: %w", err)
 			}
 			q := price.Quote{Provider: Name, InstanceType: name, Region: zone, Geo: price.Geo(zone), PricingModel: price.OnDemand,
-				GPUModel: price.Unknown, GPUCount: t.GPU, GPURaw: name, USDPerHour: usd, Currency: "EUR", CurrencyPerHour: t.HourlyPrice}
+				GPUModel: price.Unknown, GPUCount: t.GPU, GPURaw: name, USDPerHour: usd, Currency: "EUR", CurrencyPerHour: t.HourlyPrice,
+				VCPUs: max(t.NCPUs, 0), MemoryGB: max(t.RAMBytes, 0) / (1 << 30)}
 			if a, ok := c.catalog.Lookup(Name, name); ok {
 				q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 			} else if t.GPUInfo != nil {

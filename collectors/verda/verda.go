@@ -18,6 +18,7 @@
 //     gpu_memory.size_in_gigabytes, which is the total of the instance's
 //     GPUs, divided by their count. An unknown GPU is kept as
 //     price.Unknown with the description as its raw name.
+//   - vCPUs and RAM: cpu.number_of_cores and memory.size_in_gigabytes.
 //   - Skipped, and counted in a debug log: types without GPUs, rows whose
 //     price is missing, not a number, zero or negative, and rows priced in
 //     another currency than USD (never converted). A row that does not
@@ -88,6 +89,12 @@ type instanceType struct {
 	GPUMemory struct {
 		SizeInGigabytes float64 `json:"size_in_gigabytes"`
 	} `json:"gpu_memory"`
+	CPU struct {
+		NumberOfCores float64 `json:"number_of_cores"`
+	} `json:"cpu"`
+	Memory struct {
+		SizeInGigabytes float64 `json:"size_in_gigabytes"`
+	} `json:"memory"`
 }
 
 // Collect implements collectors.Collector.
@@ -143,7 +150,8 @@ func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 			}
 			continue
 		}
-		q := price.Quote{Provider: Name, InstanceType: t.InstanceType, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw}
+		q := price.Quote{Provider: Name, InstanceType: t.InstanceType, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw,
+			VCPUs: max(t.CPU.NumberOfCores, 0), MemoryGB: max(t.Memory.SizeInGigabytes, 0)}
 		if a, ok := c.catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		}
