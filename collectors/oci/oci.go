@@ -20,6 +20,8 @@
 //     price.Unknown with the memory from gpuMemoryQty, which the files
 //     give per shape for some shapes and per GPU for others: the value
 //     divided by gpuQty is used unless that is implausibly small.
+//   - vCPUs and RAM: two vCPUs per x86 OCPU of the shape's ocpu part, and
+//     bundleMemoryQty (GB).
 //
 // Skipped, and counted in a debug log: hidden or inactive shapes, shapes
 // without GPUs, shapes billed by parts the products file does not have,
@@ -77,12 +79,29 @@ type shape struct {
 	Status           string     `json:"status"`
 	GPUQty           float64    `json:"gpuQty"`
 	GPUMemoryQty     float64    `json:"gpuMemoryQty"`
+	BundleMemoryQty  float64    `json:"bundleMemoryQty"`
 	AllowPreemptible bool       `json:"allowPreemptible"`
 	SubType          valueField `json:"subType"`
+	ProcessorType    valueField `json:"processorType"`
 	Products         []struct {
 		Type       valueField `json:"type"`
 		PartNumber string     `json:"partNumber"`
+		Qty        float64    `json:"qty"`
 	} `json:"products"`
+}
+
+// vcpus is the shape's vCPUs: two per x86 OCPU (each a core with two
+// hardware threads), 0 (unknown) for other processors.
+func (s *shape) vcpus() float64 {
+	if s.ProcessorType.Value != "x86" {
+		return 0
+	}
+	for _, p := range s.Products {
+		if p.Type.Value == "ocpu" && p.Qty > 0 {
+			return 2 * p.Qty
+		}
+	}
+	return 0
 }
 
 // product is an item of products.json.
@@ -142,7 +161,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			skipped["no hourly USD price for its part"]++
 			continue
 		}
-		q := price.Quote{Provider: Name, InstanceType: s.Name, GPUModel: price.Unknown, GPUCount: s.GPUQty, GPURaw: s.Name}
+		q := price.Quote{Provider: Name, InstanceType: s.Name, GPUModel: price.Unknown, GPUCount: s.GPUQty, GPURaw: s.Name,
+			VCPUs: s.vcpus(), MemoryGB: max(s.BundleMemoryQty, 0)}
 		if a, ok := c.catalog.Lookup(Name, s.Name); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if mem := s.GPUMemoryQty / s.GPUQty; mem >= 8 {
