@@ -159,3 +159,42 @@ func TestListen(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseSurvivesConnectionRecycling: with every pooled connection
+// closed after 20ms, a holder renewing its lease keeps it at the same
+// epoch and a second replica never gets it. Leases are rows, not session
+// locks, so a connection's end cannot drop one.
+func TestLeaseSurvivesConnectionRecycling(t *testing.T) {
+	name := pgtest.Unique(t)
+	dsn := pgtest.Get(t).Schema(t, name) + "&pool_max_conn_lifetime=20ms&pool_max_conn_lifetime_jitter=0s&pool_health_check_period=10ms"
+	a, err := Open(t.Context(), dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := openTest(t, name, Options{})
+	defer b.Close()
+	ctx := t.Context()
+	const ttl = 2 * time.Second
+	before := a.pool.Stat().NewConnsCount()
+	for i := range 40 {
+		l, held, err := a.Acquire(ctx, "aws", "a", ttl)
+		if err != nil || !held || l.Epoch != 1 {
+			t.Fatalf("renewal %d by a: %+v held %t, %v; want held at epoch 1", i, l, held, err)
+		}
+		if l, held, err := b.Acquire(ctx, "aws", "b", ttl); err != nil || held || l.Holder != "a" {
+			t.Fatalf("b's try %d: %+v held %t, %v; want a's lease", i, l, held, err)
+		}
+		// Let the pool close the connection the renewal used.
+		deadline := time.Now().Add(time.Second)
+		for n := a.pool.Stat().NewConnsCount(); a.pool.Stat().NewConnsCount() == n && time.Now().Before(deadline); {
+			if _, err := a.pool.Exec(ctx, "SELECT 1"); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if opened := a.pool.Stat().NewConnsCount() - before; opened < 20 {
+		t.Fatalf("the pool opened %d connections over 40 renewals: it did not recycle them", opened)
+	}
+}
