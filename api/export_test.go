@@ -21,12 +21,12 @@ func TestExport(t *testing.T) {
 		rows := ts.getCSV(t, "/api/v1/export?provider=aws&gpu_model=H100")
 		want := [][]string{
 			historyHeader,
-			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T07:00:00Z", "39", "4.875", "false"},
-			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T10:00:00Z", "40", "5", "false"},
-			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T13:00:00Z", "48", "6", "false"},
-			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T15:00:00Z", "", "", "true"},
-			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T17:00:00Z", "44", "5.5", "false"},
-			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T19:00:00Z", "50", "6.25", "false"},
+			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T07:00:00Z", "39", "4.875", "false", ""},
+			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T10:00:00Z", "40", "5", "false", ""},
+			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T13:00:00Z", "48", "6", "false", ""},
+			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T15:00:00Z", "", "", "true", ""},
+			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T17:00:00Z", "44", "5.5", "false", ""},
+			{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T19:00:00Z", "50", "6.25", "false", ""},
 		}
 		if !reflect.DeepEqual(rows, want) {
 			t.Errorf("\n got %q\nwant %q", rows, want)

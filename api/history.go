@@ -290,13 +290,14 @@ type labelsJSON struct {
 	GPUMemoryGB  number `json:"gpu_memory_gb"`
 	GPUCount     number `json:"gpu_count"`
 	GPURaw       string `json:"gpu_raw,omitempty"`
+	Currency     string `json:"currency,omitempty"`
 }
 
 func toLabelsJSON(l *price.Quote) labelsJSON {
 	return labelsJSON{
 		Provider: l.Provider, InstanceType: l.InstanceType, Region: l.Region, Zone: l.Zone, Geo: l.Geo,
 		PricingModel: string(l.PricingModel), GPUModel: l.GPUModel, GPUForm: l.GPUForm,
-		GPUMemoryGB: number(l.GPUMemoryGB), GPUCount: number(l.GPUCount), GPURaw: l.GPURaw,
+		GPUMemoryGB: number(l.GPUMemoryGB), GPUCount: number(l.GPUCount), GPURaw: l.GPURaw, Currency: l.Currency,
 	}
 }
 
@@ -306,6 +307,9 @@ type pointJSON struct {
 	USDPerHour    number    `json:"usd_per_hour"`
 	GPUUSDPerHour number    `json:"gpu_usd_per_hour"`
 	Withdrawn     bool      `json:"withdrawn,omitempty"`
+	// CurrencyPerHour is the instance price in the series' currency,
+	// where it is not USD.
+	CurrencyPerHour number `json:"currency_per_hour,omitempty"`
 }
 
 // historyHeader is the CSV header of the raw answer, one row per point:
@@ -334,7 +338,7 @@ func writeHistory(w http.ResponseWriter, f format, series []store.Series) {
 					p := &series[i].Points[j]
 					usd, gpu := prices(p, l.GPUCount)
 					emit(append(labelCells(rec[:0], l),
-						formatTime(p.Time), formatFloat(usd), formatFloat(gpu), strconv.FormatBool(p.Withdrawn)))
+						formatTime(p.Time), formatFloat(usd), formatFloat(gpu), strconv.FormatBool(p.Withdrawn), formatOptional(p.CurrencyPerHour)))
 				}
 			}
 		})
@@ -345,7 +349,8 @@ func writeHistory(w http.ResponseWriter, f format, series []store.Series) {
 		for i := range s.Points {
 			p := &s.Points[i]
 			usd, gpu := prices(p, s.Labels.GPUCount)
-			out.Points[i] = pointJSON{Time: p.Time.UTC(), USDPerHour: number(usd), GPUUSDPerHour: number(gpu), Withdrawn: p.Withdrawn}
+			out.Points[i] = pointJSON{Time: p.Time.UTC(), USDPerHour: number(usd), GPUUSDPerHour: number(gpu), Withdrawn: p.Withdrawn,
+				CurrencyPerHour: number(p.CurrencyPerHour)}
 		}
 		return out
 	})

@@ -389,10 +389,10 @@ func TestHistoryCSV(t *testing.T) {
 	rows := ts.getCSV(t, "/api/v1/history?"+window+"&provider=aws&gpu_model=H100&format=csv")
 	want := [][]string{
 		historyHeader,
-		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T10:00:00Z", "40", "5", "false"},
-		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T13:00:00Z", "48", "6", "false"},
-		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T15:00:00Z", "", "", "true"},
-		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "2025-06-01T17:00:00Z", "44", "5.5", "false"},
+		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T10:00:00Z", "40", "5", "false", ""},
+		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T13:00:00Z", "48", "6", "false", ""},
+		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T15:00:00Z", "", "", "true", ""},
+		{"aws", "p5.48xlarge", "us-east-1", "us-east-1a", "na", "spot", "H100", "sxm", "80", "8", "", "", "2025-06-01T17:00:00Z", "44", "5.5", "false", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("\n got %q\nwant %q", rows, want)
@@ -603,7 +603,7 @@ func TestHistoryStats(t *testing.T) {
 	}
 
 	rows := ts.getCSV(t, "/api/v1/history/stats?"+window+"&gpu_model=A10G&format=csv")
-	want := [][]string{statsHeader, {"aws", "g5.xlarge", "eu-west-1", "", "eu", "on_demand", "A10G", "", "24", "1", "",
+	want := [][]string{statsHeader, {"aws", "g5.xlarge", "eu-west-1", "", "eu", "on_demand", "A10G", "", "24", "1", "", "",
 		"1", "gpu", "2025-06-01T12:00:00Z", "2025-06-01T18:00:00Z", "1", "1", "1", "1", "1", "1", "1", "0", "", "", "0"}}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("\n got %q\nwant %q", rows, want)

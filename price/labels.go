@@ -24,8 +24,9 @@ type Label struct {
 }
 
 // Labels is the label table: every label of a price series, in DESIGN §3
-// order, then gpu_raw, the provider's own GPU name, which each stored and
-// exported series keeps but which is free text and so never a metric label
+// order, then gpu_raw, the provider's own GPU name, and currency, the
+// currency of the provider's own price where it is not USD, which each
+// stored and exported series keeps but which are never metric labels
 // (DESIGN §6). Every list of labels (the metrics, the API's parameters and
 // answers, the export columns, the store's columns, the headings of the
 // command line's and the web UI's tables) is taken from it; the
@@ -55,6 +56,8 @@ var Labels = []Label{
 		key: true, metric: true, number: func(q *Quote) *float64 { return &q.GPUCount }},
 	{Name: "gpu_raw", Head: "GPU_RAW", Title: "GPU name", Help: "The provider's own name for the GPU; stored and exported, never a metric label.",
 		text: func(q *Quote) *string { return &q.GPURaw }},
+	{Name: "currency", Head: "CURRENCY", Title: "Currency", Help: "The currency the provider quotes the price in, where it is not USD (EUR for Scaleway); stored and exported, never a metric label.",
+		text: func(q *Quote) *string { return &q.Currency }},
 }
 
 // The label sets, each in Labels order.

@@ -147,8 +147,8 @@ func TestLabelSets(t *testing.T) {
 
 func TestLabelValues(t *testing.T) {
 	q := Quote{Provider: "azure", InstanceType: "Standard_NV6ads_A10_v5", Region: "westeurope", Geo: "eu",
-		PricingModel: OnDemand, GPUModel: "A10", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1.0 / 6, GPURaw: "A10-4Q"}
-	want := []string{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667", "A10-4Q"}
+		PricingModel: OnDemand, GPUModel: "A10", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1.0 / 6, GPURaw: "A10-4Q", Currency: "EUR"}
+	want := []string{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667", "A10-4Q", "EUR"}
 	for i := range Labels {
 		l := &Labels[i]
 		if got := l.Value(&q); got != want[i] {

@@ -147,8 +147,11 @@ type Series struct {
 
 // Point is one change of a series' price. Withdrawn points mark that the
 // series disappeared from a successful refresh; USDPerHour is 0 for them.
+// CurrencyPerHour is the price in the series' Labels.Currency, where the
+// provider quotes another currency than USD; else 0.
 type Point struct {
-	Time       time.Time `json:"time"`
-	USDPerHour float64   `json:"usd_per_hour"`
-	Withdrawn  bool      `json:"withdrawn,omitempty"`
+	Time            time.Time `json:"time"`
+	USDPerHour      float64   `json:"usd_per_hour"`
+	CurrencyPerHour float64   `json:"currency_per_hour,omitempty"`
+	Withdrawn       bool      `json:"withdrawn,omitempty"`
 }

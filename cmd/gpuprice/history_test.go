@@ -166,9 +166,9 @@ func TestExportCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := "provider,instance_type,region,zone,geo,pricing_model,gpu_model,gpu_form,gpu_memory_gb,gpu_count,gpu_raw,time,usd_per_hour,gpu_usd_per_hour,withdrawn\n" +
-				"aws,8x_H100,us,,na,spot,H100,sxm,80,8,,2025-06-01T00:00:00Z,40,5,false\n" +
-				"aws,8x_H100,us,,na,spot,H100,sxm,80,8,,2025-06-01T01:00:00Z,48,6,false\n"
+			want := "provider,instance_type,region,zone,geo,pricing_model,gpu_model,gpu_form,gpu_memory_gb,gpu_count,gpu_raw,currency,time,usd_per_hour,gpu_usd_per_hour,withdrawn,currency_per_hour\n" +
+				"aws,8x_H100,us,,na,spot,H100,sxm,80,8,,,2025-06-01T00:00:00Z,40,5,false,\n" +
+				"aws,8x_H100,us,,na,spot,H100,sxm,80,8,,,2025-06-01T01:00:00Z,48,6,false,\n"
 			if string(got) != want {
 				t.Errorf("\n got %s\nwant %s", got, want)
 			}

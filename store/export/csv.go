@@ -33,7 +33,7 @@ func writeCSV(ctx context.Context, src query.Source, w io.Writer, req Request) (
 			row = append(row[:0], prefix...)
 			row = p.Time.UTC().AppendFormat(row, time.RFC3339Nano)
 			if p.Withdrawn {
-				row = append(row, ",,,true\n"...)
+				row = append(row, ",,,true,\n"...)
 			} else {
 				row = append(row, ',')
 				row = strconv.AppendFloat(row, p.USDPerHour, 'f', -1, 64)
@@ -41,7 +41,11 @@ func writeCSV(ctx context.Context, src query.Source, w io.Writer, req Request) (
 				if gpu := query.PerGPU.Of(p.USDPerHour, count); !math.IsNaN(gpu) {
 					row = strconv.AppendFloat(row, gpu, 'f', -1, 64)
 				}
-				row = append(row, ",false\n"...)
+				row = append(row, ",false,"...)
+				if p.CurrencyPerHour != 0 {
+					row = strconv.AppendFloat(row, p.CurrencyPerHour, 'f', -1, 64)
+				}
+				row = append(row, '\n')
 			}
 			if _, err := bw.Write(row); err != nil {
 				return err

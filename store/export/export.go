@@ -67,10 +67,12 @@ func (f Format) Ext() string {
 }
 
 // Header is the columns of the CSV and Parquet exports, one row per point:
-// the series' labels (price.Labels, gpu_raw included), the point's time, the instance and
-// per-GPU prices (empty for a withdrawal) and whether it is a withdrawal.
-// /api/v1/history's raw CSV has the same columns.
-var Header = append(price.LabelNames(price.Labels), "time", "usd_per_hour", "gpu_usd_per_hour", "withdrawn")
+// the series' labels (price.Labels, gpu_raw and currency included), the
+// point's time, the instance and per-GPU prices (empty for a withdrawal),
+// whether it is a withdrawal, and the instance price in the series'
+// currency where that is not USD (else empty). /api/v1/history's raw CSV
+// has the same columns.
+var Header = append(price.LabelNames(price.Labels), "time", "usd_per_hour", "gpu_usd_per_hour", "withdrawn", "currency_per_hour")
 
 // DefaultResolution is how often the OpenMetrics export repeats a live
 // series' value: as often as remote write sends it (DESIGN §5).

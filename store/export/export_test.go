@@ -87,6 +87,29 @@ func fixtureStore(t testing.TB) *sqlite.Store {
 	return s
 }
 
+// TestCSVCurrency: a series priced in EUR has its currency among the label
+// columns and each point's EUR amount in the last column.
+func TestCSVCurrency(t *testing.T) {
+	s, err := sqlite.Open(t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := price.Quote{Provider: "scaleway", InstanceType: "H100-1-80G", Region: "fr-par-2", Geo: "eu", PricingModel: price.OnDemand,
+		GPUModel: "H100", GPUForm: "pcie", GPUMemoryGB: 80, GPUCount: 1, GPURaw: "H100-1-80G", USDPerHour: 3.18, Currency: "EUR", CurrencyPerHour: 2.73}
+	_, err = s.Record(t.Context(), store.Poll{Provider: "scaleway", Start: t0.Add(-time.Second), Duration: time.Second, OK: true, Quotes: 1},
+		&price.Snapshot{Provider: "scaleway", Time: t0, Quotes: []price.Quote{q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := export(t, s, Request{})
+	want := strings.Join(Header, ",") + "\n" +
+		"scaleway,H100-1-80G,fr-par-2,,eu,on_demand,H100,pcie,80,1,H100-1-80G,EUR,2025-06-01T12:00:00Z,3.18,3.18,false,2.73\n"
+	if got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
+
 func export(t *testing.T, s store.Reader, req Request) (string, Result) {
 	t.Helper()
 	var b bytes.Buffer
@@ -99,8 +122,8 @@ func export(t *testing.T, s store.Reader, req Request) (string, Result) {
 
 func TestCSV(t *testing.T) {
 	s := fixtureStore(t)
-	aws := "aws,p5.48xlarge,us-east-1,us-east-1a,na,spot,H100,sxm,80,8,,"
-	azure := `azure,Standard_NV6ads_A10_v5,westeurope,,eu,on_demand,A10,pcie,24,0.1667,"A10 ""v5"", 1/6",`
+	aws := "aws,p5.48xlarge,us-east-1,us-east-1a,na,spot,H100,sxm,80,8,,,"
+	azure := `azure,Standard_NV6ads_A10_v5,westeurope,,eu,on_demand,A10,pcie,24,0.1667,"A10 ""v5"", 1/6",,`
 	tests := []struct {
 		name string
 		req  Request
@@ -108,23 +131,23 @@ func TestCSV(t *testing.T) {
 		res  Result
 	}{
 		{"everything", Request{}, []string{
-			aws + "2025-06-01T11:57:00Z,40,5,false",
-			aws + "2025-06-01T12:00:00Z,48,6,false",
-			aws + "2025-06-01T12:02:00Z,,,true",
-			aws + "2025-06-01T12:03:00Z,44,5.5,false",
-			azure + "2025-06-01T12:00:00Z,0.454," + a10GPU + ",false",
+			aws + "2025-06-01T11:57:00Z,40,5,false,",
+			aws + "2025-06-01T12:00:00Z,48,6,false,",
+			aws + "2025-06-01T12:02:00Z,,,true,",
+			aws + "2025-06-01T12:03:00Z,44,5.5,false,",
+			azure + "2025-06-01T12:00:00Z,0.454," + a10GPU + ",false,",
 		}, Result{Series: 2, Points: 5, Samples: 5}},
 		{"a range starts with the point in effect", Request{Query: store.Query{Start: t0.Add(m), End: t0.Add(2 * m)}}, []string{
-			aws + "2025-06-01T12:00:00Z,48,6,false",
-			aws + "2025-06-01T12:02:00Z,,,true",
-			azure + "2025-06-01T12:00:00Z,0.454," + a10GPU + ",false",
+			aws + "2025-06-01T12:00:00Z,48,6,false,",
+			aws + "2025-06-01T12:02:00Z,,,true,",
+			azure + "2025-06-01T12:00:00Z,0.454," + a10GPU + ",false,",
 		}, Result{Series: 2, Points: 3, Samples: 3}},
 		{"filters", Request{Query: store.Query{Provider: "azure"}}, []string{
-			azure + "2025-06-01T12:00:00Z,0.454," + a10GPU + ",false",
+			azure + "2025-06-01T12:00:00Z,0.454," + a10GPU + ",false,",
 		}, Result{Series: 1, Points: 1, Samples: 1}},
 		{"match", Request{Match: func(q *price.Quote) bool { return q.GPUModel == "H100" }, Query: store.Query{End: t0}}, []string{
-			aws + "2025-06-01T11:57:00Z,40,5,false",
-			aws + "2025-06-01T12:00:00Z,48,6,false",
+			aws + "2025-06-01T11:57:00Z,40,5,false,",
+			aws + "2025-06-01T12:00:00Z,48,6,false,",
 		}, Result{Series: 1, Points: 2, Samples: 2}},
 	}
 	for _, tt := range tests {

@@ -31,10 +31,13 @@ type parquetRow struct {
 	GPUMemoryGB   float64  `parquet:"gpu_memory_gb,snappy"`
 	GPUCount      float64  `parquet:"gpu_count,snappy"`
 	GPURaw        string   `parquet:"gpu_raw,dict,snappy"`
+	Currency      string   `parquet:"currency,dict,snappy"`
 	Time          int64    `parquet:"time,timestamp(millisecond),delta,snappy"`
 	USDPerHour    *float64 `parquet:"usd_per_hour,optional,snappy"`
 	GPUUSDPerHour *float64 `parquet:"gpu_usd_per_hour,optional,snappy"`
 	Withdrawn     bool     `parquet:"withdrawn,snappy"`
+	// CurrencyPerHour is the instance price in Currency; null for USD.
+	CurrencyPerHour *float64 `parquet:"currency_per_hour,optional,snappy"`
 }
 
 // labelRow is the row of l's labels, every other column zero. Its columns
@@ -43,7 +46,7 @@ func labelRow(l *price.Quote) parquetRow {
 	return parquetRow{
 		Provider: l.Provider, InstanceType: l.InstanceType, Region: l.Region, Zone: l.Zone, Geo: l.Geo,
 		PricingModel: string(l.PricingModel), GPUModel: l.GPUModel, GPUForm: l.GPUForm,
-		GPUMemoryGB: l.GPUMemoryGB, GPUCount: l.GPUCount, GPURaw: l.GPURaw,
+		GPUMemoryGB: l.GPUMemoryGB, GPUCount: l.GPUCount, GPURaw: l.GPURaw, Currency: l.Currency,
 	}
 }
 
@@ -62,9 +65,9 @@ func writeParquet(ctx context.Context, src query.Source, w io.Writer, req Reques
 	var res Result
 	batch := make([]parquetRow, 0, parquetBatch)
 	// prices holds the batch's non-null prices, which the rows point to.
-	// Its capacity is never exceeded (two prices a row at most), so the
+	// Its capacity is never exceeded (three prices a row at most), so the
 	// pointers stay valid.
-	prices := make([]float64, 0, 2*parquetBatch)
+	prices := make([]float64, 0, 3*parquetBatch)
 	flush := func() error {
 		_, err := pw.Write(batch)
 		res.Samples += len(batch)
@@ -85,6 +88,10 @@ func writeParquet(ctx context.Context, src query.Source, w io.Writer, req Reques
 				if gpu := query.PerGPU.Of(p.USDPerHour, l.GPUCount); !math.IsNaN(gpu) {
 					prices = append(prices, gpu)
 					row.GPUUSDPerHour = &prices[len(prices)-1]
+				}
+				if p.CurrencyPerHour != 0 {
+					prices = append(prices, p.CurrencyPerHour)
+					row.CurrencyPerHour = &prices[len(prices)-1]
 				}
 			}
 			batch = append(batch, row)

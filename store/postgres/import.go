@@ -84,10 +84,10 @@ func (s *Store) Import(ctx context.Context, series []store.Series) (store.Result
 					if !p.Withdrawn {
 						usd = p.USDPerHour
 					}
-					rows = append(rows, []any{of[i].ID, last.MS(p.Time), usd})
+					rows = append(rows, []any{of[i].ID, last.MS(p.Time), usd, last.AmountValue(p.CurrencyPerHour, p.Withdrawn)})
 				}
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour"}, pgx.CopyFromRows(rows)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour", "currency_per_hour"}, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("copy points: %w", err)
 			}
 			tag, err := tx.Exec(ctx, insertStagedSQL)
@@ -114,7 +114,7 @@ func (s *Store) Import(ctx context.Context, series []store.Series) (store.Result
 		}
 		p, sr := pts[len(pts)-1], of[i]
 		if ts := last.MS(p.Time); !sr.HasPoint || ts > sr.TS {
-			c.Points = append(c.Points, last.Point{S: sr, TS: ts, USD: p.USDPerHour, Withdrawn: p.Withdrawn})
+			c.Points = append(c.Points, last.Point{S: sr, TS: ts, USD: p.USDPerHour, Amount: p.CurrencyPerHour, Withdrawn: p.Withdrawn})
 		}
 	}
 	s.mem.Apply(&c)

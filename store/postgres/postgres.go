@@ -50,7 +50,7 @@ import (
 // SchemaVersion is the newest migration this binary has: Open upgrades a
 // database to it, and refuses one whose schema_migrations holds a newer
 // version.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -236,19 +236,19 @@ func newerSchema(v int) error {
 
 // loadSeriesSQL reads series with their last point; a WHERE clause on
 // series s may follow.
-var loadSeriesSQL = `SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + `, p.ts, p.usd_per_hour
+var loadSeriesSQL = `SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + `, p.ts, p.usd_per_hour, p.currency_per_hour
 	FROM series s
-	LEFT JOIN LATERAL (SELECT ts, usd_per_hour FROM points WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) p ON true`
+	LEFT JOIN LATERAL (SELECT ts, usd_per_hour, currency_per_hour FROM points WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) p ON true`
 
 // scanSeries calls fn with each series of rows of loadSeriesSQL.
 func scanSeries(rows pgx.Rows, fn func(*last.Series)) error {
 	var (
 		id  int64
 		l   price.Quote
-		ts  *int64
-		usd *float64
+		ts          *int64
+		usd, amount *float64
 	)
-	dest := append(append([]any{&id}, last.LabelFields(&l)...), &ts, &usd)
+	dest := append(append([]any{&id}, last.LabelFields(&l)...), &ts, &usd, &amount)
 	_, err := pgx.ForEachRow(rows, dest, func() error {
 		sr := &last.Series{ID: id, Key: l.Key(), Labels: last.LabelsOf(&l)}
 		if ts != nil {
@@ -256,6 +256,9 @@ func scanSeries(rows pgx.Rows, fn func(*last.Series)) error {
 			sr.Withdrawn = usd == nil
 			if usd != nil {
 				sr.USD = *usd
+			}
+			if amount != nil {
+				sr.Amount = *amount
 			}
 		}
 		fn(sr)

@@ -154,7 +154,7 @@ func TestSchemaColumns(t *testing.T) {
 		}
 	}
 	if got, want := price.LabelNames(last.Columns), []string{"provider", "instance_type", "region", "zone", "pricing_model",
-		"gpu_count", "geo", "gpu_model", "gpu_form", "gpu_memory_gb", "gpu_raw"}; !slices.Equal(got, want) {
-		t.Errorf("series columns %q, the migration has %q", got, want)
+		"gpu_count", "geo", "gpu_model", "gpu_form", "gpu_memory_gb", "gpu_raw", "currency"}; !slices.Equal(got, want) {
+		t.Errorf("series columns %q, the migrations have %q", got, want)
 	}
 }

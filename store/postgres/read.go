@@ -22,12 +22,12 @@ var historySeriesQuery = `SELECT s.id, ` + last.ColumnList(last.Columns, "s.") +
 
 const (
 	// The point in effect at the start of the range, per series.
-	historyStartQuery = `SELECT DISTINCT ON (series_id) series_id, ts, usd_per_hour FROM points
+	historyStartQuery = `SELECT DISTINCT ON (series_id) series_id, ts, usd_per_hour, currency_per_hour FROM points
 		WHERE series_id = ANY($1) AND ts <= $2 ORDER BY series_id, ts DESC`
 	// The points after the start, up to the end, in no order: readPoints
 	// sorts each series' points (an ORDER BY made the server sort the
 	// whole chunk, on disk, for the sake of order within each series).
-	historyRangeQuery = `SELECT series_id, ts, usd_per_hour FROM points
+	historyRangeQuery = `SELECT series_id, ts, usd_per_hour, currency_per_hour FROM points
 		WHERE series_id = ANY($1) AND ts > $2 AND ts <= $3`
 )
 
@@ -125,13 +125,16 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 // effect at start (when start is not open) to end, oldest first.
 func readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, points map[int64][]store.Point) error {
 	var (
-		id, ts int64
-		usd    *float64
+		id, ts      int64
+		usd, amount *float64
 	)
 	add := func() error {
 		p := store.Point{Time: last.FromMS(ts), Withdrawn: usd == nil}
 		if usd != nil {
 			p.USDPerHour = *usd
+		}
+		if amount != nil {
+			p.CurrencyPerHour = *amount
 		}
 		points[id] = append(points[id], p)
 		return nil
@@ -141,7 +144,7 @@ func readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, p
 		if err != nil {
 			return err
 		}
-		if _, err := pgx.ForEachRow(rows, []any{&id, &ts, &usd}, add); err != nil {
+		if _, err := pgx.ForEachRow(rows, []any{&id, &ts, &usd, &amount}, add); err != nil {
 			return err
 		}
 	}
@@ -149,7 +152,7 @@ func readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, p
 	if err != nil {
 		return err
 	}
-	if _, err = pgx.ForEachRow(rows, []any{&id, &ts, &usd}, add); err != nil {
+	if _, err = pgx.ForEachRow(rows, []any{&id, &ts, &usd, &amount}, add); err != nil {
 		return err
 	}
 	byTime := func(a, b store.Point) int { return a.Time.Compare(b.Time) }

@@ -42,10 +42,11 @@ var (
 const (
 	// A refresh overrides a point at the very same millisecond: it is the
 	// newer observation.
-	upsertPointsSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
-		SELECT id, ts, CASE WHEN w THEN NULL ELSE u END
-		FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bool[]) AS v(id, ts, u, w)
-		ON CONFLICT (series_id, ts) DO UPDATE SET usd_per_hour = excluded.usd_per_hour`
+	upsertPointsSQL = `INSERT INTO points (series_id, ts, usd_per_hour, currency_per_hour)
+		SELECT id, ts, CASE WHEN w THEN NULL ELSE u END, CASE WHEN w OR a = 0 THEN NULL ELSE a END
+		FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bool[], $5::float8[]) AS v(id, ts, u, w, a)
+		ON CONFLICT (series_id, ts) DO UPDATE SET usd_per_hour = excluded.usd_per_hour,
+			currency_per_hour = excluded.currency_per_hour`
 	insertPollSQL = `INSERT INTO polls (provider, started_at, duration_ms, ok, quotes, error)
 		VALUES ($1, $2, $3, $4, $5, $6)`
 	// The staging table of one backfill transaction: temporary, so not
@@ -54,20 +55,20 @@ const (
 	// the rows newer than their series' last point when the backfill
 	// was planned.
 	createStagingSQL = `CREATE TEMPORARY TABLE backfill_points
-		(series_id bigint, ts bigint, usd_per_hour double precision, fresh boolean) ON COMMIT DROP`
+		(series_id bigint, ts bigint, usd_per_hour double precision, currency_per_hour double precision, fresh boolean) ON COMMIT DROP`
 	// A backfill never overrides: re-running one (or running it from two
 	// processes at once) writes nothing twice.
-	insertStagedSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
-		SELECT series_id, ts, usd_per_hour FROM backfill_points
+	insertStagedSQL = `INSERT INTO points (series_id, ts, usd_per_hour, currency_per_hour)
+		SELECT series_id, ts, usd_per_hour, currency_per_hour FROM backfill_points
 		ON CONFLICT (series_id, ts) DO NOTHING`
 	// The fresh rows cannot be in the database already, unless another
 	// process wrote them meanwhile (then the INSERT fails, and the batch
 	// is written again with insertStagedSQL): they are inserted without
 	// ON CONFLICT's check per row, which costs a third of a backfill.
-	insertFreshSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
-		SELECT series_id, ts, usd_per_hour FROM backfill_points WHERE fresh`
-	insertStaleSQL = `INSERT INTO points (series_id, ts, usd_per_hour)
-		SELECT series_id, ts, usd_per_hour FROM backfill_points WHERE NOT fresh
+	insertFreshSQL = `INSERT INTO points (series_id, ts, usd_per_hour, currency_per_hour)
+		SELECT series_id, ts, usd_per_hour, currency_per_hour FROM backfill_points WHERE fresh`
+	insertStaleSQL = `INSERT INTO points (series_id, ts, usd_per_hour, currency_per_hour)
+		SELECT series_id, ts, usd_per_hour, currency_per_hour FROM backfill_points WHERE NOT fresh
 		ON CONFLICT (series_id, ts) DO NOTHING`
 	// Deletes old polls, sparing each provider's last successful one,
 	// which LastKnown reports.
@@ -194,11 +195,12 @@ func writeChange(ctx context.Context, tx pgx.Tx, c *last.Change) error {
 		tss  = make([]int64, len(c.Points))
 		usds = make([]float64, len(c.Points))
 		wds  = make([]bool, len(c.Points))
+		amts = make([]float64, len(c.Points))
 	)
 	for i, p := range c.Points {
-		ids[i], tss[i], usds[i], wds[i] = p.S.ID, p.TS, p.USD, p.Withdrawn
+		ids[i], tss[i], usds[i], wds[i], amts[i] = p.S.ID, p.TS, p.USD, p.Withdrawn, p.Amount
 	}
-	if _, err := tx.Exec(ctx, upsertPointsSQL, ids, tss, usds, wds); err != nil {
+	if _, err := tx.Exec(ctx, upsertPointsSQL, ids, tss, usds, wds, amts); err != nil {
 		return fmt.Errorf("write points: %w", err)
 	}
 	return nil
@@ -399,7 +401,7 @@ func newestPoints(quotes []price.Quote, batch []last.BackfillRow) []last.Point {
 			k--
 		}
 		if r := batch[k]; !r.S.HasPoint || r.TS > r.S.TS {
-			out = append(out, last.Point{S: r.S, TS: r.TS, USD: quotes[r.I].USDPerHour})
+			out = append(out, last.Point{S: r.S, TS: r.TS, USD: quotes[r.I].USDPerHour, Amount: quotes[r.I].CurrencyPerHour})
 		}
 		i = j
 	}
@@ -413,8 +415,8 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
 		return store.Result{}, fmt.Errorf("create staging table: %w", err)
 	}
-	src := &stagingRows{quotes: quotes, batch: batch, after: after, i: -1, row: make([]any, 4)}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour", "fresh"}, src); err != nil {
+	src := &stagingRows{quotes: quotes, batch: batch, after: after, i: -1, row: make([]any, 5)}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"backfill_points"}, []string{"series_id", "ts", "usd_per_hour", "currency_per_hour", "fresh"}, src); err != nil {
 		return store.Result{}, fmt.Errorf("copy points: %w", err)
 	}
 	statements := []string{insertStagedSQL}
@@ -463,7 +465,9 @@ func (r *stagingRows) Values() ([]any, error) {
 		r.s = b.S
 		r.sTS, r.fresh = r.after[b.S]
 	}
-	r.row[0], r.row[1], r.row[2], r.row[3] = b.S.ID, b.TS, r.quotes[b.I].USDPerHour, r.fresh && b.TS > r.sTS
+	q := &r.quotes[b.I]
+	r.row[0], r.row[1], r.row[2] = b.S.ID, b.TS, q.USDPerHour
+	r.row[3], r.row[4] = last.AmountValue(q.CurrencyPerHour, false), r.fresh && b.TS > r.sTS
 	return r.row, nil
 }
 
@@ -526,7 +530,7 @@ func (s *Store) dropPartition(ctx context.Context, p partition, cut int64) (int6
 		// A series' last point before the cut is in p when p holds its
 		// last point and nothing later precedes the cut.
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE retention_keep ON COMMIT DROP AS
-			SELECT DISTINCT ON (series_id) series_id, ts, usd_per_hour FROM `+name+` k
+			SELECT DISTINCT ON (series_id) series_id, ts, usd_per_hour, currency_per_hour FROM `+name+` k
 			WHERE NOT EXISTS (SELECT 1 FROM points q WHERE q.series_id = k.series_id AND q.ts >= $1 AND q.ts < $2)
 			ORDER BY series_id, ts DESC`, p.hi, cut); err != nil {
 			return err
@@ -542,8 +546,8 @@ func (s *Store) dropPartition(ctx context.Context, p partition, cut int64) (int6
 		stmts := []string{"ALTER TABLE points DETACH PARTITION " + name, "DROP TABLE " + name}
 		if !empty {
 			stmts = append(stmts,
-				"CREATE TABLE "+name+" (series_id bigint NOT NULL, ts bigint NOT NULL, usd_per_hour double precision)",
-				"INSERT INTO "+name+" SELECT series_id, ts, usd_per_hour FROM retention_keep",
+				"CREATE TABLE "+name+" (series_id bigint NOT NULL, ts bigint NOT NULL, usd_per_hour double precision, currency_per_hour double precision)",
+				"INSERT INTO "+name+" SELECT series_id, ts, usd_per_hour, currency_per_hour FROM retention_keep",
 				fmt.Sprintf("ALTER TABLE points ATTACH PARTITION %s FOR VALUES FROM (%d) TO (%d)", name, p.lo, p.hi))
 		}
 		for _, sql := range stmts {

@@ -40,8 +40,9 @@ func collect(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series, er
 
 // The history is read with two cursors in one read transaction, both in
 // series key order: one over the series (their labels, once per series)
-// and one over their points (series id, time, price: three columns a row,
-// which is what makes a large read fast). Both walk the series through
+// and one over their points (series id, time, price and the price in the
+// provider's currency: few columns a row, which is what makes a large read
+// fast). Both walk the series through
 // the key index (INDEXED BY the UNIQUE constraint's index, which SQLite
 // names sqlite_autoindex_series_1), so that rows come out in the ORDER
 // BY's order without a temporary B-tree of the whole result, whatever
@@ -49,7 +50,7 @@ func collect(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series, er
 // primary-key range from the point in effect at the start.
 const (
 	historyPointsQuery = `
-	SELECT s.id, p.ts, p.usd_per_hour
+	SELECT s.id, p.ts, p.usd_per_hour, p.currency_per_hour
 	FROM series s INDEXED BY sqlite_autoindex_series_1
 	JOIN points p ON p.series_id = s.id
 	     AND p.ts >= coalesce((SELECT max(ts) FROM points WHERE series_id = s.id AND ts <= ?1), ?1)
@@ -101,14 +102,14 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 	defer prows.Close()
 
 	var (
-		pid, ts int64
-		usd     sql.NullFloat64
+		pid, ts     int64
+		usd, amount sql.NullFloat64
 	)
 	nextPoint := func() (bool, error) {
 		if !prows.Next() {
 			return false, prows.Err()
 		}
-		return true, prows.Scan(&pid, &ts, &usd)
+		return true, prows.Scan(&pid, &ts, &usd, &amount)
 	}
 	var (
 		id int64
@@ -125,7 +126,7 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 		}
 		sr := store.Series{Labels: l}
 		for err == nil && more && pid == id {
-			sr.Points = append(sr.Points, store.Point{Time: last.FromMS(ts), USDPerHour: usd.Float64, Withdrawn: !usd.Valid})
+			sr.Points = append(sr.Points, store.Point{Time: last.FromMS(ts), USDPerHour: usd.Float64, CurrencyPerHour: amount.Float64, Withdrawn: !usd.Valid})
 			more, err = nextPoint()
 		}
 		if err != nil {

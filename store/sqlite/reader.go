@@ -60,9 +60,12 @@ func OpenReader(dir string, opts Options) (*Reader, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: read schema version: %w", path, err)
 	}
-	if v != strconv.Itoa(SchemaVersion) {
+	if n, err := strconv.Atoi(v); err != nil || n != SchemaVersion {
 		db.Close()
-		return nil, fmt.Errorf("open store %s: schema version %s, this gpuprice knows only version %d", path, v, SchemaVersion)
+		if err == nil && n >= 1 && n < SchemaVersion {
+			return nil, fmt.Errorf("open store %s: schema version %s is older than this gpuprice's (%d): run gpuprice serve to upgrade it", path, v, SchemaVersion)
+		}
+		return nil, fmt.Errorf("open store %s: schema version %s, this gpuprice knows versions 1 to %d", path, v, SchemaVersion)
 	}
 	return &Reader{db: db}, nil
 }

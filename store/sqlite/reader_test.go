@@ -76,12 +76,12 @@ func TestOpenReaderRefuses(t *testing.T) {
 	t.Run("another schema version", func(t *testing.T) {
 		dir := t.TempDir()
 		s := openTest(t, dir, Options{})
-		if _, err := s.w.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'"); err != nil {
+		if _, err := s.w.Exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'"); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 		_, err := OpenReader(dir, Options{})
-		if err == nil || !strings.Contains(err.Error(), "schema version 2") {
+		if err == nil || !strings.Contains(err.Error(), "schema version 1 is older than this gpuprice's (2): run gpuprice serve to upgrade it") {
 			t.Fatalf("OpenReader: %v, want a schema version error", err)
 		}
 	})

@@ -1,4 +1,4 @@
--- gpuprice history schema (SQLite), version 1.
+-- gpuprice history schema (SQLite), version 2.
 --
 -- Prices are stored change-only: a series gets a row in points when its
 -- price changes, and a row with usd_per_hour NULL when it disappears from a
@@ -10,6 +10,11 @@
 -- Times are unix milliseconds (UTC). Absent labels are '' or 0, never NULL,
 -- so that the UNIQUE series key holds; gpu_count and gpu_memory_gb are
 -- rounded to 4 decimals, as their label values are.
+--
+-- A series priced in another currency than USD (Scaleway's EUR) has it in
+-- series.currency and each point the provider's own amount in
+-- points.currency_per_hour beside usd_per_hour, its conversion at the
+-- ECB's rate of the day; both are '' and NULL for USD prices.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -29,6 +34,7 @@ CREATE TABLE series (
     gpu_form      TEXT NOT NULL DEFAULT '',
     gpu_memory_gb REAL NOT NULL DEFAULT 0,
     gpu_raw       TEXT NOT NULL DEFAULT '',
+    currency      TEXT NOT NULL DEFAULT '',
     UNIQUE (provider, instance_type, region, zone, pricing_model, gpu_count)
 );
 
@@ -38,6 +44,7 @@ CREATE TABLE points (
     series_id    INTEGER NOT NULL REFERENCES series (id),
     ts           INTEGER NOT NULL,
     usd_per_hour REAL, -- whole instance, USD; NULL: withdrawn
+    currency_per_hour REAL, -- the same in series.currency; NULL for USD
     PRIMARY KEY (series_id, ts)
 ) WITHOUT ROWID;
 
@@ -54,4 +61,4 @@ CREATE TABLE polls (
 CREATE INDEX polls_started_at ON polls (started_at);
 CREATE INDEX polls_provider ON polls (provider, started_at);
 
-INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+INSERT INTO meta (key, value) VALUES ('schema_version', '2');

@@ -43,8 +43,16 @@ import (
 var Schema string
 
 // SchemaVersion is the version of Schema, kept in meta.schema_version. Open
-// refuses a file of any other version rather than misread it.
-const SchemaVersion = 1
+// upgrades a file of an older version (upgrades) and refuses a newer one
+// rather than misread it.
+const SchemaVersion = 2
+
+// upgrades[v] turns a file of schema version v+1 into one of version v+2.
+var upgrades = []string{
+	// 2: the provider's own currency and amount (Scaleway's EUR).
+	`ALTER TABLE series ADD COLUMN currency TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE points ADD COLUMN currency_per_hour REAL;`,
+}
 
 // FileName is the name of the database file inside the store's directory.
 const FileName = "gpuprice.db"
@@ -181,8 +189,8 @@ func dsn(path string, params url.Values) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: params.Encode()}).String()
 }
 
-// migrate creates the schema in an empty file and checks the version of an
-// existing one.
+// migrate creates the schema in an empty file, upgrades an older one and
+// refuses a newer one.
 func (s *Store) migrate(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -199,10 +207,17 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if v != strconv.Itoa(SchemaVersion) {
-			return fmt.Errorf("schema version %s, this gpuprice knows only version %d", v, SchemaVersion)
+		n, err = strconv.Atoi(v)
+		if err != nil || n < 1 || n > SchemaVersion {
+			return fmt.Errorf("schema version %s, this gpuprice knows versions 1 to %d", v, SchemaVersion)
 		}
-		return nil
+		for ; n < SchemaVersion; n++ {
+			if _, err := tx.ExecContext(ctx, upgrades[n-1]); err != nil {
+				return fmt.Errorf("upgrade schema to version %d: %w", n+1, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'schema_version'", strconv.Itoa(SchemaVersion))
+		return err
 	})
 }
 
@@ -211,7 +226,7 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) load(ctx context.Context) error {
 	s.mem = last.NewState()
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT s.id, `+last.ColumnList(last.Columns, "s.")+`, p.ts, p.usd_per_hour
+		SELECT s.id, `+last.ColumnList(last.Columns, "s.")+`, p.ts, p.usd_per_hour, p.currency_per_hour
 		FROM series s
 		LEFT JOIN points p ON p.series_id = s.id
 		     AND p.ts = (SELECT max(ts) FROM points WHERE series_id = s.id)
@@ -223,10 +238,10 @@ func (s *Store) load(ctx context.Context) error {
 	var (
 		id  int64
 		l   price.Quote
-		ts  sql.NullInt64
-		usd sql.NullFloat64
+		ts          sql.NullInt64
+		usd, amount sql.NullFloat64
 	)
-	dest := append(append([]any{&id}, last.LabelFields(&l)...), &ts, &usd)
+	dest := append(append([]any{&id}, last.LabelFields(&l)...), &ts, &usd, &amount)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("load series: %w", err)
@@ -234,7 +249,7 @@ func (s *Store) load(ctx context.Context) error {
 		sr := last.Series{ID: id, Key: l.Key(), Labels: last.LabelsOf(&l)}
 		if ts.Valid {
 			sr.HasPoint, sr.TS = true, ts.Int64
-			sr.USD, sr.Withdrawn = usd.Float64, !usd.Valid
+			sr.USD, sr.Amount, sr.Withdrawn = usd.Float64, amount.Float64, !usd.Valid
 		}
 		s.mem.Load(&sr)
 	}

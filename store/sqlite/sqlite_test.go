@@ -53,7 +53,7 @@ func TestOpen(t *testing.T) {
 		if err := s.w.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		if want := "1"; v != want || SchemaVersion != 1 {
+		if want := "2"; v != want || SchemaVersion != 2 {
 			t.Errorf("schema version %s (SchemaVersion %d), want %s", v, SchemaVersion, want)
 		}
 	})
@@ -90,13 +90,54 @@ func TestOpen(t *testing.T) {
 	t.Run("refuses another schema version", func(t *testing.T) {
 		dir := t.TempDir()
 		s := openTest(t, dir, Options{})
-		if _, err := s.w.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'"); err != nil {
+		if _, err := s.w.Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'"); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 		_, err := Open(dir, Options{})
-		if err == nil || !strings.Contains(err.Error(), "schema version 2") {
+		if err == nil || !strings.Contains(err.Error(), "schema version 3") {
 			t.Fatalf("Open: %v, want a schema version error", err)
+		}
+	})
+
+	t.Run("upgrades a version 1 file", func(t *testing.T) {
+		dir := t.TempDir()
+		v1, err := os.ReadFile(filepath.Join("testdata", "schema_v1.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range []string{string(v1),
+			`INSERT INTO series (id, provider, instance_type, region, pricing_model, gpu_count, gpu_model) VALUES (1, 'lambda', 'gpu_1x_a10', 'us-east-1', 'on_demand', 1, 'A10')`,
+			`INSERT INTO points (series_id, ts, usd_per_hour) VALUES (1, 1000, 0.75)`,
+			`INSERT INTO polls (provider, started_at, duration_ms, ok, quotes) VALUES ('lambda', 500, 500, 1, 1)`,
+		} {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		s := openTest(t, dir, Options{})
+		defer s.Close()
+		var v string
+		if err := s.w.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil || v != "2" {
+			t.Fatalf("schema version %q, %v; want 2", v, err)
+		}
+		snaps, err := s.LastKnown(t.Context())
+		if err != nil || len(snaps) != 1 || len(snaps[0].Quotes) != 1 {
+			t.Fatalf("LastKnown after the upgrade: %v, %v", snaps, err)
+		}
+		if q := snaps[0].Quotes[0]; q.USDPerHour != 0.75 || q.Currency != "" || q.CurrencyPerHour != 0 {
+			t.Errorf("the version 1 point reads back as %+v", q)
+		}
+		eur := price.Quote{Provider: "lambda", InstanceType: "gpu_1x_a10", Region: "us-east-1", PricingModel: price.OnDemand,
+			GPUModel: "A10", GPUCount: 1, USDPerHour: 0.8, Currency: "EUR", CurrencyPerHour: 0.7}
+		snap := &price.Snapshot{Provider: "lambda", Time: time.UnixMilli(3000), Quotes: []price.Quote{eur}}
+		if _, err := s.Record(t.Context(), store.Poll{Provider: "lambda", Start: time.UnixMilli(2000), Duration: time.Second, OK: true}, snap); err != nil {
+			t.Fatalf("a write after the upgrade: %v", err)
 		}
 	})
 

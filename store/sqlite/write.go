@@ -20,10 +20,11 @@ var (
 const (
 	// A refresh overrides a point at the very same millisecond: it is the
 	// newer observation.
-	upsertPointSQL = `INSERT INTO points (series_id, ts, usd_per_hour) VALUES (?, ?, ?)
-		ON CONFLICT (series_id, ts) DO UPDATE SET usd_per_hour = excluded.usd_per_hour`
+	upsertPointSQL = `INSERT INTO points (series_id, ts, usd_per_hour, currency_per_hour) VALUES (?, ?, ?, ?)
+		ON CONFLICT (series_id, ts) DO UPDATE SET usd_per_hour = excluded.usd_per_hour,
+			currency_per_hour = excluded.currency_per_hour`
 	// A backfill never overrides: re-running one must write nothing.
-	insertPointSQL = `INSERT INTO points (series_id, ts, usd_per_hour) VALUES (?, ?, ?)
+	insertPointSQL = `INSERT INTO points (series_id, ts, usd_per_hour, currency_per_hour) VALUES (?, ?, ?, ?)
 		ON CONFLICT (series_id, ts) DO NOTHING`
 	insertPollSQL = `INSERT INTO polls (provider, started_at, duration_ms, ok, quotes, error)
 		VALUES (?, ?, ?, ?, ?, ?)`
@@ -103,7 +104,7 @@ func writeChange(ctx context.Context, tx *sql.Tx, c *last.Change) error {
 	defer stmt.Close()
 	rctx := rowContext(ctx)
 	for _, p := range c.Points {
-		if _, err := stmt.ExecContext(rctx, p.S.ID, p.TS, p.Value()); err != nil {
+		if _, err := stmt.ExecContext(rctx, p.S.ID, p.TS, p.Value(), p.AmountValue()); err != nil {
 			return fmt.Errorf("write point of %s: %w", p.S.Key, err)
 		}
 	}
@@ -194,8 +195,8 @@ func backfillBatch(ctx context.Context, tx *sql.Tx, quotes []price.Quote, batch 
 			}
 			c.Fresh = append(c.Fresh, r.S)
 		}
-		usd := quotes[r.I].USDPerHour
-		sr, err := stmt.ExecContext(rctx, r.S.ID, r.TS, usd)
+		usd, amount := quotes[r.I].USDPerHour, quotes[r.I].CurrencyPerHour
+		sr, err := stmt.ExecContext(rctx, r.S.ID, r.TS, usd, last.AmountValue(amount, false))
 		if err != nil {
 			return c, res, fmt.Errorf("write point of %s: %w", r.S.Key, err)
 		}
@@ -208,7 +209,7 @@ func backfillBatch(ctx context.Context, tx *sql.Tx, quotes []price.Quote, batch 
 		res.Points++
 		// Rows are sorted, so the last one written of a series' run is
 		// its newest: the only one that may become its last point.
-		p := last.Point{S: r.S, TS: r.TS, USD: usd}
+		p := last.Point{S: r.S, TS: r.TS, USD: usd, Amount: amount}
 		if n := len(c.Points); n > 0 && c.Points[n-1].S == r.S {
 			c.Points[n-1] = p
 		} else {

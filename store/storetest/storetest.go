@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Polls", func(t *testing.T) { testPolls(t, open) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Currency", func(t *testing.T) { testCurrency(t, open) })
 }
 
 // t0 is the suite's origin; at(m) is m minutes after it, and points print
@@ -207,6 +208,9 @@ func formatPoint(p store.Point) string {
 		}
 		return when + " withdrawn"
 	}
+	if p.CurrencyPerHour != 0 {
+		return fmt.Sprintf("%s %g (%g)", when, p.USDPerHour, p.CurrencyPerHour)
+	}
 	return fmt.Sprintf("%s %g", when, p.USDPerHour)
 }
 
@@ -249,8 +253,12 @@ func (h *harness) lastKnown() map[string][]string {
 
 // formatQuote renders every label and the price of q.
 func formatQuote(q price.Quote) string {
-	return fmt.Sprintf("%s geo=%s gpu=%s/%s/%s raw=%q usd=%g", key(q), q.Geo, q.GPUModel, q.GPUForm,
+	s := fmt.Sprintf("%s geo=%s gpu=%s/%s/%s raw=%q usd=%g", key(q), q.Geo, q.GPUModel, q.GPUForm,
 		price.FormatNumber(q.GPUMemoryGB), q.GPURaw, q.USDPerHour)
+	if q.Currency != "" || q.CurrencyPerHour != 0 {
+		s += fmt.Sprintf(" %s=%g", q.Currency, q.CurrencyPerHour)
+	}
+	return s
 }
 
 func (h *harness) polls(provider string, start, end time.Time) []string {
@@ -1093,4 +1101,42 @@ func testConcurrency(t *testing.T, open Opener) {
 	}
 	slices.Sort(want[1:])
 	check(t, "LastKnown", got, want)
+}
+
+func scalewayH100(usd, eur float64) price.Quote {
+	return price.Quote{Provider: "scaleway", InstanceType: "H100-1-80G", Region: "fr-par-2", Geo: "eu",
+		PricingModel: price.OnDemand, GPUModel: "H100", GPUForm: "pcie", GPUMemoryGB: 80, GPUCount: 1,
+		GPURaw: "H100-1-80G", USDPerHour: usd, Currency: "EUR", CurrencyPerHour: eur}
+}
+
+// testCurrency: a price quoted in EUR keeps its currency and amount beside
+// the USD conversion, through refreshes, a backfill and a reopen; a new
+// rate (same EUR, other USD) and a new EUR price (same USD) are changes.
+func testCurrency(t *testing.T, open Opener) {
+	h := newHarness(t, open)
+	h.run([]step{
+		{minute: 0, provider: "scaleway", quotes: []price.Quote{scalewayH100(3.0, 2.73)}, want: store.Result{NewSeries: 1, Points: 1}},
+		{minute: 1, provider: "scaleway", quotes: []price.Quote{scalewayH100(3.0, 2.73)}},
+		{minute: 2, provider: "scaleway", quotes: []price.Quote{scalewayH100(3.1, 2.73)}, want: store.Result{Points: 1}},
+		{minute: 3, provider: "scaleway", quotes: []price.Quote{scalewayH100(3.1, 2.8)}, want: store.Result{Points: 1}},
+		{minute: 4, provider: "scaleway", want: store.Result{Withdrawals: 1}},
+	})
+	q := scalewayH100(2.9, 2.6)
+	q.EffectiveAt, q.ObservedAt = at(-10), at(100)
+	h.backfill(q)
+	k := key(scalewayH100(0, 0))
+	want := map[string][]string{k: {"@-10 2.9 (2.6)", "@0 3 (2.73)", "@2 3.1 (2.73)", "@3 3.1 (2.8)", "@4 withdrawn"}}
+	check(t, "History", h.all(), want)
+	series, err := h.s.History(t.Context(), store.Query{})
+	if err != nil || len(series) != 1 {
+		t.Fatalf("History: %d series, %v", len(series), err)
+	}
+	check(t, "currency label", series[0].Labels.Currency, "EUR")
+	h.refresh(5, "scaleway", scalewayH100(3.2, 2.9))
+	wantLast := map[string][]string{"scaleway": {"time @5", k + ` geo=eu gpu=H100/pcie/80 raw="H100-1-80G" usd=3.2 EUR=2.9`}}
+	check(t, "LastKnown", h.lastKnown(), wantLast)
+	h.reopen()
+	check(t, "LastKnown after reopen", h.lastKnown(), wantLast)
+	// Unchanged after the reopen: nothing new.
+	check(t, "Result of an unchanged refresh after reopen", h.refresh(6, "scaleway", scalewayH100(3.2, 2.9)), store.Result{})
 }

@@ -33,6 +33,7 @@ type Series struct {
 	HasPoint  bool
 	TS        int64 // last point, unix ms
 	USD       float64
+	Amount    float64 // the same in the series' currency; 0 for USD
 	Withdrawn bool
 
 	seen uint64 // generation of the last Diff that listed the series
@@ -165,6 +166,7 @@ type Point struct {
 	S         *Series
 	TS        int64
 	USD       float64
+	Amount    float64 // currency_per_hour; 0 for a USD price
 	Withdrawn bool
 }
 
@@ -174,6 +176,19 @@ func (p Point) Value() any {
 		return nil
 	}
 	return p.USD
+}
+
+// AmountValue is the point's currency_per_hour: nil (NULL) for a
+// withdrawal and for a USD price.
+func (p Point) AmountValue() any { return AmountValue(p.Amount, p.Withdrawn) }
+
+// AmountValue is a stored currency_per_hour: nil (NULL) for a withdrawal
+// and for a USD price (amount 0).
+func AmountValue(amount float64, withdrawn bool) any {
+	if withdrawn || amount == 0 {
+		return nil
+	}
+	return amount
 }
 
 // Relabel is new labels of an existing series.
@@ -280,7 +295,7 @@ func (s *State) Apply(c *Change) {
 	}
 	for _, p := range c.Points {
 		if sr := p.S; !sr.HasPoint || p.TS >= sr.TS {
-			sr.HasPoint, sr.TS, sr.USD, sr.Withdrawn = true, p.TS, p.USD, p.Withdrawn
+			sr.HasPoint, sr.TS, sr.USD, sr.Amount, sr.Withdrawn = true, p.TS, p.USD, p.Amount, p.Withdrawn
 		}
 	}
 	if c.OKProvider != "" {
@@ -316,7 +331,7 @@ func (s *State) Diff(snap *price.Snapshot) (Change, store.Result) {
 			pending[key] = true
 			sr = &Series{Key: key, Labels: LabelsOf(q)}
 			c.Fresh = append(c.Fresh, sr)
-			c.Points = append(c.Points, Point{S: sr, TS: ts, USD: q.USDPerHour})
+			c.Points = append(c.Points, Point{S: sr, TS: ts, USD: q.USDPerHour, Amount: q.CurrencyPerHour})
 			continue
 		}
 		if sr.seen == s.gen {
@@ -326,8 +341,8 @@ func (s *State) Diff(snap *price.Snapshot) (Change, store.Result) {
 		if !sr.Labels.Same(q) {
 			c.Relabels = append(c.Relabels, Relabel{sr, LabelsOf(q)})
 		}
-		if !sr.HasPoint || sr.Withdrawn || sr.USD != q.USDPerHour {
-			c.Points = append(c.Points, Point{S: sr, TS: ts, USD: q.USDPerHour})
+		if !sr.HasPoint || sr.Withdrawn || sr.USD != q.USDPerHour || sr.Amount != q.CurrencyPerHour {
+			c.Points = append(c.Points, Point{S: sr, TS: ts, USD: q.USDPerHour, Amount: q.CurrencyPerHour})
 		}
 	}
 	res.NewSeries, res.Points = len(c.Fresh), len(c.Points)
@@ -367,7 +382,7 @@ func (s *State) LastKnown() []*price.Snapshot {
 		snap.Quotes = make([]price.Quote, len(live))
 		for i, sr := range live {
 			SetLabels(&snap.Quotes[i], sr.Key, sr.Labels)
-			snap.Quotes[i].USDPerHour, snap.Quotes[i].ObservedAt = sr.USD, snap.Time
+			snap.Quotes[i].USDPerHour, snap.Quotes[i].CurrencyPerHour, snap.Quotes[i].ObservedAt = sr.USD, sr.Amount, snap.Time
 		}
 		out = append(out, snap)
 	}
@@ -461,6 +476,9 @@ func CheckQuote(q *price.Quote) error {
 	}
 	if math.IsNaN(q.USDPerHour) || math.IsInf(q.USDPerHour, 0) {
 		return fmt.Errorf("quote %s: price %v", q.Key(), q.USDPerHour)
+	}
+	if math.IsNaN(q.CurrencyPerHour) || math.IsInf(q.CurrencyPerHour, 0) {
+		return fmt.Errorf("quote %s: price %v %s", q.Key(), q.CurrencyPerHour, q.Currency)
 	}
 	return nil
 }
