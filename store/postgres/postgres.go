@@ -243,8 +243,8 @@ var loadSeriesSQL = `SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + `, p
 // scanSeries calls fn with each series of rows of loadSeriesSQL.
 func scanSeries(rows pgx.Rows, fn func(*last.Series)) error {
 	var (
-		id  int64
-		l   price.Quote
+		id          int64
+		l           price.Quote
 		ts          *int64
 		usd, amount *float64
 	)

@@ -236,8 +236,8 @@ func (s *Store) load(ctx context.Context) error {
 	}
 	defer rows.Close()
 	var (
-		id  int64
-		l   price.Quote
+		id          int64
+		l           price.Quote
 		ts          sql.NullInt64
 		usd, amount sql.NullFloat64
 	)
