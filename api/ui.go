@@ -41,6 +41,7 @@ var uiFiles embed.FS
 var uiTemplate = template.Must(template.New("index.html").Funcs(template.FuncMap{
 	"usd":    formatUSD,
 	"number": price.FormatNumber,
+	"known":  formatKnown,
 }).ParseFS(uiFiles, "ui/index.html"))
 
 // uiStatic holds the page's script and stylesheet, served under /ui/.
@@ -104,15 +105,22 @@ type uiColumn struct {
 	Label, Sort string
 	Numeric     bool
 	Price       string // gpu or instance: a price column, labelled by the unit
+	Help        string // the heading's tooltip, where the label is not enough
 }
 
 // uiColumns are the quote tables' columns; ui/index.html and app.js write
 // the cells in this order. The label columns take their title from the
-// price label table.
+// price label table. The host's vCPUs and RAM follow the instance type
+// they come with.
 var uiColumns = []uiColumn{
 	labelColumn("gpu_model", "gpu_model"), labelColumn("gpu_memory_gb", ""), labelColumn("gpu_count", ""),
-	labelColumn("pricing_model", ""), {"$/GPU-hour", "gpu_usd_per_hour", true, "gpu"}, {"$/hour", "usd_per_hour", true, "instance"},
-	labelColumn("provider", "provider"), labelColumn("instance_type", ""), labelColumn("region", ""), labelColumn("geo", ""),
+	labelColumn("pricing_model", ""),
+	{Label: "$/GPU-hour", Sort: "gpu_usd_per_hour", Numeric: true, Price: "gpu"},
+	{Label: "$/hour", Sort: "usd_per_hour", Numeric: true, Price: "instance"},
+	labelColumn("provider", "provider"), labelColumn("instance_type", ""),
+	{Label: "vCPUs", Numeric: true, Help: "The host's vCPUs that come with the GPUs, where the provider says."},
+	{Label: "RAM (GB)", Numeric: true, Help: "The host's RAM in GB that comes with the GPUs (Memory is each GPU's), where the provider says."},
+	labelColumn("region", ""), labelColumn("geo", ""),
 }
 
 // labelColumn is the column of the label called name, sorted by sort
@@ -351,6 +359,15 @@ func formatUSD(f float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f", f)
+}
+
+// formatKnown renders a number that is 0 when unknown (the host's vCPUs
+// and RAM) as a dash then, as formatUSD does a price.
+func formatKnown(f float64) string {
+	if s := price.FormatNumber(f); s != "" {
+		return s
+	}
+	return "–"
 }
 
 func (a *API) ui(w http.ResponseWriter, r *http.Request) {

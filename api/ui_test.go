@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,20 @@ func TestUIPage(t *testing.T) {
 <td class="num price">2.724</td>
 <td class="num">0.454</td>`,
 				`<td class="wrap">UNKNOWN (Tesla Z9)</td>`, `8x_H100 <span class="muted">(3 offers)</span>`,
+				// The host's vCPUs and RAM where the provider says, a dash
+				// where not.
+				`<td class="wrap">Standard_NV6ads_A10_v5</td>
+<td class="num">6</td>
+<td class="num">55</td>
+<td class="wrap">westeurope</td>`,
+				`<td class="wrap">1x_RTX4090 <span class="muted">(12 offers)</span></td>
+<td class="num">8.5</td>
+<td class="num">31.3</td>`,
+				`<td class="wrap">p5.48xlarge</td>
+<td class="num">–</td>
+<td class="num">–</td>
+<td class="wrap">us-east-1 <span class="muted">us-east-1a</span></td>`,
+				`<th scope="col" class="num" title="The host&#39;s vCPUs that come with the GPUs, where the provider says.">vCPUs</th>`,
 				// The chart defaults to the H100.
 				`<option selected>H100</option>`,
 				`<a href="api/v1/history?format=csv&amp;gpu_model=H100">`,
@@ -412,8 +427,30 @@ func uiDemo(t *testing.T) string {
 	if _, err := st.Backfill(context.Background(), past); err != nil {
 		t.Fatal(err)
 	}
+	// Vast.ai says what host comes with its GPUs: its quotes get vCPUs and
+	// RAM where its collector does not fill them in, so that the page
+	// shows both known and unknown ones. Copies: published snapshots are
+	// never modified.
+	states := func() []*collectors.State {
+		out := slices.Clone(runner.States())
+		for i, st := range out {
+			if st.Provider != "vastai" || st.Snapshot == nil {
+				continue
+			}
+			c, snap := *st, *st.Snapshot
+			snap.Quotes = slices.Clone(snap.Quotes)
+			for j := range snap.Quotes {
+				if q := &snap.Quotes[j]; q.VCPUs == 0 {
+					q.VCPUs, q.MemoryGB = 12*q.GPUCount, 48*q.GPUCount
+				}
+			}
+			c.Snapshot = &snap
+			out[i] = &c
+		}
+		return out
+	}
 	mux := http.NewServeMux()
-	New(Options{States: runner.States, Ping: st.Ping, Store: st, Version: "browser-test", Logger: logger}).Register(mux)
+	New(Options{States: states, Ping: st.Ping, Store: st, Version: "browser-test", Logger: logger}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -504,6 +541,37 @@ func TestUIBrowser(t *testing.T) {
 		t.Errorf("chart lines %v, want %v", names, want)
 	}
 
+	// The host's vCPUs and RAM: Vast.ai's (12 and 48 GB a GPU, unless
+	// its collector says), a dash where a provider does not say.
+	hosts := map[string]bool{}
+	for _, r := range cheapest {
+		if len(r) != len(uiColumns) {
+			continue
+		}
+		known := r[8] != "–" && r[9] != "–"
+		if r[6] == "vastai" && !known {
+			t.Errorf("Vast.ai row without its host's vCPUs and RAM: %v", r)
+		}
+		if known {
+			var vcpus, ram float64
+			if _, err := fmt.Sscan(r[8], &vcpus); err != nil || vcpus <= 0 {
+				t.Errorf("vCPUs %q in %v", r[8], r)
+			}
+			if _, err := fmt.Sscan(r[9], &ram); err != nil || ram <= 0 {
+				t.Errorf("RAM %q in %v", r[9], r)
+			}
+		}
+		hosts[r[6]+" "+strconv.FormatBool(known)] = true
+	}
+	if !hosts["vastai true"] {
+		t.Errorf("host columns by provider and known: %v, want Vast.ai's known", hosts)
+	}
+	for _, r := range rows("own-rows") {
+		if len(r) == len(uiColumns) && (r[8] != "–" || r[9] != "–") {
+			t.Errorf("owned or configured row with a host's vCPUs and RAM: %v", r)
+		}
+	}
+
 	// Runpod's long names wrap: the cheapest table fits the page.
 	var fit struct {
 		Scroll, Client int
@@ -591,13 +659,13 @@ func TestUIBrowser(t *testing.T) {
 	screenshot(ctx, t, p, "web-ui-month.png")
 
 	// The region filter, from a region of the price table.
-	region := rows("prices-rows")[0][8]
+	region := rows("prices-rows")[0][10]
 	region, _, _ = strings.Cut(region, " ") // without the zone
 	p.eval(ctx, fmt.Sprintf(`(() => { const i = document.querySelector('#f-region'); i.value = %q; i.dispatchEvent(new Event('input', {bubbles: true})); })()`, region), nil)
 	waitReady("region filter", "region", region)
 	for _, table := range []string{"cheapest-rows", "prices-rows"} {
 		for _, row := range rows(table) {
-			if len(row) == len(uiColumns) && !strings.HasPrefix(row[8], region) {
+			if len(row) == len(uiColumns) && !strings.HasPrefix(row[10], region) {
 				t.Errorf("%s: row %v passed the filter region=%s", table, row, region)
 			}
 		}

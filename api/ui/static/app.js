@@ -60,6 +60,9 @@
   // Formatting, as the server's template does.
   const usd = (v) => (v === null || v === undefined || !isFinite(v) ? '–' : v.toFixed(3));
   const num = (v) => (v ? String(Math.round(v * 1e4) / 1e4) : '');
+  // known shows a number that is absent when unknown (the host's vCPUs
+  // and RAM) as a dash then, as the server's formatKnown.
+  const known = (v) => num(v) || '–';
   const utc = (s) => `${new Date(s).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
   function el(tag, attrs, ...children) {
@@ -98,6 +101,8 @@
     cell(usd(times(x.usd_per_hour)), 'num');
     cell(x.provider, 'wrap');
     cell(x.offers ? [x.instance_type, ' ', muted(`(${x.offers} offers)`)] : [x.instance_type], 'wrap');
+    cell(known(x.vcpus), 'num');
+    cell(known(x.memory_gb), 'num');
     cell(x.zone ? [x.region, ' ', muted(x.zone)] : [x.region], 'wrap');
     cell(x.geo);
     return tr;
@@ -109,7 +114,9 @@
 
   function renderQuotes(sel, quotes, q, empty) {
     const hours = HOURS[q.get('unit') || DEFAULTS.unit] || 1;
-    fill($(sel), quotes.map((x) => quoteRow(x, q, hours)), 10, empty || 'No prices match.');
+    const tbody = $(sel);
+    fill(tbody, quotes.map((x) => quoteRow(x, q, hours)), tbody.closest('table').tHead.rows[0].cells.length,
+      empty || 'No prices match.');
   }
 
   // byModel orders the cheapest tables as the server does: by GPU model,
