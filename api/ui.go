@@ -31,8 +31,9 @@ import (
 // The page takes the API's filter and sort parameters under the same names,
 // so that its query string can be handed to /api/v1/cheapest and
 // /api/v1/prices as it is, plus its own: unit (hour or month: prices per
-// hour or per month of 730 hours), chart_gpu_model, chart_provider and
-// chart_range. Unlike the API it ignores parameters it
+// hour or per month of 730 hours), chart_gpu_model, chart_provider,
+// chart_range, and compare_gpu_model and compare_provider (the chart's
+// second line, see Comparing). Unlike the API it ignores parameters it
 // does not know: a page link with a tracking parameter must still open.
 
 //go:embed ui
@@ -179,6 +180,7 @@ type uiStatus struct {
 var uiParams = []string{
 	"provider", "pricing_model", "geo", "region", "gpu_model", "max_gpu_usd_per_hour",
 	"sort", "limit", "unit", "chart_gpu_model", "chart_provider", "chart_range",
+	"compare_gpu_model", "compare_provider",
 }
 
 // uiFilters are the page parameters that are the API's filters.
@@ -315,12 +317,30 @@ func (p *uiPage) AriaSort(k string) string {
 	return "none"
 }
 
+// Comparing reports whether the chart compares two selections, each drawn
+// as one line of its cheapest price to rent: the chart's GPU model at its
+// provider (any when none), and compare_gpu_model at compare_provider
+// (any when none). Without compare_gpu_model the chart draws one line per
+// provider (or per pricing model of chart_provider), as before; app.js
+// sets compare_gpu_model to the chart's GPU when only a provider to
+// compare with is chosen.
+func (p *uiPage) Comparing() bool { return p.Q("compare_gpu_model") != "" }
+
 // HistoryHref links the chart's data as CSV, for browsers without
 // JavaScript.
 func (p *uiPage) HistoryHref() string {
+	return historyHref(p.Q("chart_gpu_model"), p.Q("chart_provider"), p.Q("geo"), p.Q("pricing_model"))
+}
+
+// CompareHistoryHref links the data of the chart's comparison as CSV, for
+// browsers without JavaScript.
+func (p *uiPage) CompareHistoryHref() string {
+	return historyHref(p.Q("compare_gpu_model"), p.Q("compare_provider"), p.Q("geo"), p.Q("pricing_model"))
+}
+
+func historyHref(model, provider, geo, pricing string) string {
 	q := url.Values{"format": {"csv"}}
-	for k, v := range map[string]string{"gpu_model": p.Q("chart_gpu_model"), "provider": p.Q("chart_provider"),
-		"geo": p.Q("geo"), "pricing_model": p.Q("pricing_model")} {
+	for k, v := range map[string]string{"gpu_model": model, "provider": provider, "geo": geo, "pricing_model": pricing} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -443,7 +463,7 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		}
 	}
 	// The selects' values are lower case, as the API's filters make them.
-	for _, k := range []string{"provider", "pricing_model", "geo", "region", "unit", "chart_provider"} {
+	for _, k := range []string{"provider", "pricing_model", "geo", "region", "unit", "chart_provider", "compare_provider"} {
 		if v := page.Q(k); v != "" {
 			page.query.Set(k, strings.ToLower(v))
 		}
@@ -499,6 +519,9 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		chartModel = defaultChartModel(p.list("gpu_model"), page.Cheapest)
 	}
 	page.query.Set("chart_gpu_model", chartModel)
+	if m := page.Q("compare_gpu_model"); m != "" {
+		page.query.Set("compare_gpu_model", strings.ToUpper(m))
+	}
 	return nil
 }
 
