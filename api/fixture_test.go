@@ -48,7 +48,7 @@ func fixtureStates() []*collectors.State {
 	azure := &price.Snapshot{Provider: "azure", Time: t0, Quotes: []price.Quote{
 		// Z1
 		{Provider: "azure", InstanceType: "Standard_NV6ads_A10_v5", Region: "westeurope", Geo: "eu", PricingModel: price.OnDemand,
-			GPUModel: "A10", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: sixth, USDPerHour: 0.454, ObservedAt: t0},
+			GPUModel: "A10", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: sixth, VCPUs: 6, MemoryGB: 55, USDPerHour: 0.454, ObservedAt: t0},
 		// Z2
 		{Provider: "azure", InstanceType: "Standard_ND96isr_H100_v5", Region: "eastus", Geo: "na", PricingModel: price.Spot,
 			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8, USDPerHour: 28, ObservedAt: t0},
@@ -56,7 +56,7 @@ func fixtureStates() []*collectors.State {
 	vast := &price.Snapshot{Provider: "vastai", Time: t0, Quotes: []price.Quote{
 		// V1
 		{Provider: "vastai", InstanceType: "1x_RTX4090", Region: "us", Geo: "na", PricingModel: price.OnDemand,
-			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1, USDPerHour: 0.35, ObservedAt: t0,
+			GPUModel: "RTX4090", GPUForm: "pcie", GPUMemoryGB: 24, GPUCount: 1, VCPUs: 8.5, MemoryGB: 31.3, USDPerHour: 0.35, ObservedAt: t0,
 			Offers: 12, AvailableGPUs: 30, P10: 0.3, P50: 0.4, P90: 0.6},
 		// V2
 		{Provider: "vastai", InstanceType: "8x_H100", Region: "se", Geo: "eu", PricingModel: price.Spot,

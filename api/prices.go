@@ -178,6 +178,9 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) {
 // with gpu_usd_per_hour computed and marketplace fields only when set.
 type quoteJSON struct {
 	labelsJSON
+	// The host that comes with the GPUs, where the provider says.
+	VCPUs         number `json:"vcpus,omitempty"`
+	MemoryGB      number `json:"memory_gb,omitempty"`
 	USDPerHour    number `json:"usd_per_hour"`
 	GPUUSDPerHour number `json:"gpu_usd_per_hour"`
 	// The provider's own price where it is not in USD.
@@ -196,6 +199,8 @@ type quoteJSON struct {
 func toQuoteJSON(q *price.Quote) quoteJSON {
 	return quoteJSON{
 		labelsJSON:      toLabelsJSON(q),
+		VCPUs:           number(q.VCPUs),
+		MemoryGB:        number(q.MemoryGB),
 		USDPerHour:      number(q.USDPerHour),
 		GPUUSDPerHour:   number(q.GPUUSDPerHour()),
 		Currency:        q.Currency,
@@ -218,14 +223,17 @@ type offerJSON struct {
 	quoteJSON
 }
 
-// quoteHeader is the CSV header of a quote, matching appendQuoteCSV.
+// quoteHeader is the CSV header of a quote, matching appendQuoteCSV. New
+// columns go at the end, so that scripts reading columns by position keep
+// working (the README lists them).
 var quoteHeader = append(price.LabelNames(price.SeriesLabels),
 	"usd_per_hour", "gpu_usd_per_hour", "observed_at", "effective_at", "gpu_raw", "stock",
 	"offers", "available_gpus", "p10_gpu_usd_per_hour", "p50_gpu_usd_per_hour", "p90_gpu_usd_per_hour",
+	"vcpus", "memory_gb",
 )
 
 // appendQuoteCSV appends q's CSV fields to rec: its series labels as label
-// values, then its fields, the marketplace ones only when set.
+// values, then its fields, the marketplace and host ones only when set.
 func appendQuoteCSV(rec []string, q *price.Quote) []string {
 	offers := ""
 	if q.Offers != 0 {
@@ -235,6 +243,7 @@ func appendQuoteCSV(rec []string, q *price.Quote) []string {
 	return append(rec,
 		formatFloat(q.USDPerHour), formatFloat(q.GPUUSDPerHour()), formatTime(q.ObservedAt), formatTime(q.EffectiveAt), q.GPURaw, string(q.Stock),
 		offers, formatOptional(q.AvailableGPUs), formatOptional(q.P10), formatOptional(q.P50), formatOptional(q.P90),
+		formatOptional(q.VCPUs), formatOptional(q.MemoryGB),
 	)
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -79,6 +80,7 @@ func TestPricesJSONObject(t *testing.T) {
 		{"marketplace shape has its distribution", V1, map[string]any{
 			"provider": "vastai", "instance_type": "1x_RTX4090", "region": "us", "zone": "", "geo": "na",
 			"pricing_model": "on_demand", "gpu_model": "RTX4090", "gpu_form": "pcie", "gpu_memory_gb": 24.0, "gpu_count": 1.0,
+			"vcpus": 8.5, "memory_gb": 31.3,
 			"usd_per_hour": 0.35, "gpu_usd_per_hour": 0.35, "observed_at": "2025-06-01T12:00:00Z",
 			"offers": 12.0, "available_gpus": 30.0,
 			"p10_gpu_usd_per_hour": 0.3, "p50_gpu_usd_per_hour": 0.4, "p90_gpu_usd_per_hour": 0.6,
@@ -107,13 +109,16 @@ func TestPricesJSONObject(t *testing.T) {
 
 func TestPricesCSV(t *testing.T) {
 	ts := newTestServer(t, nil)
-	rows := ts.getCSV(t, "/api/v1/prices?gpu_model=A10,RTX4090&format=csv")
+	// The RTX 4090 and the A10 have their host's vCPUs and RAM, the A10G not.
+	rows := ts.getCSV(t, "/api/v1/prices?gpu_model=A10,RTX4090,A10G&format=csv")
 	want := [][]string{
 		quoteHeader,
 		{"vastai", "1x_RTX4090", "us", "", "na", "on_demand", "RTX4090", "pcie", "24", "1",
-			"0.35", "0.35", "2025-06-01T12:00:00Z", "", "", "", "12", "30", "0.3", "0.4", "0.6"},
+			"0.35", "0.35", "2025-06-01T12:00:00Z", "", "", "", "12", "30", "0.3", "0.4", "0.6", "8.5", "31.3"},
+		{"aws", "g5.xlarge", "eu-west-1", "", "eu", "on_demand", "A10G", "", "24", "1",
+			"1.006", "1.006", "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", "", "", ""},
 		{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667",
-			"0.454", strconv.FormatFloat(0.454/sixth, 'f', -1, 64), "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", ""},
+			"0.454", strconv.FormatFloat(0.454/sixth, 'f', -1, 64), "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", "", "6", "55"},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("\n got %q\nwant %q", rows, want)
@@ -292,5 +297,17 @@ func TestCheapestSkipsOutOfStock(t *testing.T) {
 	}
 	if body := ts.do(http.MethodGet, "/api/v1/prices").Body.String(); !strings.Contains(body, `"stock":"none"`) {
 		t.Errorf("prices hide the out-of-stock quote or its stock: %s", body)
+	}
+}
+
+// TestQuoteHeaderInREADME: the README lists the quote CSV's columns in
+// their order.
+func TestQuoteHeaderInREADME(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "`" + strings.Join(quoteHeader, ",") + "`"; !strings.Contains(string(b), want) {
+		t.Errorf("the README does not list the quote CSV's columns as %s", want)
 	}
 }

@@ -31,8 +31,9 @@ import (
 // The page takes the API's filter and sort parameters under the same names,
 // so that its query string can be handed to /api/v1/cheapest and
 // /api/v1/prices as it is, plus its own: unit (hour or month: prices per
-// hour or per month of 730 hours), chart_gpu_model, chart_provider and
-// chart_range. Unlike the API it ignores parameters it
+// hour or per month of 730 hours), chart_gpu_model, chart_provider,
+// chart_range, and compare_gpu_model and compare_provider (the chart's
+// second line, see Comparing). Unlike the API it ignores parameters it
 // does not know: a page link with a tracking parameter must still open.
 
 //go:embed ui
@@ -41,6 +42,7 @@ var uiFiles embed.FS
 var uiTemplate = template.Must(template.New("index.html").Funcs(template.FuncMap{
 	"usd":    formatUSD,
 	"number": price.FormatNumber,
+	"known":  formatKnown,
 }).ParseFS(uiFiles, "ui/index.html"))
 
 // uiStatic holds the page's script and stylesheet, served under /ui/.
@@ -104,15 +106,22 @@ type uiColumn struct {
 	Label, Sort string
 	Numeric     bool
 	Price       string // gpu or instance: a price column, labelled by the unit
+	Help        string // the heading's tooltip, where the label is not enough
 }
 
 // uiColumns are the quote tables' columns; ui/index.html and app.js write
 // the cells in this order. The label columns take their title from the
-// price label table.
+// price label table. The host's vCPUs and RAM follow the instance type
+// they come with.
 var uiColumns = []uiColumn{
 	labelColumn("gpu_model", "gpu_model"), labelColumn("gpu_memory_gb", ""), labelColumn("gpu_count", ""),
-	labelColumn("pricing_model", ""), {"$/GPU-hour", "gpu_usd_per_hour", true, "gpu"}, {"$/hour", "usd_per_hour", true, "instance"},
-	labelColumn("provider", "provider"), labelColumn("instance_type", ""), labelColumn("region", ""), labelColumn("geo", ""),
+	labelColumn("pricing_model", ""),
+	{Label: "$/GPU-hour", Sort: "gpu_usd_per_hour", Numeric: true, Price: "gpu"},
+	{Label: "$/hour", Sort: "usd_per_hour", Numeric: true, Price: "instance"},
+	labelColumn("provider", "provider"), labelColumn("instance_type", ""),
+	{Label: "vCPUs", Numeric: true, Help: "The host's vCPUs that come with the GPUs, where the provider says."},
+	{Label: "RAM (GB)", Numeric: true, Help: "The host's RAM in GB that comes with the GPUs (Memory is each GPU's), where the provider says."},
+	labelColumn("region", ""), labelColumn("geo", ""),
 }
 
 // labelColumn is the column of the label called name, sorted by sort
@@ -171,6 +180,7 @@ type uiStatus struct {
 var uiParams = []string{
 	"provider", "pricing_model", "geo", "region", "gpu_model", "max_gpu_usd_per_hour",
 	"sort", "limit", "unit", "chart_gpu_model", "chart_provider", "chart_range",
+	"compare_gpu_model", "compare_provider",
 }
 
 // uiFilters are the page parameters that are the API's filters.
@@ -307,12 +317,30 @@ func (p *uiPage) AriaSort(k string) string {
 	return "none"
 }
 
+// Comparing reports whether the chart compares two selections, each drawn
+// as one line of its cheapest price to rent: the chart's GPU model at its
+// provider (any when none), and compare_gpu_model at compare_provider
+// (any when none). Without compare_gpu_model the chart draws one line per
+// provider (or per pricing model of chart_provider), as before; app.js
+// sets compare_gpu_model to the chart's GPU when only a provider to
+// compare with is chosen.
+func (p *uiPage) Comparing() bool { return p.Q("compare_gpu_model") != "" }
+
 // HistoryHref links the chart's data as CSV, for browsers without
 // JavaScript.
 func (p *uiPage) HistoryHref() string {
+	return historyHref(p.Q("chart_gpu_model"), p.Q("chart_provider"), p.Q("geo"), p.Q("pricing_model"))
+}
+
+// CompareHistoryHref links the data of the chart's comparison as CSV, for
+// browsers without JavaScript.
+func (p *uiPage) CompareHistoryHref() string {
+	return historyHref(p.Q("compare_gpu_model"), p.Q("compare_provider"), p.Q("geo"), p.Q("pricing_model"))
+}
+
+func historyHref(model, provider, geo, pricing string) string {
 	q := url.Values{"format": {"csv"}}
-	for k, v := range map[string]string{"gpu_model": p.Q("chart_gpu_model"), "provider": p.Q("chart_provider"),
-		"geo": p.Q("geo"), "pricing_model": p.Q("pricing_model")} {
+	for k, v := range map[string]string{"gpu_model": model, "provider": provider, "geo": geo, "pricing_model": pricing} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -351,6 +379,15 @@ func formatUSD(f float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f", f)
+}
+
+// formatKnown renders a number that is 0 when unknown (the host's vCPUs
+// and RAM) as a dash then, as formatUSD does a price.
+func formatKnown(f float64) string {
+	if s := price.FormatNumber(f); s != "" {
+		return s
+	}
+	return "–"
 }
 
 func (a *API) ui(w http.ResponseWriter, r *http.Request) {
@@ -426,7 +463,7 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		}
 	}
 	// The selects' values are lower case, as the API's filters make them.
-	for _, k := range []string{"provider", "pricing_model", "geo", "region", "unit", "chart_provider"} {
+	for _, k := range []string{"provider", "pricing_model", "geo", "region", "unit", "chart_provider", "compare_provider"} {
 		if v := page.Q(k); v != "" {
 			page.query.Set(k, strings.ToLower(v))
 		}
@@ -482,6 +519,9 @@ func (a *API) fillUI(page *uiPage, r *http.Request) error {
 		chartModel = defaultChartModel(p.list("gpu_model"), page.Cheapest)
 	}
 	page.query.Set("chart_gpu_model", chartModel)
+	if m := page.Q("compare_gpu_model"); m != "" {
+		page.query.Set("compare_gpu_model", strings.ToUpper(m))
+	}
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,20 @@ func TestUIPage(t *testing.T) {
 <td class="num price">2.724</td>
 <td class="num">0.454</td>`,
 				`<td class="wrap">UNKNOWN (Tesla Z9)</td>`, `8x_H100 <span class="muted">(3 offers)</span>`,
+				// The host's vCPUs and RAM where the provider says, a dash
+				// where not.
+				`<td class="wrap">Standard_NV6ads_A10_v5</td>
+<td class="num">6</td>
+<td class="num">55</td>
+<td class="wrap">westeurope</td>`,
+				`<td class="wrap">1x_RTX4090 <span class="muted">(12 offers)</span></td>
+<td class="num">8.5</td>
+<td class="num">31.3</td>`,
+				`<td class="wrap">p5.48xlarge</td>
+<td class="num">–</td>
+<td class="num">–</td>
+<td class="wrap">us-east-1 <span class="muted">us-east-1a</span></td>`,
+				`<th scope="col" class="num" title="The host&#39;s vCPUs that come with the GPUs, where the provider says.">vCPUs</th>`,
 				// The chart defaults to the H100.
 				`<option selected>H100</option>`,
 				`<a href="api/v1/history?format=csv&amp;gpu_model=H100">`,
@@ -215,6 +230,35 @@ func TestUIPage(t *testing.T) {
 				`href="api/v1/prices?format=json&amp;limit=50&amp;region=us-east-1&amp;sort=gpu_usd_per_hour"`,
 				`href="?chart_gpu_model=H100&amp;region=us-east-1&amp;unit=month#history"`,
 			},
+		},
+		{
+			name: "compare", target: "/?chart_provider=vastai&compare_gpu_model=a100&compare_provider=AWS", status: 200,
+			cheapest: []string{Z1, A4, A3, V2, A1, V1, V3, V4}, prices: []string{V3, V4, V1, A3, A4, V2, Z1, Z2, A2, A1},
+			want: []string{
+				// The chart's provider is the first line's, not a line per
+				// pricing model.
+				`<label for="c-provider" id="c-provider-label">Provider</label>`,
+				`<option value="">any provider</option><option value="aws">aws</option>`,
+				`<option value="vastai" selected>vastai</option>`,
+				`<select id="c-compare-gpu" name="compare_gpu_model" form="filters"><option value="">nothing</option><option>A10</option><option selected>A100</option>`,
+				`<select id="c-compare-provider" name="compare_provider" form="filters"><option value="">any provider</option><option selected>aws</option>`,
+				// Without JavaScript, both lines' data.
+				`<a href="api/v1/history?format=csv&amp;gpu_model=H100&amp;provider=vastai">`,
+				`<a href="api/v1/history?format=csv&amp;gpu_model=A100&amp;provider=aws">`,
+				// Links keep the comparison.
+				`href="?chart_gpu_model=A10&amp;chart_provider=vastai&amp;compare_gpu_model=A100&amp;compare_provider=aws#history"`,
+			},
+			notWant: []string{"one per pricing model"},
+		},
+		{
+			name: "no comparison", target: "/?compare_provider=aws", status: 200,
+			cheapest: []string{Z1, A4, A3, V2, A1, V1, V3, V4}, prices: []string{V3, V4, V1, A3, A4, V2, Z1, Z2, A2, A1},
+			want: []string{
+				`<label for="c-provider" id="c-provider-label">Lines</label>`,
+				`<option value="">one per provider</option><option value="aws">aws: one per pricing model</option>`,
+				`<option value="">nothing</option><option>A10</option>`,
+			},
+			notWant: []string{"gpu_model=A100&amp;provider=aws"},
 		},
 		{
 			name: "bad unit", target: "/?unit=day", status: 400, cheapest: []string{}, prices: []string{},
@@ -412,8 +456,30 @@ func uiDemo(t *testing.T) string {
 	if _, err := st.Backfill(context.Background(), past); err != nil {
 		t.Fatal(err)
 	}
+	// Vast.ai says what host comes with its GPUs: its quotes get vCPUs and
+	// RAM where its collector does not fill them in, so that the page
+	// shows both known and unknown ones. Copies: published snapshots are
+	// never modified.
+	states := func() []*collectors.State {
+		out := slices.Clone(runner.States())
+		for i, st := range out {
+			if st.Provider != "vastai" || st.Snapshot == nil {
+				continue
+			}
+			c, snap := *st, *st.Snapshot
+			snap.Quotes = slices.Clone(snap.Quotes)
+			for j := range snap.Quotes {
+				if q := &snap.Quotes[j]; q.VCPUs == 0 {
+					q.VCPUs, q.MemoryGB = 12*q.GPUCount, 48*q.GPUCount
+				}
+			}
+			c.Snapshot = &snap
+			out[i] = &c
+		}
+		return out
+	}
 	mux := http.NewServeMux()
-	New(Options{States: runner.States, Ping: st.Ping, Store: st, Version: "browser-test", Logger: logger}).Register(mux)
+	New(Options{States: states, Ping: st.Ping, Store: st, Version: "browser-test", Logger: logger}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -430,7 +496,7 @@ func TestUIBrowser(t *testing.T) {
 	}
 	b := launchChromium(t)
 	base := uiDemo(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
 	p, err := b.newPage(ctx, 1280, 900, true)
@@ -438,10 +504,10 @@ func TestUIBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	// waitReady waits for app.js to finish an update whose URL has
-	// parameter k set to v.
+	// parameter k set to v ("": absent).
 	waitReady := func(what, k, v string) {
 		t.Helper()
-		cond := fmt.Sprintf(`new URLSearchParams(location.search).get(%q) === %q && ['ready', 'error'].includes(document.body.dataset.state)`, k, v)
+		cond := fmt.Sprintf(`(new URLSearchParams(location.search).get(%q) ?? '') === %q && ['ready', 'error'].includes(document.body.dataset.state)`, k, v)
 		if err := p.waitFor(ctx, what, cond); err != nil {
 			t.Fatal(err)
 		}
@@ -502,6 +568,37 @@ func TestUIBrowser(t *testing.T) {
 	}
 	if want := []string{"azure", "campus-cluster", "dept-grant", "owned", "runpod", "vastai"}; !slices.Equal(names, want) {
 		t.Errorf("chart lines %v, want %v", names, want)
+	}
+
+	// The host's vCPUs and RAM: Vast.ai's (12 and 48 GB a GPU, unless
+	// its collector says), a dash where a provider does not say.
+	hosts := map[string]bool{}
+	for _, r := range cheapest {
+		if len(r) != len(uiColumns) {
+			continue
+		}
+		known := r[8] != "–" && r[9] != "–"
+		if r[6] == "vastai" && !known {
+			t.Errorf("Vast.ai row without its host's vCPUs and RAM: %v", r)
+		}
+		if known {
+			var vcpus, ram float64
+			if _, err := fmt.Sscan(r[8], &vcpus); err != nil || vcpus <= 0 {
+				t.Errorf("vCPUs %q in %v", r[8], r)
+			}
+			if _, err := fmt.Sscan(r[9], &ram); err != nil || ram <= 0 {
+				t.Errorf("RAM %q in %v", r[9], r)
+			}
+		}
+		hosts[r[6]+" "+strconv.FormatBool(known)] = true
+	}
+	if !hosts["vastai true"] {
+		t.Errorf("host columns by provider and known: %v, want Vast.ai's known", hosts)
+	}
+	for _, r := range rows("own-rows") {
+		if len(r) == len(uiColumns) && (r[8] != "–" || r[9] != "–") {
+			t.Errorf("owned or configured row with a host's vCPUs and RAM: %v", r)
+		}
 	}
 
 	// Runpod's long names wrap: the cheapest table fits the page.
@@ -591,13 +688,13 @@ func TestUIBrowser(t *testing.T) {
 	screenshot(ctx, t, p, "web-ui-month.png")
 
 	// The region filter, from a region of the price table.
-	region := rows("prices-rows")[0][8]
+	region := rows("prices-rows")[0][10]
 	region, _, _ = strings.Cut(region, " ") // without the zone
 	p.eval(ctx, fmt.Sprintf(`(() => { const i = document.querySelector('#f-region'); i.value = %q; i.dispatchEvent(new Event('input', {bubbles: true})); })()`, region), nil)
 	waitReady("region filter", "region", region)
 	for _, table := range []string{"cheapest-rows", "prices-rows"} {
 		for _, row := range rows(table) {
-			if len(row) == len(uiColumns) && !strings.HasPrefix(row[8], region) {
+			if len(row) == len(uiColumns) && !strings.HasPrefix(row[10], region) {
 				t.Errorf("%s: row %v passed the filter region=%s", table, row, region)
 			}
 		}
@@ -605,6 +702,8 @@ func TestUIBrowser(t *testing.T) {
 	p.eval(ctx, `(() => { for (const [id, v] of [['#f-region', ''], ['#f-unit', 'hour']]) { const e = document.querySelector(id); e.value = v; }
 		document.querySelector('#f-unit').dispatchEvent(new Event('change', {bubbles: true})); })()`, nil)
 	waitReady("back to every region, per hour", "chart_gpu_model", "H100")
+
+	testCompare(ctx, t, p, waitReady)
 
 	// Sorting by provider, then the other way round.
 	for _, dir := range []string{"provider", "-provider"} {
@@ -674,6 +773,142 @@ func TestUIBrowser(t *testing.T) {
 		t.Errorf("the page without JavaScript reported problems:\n%s", strings.Join(problems, "\n"))
 	}
 	screenshot(ctx, t, noJS, "web-ui-nojs.png")
+}
+
+// testCompare drives the chart's comparison on a page showing the H100's
+// history: two providers' H100s, then the H100 at one provider and the
+// A100 at any, each drawn as one line from the history API's answers that
+// the chart's links give.
+func testCompare(ctx context.Context, t *testing.T, p *page, waitReady func(what, k, v string)) {
+	t.Helper()
+	choose := func(id, v string) {
+		t.Helper()
+		if err := p.eval(ctx, fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q;
+			if (s.value !== %q) throw new Error('no option ' + %q + ' in ' + %q);
+			s.dispatchEvent(new Event('change', {bubbles: true})); })()`, id, v, v, v, id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type line struct {
+		Name, D, Class string
+	}
+	type drawn struct {
+		Lines  []line
+		Legend []string
+		Label  string
+		Option string
+		// Last are the latest prices of the chart's and the comparison's
+		// lines as their JSON links answer them: the cheapest nonzero
+		// price over the series at the last sample.
+		Last    map[string]float64
+		Links   map[string]string
+		CSVRows map[string]int
+	}
+	read := func() drawn {
+		t.Helper()
+		var d drawn
+		err := p.eval(ctx, `(async () => {
+			const last = {}, links = {}, csvRows = {};
+			for (const name of ['chart', 'compare']) {
+				const a = document.querySelector('#' + name + '-json');
+				if (!a) continue;
+				links[name] = a.getAttribute('href');
+				const data = (await (await fetch(a.href)).json()).data;
+				let t = -1, best = Infinity;
+				for (const s of data.result) for (const [ts, v] of s.values) {
+					const f = Number(v);
+					if (!(f > 0)) continue;
+					if (Number(ts) > t) { t = Number(ts); best = f; } else if (Number(ts) === t) best = Math.min(best, f);
+				}
+				last[name] = best;
+				const csv = await (await fetch(document.querySelector('#' + name + '-csv').href)).text();
+				csvRows[name] = csv.trim().split(String.fromCharCode(10)).length - 1;
+			}
+			return {
+				lines: [...document.querySelectorAll('#chart path.series')].map(p => ({name: p.dataset.name, d: p.getAttribute('d'), class: p.getAttribute('class')})),
+				legend: [...document.querySelectorAll('#history .legend li')].map(li => li.textContent),
+				label: document.querySelector('#c-provider-label').textContent,
+				option: document.querySelector('#c-provider').selectedOptions[0].textContent,
+				last, links, csvRows};
+		})()`, &d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	check := func(what string, d drawn, names [2]string, history bool) {
+		t.Helper()
+		if len(d.Lines) != 2 || d.Lines[0].Name != names[0] || d.Lines[1].Name != names[1] {
+			t.Fatalf("%s: chart lines %v, want %v", what, d.Lines, names)
+		}
+		if d.Lines[0].Class == d.Lines[1].Class || !strings.Contains(d.Lines[1].Class, "dashed") {
+			t.Errorf("%s: lines of classes %q and %q, want distinct ones, the comparison dashed", what, d.Lines[0].Class, d.Lines[1].Class)
+		}
+		if history {
+			for _, l := range d.Lines {
+				if n := strings.Count(l.D, "V"); n < 2 {
+					t.Errorf("%s: line %s has %d price changes, want at least 2 (the history): d=%s", what, l.Name, n, l.D)
+				}
+			}
+		}
+		if len(d.Legend) != 2 {
+			t.Fatalf("%s: legend %v, want 2 entries", what, d.Legend)
+		}
+		for i, name := range []string{"chart", "compare"} {
+			want := fmt.Sprintf("%s: %.3f", names[i], d.Last[name])
+			if d.Legend[i] != want {
+				t.Errorf("%s: legend entry %q, want %q from its link %s", what, d.Legend[i], want, d.Links[name])
+			}
+			if d.CSVRows[name] == 0 {
+				t.Errorf("%s: the CSV link of %s has no rows", what, name)
+			}
+		}
+	}
+
+	// Two providers' H100s: the chart at Vast.ai, then Runpod to compare
+	// with, whose GPU the page takes from the chart's.
+	choose("#c-provider", "vastai")
+	waitReady("chart at vastai", "chart_provider", "vastai")
+	choose("#c-compare-provider", "runpod")
+	waitReady("compare with runpod", "compare_gpu_model", "H100")
+	var search string
+	p.eval(ctx, `location.search`, &search)
+	if !strings.Contains(search, "compare_provider=runpod") {
+		t.Errorf("the URL %q does not keep the provider to compare with", search)
+	}
+	d := read()
+	check("vastai and runpod", d, [2]string{"H100 at vastai", "H100 at runpod"}, true)
+	if d.Label != "Provider" || d.Option != "vastai" {
+		t.Errorf("comparing, the chart's provider choice reads %q: %q, want Provider: vastai", d.Label, d.Option)
+	}
+	for name, want := range map[string][]string{
+		"chart":   {"gpu_model=H100", "provider=vastai", "agg=min", "by=provider", "pricing_model=on_demand%2Cspot%2Creserved_1y%2Creserved_3y"},
+		"compare": {"gpu_model=H100", "provider=runpod", "agg=min", "by=provider"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(d.Links[name], w) {
+				t.Errorf("the %s link %s lacks %s", name, d.Links[name], w)
+			}
+		}
+	}
+	screenshot(ctx, t, p, "web-ui-compare.png")
+
+	// Another GPU at any provider: the A100 has prices since the first
+	// refresh only.
+	choose("#c-compare-provider", "")
+	waitReady("compare at any provider", "compare_provider", "")
+	choose("#c-compare-gpu", "A100")
+	waitReady("compare with the A100", "compare_gpu_model", "A100")
+	check("H100 at vastai and A100", read(), [2]string{"H100 at vastai", "A100 at any provider"}, false)
+
+	// Nothing to compare with: one line per provider again.
+	choose("#c-compare-gpu", "")
+	waitReady("no comparison", "compare_gpu_model", "")
+	choose("#c-provider", "")
+	waitReady("one line per provider", "chart_provider", "")
+	if d := read(); len(d.Lines) < 3 || d.Label != "Lines" || d.Option != "one per provider" || d.Links["compare"] != "" {
+		t.Errorf("without a comparison: lines %v, provider choice %q: %q, links %v", d.Lines, d.Label, d.Option, d.Links)
+	}
 }
 
 // screenshot saves a PNG of page p as name in $GPUPRICE_ARTIFACTS, or in

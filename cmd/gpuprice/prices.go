@@ -198,18 +198,20 @@ func (o quotesOptions) printCSV(out io.Writer, body io.Reader) error {
 }
 
 // writeQuoteTable prints quotes as a table in their order: where (region
-// and zone), what, both prices, stock, and how long ago the price was seen.
+// and zone), what (the GPUs, and the host's vCPUs and RAM where the
+// provider says), both prices, stock, and how long ago the price was seen.
 func writeQuoteTable(out io.Writer, quotes []price.Quote, now time.Time) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tINSTANCE_TYPE\tREGION\tZONE\tGEO\tPRICING\tGPU\tFORM\tMEM_GB\tGPUS\tUSD/GPU-H\tUSD/H\tSTOCK\tAGE\t")
+	fmt.Fprintln(tw, "PROVIDER\tINSTANCE_TYPE\tREGION\tZONE\tGEO\tPRICING\tGPU\tFORM\tMEM_GB\tGPUS\tVCPUS\tRAM_GB\tUSD/GPU-H\tUSD/H\tSTOCK\tAGE\t")
 	for _, q := range quotes {
 		gpu := q.GPUModel
 		if gpu == price.Unknown && q.GPURaw != "" {
 			gpu += " (" + q.GPURaw + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t%s\t%s\t\n",
 			q.Provider, q.InstanceType, dash(q.Region), dash(q.Zone), dash(q.Geo), q.PricingModel, gpu, dash(q.GPUForm),
-			dash(price.FormatNumber(q.GPUMemoryGB)), price.FormatNumber(q.GPUCount), q.GPUUSDPerHour(), q.USDPerHour,
+			dash(price.FormatNumber(q.GPUMemoryGB)), price.FormatNumber(q.GPUCount),
+			dash(price.FormatNumber(q.VCPUs)), dash(price.FormatNumber(q.MemoryGB)), q.GPUUSDPerHour(), q.USDPerHour,
 			dash(string(q.Stock)), age(now, q.ObservedAt))
 	}
 	return tw.Flush()

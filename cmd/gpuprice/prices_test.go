@@ -42,12 +42,19 @@ func startPricesServer(t *testing.T) *pricesServer {
 		return price.Quote{Provider: provider, InstanceType: instance, Region: region, Zone: zone, Geo: price.Geo(region),
 			PricingModel: pm, GPUModel: gpu, GPUForm: form, GPUMemoryGB: mem, GPUCount: count, USDPerHour: usd, ObservedAt: seen}
 	}
+	// The host's vCPUs and RAM where the provider says: AWS's p5 and g6,
+	// and Vast.ai's RTX 4090 share of a host (fractional); not the H100
+	// offer.
+	host := func(q price.Quote, vcpus, memoryGB float64) price.Quote {
+		q.VCPUs, q.MemoryGB = vcpus, memoryGB
+		return q
+	}
 	states := []*collectors.State{
 		{Provider: "aws", Snapshot: &price.Snapshot{Provider: "aws", Time: seen, Quotes: []price.Quote{
-			q("aws", "p5.48xlarge", "us-east-1", "us-east-1a", price.Spot, "H100", "sxm", 80, 8, 24),
-			q("aws", "p5.48xlarge", "us-east-1", "us-east-1b", price.Spot, "H100", "sxm", 80, 8, 22),
-			q("aws", "p5.48xlarge", "us-east-1", "", price.OnDemand, "H100", "sxm", 80, 8, 55.04),
-			q("aws", "g6.xlarge", "us-east-1", "us-east-1a", price.Spot, "L4", "", 24, 1, 0.35),
+			host(q("aws", "p5.48xlarge", "us-east-1", "us-east-1a", price.Spot, "H100", "sxm", 80, 8, 24), 192, 2048),
+			host(q("aws", "p5.48xlarge", "us-east-1", "us-east-1b", price.Spot, "H100", "sxm", 80, 8, 22), 192, 2048),
+			host(q("aws", "p5.48xlarge", "us-east-1", "", price.OnDemand, "H100", "sxm", 80, 8, 55.04), 192, 2048),
+			host(q("aws", "g6.xlarge", "us-east-1", "us-east-1a", price.Spot, "L4", "", 24, 1, 0.35), 4, 16),
 		}}},
 		{Provider: "vastai", Snapshot: &price.Snapshot{Provider: "vastai", Time: seen.Add(-time.Hour), Quotes: []price.Quote{
 			func() price.Quote {
@@ -55,7 +62,7 @@ func startPricesServer(t *testing.T) *pricesServer {
 				v.ObservedAt, v.Offers, v.P50 = seen.Add(-time.Hour), 7, 1.3
 				return v
 			}(),
-			q("vastai", "1x_RTX4090_24GB", "us", "", price.OnDemand, "RTX4090", "", 24, 1, 0.3),
+			host(q("vastai", "1x_RTX4090_24GB", "us", "", price.OnDemand, "RTX4090", "", 24, 1, 0.3), 10.6667, 42.5),
 		}}},
 	}
 	s := &pricesServer{}
@@ -96,11 +103,11 @@ func TestPricesTable(t *testing.T) {
 	if q := s.lastQuery(); q != "gpu_model=H100&sort=gpu_usd_per_hour" {
 		t.Errorf("query %q", q)
 	}
-	want := `PROVIDER  INSTANCE_TYPE     REGION     ZONE        GEO  PRICING    GPU   FORM  MEM_GB  GPUS  USD/GPU-H  USD/H    STOCK  AGE    
-vastai    1x_H100_SXM_80GB  fr         -           eu   spot       H100  sxm   80      1     1.1000     1.1000   -      1h1m   
-aws       p5.48xlarge       us-east-1  us-east-1b  na   spot       H100  sxm   80      8     2.7500     22.0000  -      1m30s  
-aws       p5.48xlarge       us-east-1  us-east-1a  na   spot       H100  sxm   80      8     3.0000     24.0000  -      1m30s  
-aws       p5.48xlarge       us-east-1  -           na   on_demand  H100  sxm   80      8     6.8800     55.0400  -      1m30s  
+	want := `PROVIDER  INSTANCE_TYPE     REGION     ZONE        GEO  PRICING    GPU   FORM  MEM_GB  GPUS  VCPUS  RAM_GB  USD/GPU-H  USD/H    STOCK  AGE    
+vastai    1x_H100_SXM_80GB  fr         -           eu   spot       H100  sxm   80      1     -      -       1.1000     1.1000   -      1h1m   
+aws       p5.48xlarge       us-east-1  us-east-1b  na   spot       H100  sxm   80      8     192    2048    2.7500     22.0000  -      1m30s  
+aws       p5.48xlarge       us-east-1  us-east-1a  na   spot       H100  sxm   80      8     192    2048    3.0000     24.0000  -      1m30s  
+aws       p5.48xlarge       us-east-1  -           na   on_demand  H100  sxm   80      8     192    2048    6.8800     55.0400  -      1m30s  
 `
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out.String(), want)
@@ -183,6 +190,79 @@ func TestPricesFormats(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPricesHost: the host's vCPUs and RAM are in every format where the
+// provider says (the table has a dash where not, CSV an empty cell, JSON
+// no key), for prices and cheapest alike.
+func TestPricesHost(t *testing.T) {
+	s := startPricesServer(t)
+	want := map[string][2]string{ // provider/instance_type/zone: vCPUs, RAM in GB; "" unknown
+		"vastai/1x_RTX4090_24GB/":    {"10.6667", "42.5"},
+		"aws/g6.xlarge/us-east-1a":   {"4", "16"},
+		"vastai/1x_H100_SXM_80GB/":   {"", ""},
+		"aws/p5.48xlarge/us-east-1b": {"192", "2048"},
+		"aws/p5.48xlarge/us-east-1a": {"192", "2048"},
+		"aws/p5.48xlarge/":           {"192", "2048"},
+	}
+	for _, path := range []string{"/api/v1/prices", "/api/v1/cheapest"} {
+		for _, format := range []string{"json", "csv", "table"} {
+			var out bytes.Buffer
+			o := quotesOpts(s.URL, func(o *quotesOptions) { *o.format = format })
+			if err := runQuotes(context.Background(), path, o, &out, pricesNow); err != nil {
+				t.Fatalf("%s %s: %v", path, format, err)
+			}
+			got := map[string][2]string{}
+			switch format {
+			case "json":
+				var answer struct {
+					Data []map[string]any `json:"data"`
+				}
+				if err := json.Unmarshal(out.Bytes(), &answer); err != nil {
+					t.Fatalf("json: %v", err)
+				}
+				for _, q := range answer.Data {
+					str := func(k string) string {
+						if v, ok := q[k]; ok {
+							return price.FormatNumber(v.(float64))
+						}
+						return ""
+					}
+					got[q["provider"].(string)+"/"+q["instance_type"].(string)+"/"+q["zone"].(string)] = [2]string{str("vcpus"), str("memory_gb")}
+				}
+			case "csv":
+				rows, err := csv.NewReader(&out).ReadAll()
+				if err != nil || len(rows) < 2 {
+					t.Fatalf("csv: %v %v", err, rows)
+				}
+				h := rows[0]
+				if n := len(h); h[n-2] != "vcpus" || h[n-1] != "memory_gb" {
+					t.Fatalf("csv header %v does not end with vcpus, memory_gb", h)
+				}
+				for _, r := range rows[1:] {
+					got[r[0]+"/"+r[1]+"/"+r[3]] = [2]string{r[len(r)-2], r[len(r)-1]}
+				}
+			case "table":
+				lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+				h := strings.Fields(lines[0])
+				if h[10] != "VCPUS" || h[11] != "RAM_GB" {
+					t.Fatalf("table header %v", h)
+				}
+				for _, l := range lines[1:] {
+					f := strings.Fields(l)
+					got[f[0]+"/"+f[1]+"/"+strings.TrimPrefix(f[3], "-")] = [2]string{strings.TrimPrefix(f[10], "-"), strings.TrimPrefix(f[11], "-")}
+				}
+			}
+			if len(got) == 0 {
+				t.Errorf("%s %s: no quotes", path, format)
+			}
+			for id, g := range got {
+				if w, ok := want[id]; !ok || g != w {
+					t.Errorf("%s %s: %s has vCPUs and RAM %q, want %q", path, format, id, g, w)
+				}
+			}
+		}
 	}
 }
 

@@ -60,6 +60,9 @@
   // Formatting, as the server's template does.
   const usd = (v) => (v === null || v === undefined || !isFinite(v) ? '–' : v.toFixed(3));
   const num = (v) => (v ? String(Math.round(v * 1e4) / 1e4) : '');
+  // known shows a number that is absent when unknown (the host's vCPUs
+  // and RAM) as a dash then, as the server's formatKnown.
+  const known = (v) => num(v) || '–';
   const utc = (s) => `${new Date(s).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
   function el(tag, attrs, ...children) {
@@ -98,6 +101,8 @@
     cell(usd(times(x.usd_per_hour)), 'num');
     cell(x.provider, 'wrap');
     cell(x.offers ? [x.instance_type, ' ', muted(`(${x.offers} offers)`)] : [x.instance_type], 'wrap');
+    cell(known(x.vcpus), 'num');
+    cell(known(x.memory_gb), 'num');
     cell(x.zone ? [x.region, ' ', muted(x.zone)] : [x.region], 'wrap');
     cell(x.geo);
     return tr;
@@ -109,7 +114,9 @@
 
   function renderQuotes(sel, quotes, q, empty) {
     const hours = HOURS[q.get('unit') || DEFAULTS.unit] || 1;
-    fill($(sel), quotes.map((x) => quoteRow(x, q, hours)), 10, empty || 'No prices match.');
+    const tbody = $(sel);
+    fill(tbody, quotes.map((x) => quoteRow(x, q, hours)), tbody.closest('table').tHead.rows[0].cells.length,
+      empty || 'No prices match.');
   }
 
   // byModel orders the cheapest tables as the server does: by GPU model,
@@ -238,9 +245,10 @@
     return e;
   }
 
-  // plot draws lines (each {name, points}) over [start, end] as an SVG
-  // line chart with axes and a legend. A price is a step function: each
-  // sample holds until the next; gaps longer than 1.5 steps break the line.
+  // plot draws lines (each {name, points}, dashed if l.dashed) over
+  // [start, end] as an SVG line chart with axes and a legend. A price is a
+  // step function: each sample holds until the next; gaps longer than 1.5
+  // steps break the line.
   function plot(lines, start, end, step) {
     const W = 800, H = 300, L = 58, R = 12, T = 10, B = 26;
     const vals = lines.flatMap((l) => l.points.map((p) => p[1]));
@@ -267,7 +275,7 @@
     root.append(svg('text', { x: 12, y: (H - B) / 2, transform: `rotate(-90 12 ${(H - B) / 2})`, 'text-anchor': 'middle' }, '$/GPU-hour'));
     const legend = el('ul', { class: 'legend' });
     lines.forEach((l, i) => {
-      const cls = `s${i % 8}`;
+      const cls = `s${i % 8}${l.dashed ? ' dashed' : ''}`;
       let d = '';
       l.points.forEach(([t, v], j) => {
         const prev = l.points[j - 1];
@@ -285,9 +293,46 @@
     return [root, legend];
   }
 
+  // historyQuery is the /api/v1/history query of the chart's lines of
+  // model (at provider prov, if any) over [start, end], with the page's geo
+  // and pricing model filters.
+  function historyQuery(q, model, prov, by, start, end, step) {
+    const hq = pick(q, ['geo', 'pricing_model']);
+    Object.entries({ gpu_model: model, start, end, step, agg: 'min', by }).forEach(([k, v]) => hq.set(k, v));
+    if (prov) hq.set('provider', prov);
+    return hq;
+  }
+
+  // chartLinks links the chart's data: each query as CSV and JSON, as the
+  // tables' links do; ids are the queries' names (chart, compare).
+  function chartLinks(queries) {
+    const p = el('p', { class: 'links muted', id: 'chart-links' }, 'This chart from the API: ');
+    queries.forEach(([name, label, hq], i) => {
+      const href = (format) => { const h = new URLSearchParams(hq); h.set('format', format); h.sort(); return `api/v1/history?${h}`; };
+      if (i > 0) p.append('; ');
+      if (label) p.append(`${label}: `);
+      p.append(el('a', { id: `${name}-csv`, href: href('csv') }, 'CSV'), ' · ', el('a', { id: `${name}-json`, href: href('json') }, 'JSON'));
+    });
+    return p;
+  }
+
+  // cheapestLine is the cheapest price to rent at each sample over the
+  // series of a history answer (one per provider): free prices (0) are
+  // left out, as the cheapest table leaves them out.
+  function cheapestLine(series) {
+    const best = new Map();
+    for (const s of series) {
+      for (const [t, v] of s.points) {
+        if (v > 0 && !(best.get(t) <= v)) best.set(t, v);
+      }
+    }
+    return [...best.entries()].sort((a, b) => a[0] - b[0]);
+  }
+
   // chart returns the nodes of the chart of the cheapest price of the
   // chosen GPU over the chosen range, one line per provider or, for one
-  // provider, one per pricing model, and its caption.
+  // provider, one per pricing model, and its caption; or, comparing, two
+  // lines (see compareChart).
   async function chart(q) {
     const model = q.get('chart_gpu_model');
     const range = q.get('chart_range') || DEFAULTS.chart_range;
@@ -298,18 +343,59 @@
     // before a price published this second.
     const end = Math.ceil(Date.now() / 1000);
     const start = end - span;
+    if (q.get('compare_gpu_model')) return compareChart(q, model, prov, range, start, end, step);
     const by = prov ? 'pricing_model' : 'provider';
-    const hq = pick(q, ['geo', 'pricing_model']);
-    Object.entries({ gpu_model: model, start, end, step, agg: 'min', by }).forEach(([k, v]) => hq.set(k, v));
-    if (prov) hq.set('provider', prov);
+    const hq = historyQuery(q, model, prov, by, start, end, step);
     const lines = seriesOf(await getJSON('api/v1/history', hq))
       .filter((s) => s.points.length)
       .map((s) => ({ name: prov ? `${prov} ${s.labels[by]}` : s.labels[by], points: s.points }));
     const caption = `Cheapest ${model} price per GPU-hour in USD over the last ${range}, `
       + `${prov ? `at ${prov} by pricing model` : 'by provider'}${hq.has('geo') ? ` in ${hq.get('geo')}` : ''}`
       + `${q.has('pricing_model') ? `, ${q.get('pricing_model')}` : ''}.`;
-    if (!lines.length) return { caption, nodes: [el('p', {}, `No ${model} history in the last ${range} yet.`)] };
-    return { caption, nodes: plot(lines, start, end, step) };
+    const links = chartLinks([['chart', '', hq]]);
+    if (!lines.length) return { caption, nodes: [el('p', {}, `No ${model} history in the last ${range} yet.`), links] };
+    return { caption, nodes: [...plot(lines, start, end, step), links] };
+  }
+
+  // compareChart draws two lines: the cheapest price to rent of the
+  // chart's GPU at its provider (any provider when none), and that of
+  // compare_gpu_model at compare_provider (any when none), each the
+  // cheapest at every sample over its providers' lines (agg=min,
+  // by=provider) with free prices left out; without a pricing model
+  // filter, only the pricing models to rent are asked for, as the cheapest
+  // table's links do. The second line is dashed.
+  async function compareChart(q, model, prov, range, start, end, step) {
+    const sides = [
+      { model, prov, name: 'chart' },
+      { model: q.get('compare_gpu_model'), prov: q.get('compare_provider'), name: 'compare' },
+    ];
+    for (const side of sides) {
+      side.label = `${side.model} ${side.prov ? `at ${side.prov}` : 'at any provider'}`;
+      side.hq = historyQuery(q, side.model, side.prov, 'provider', start, end, step);
+      if (!side.hq.has('pricing_model')) side.hq.set('pricing_model', RENT.join(','));
+    }
+    const answers = await Promise.all(sides.map((side) => getJSON('api/v1/history', side.hq)));
+    const lines = sides.map((side, i) => ({ name: side.label, points: cheapestLine(seriesOf(answers[i])), dashed: i === 1 }));
+    const caption = `Cheapest price per GPU-hour to rent in USD over the last ${range}: ${sides[0].label} and ${sides[1].label}`
+      + `${q.has('geo') ? ` in ${q.get('geo')}` : ''}${q.has('pricing_model') ? `, ${q.get('pricing_model')}` : ''}; free prices left out.`;
+    const links = chartLinks(sides.map((side) => [side.name, side.label, side.hq]));
+    const drawn = lines.filter((l) => l.points.length);
+    const missing = lines.filter((l) => !l.points.length)
+      .map((l) => el('p', { class: 'muted' }, `No history of ${l.name} in the last ${range} yet.`));
+    if (!drawn.length) return { caption, nodes: [...missing, links] };
+    return { caption, nodes: [...plot(drawn, start, end, step), ...missing, links] };
+  }
+
+  // renderChartControls labels the chart's provider choice for what it
+  // does: one line per provider (or per pricing model of one), or, when
+  // comparing, the provider of the first line.
+  function renderChartControls(q) {
+    const comparing = !!q.get('compare_gpu_model');
+    $('#c-provider-label').textContent = comparing ? 'Provider' : 'Lines';
+    for (const o of $('#c-provider').options) {
+      if (comparing) o.textContent = o.value || 'any provider';
+      else o.textContent = o.value ? `${o.value}: one per pricing model` : 'one per provider';
+    }
   }
 
   function setStatus(text, bad) {
@@ -343,6 +429,7 @@
       renderSortLinks(q);
       renderUnit(q);
       renderLinks(q);
+      renderChartControls(q);
       // The chart fails alone: a server without a store has no history.
       const c = await chart(q).catch((e) => ({ nodes: [el('p', { class: 'error' }, `No chart: ${e.message}`)] }));
       if (mine !== seq) return;
@@ -366,7 +453,17 @@
 
   // Controls outside the form element belong to it through their form
   // attribute, so events are caught on the document.
-  document.addEventListener('change', (e) => { if (e.target.form === form) schedule(0); });
+  document.addEventListener('change', (e) => {
+    if (e.target.form !== form) return;
+    // A provider to compare with and no GPU: the chart's GPU there.
+    const cmp = $('#c-compare-gpu');
+    const gpu = $('#c-gpu').value;
+    if (e.target.id === 'c-compare-provider' && e.target.value && !cmp.value && gpu) {
+      if (![...cmp.options].some((o) => o.value === gpu)) cmp.add(new Option(gpu));
+      cmp.value = gpu;
+    }
+    schedule(0);
+  });
   document.addEventListener('input', (e) => { if (e.target.form === form && e.target.tagName === 'INPUT') schedule(400); });
   form.addEventListener('submit', (e) => { e.preventDefault(); schedule(0); });
   document.addEventListener('click', (e) => {
