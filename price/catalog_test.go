@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway", "digitalocean", "ovhcloud"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway", "digitalocean", "ovhcloud", "golem"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -569,5 +569,14 @@ func TestLookupOVHcloud(t *testing.T) {
 		{raw: "Tesla V100", model: "V100"},
 		{raw: "Quadro-RTX5000", model: "RTX5000", form: "pcie", mem: 16},
 		{raw: "B300 SXM6"},
+	})
+}
+
+func TestLookupGolem(t *testing.T) {
+	testLookups(t, "golem", []lookupCase{
+		{raw: "NVIDIA GeForce RTX 4090", model: "RTX4090", form: "pcie", mem: 24},
+		{raw: "NVIDIA GeForce RTX 3080", model: "RTX3080", form: "pcie"},
+		{raw: "NVIDIA A100 80GB PCIe", model: "A100", form: "pcie", mem: 80},
+		{raw: "NVIDIA CMP 170HX"},
 	})
 }
