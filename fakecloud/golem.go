@@ -32,7 +32,15 @@ type GolemOptions struct {
 	Drift Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
+	// KnownGPUsOnly leaves out the node whose GPU the catalog does not
+	// know (GolemUnknownGPU): the demo's fakes name only GPUs the catalog
+	// maps.
+	KnownGPUsOnly bool
 }
+
+// GolemUnknownGPU is the GPU model of the fake's node that no catalog
+// knows (a mining card), there to show an unknown GPU come out as UNKNOWN.
+const GolemUnknownGPU = "NVIDIA CMP 170HX"
 
 // Golem is a fake of the Golem Network stats API's anonymous GET
 // /v2/network/online: a JSON array of providers. Errors come as
@@ -94,8 +102,11 @@ const coeffsKey = "golem.com.pricing.model.linear.coeffs"
 // render encodes the nodes with drifted coefficients; wrongTypes sends
 // them as strings.
 func (g *Golem) render(wrongTypes bool) []byte {
-	out := make([]any, len(g.nodes))
-	for i, n := range g.nodes {
+	out := make([]any, 0, len(g.nodes))
+	for _, n := range g.nodes {
+		if g.opts.KnownGPUsOnly && golemGPUModel(n) == GolemUnknownGPU {
+			continue
+		}
 		c := make(map[string]any, len(n))
 		for k, v := range n {
 			c[k] = v
@@ -124,8 +135,17 @@ func (g *Golem) render(wrongTypes bool) []byte {
 			nr[name] = map[string]any{"runtime": rm["runtime"], "properties": np}
 		}
 		c["runtimes"] = nr
-		out[i] = c
+		out = append(out, c)
 	}
 	b, _ := json.Marshal(out)
 	return b
+}
+
+// golemGPUModel returns a node's vm-nvidia GPU model, or "".
+func golemGPUModel(n map[string]any) string {
+	runtimes, _ := n["runtimes"].(map[string]any)
+	rt, _ := runtimes["vm-nvidia"].(map[string]any)
+	props, _ := rt["properties"].(map[string]any)
+	model, _ := props["golem.!exp.gap-35.v1.inf.gpu.model"].(string)
+	return model
 }

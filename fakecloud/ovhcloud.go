@@ -34,7 +34,15 @@ type OVHcloudOptions struct {
 	Drift Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
+	// KnownGPUsOnly leaves out the flavor whose GPU the catalog does not
+	// know (OVHcloudUnknownGPU): the demo's fakes name only GPUs the
+	// catalog maps.
+	KnownGPUsOnly bool
 }
+
+// OVHcloudUnknownGPU is the gpu.model of the fake's flavor that no
+// catalog knows, there to show an unknown GPU come out as UNKNOWN.
+const OVHcloudUnknownGPU = "B300 SXM6"
 
 // OVHcloud is a fake of OVHcloud's anonymous GET
 // /1.0/order/catalog/public/cloud?ovhSubsidiary=FR. It knows the FR
@@ -119,9 +127,12 @@ func (o *OVHcloud) serve(w http.ResponseWriter, r *http.Request) {
 // every price as a string.
 func (o *OVHcloud) render(wrongTypes bool) []byte {
 	addons, _ := o.catalog["addons"].([]any)
-	out := make([]any, len(addons))
-	for i, a := range addons {
+	out := make([]any, 0, len(addons))
+	for _, a := range addons {
 		addon, _ := a.(map[string]any)
+		if o.opts.KnownGPUsOnly && ovhGPUModel(addon) == OVHcloudUnknownGPU {
+			continue
+		}
 		c := make(map[string]any, len(addon))
 		for k, v := range addon {
 			c[k] = v
@@ -148,7 +159,7 @@ func (o *OVHcloud) render(wrongTypes bool) []byte {
 			np[j] = cp
 		}
 		c["pricings"] = np
-		out[i] = c
+		out = append(out, c)
 	}
 	cat := make(map[string]any, len(o.catalog))
 	for k, v := range o.catalog {
@@ -157,4 +168,13 @@ func (o *OVHcloud) render(wrongTypes bool) []byte {
 	cat["addons"] = out
 	b, _ := json.Marshal(cat)
 	return b
+}
+
+// ovhGPUModel returns an addon's blobs.technical.gpu.model, or "".
+func ovhGPUModel(addon map[string]any) string {
+	blobs, _ := addon["blobs"].(map[string]any)
+	tech, _ := blobs["technical"].(map[string]any)
+	gpu, _ := tech["gpu"].(map[string]any)
+	model, _ := gpu["model"].(string)
+	return model
 }

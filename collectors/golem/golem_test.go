@@ -35,6 +35,9 @@ func (f fixedRate) USD(_ context.Context, amount float64, currency string) (floa
 // without a GPU.
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		// Every node, with that of an unknown GPU the plugin's fake
+		// leaves out for the demo.
+		Fake: func() http.Handler { return fakecloud.NewGolem(fakecloud.GolemOptions{}) },
 		Tune: func(c *Collector) { c.fx = fixedRate{} },
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"service unavailable"}},

@@ -28,9 +28,10 @@ func init() {
 		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
 }
 
-// fake serves the online providers.
+// fake serves the online providers, without the node of an unknown GPU
+// (the demo names only known ones).
 func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewGolem(fakecloud.GolemOptions{Drift: d})
+	return fakecloud.NewGolem(fakecloud.GolemOptions{Drift: d, KnownGPUsOnly: true})
 }
 
 func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL }

@@ -32,6 +32,9 @@ func (f fixedRate) USD(_ context.Context, amount float64, currency string) (floa
 // plans, CPU flavors, and a flavor at 0.
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
+		// The whole catalog, with the flavor of an unknown GPU the
+		// plugin's fake leaves out for the demo.
+		Fake: func() http.Handler { return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{}) },
 		Tune: func(c *Collector) { c.fx = fixedRate{} },
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"Server::InternalServerError"}},

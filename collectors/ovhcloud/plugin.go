@@ -46,9 +46,10 @@ func init() {
 		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
 }
 
-// fake serves the FR subsidiary's public cloud catalog.
+// fake serves the FR subsidiary's public cloud catalog, without the
+// flavor of an unknown GPU (the demo names only known ones).
 func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{Drift: d})
+	return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{Drift: d, KnownGPUsOnly: true})
 }
 
 func pointAtFake(c *Config, baseURL string) { c.Endpoint, c.Subsidiary = baseURL, "FR" }
