@@ -1,13 +1,16 @@
 // Package fx converts prices to USD at the European Central Bank's daily
 // reference rates (eurofxref-daily.xml: the value of one euro in some 30
-// currencies, published once a working day). It never guesses: a rate
-// older than the configured max_age, or a currency the ECB does not
-// publish, is an error, and the price it would have converted is not
-// published.
+// currencies, published once a working day), and GLM, the Golem Network's
+// token, which the ECB does not publish, at a rate read from a
+// CoinGecko-style simple-price answer (fx.glm_usd_url). It never guesses:
+// a rate older than the configured max_age (glm_max_age for GLM), or a
+// currency without a rate, is an error, and the price it would have
+// converted is not published.
 package fx
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -41,6 +44,17 @@ type Rates struct {
 	day     time.Time          // the date the ECB gives its rates
 	perEUR  map[string]float64 // currency → units per euro; EUR is 1
 	fetched time.Time          // when day's rates were read, zero before
+
+	glm token // GLM's rate, apart: its own source, clock and lock
+}
+
+// token is the USD rate of one crypto token, read from a simple-price
+// answer.
+type token struct {
+	mu      sync.Mutex
+	usd     float64   // US dollars per token; 0 before a read
+	at      time.Time // the rate's own time (last_updated_at), else when read
+	fetched time.Time // when it was read, zero before
 }
 
 // New returns Rates reading cfg.ECBURL with client (nil: a client with a
@@ -61,6 +75,9 @@ func (r *Rates) USD(ctx context.Context, amount float64, currency string) (float
 	currency = strings.ToUpper(strings.TrimSpace(currency))
 	if currency == "USD" {
 		return amount, time.Time{}, nil
+	}
+	if currency == "GLM" {
+		return r.glmUSD(ctx, amount)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -146,4 +163,87 @@ func parse(r io.Reader) (time.Time, map[string]float64, error) {
 		return time.Time{}, nil, fmt.Errorf("no USD rate on %s", d.Time)
 	}
 	return day, perEUR, nil
+}
+
+// glmUSD converts GLM at the rate of cfg.GLMUSDURL, read again once its
+// copy is older than cfg.GLMRefresh; a failed read keeps the rate it has
+// until it is older than cfg.GLMMaxAge.
+func (r *Rates) glmUSD(ctx context.Context, amount float64) (float64, time.Time, error) {
+	if r.cfg.GLMUSDURL == "" {
+		return 0, time.Time{}, fmt.Errorf("%w for GLM: fx.glm_usd_url is not set", ErrNoRate)
+	}
+	t := &r.glm
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := r.now()
+	var fetchErr error
+	if t.fetched.IsZero() || now.Sub(t.fetched) >= time.Duration(r.cfg.GLMRefresh) {
+		fetchErr = r.fetchGLM(ctx, now)
+	}
+	if t.usd == 0 {
+		return 0, time.Time{}, fmt.Errorf("%w for GLM: %v", ErrNoRate, fetchErr)
+	}
+	if age := now.Sub(t.at); age > time.Duration(r.cfg.GLMMaxAge) {
+		msg := fmt.Sprintf("GLM: the rate is of %s, older than fx.glm_max_age (%s)", t.at.UTC().Format(time.RFC3339), r.cfg.GLMMaxAge)
+		if fetchErr != nil {
+			msg += "; reading a newer one failed: " + fetchErr.Error()
+		}
+		return 0, t.at, fmt.Errorf("%w: %s", ErrStale, msg)
+	}
+	return amount * t.usd, t.at, nil
+}
+
+// fetchGLM reads the GLM rate; r.glm.mu is held.
+func (r *Rates) fetchGLM(ctx context.Context, now time.Time) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.GLMUSDURL, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("read the GLM rate: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("read the GLM rate: HTTP %d", resp.StatusCode)
+	}
+	usd, at, err := parseSimplePrice(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return fmt.Errorf("read the GLM rate: %w", err)
+	}
+	if at.IsZero() {
+		// No last_updated_at: the rate is as old as the answer.
+		at = now
+	}
+	r.glm.usd, r.glm.at, r.glm.fetched = usd, at, now
+	return nil
+}
+
+// parseSimplePrice reads a simple-price answer for one token,
+// {"<id>": {"usd": 0.27, "last_updated_at": <unix seconds>}}, returning
+// its USD rate and the time of that rate (zero when the answer gives
+// none).
+func parseSimplePrice(r io.Reader) (float64, time.Time, error) {
+	var ans map[string]struct {
+		USD           *float64 `json:"usd"`
+		LastUpdatedAt int64    `json:"last_updated_at"`
+	}
+	if err := json.NewDecoder(r).Decode(&ans); err != nil {
+		return 0, time.Time{}, err
+	}
+	if len(ans) != 1 {
+		return 0, time.Time{}, fmt.Errorf("the answer prices %d tokens, want one", len(ans))
+	}
+	for id, p := range ans {
+		if p.USD == nil || !(*p.USD > 0) || math.IsInf(*p.USD, 0) {
+			return 0, time.Time{}, fmt.Errorf("no positive USD rate for %q", id)
+		}
+		var at time.Time
+		if p.LastUpdatedAt > 0 && p.LastUpdatedAt < 1<<40 {
+			at = time.Unix(p.LastUpdatedAt, 0).UTC()
+		}
+		return *p.USD, at, nil
+	}
+	return 0, time.Time{}, errors.New("the answer prices no token")
 }

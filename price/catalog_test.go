@@ -8,7 +8,7 @@ import (
 )
 
 // providers are the alias tables the collectors rely on.
-var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway", "digitalocean"}
+var providers = []string{"aws", "gcp", "azure", "vastai", "runpod", "lambda", "verda", "akash", "oci", "scaleway", "digitalocean", "ovhcloud", "golem"}
 
 func TestEmbeddedCatalogParses(t *testing.T) {
 	c, err := ParseCatalog(catalogYAML)
@@ -557,5 +557,26 @@ func TestLookupDigitalOcean(t *testing.T) {
 		{raw: "nvidia_rtx_4000_ada", model: "RTX4000ADA", form: "pcie", mem: 20},
 		{raw: "amd_mi300x", model: "MI300X", mem: 192},
 		{raw: "nvidia_b300"},
+	})
+}
+
+func TestLookupOVHcloud(t *testing.T) {
+	testLookups(t, "ovhcloud", []lookupCase{
+		{raw: "H100", model: "H100", mem: 80},
+		{raw: "H200", model: "H200", form: "sxm", mem: 141},
+		{raw: "L40S", model: "L40S", form: "pcie", mem: 48},
+		{raw: "Tesla V100S", model: "V100", form: "pcie", mem: 32},
+		{raw: "Tesla V100", model: "V100"},
+		{raw: "Quadro-RTX5000", model: "RTX5000", form: "pcie", mem: 16},
+		{raw: "B300 SXM6"},
+	})
+}
+
+func TestLookupGolem(t *testing.T) {
+	testLookups(t, "golem", []lookupCase{
+		{raw: "NVIDIA GeForce RTX 4090", model: "RTX4090", form: "pcie", mem: 24},
+		{raw: "NVIDIA GeForce RTX 3080", model: "RTX3080", form: "pcie"},
+		{raw: "NVIDIA A100 80GB PCIe", model: "A100", form: "pcie", mem: 80},
+		{raw: "NVIDIA CMP 170HX"},
 	})
 }

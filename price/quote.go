@@ -100,8 +100,9 @@ type Quote struct {
 	// USDPerHour is the price of the whole instance or offer.
 	USDPerHour float64 `json:"usd_per_hour"`
 	// Currency and CurrencyPerHour are the price as the provider quotes
-	// it, where that is not USD (Scaleway's EUR): USDPerHour is it
-	// converted at the ECB's rate. Empty for USD prices.
+	// it, where that is not USD (Scaleway's and OVHcloud's EUR, Golem's
+	// GLM): USDPerHour is it converted at the ECB's rate (GLM: at
+	// fx.glm_usd_url's). Empty for USD prices.
 	Currency        string  `json:"currency,omitempty"`
 	CurrencyPerHour float64 `json:"currency_per_hour,omitempty"`
 

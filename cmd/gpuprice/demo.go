@@ -16,8 +16,12 @@ import (
 const demoStoragePath = "data-demo"
 
 // fakes are the running demo fakes.
-// fxFake names the fake ECB among the fakes' URLs.
-const fxFake = "fx"
+// fxFake and glmFake name the fake ECB and the fake GLM rate source
+// among the fakes' URLs.
+const (
+	fxFake  = "fx"
+	glmFake = "fx-glm"
+)
 
 type fakes struct {
 	servers []*fakecloud.Server
@@ -45,6 +49,14 @@ func startFakes(drift fakecloud.Drift) (*fakes, error) {
 	}
 	f.servers = append(f.servers, s)
 	f.urls[fxFake] = s.URL
+	// The GLM rate, for Golem's prices.
+	s, err = fakecloud.Start(fakecloud.NewCoinGecko(fakecloud.CoinGeckoOptions{}), "")
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start fake GLM rate: %w", err)
+	}
+	f.servers = append(f.servers, s)
+	f.urls[glmFake] = s.URL
 	return f, nil
 }
 
@@ -64,6 +76,7 @@ func demoConfig(f *fakes, interval time.Duration) *config.Config {
 		fake.Point(cfg, f.urls[fake.Provider])
 	}
 	cfg.FX.ECBURL = f.urls[fxFake] + fakecloud.ECBPath
+	cfg.FX.GLMUSDURL = f.urls[glmFake] + fakecloud.CoinGeckoPath + fakecloud.CoinGeckoQuery
 	cfg.Providers.Each(func(_ string, s config.Section) {
 		c := s.Shared()
 		c.Enabled = true

@@ -8,8 +8,10 @@ import (
 	_ "github.com/gpuprice/gpuprice/collectors/azure"        // azure
 	_ "github.com/gpuprice/gpuprice/collectors/digitalocean" // digitalocean
 	_ "github.com/gpuprice/gpuprice/collectors/gcp"          // gcp
+	_ "github.com/gpuprice/gpuprice/collectors/golem"        // golem
 	_ "github.com/gpuprice/gpuprice/collectors/lambda"       // lambda
 	_ "github.com/gpuprice/gpuprice/collectors/oci"          // oci
+	_ "github.com/gpuprice/gpuprice/collectors/ovhcloud"     // ovhcloud
 	_ "github.com/gpuprice/gpuprice/collectors/owned"        // owned: list
 	_ "github.com/gpuprice/gpuprice/collectors/runpod"       // runpod
 	_ "github.com/gpuprice/gpuprice/collectors/scaleway"     // scaleway

@@ -20,7 +20,7 @@ import (
 // Every provider is registered once, with its section and its fake, and
 // the built-in configuration of them all is valid.
 func TestRegistry(t *testing.T) {
-	want := []string{"akash", "aws", "azure", "digitalocean", "gcp", "lambda", "oci", "runpod", "scaleway", "vastai", "verda"}
+	want := []string{"akash", "aws", "azure", "digitalocean", "gcp", "golem", "lambda", "oci", "ovhcloud", "runpod", "scaleway", "vastai", "verda"}
 	if got := collectors.Registered(); !slices.Equal(got, want) {
 		t.Errorf("Registered = %v, want %v", got, want)
 	}
@@ -54,8 +54,10 @@ func TestBuiltinDefaults(t *testing.T) {
 		"azure":        {Enabled: true, Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://prices.azure.com/api/retail/prices"},
 		"digitalocean": {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 2, Endpoint: "https://api.digitalocean.com"},
 		"gcp":          {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 5, Endpoint: "https://cloudbilling.googleapis.com"},
+		"golem":        {Interval: m(15), Timeout: m(5), StaleAfter: m(45), RateLimit: 1, Endpoint: "https://api.stats.golem.network"},
 		"lambda":       {Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://cloud.lambda.ai"},
 		"oci":          {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 1, Endpoint: "https://www.oracle.com/a/ocom/docs/cloudestimator2/data"},
+		"ovhcloud":     {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 1, Endpoint: "https://eu.api.ovh.com/1.0"},
 		"runpod":       {Enabled: true, Interval: m(5), Timeout: m(5), StaleAfter: m(15), RateLimit: 1, Endpoint: "https://api.runpod.io/graphql"},
 		"scaleway":     {Interval: m(60), Timeout: m(5), StaleAfter: m(180), RateLimit: 2, Endpoint: "https://api.scaleway.com"},
 		"vastai":       {Enabled: true, Interval: m(2), Timeout: m(2), StaleAfter: m(6), RateLimit: 1, Endpoint: "https://console.vast.ai/api/v0"},

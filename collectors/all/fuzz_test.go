@@ -206,6 +206,8 @@ func FuzzAkashAnswer(f *testing.F)        { fuzzAnswers(f, "akash") }
 func FuzzOCIAnswer(f *testing.F)          { fuzzAnswers(f, "oci") }
 func FuzzScalewayAnswer(f *testing.F)     { fuzzAnswers(f, "scaleway") }
 func FuzzDigitalOceanAnswer(f *testing.F) { fuzzAnswers(f, "digitalocean") }
+func FuzzOVHcloudAnswer(f *testing.F)     { fuzzAnswers(f, "ovhcloud") }
+func FuzzGolemAnswer(f *testing.F)        { fuzzAnswers(f, "golem") }
 
 // fixedFX converts at 1.1 USD per unit of any currency.
 type fixedFX struct{}

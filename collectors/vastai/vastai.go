@@ -56,7 +56,8 @@
 // an interruptible rental pays its bid plus the same storage as an
 // on-demand one.
 //
-// Percentiles interpolate linearly between closest ranks (see quantile).
+// Percentiles interpolate linearly between closest ranks (see
+// price.Quantile).
 // The region is the lower-case country code at the end of the offer's
 // geolocation ("Texas, US" → "us"), or "" when Vast gives none.
 package vastai
@@ -526,7 +527,7 @@ func (a *aggregator) snapshot() *price.Snapshot {
 		q := s.quote
 		q.USDPerHour = s.offers[0].usd
 		q.Offers, q.AvailableGPUs = len(s.offers), float64(len(s.offers))*q.GPUCount
-		q.P10, q.P50, q.P90 = quantile(perGPU, 0.1), quantile(perGPU, 0.5), quantile(perGPU, 0.9)
+		q.P10, q.P50, q.P90 = price.Quantile(perGPU, 0.1), price.Quantile(perGPU, 0.5), price.Quantile(perGPU, 0.9)
 		snap.Quotes = append(snap.Quotes, q)
 		for _, r := range s.offers {
 			o := price.Offer{ID: strconv.FormatInt(r.id, 10), Location: r.location, Quote: s.quote}
@@ -541,7 +542,7 @@ func (a *aggregator) snapshot() *price.Snapshot {
 		for _, p := range g.prices {
 			m.SumGPUUSDPerHour += p
 		}
-		m.P10, m.P50, m.P90 = quantile(g.prices, 0.1), quantile(g.prices, 0.5), quantile(g.prices, 0.9)
+		m.P10, m.P50, m.P90 = price.Quantile(g.prices, 0.1), price.Quantile(g.prices, 0.5), price.Quantile(g.prices, 0.9)
 		snap.Markets = append(snap.Markets, m)
 	}
 	slices.SortFunc(snap.Markets, func(x, y price.Market) int {
@@ -569,20 +570,4 @@ func compareQuotes(x, y *price.Quote) int {
 		cmp.Compare(x.Region, y.Region),
 		cmp.Compare(x.InstanceType, y.InstanceType),
 	)
-}
-
-// quantile returns the p-quantile of sorted, which must be ascending and
-// not empty, by linear interpolation between closest ranks (Hyndman and
-// Fan's type 7, the default of R and NumPy): with h = (n−1)·p, it is
-// x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]). It never leaves the range of the
-// data, and for one offer every quantile is that offer's price.
-func quantile(sorted []float64, p float64) float64 {
-	h := float64(len(sorted)-1) * p
-	lo := int(math.Floor(h))
-	if lo+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	// Rounded to a nano-dollar: interpolation noise
-	// (0.8407100000000001) is not a price.
-	return math.Round((sorted[lo]+(h-float64(lo))*(sorted[lo+1]-sorted[lo]))*1e9) / 1e9
 }
