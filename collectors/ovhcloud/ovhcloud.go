@@ -22,6 +22,7 @@
 //     ovhcloud aliases, the memory from gpu.memory.size (GB per GPU) where
 //     the alias leaves it out; else price.Unknown with gpu.model as its
 //     raw name.
+//   - vCPUs and RAM: blobs.technical.cpu.cores and memory.size (GB).
 //   - region: every region the flavor's hourly plan lists in its
 //     configurations (name "region"), lower-cased ("gra11", "bhs5"), or,
 //     when it lists none, those of its monthly plan. OVHcloud prices a
@@ -122,6 +123,12 @@ type addon struct {
 			OS *struct {
 				Family string `json:"family"`
 			} `json:"os"`
+			CPU struct {
+				Cores float64 `json:"cores"`
+			} `json:"cpu"`
+			Memory struct {
+				Size float64 `json:"size"`
+			} `json:"memory"`
 		} `json:"technical"`
 		Tags []string `json:"tags"`
 	} `json:"blobs"`
@@ -218,7 +225,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		g := f.a.Blobs.Technical.GPU
 		q := price.Quote{Provider: Name, InstanceType: f.name, PricingModel: price.OnDemand,
-			GPUModel: price.Unknown, GPUCount: g.Number, GPURaw: g.Model, USDPerHour: usd}
+			GPUModel: price.Unknown, GPUCount: g.Number, GPURaw: g.Model, USDPerHour: usd,
+			VCPUs: max(f.a.Blobs.Technical.CPU.Cores, 0), MemoryGB: max(f.a.Blobs.Technical.Memory.Size, 0)}
 		if currency != "USD" {
 			q.Currency, q.CurrencyPerHour = currency, f.perHour
 		}
