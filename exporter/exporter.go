@@ -403,16 +403,23 @@ func (l *familyLines) appendSnapshot(lbuf []byte, snap *price.Snapshot) []byte {
 		// A summary: the quantiles of the offers' per-GPU-hour prices,
 		// with _count the number of offers and _sum their total (so the
 		// mean price is _sum / _count). promtool rejects a "quantile"
-		// label on any other type.
+		// label on any other type. A market whose provider gives only
+		// some statistics (Akash: the median, no offer count) leaves the
+		// others out: a NaN quantile, and no _sum and _count without
+		// offers.
 		market := families[famMarket].name
 		for _, qv := range []struct {
 			q string
 			v float64
 		}{{"0.1", m.P10}, {"0.5", m.P50}, {"0.9", m.P90}} {
-			l[famMarket] = sample(l[famMarket], market, marketLabels, vals, "quantile", qv.q, qv.v)
+			if !math.IsNaN(qv.v) {
+				l[famMarket] = sample(l[famMarket], market, marketLabels, vals, "quantile", qv.q, qv.v)
+			}
 		}
-		l[famMarket] = sample(l[famMarket], market+"_sum", marketLabels, vals, "", "", m.SumGPUUSDPerHour)
-		l[famMarket] = sample(l[famMarket], market+"_count", marketLabels, vals, "", "", float64(m.Offers))
+		if m.Offers > 0 {
+			l[famMarket] = sample(l[famMarket], market+"_sum", marketLabels, vals, "", "", m.SumGPUUSDPerHour)
+			l[famMarket] = sample(l[famMarket], market+"_count", marketLabels, vals, "", "", float64(m.Offers))
+		}
 		l[famAvailable] = sample(l[famAvailable], families[famAvailable].name, marketLabels, vals, "", "", m.AvailableGPUs)
 	}
 	return lbuf

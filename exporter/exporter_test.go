@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -402,4 +403,48 @@ func appendFamilies(b []byte, states []*collectors.State) ([]byte, int) {
 		}
 	}
 	return appendCollectorFamilies(b, states), series
+}
+
+// TestPartialMarketStatistics: a market whose provider gives only a median
+// and no offer count (Akash) exports quantile 0.5 and available GPUs,
+// without made-up 0.1/0.9 quantiles or a _count of 0, and the output
+// passes promtool.
+func TestPartialMarketStatistics(t *testing.T) {
+	akash := &price.Snapshot{Provider: "akash", Time: t0, Quotes: []price.Quote{
+		{Provider: "akash", InstanceType: "h100-80gi-sxm5", Region: "global", PricingModel: price.OnDemand,
+			GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 1, USDPerHour: 1.21, P50: 1.58, AvailableGPUs: 24},
+	}, Markets: []price.Market{
+		{Provider: "akash", Region: "global", PricingModel: price.OnDemand, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80,
+			P10: math.NaN(), P50: 1.58, P90: math.NaN(), AvailableGPUs: 24},
+	}}
+	states := func() []*collectors.State {
+		return []*collectors.State{{Provider: "akash", Interval: 15 * time.Minute, Snapshot: akash, Success: true, LastSuccess: t0,
+			LastDuration: time.Second, Errors: map[string]uint64{}}}
+	}
+	e := New(Options{States: states})
+	e.Render()
+	body := scrape(t, e, "").Body.String()
+	for _, want := range []string{
+		`gpuprice_market_gpu_usd_per_hour{provider="akash",region="global",geo="",pricing_model="on_demand",gpu_model="H100",gpu_form="sxm",gpu_memory_gb="80",quantile="0.5"} 1.58`,
+		`gpuprice_available_gpus{provider="akash",region="global",geo="",pricing_model="on_demand",gpu_model="H100",gpu_form="sxm",gpu_memory_gb="80"} 24`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("no line %s in\n%s", want, body)
+		}
+	}
+	for _, absent := range []string{`quantile="0.1"`, `quantile="0.9"`, "gpuprice_market_gpu_usd_per_hour_count", "gpuprice_market_gpu_usd_per_hour_sum", "NaN"} {
+		if strings.Contains(body, absent) {
+			t.Errorf("%s in\n%s", absent, body)
+		}
+	}
+	if _, err := textParse(strings.NewReader(body)); err != nil {
+		t.Errorf("output does not parse: %v", err)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
 }

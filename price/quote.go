@@ -8,6 +8,7 @@ package price
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -201,7 +202,10 @@ func (k SeriesKey) String() string {
 
 // Market is the price distribution of a marketplace's offers for one GPU in
 // one region and pricing model, across every offer size (DESIGN §6,
-// gpuprice_market_gpu_usd_per_hour and gpuprice_available_gpus).
+// gpuprice_market_gpu_usd_per_hour and gpuprice_available_gpus). A
+// provider that publishes statistics rather than offers (Akash) sets the
+// quantiles it does not know to NaN and Offers to 0 (unknown), and those
+// are not exported.
 type Market struct {
 	Provider     string       `json:"provider"`
 	Region       string       `json:"region"`
@@ -219,6 +223,33 @@ type Market struct {
 	Offers           int     `json:"offers"`
 	SumGPUUSDPerHour float64 `json:"sum_gpu_usd_per_hour"`
 	AvailableGPUs    float64 `json:"available_gpus"`
+}
+
+// MarshalJSON implements json.Marshaler: an unknown (NaN) quantile is
+// null.
+func (m Market) MarshalJSON() ([]byte, error) {
+	orNull := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		Provider         string       `json:"provider"`
+		Region           string       `json:"region"`
+		Geo              string       `json:"geo"`
+		PricingModel     PricingModel `json:"pricing_model"`
+		GPUModel         string       `json:"gpu_model"`
+		GPUForm          string       `json:"gpu_form"`
+		GPUMemoryGB      float64      `json:"gpu_memory_gb"`
+		P10              *float64     `json:"p10_gpu_usd_per_hour"`
+		P50              *float64     `json:"p50_gpu_usd_per_hour"`
+		P90              *float64     `json:"p90_gpu_usd_per_hour"`
+		Offers           int          `json:"offers"`
+		SumGPUUSDPerHour float64      `json:"sum_gpu_usd_per_hour"`
+		AvailableGPUs    float64      `json:"available_gpus"`
+	}{m.Provider, m.Region, m.Geo, m.PricingModel, m.GPUModel, m.GPUForm, m.GPUMemoryGB,
+		orNull(m.P10), orNull(m.P50), orNull(m.P90), m.Offers, m.SumGPUUSDPerHour, m.AvailableGPUs})
 }
 
 // Offer is one individual marketplace offer, kept in memory for the API only:

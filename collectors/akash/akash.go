@@ -13,7 +13,15 @@
 //     ("h100-80gi-sxm5"); region "global" (bids come from providers all
 //     over; the answer does not say where), no geo; gpu_count 1.
 //   - usd_per_hour: the lowest bid (price.min): what the cheapest provider
-//     asks, as a marketplace's cheapest offer is. The other statistics are
+//     asks, as a marketplace's cheapest offer is; the quote's p50 is the
+//     median bid (price.med) and its available GPUs
+//     availability.available.
+//   - Markets: one per catalog GPU (model, form, memory), region global,
+//     on demand: quantile 0.5 the median bid, available GPUs
+//     availability.available. Akash gives no 0.1 and 0.9 quantiles and
+//     no count of bids, so those are not exported; where two models map
+//     to one GPU their GPUs add up and the median, which cannot be
+//     combined, is left out. The max, average and weighted average are
 //     not exported.
 //   - Stock: available when availability.available is positive, none
 //     when it is 0 (the price is kept).
@@ -30,6 +38,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -82,8 +91,9 @@ type model struct {
 	Interface    string       `json:"interface"`
 	Availability availability `json:"availability"`
 	Price        *struct {
-		Currency string  `json:"currency"`
-		Min      float64 `json:"min"`
+		Currency string   `json:"currency"`
+		Min      float64  `json:"min"`
+		Median   *float64 `json:"med"`
 	} `json:"price"`
 }
 
@@ -120,7 +130,10 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		raw := strings.Join(strings.Fields(strings.Join([]string{m.Model, m.RAM, m.Interface}, " ")), " ")
 		q := price.Quote{Provider: Name, InstanceType: strings.ToLower(strings.ReplaceAll(raw, " ", "-")), Region: Region,
 			PricingModel: price.OnDemand, GPUModel: price.Unknown, GPUCount: 1, GPURaw: raw, USDPerHour: m.Price.Min,
-			Stock: price.StockNone}
+			Stock: price.StockNone, AvailableGPUs: max(m.Availability.Available, 0)}
+		if med := m.Price.Median; med != nil && *med >= m.Price.Min && *med <= 1e4 {
+			q.P50 = *med
+		}
 		if m.Availability.Available > 0 {
 			q.Stock = price.StockAvailable
 		}
@@ -141,7 +154,39 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		return nil, fmt.Errorf("read GPU prices: no GPU model has a usable USD price: %w", collectors.ErrEmpty)
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int { return cmp.Compare(x.InstanceType, y.InstanceType) })
-	snap := &price.Snapshot{Provider: Name, Quotes: out}
+	snap := &price.Snapshot{Provider: Name, Quotes: out, Markets: markets(out)}
 	snap.Skip(price.SkippedInvalid, ans.Models.Bad)
 	return snap, nil
+}
+
+// markets returns a market per GPU of quotes (see the package comment),
+// in GPU order.
+func markets(quotes []price.Quote) []price.Market {
+	type key struct {
+		model, form string
+		memory      float64
+	}
+	byGPU := map[key]int{}
+	var out []price.Market
+	for i := range quotes {
+		q := &quotes[i]
+		k := key{q.GPUModel, q.GPUForm, q.GPUMemoryGB}
+		if j, ok := byGPU[k]; ok {
+			out[j].AvailableGPUs += q.AvailableGPUs
+			out[j].P50 = math.NaN()
+			continue
+		}
+		byGPU[k] = len(out)
+		p50 := q.P50
+		if p50 == 0 {
+			p50 = math.NaN()
+		}
+		out = append(out, price.Market{Provider: Name, Region: Region, PricingModel: price.OnDemand,
+			GPUModel: q.GPUModel, GPUForm: q.GPUForm, GPUMemoryGB: q.GPUMemoryGB,
+			P10: math.NaN(), P50: p50, P90: math.NaN(), AvailableGPUs: q.AvailableGPUs})
+	}
+	slices.SortFunc(out, func(x, y price.Market) int {
+		return cmp.Or(cmp.Compare(x.GPUModel, y.GPUModel), cmp.Compare(x.GPUForm, y.GPUForm), cmp.Compare(x.GPUMemoryGB, y.GPUMemoryGB))
+	})
+	return out
 }
