@@ -108,6 +108,17 @@ type Quote struct {
 	// it says nothing. A StockNone quote keeps its price (and history) but
 	// is not rentable now.
 	Stock Stock `json:"stock,omitempty"`
+	// Zones are the availability zones of Region that offer the shape,
+	// where the provider says (Azure Resource SKUs); the price is still
+	// per region (Zone stays empty). Nil when unknown or the region has
+	// no zones.
+	Zones []string `json:"zones,omitempty"`
+
+	// VCPUs and MemoryGB describe the whole instance (vCPUs, and RAM in
+	// GB as the provider states it), where the provider says; 0 when it
+	// does not. Never metric labels.
+	VCPUs    float64 `json:"vcpus,omitempty"`
+	MemoryGB float64 `json:"memory_gb,omitempty"`
 
 	// Marketplace shapes only: how many individual offers the shape
 	// aggregates, how many GPUs they hold, and the per-GPU-hour price
