@@ -71,7 +71,9 @@ type AzureOptions struct {
 // the subscription may not deploy, a zone restriction, a size without a
 // GPUs capability and sizes that are not GPUs. Its faults are queued in
 // SKUFaults (API "skus"): Empty, EndlessPages and WrongTypes (capabilities
-// as an object) besides the generic ones.
+// as an object) besides the generic ones. A Microsoft Entra ID token
+// endpoint for AzureDemoTenant (/{tenant}/oauth2/v2.0/token and its
+// OpenID configuration) issues AzureDemoToken to AzureDemoClientID.
 type Azure struct {
 	// Faults schedules misbehaviour of the Retail Prices API; see Fault.
 	Faults Faults
@@ -222,6 +224,10 @@ func (a *Azure) Regions() []string { return append([]string(nil), a.regions...) 
 func (a *Azure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(strings.ToLower(r.URL.Path), "/subscriptions/") {
 		a.skusH.ServeHTTP(w, r)
+		return
+	}
+	if isEntraPath(r.URL.Path) {
+		a.serveEntra(w, r)
 		return
 	}
 	a.h.ServeHTTP(w, r)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,12 @@ const (
 	// AzureSKUsAPIVersion is the api-version armcompute's
 	// ResourceSKUsClient sends.
 	AzureSKUsAPIVersion = "2021-07-01"
+	// AzureDemoTenant, AzureDemoClientID and AzureDemoClientSecret are
+	// the service principal the fake's Microsoft Entra ID token endpoint
+	// accepts; it issues AzureDemoToken.
+	AzureDemoTenant       = "3c9e4f71-0a5b-4d2c-8e6f-7b1a2c3d4e5f"
+	AzureDemoClientID     = "8d2f6a9c-1e3b-4c5d-a7f8-9b0c1d2e3f4a"
+	AzureDemoClientSecret = "fake~client.secret-for-tests"
 )
 
 //go:embed testdata/azure-skus/*.json
@@ -245,4 +252,63 @@ func armNextLink(r *http.Request, skip int) string {
 	}
 	u := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
 	return u.String()
+}
+
+// azureEntraPath matches the two Microsoft Entra ID endpoints a client
+// credential uses: the tenant's OpenID configuration and its token
+// endpoint.
+var azureEntraPath = regexp.MustCompile(`^/([^/]+)/(v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/token)$`)
+
+// isEntraPath reports whether path is one of the token endpoints.
+func isEntraPath(path string) bool { return azureEntraPath.MatchString(path) }
+
+// serveEntra is a Microsoft Entra ID authority for AzureDemoTenant that
+// grants client-credentials tokens to AzureDemoClientID, as azidentity's
+// ClientSecretCredential asks for them (with instance discovery off: an
+// authority that is not Microsoft's is not discovered).
+func (a *Azure) serveEntra(w http.ResponseWriter, r *http.Request) {
+	m := azureEntraPath.FindStringSubmatch(r.URL.Path)
+	entraError := func(status int, code, desc string) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"error": code, "error_description": desc, "error_codes": []int{}})
+	}
+	if m == nil || m[1] != AzureDemoTenant {
+		entraError(http.StatusBadRequest, "invalid_tenant", "AADSTS90002: Tenant not found.")
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host + "/" + m[1]
+	if m[2] != "oauth2/v2.0/token" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		json.NewEncoder(w).Encode(map[string]any{
+			"token_endpoint":                        base + "/oauth2/v2.0/token",
+			"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
+			"issuer":                                base + "/v2.0",
+			"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+			"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
+		})
+		return
+	}
+	if r.Method != http.MethodPost || r.ParseForm() != nil {
+		entraError(http.StatusBadRequest, "invalid_request", "AADSTS900561: The endpoint only accepts POST requests.")
+		return
+	}
+	switch {
+	case r.PostForm.Get("grant_type") != "client_credentials":
+		entraError(http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
+	case r.PostForm.Get("client_id") != AzureDemoClientID:
+		entraError(http.StatusBadRequest, "unauthorized_client", "AADSTS700016: Application not found in the directory.")
+	case r.PostForm.Get("client_secret") != AzureDemoClientSecret:
+		entraError(http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+	case !slices.ContainsFunc(strings.Fields(r.PostForm.Get("scope")), func(s string) bool { return strings.HasSuffix(s, "/.default") }):
+		entraError(http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.")
+	default:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+			"access_token": AzureDemoToken})
+	}
 }
