@@ -109,10 +109,11 @@ type Quote struct {
 	// is not rentable now.
 	Stock Stock `json:"stock,omitempty"`
 	// Zones are the availability zones of Region that offer the shape,
-	// where the provider says (Azure Resource SKUs); the price is still
-	// per region (Zone stays empty). Nil when unknown or the region has
-	// no zones.
-	Zones []string `json:"zones,omitempty"`
+	// comma-separated and sorted ("1,2,3"), where the provider says (Azure
+	// Resource SKUs); the price is still per region (Zone stays empty).
+	// Empty when unknown or the region has no zones. A string, not a
+	// slice, so that quotes stay comparable.
+	Zones string `json:"zones,omitempty"`
 
 	// VCPUs and MemoryGB describe the whole instance (vCPUs, and RAM in
 	// GB as the provider states it), where the provider says; 0 when it

@@ -370,7 +370,7 @@ func apply(quotes []price.Quote, skus map[string]*regionSKUs, logger *slog.Logge
 		if info.restricted {
 			q.Stock = price.StockNone
 		}
-		q.Zones = info.zones
+		q.Zones = strings.Join(info.zones, ",")
 		q.VCPUs, q.MemoryGB = info.vcpus, info.memoryGB
 		if info.gpus > 0 && info.gpus != q.GPUCount && (q.GPUModel == price.Unknown || q.GPUCount >= 1) {
 			logger.Debug("GPU count from Resource SKUs", "size", q.InstanceType, "catalog", q.GPUCount, "skus", info.gpus)

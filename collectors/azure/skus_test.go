@@ -98,7 +98,7 @@ func withSKUs() []price.Quote {
 		if !ok {
 			panic("no SKU for " + q.InstanceType)
 		}
-		q.Stock, q.Zones, q.VCPUs, q.MemoryGB = s.stock, strings.Split(s.zones, ","), s.vcpus, s.mem
+		q.Stock, q.Zones, q.VCPUs, q.MemoryGB = s.stock, s.zones, s.vcpus, s.mem
 		if s.gpus > 0 {
 			q.GPUCount = s.gpus
 		}
@@ -140,7 +140,7 @@ func TestResourceSKUsRegions(t *testing.T) {
 			stocks[q.Region] = map[price.Stock]int{}
 		}
 		stocks[q.Region][q.Stock]++
-		if q.Region == "japaneast" && (q.Stock != price.StockUnknown || q.Zones != nil || q.VCPUs != 0) {
+		if q.Region == "japaneast" && (q.Stock != price.StockUnknown || q.Zones != "" || q.VCPUs != 0) {
 			t.Errorf("japaneast has no SKUs, yet %+v", q)
 		}
 	}
@@ -158,7 +158,7 @@ func TestResourceSKUsRegions(t *testing.T) {
 		if q.Stock != want {
 			t.Errorf("%s %s: stock %q, want %q", q.InstanceType, q.PricingModel, q.Stock, want)
 		}
-		if q.InstanceType == "Standard_ND96isr_MI300X_v5" && (q.GPUCount != 8 || !slices.Equal(q.Zones, []string{"1"})) {
+		if q.InstanceType == "Standard_ND96isr_MI300X_v5" && (q.GPUCount != 8 || q.Zones != "1") {
 			t.Errorf("MI300X (no GPUs capability): %v GPUs, zones %v; want the catalog's 8 and zone 1", q.GPUCount, q.Zones)
 		}
 	}
@@ -320,27 +320,27 @@ func TestApply(t *testing.T) {
 		stock     price.Stock
 		gpus      float64
 		vcpus     float64
-		wantZones []string
+		wantZones string
 	}{
-		{"no SKUs for the region", base, map[string]*regionSKUs{}, price.StockUnknown, 8, 0, nil},
-		{"region answered without VMs", base, map[string]*regionSKUs{"westus3": {at: at}}, price.StockUnknown, 8, 0, nil},
-		{"size not listed in the region", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{}, at: at}}, price.StockNone, 8, 0, nil},
+		{"no SKUs for the region", base, map[string]*regionSKUs{}, price.StockUnknown, 8, 0, ""},
+		{"region answered without VMs", base, map[string]*regionSKUs{"westus3": {at: at}}, price.StockUnknown, 8, 0, ""},
+		{"size not listed in the region", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{}, at: at}}, price.StockNone, 8, 0, ""},
 		{"offered", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
-			"standard_nd96isr_h100_v5": {gpus: 8, vcpus: 96, zones: []string{"1"}}}, at: at}}, price.StockAvailable, 8, 96, []string{"1"}},
+			"standard_nd96isr_h100_v5": {gpus: 8, vcpus: 96, zones: []string{"1"}}}, at: at}}, price.StockAvailable, 8, 96, "1"},
 		{"restricted", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
-			"standard_nd96isr_h100_v5": {gpus: 8, restricted: true}}, at: at}}, price.StockNone, 8, 0, nil},
+			"standard_nd96isr_h100_v5": {gpus: 8, restricted: true}}, at: at}}, price.StockNone, 8, 0, ""},
 		{"whole count corrected", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
-			"standard_nd96isr_h100_v5": {gpus: 4}}, at: at}}, price.StockAvailable, 4, 0, nil},
+			"standard_nd96isr_h100_v5": {gpus: 4}}, at: at}}, price.StockAvailable, 4, 0, ""},
 		{"partition keeps its fraction", frac, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
-			"standard_nv6ads_a10_v5": {gpus: 1}}, at: at}}, price.StockAvailable, 0.1667, 0, nil},
+			"standard_nv6ads_a10_v5": {gpus: 1}}, at: at}}, price.StockAvailable, 0.1667, 0, ""},
 		{"unknown size gets the SKU's count", unknown, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
-			"standard_nc8ads_a10_v4": {gpus: 2}}, at: at}}, price.StockAvailable, 2, 0, nil},
+			"standard_nc8ads_a10_v4": {gpus: 2}}, at: at}}, price.StockAvailable, 2, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			qs := []price.Quote{tc.q}
 			apply(qs, tc.skus, slog.New(slog.DiscardHandler))
 			q := qs[0]
-			if q.Stock != tc.stock || q.GPUCount != tc.gpus || q.VCPUs != tc.vcpus || !slices.Equal(q.Zones, tc.wantZones) {
+			if q.Stock != tc.stock || q.GPUCount != tc.gpus || q.VCPUs != tc.vcpus || q.Zones != tc.wantZones {
 				t.Errorf("stock %q, %v GPUs, %v vCPUs, zones %v; want %q, %v, %v, %v", q.Stock, q.GPUCount, q.VCPUs, q.Zones,
 					tc.stock, tc.gpus, tc.vcpus, tc.wantZones)
 			}
