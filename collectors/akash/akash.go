@@ -16,7 +16,8 @@
 //     asks, as a marketplace's cheapest offer is. The other statistics are
 //     not exported.
 //   - Stock: available when availability.available is positive, none
-//     when it is 0 (the price is kept).
+//     when it is 0 (the price is kept), unknown when the answer does not
+//     say (no availability, or available missing, null or negative).
 //   - GPU: "<model> <ram> <interface>" through the catalog's akash
 //     aliases, else price.Unknown with the memory from ram ("80Gi").
 //   - Skipped, and counted in a debug log: models without a price (null),
@@ -66,9 +67,11 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 // Name implements collectors.Collector.
 func (c *Collector) Name() string { return Name }
 
+// availability is a model's GPUs on the network and rentable now; nil
+// fields were missing or null in the answer.
 type availability struct {
-	Total     float64 `json:"total"`
-	Available float64 `json:"available"`
+	Total     *float64 `json:"total"`
+	Available *float64 `json:"available"`
 }
 
 type answer struct {
@@ -76,11 +79,11 @@ type answer struct {
 }
 
 type model struct {
-	Vendor       string       `json:"vendor"`
-	Model        string       `json:"model"`
-	RAM          string       `json:"ram"`
-	Interface    string       `json:"interface"`
-	Availability availability `json:"availability"`
+	Vendor       string        `json:"vendor"`
+	Model        string        `json:"model"`
+	RAM          string        `json:"ram"`
+	Interface    string        `json:"interface"`
+	Availability *availability `json:"availability"`
 	Price        *struct {
 		Currency string  `json:"currency"`
 		Min      float64 `json:"min"`
@@ -120,10 +123,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		raw := strings.Join(strings.Fields(strings.Join([]string{m.Model, m.RAM, m.Interface}, " ")), " ")
 		q := price.Quote{Provider: Name, InstanceType: strings.ToLower(strings.ReplaceAll(raw, " ", "-")), Region: Region,
 			PricingModel: price.OnDemand, GPUModel: price.Unknown, GPUCount: 1, GPURaw: raw, USDPerHour: m.Price.Min,
-			Stock: price.StockNone}
-		if m.Availability.Available > 0 {
-			q.Stock = price.StockAvailable
-		}
+			Stock: stock(m.Availability)}
 		if a, ok := c.catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if gib, err := strconv.ParseFloat(strings.TrimSuffix(m.RAM, "Gi"), 64); err == nil {
@@ -144,4 +144,16 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	snap := &price.Snapshot{Provider: Name, Quotes: out}
 	snap.Skip(price.SkippedInvalid, ans.Models.Bad)
 	return snap, nil
+}
+
+// stock is what a model's availability says: none only when the answer
+// counts 0 GPUs available, unknown when it does not count them.
+func stock(a *availability) price.Stock {
+	switch {
+	case a == nil || a.Available == nil || *a.Available < 0:
+		return price.StockUnknown
+	case *a.Available > 0:
+		return price.StockAvailable
+	}
+	return price.StockNone
 }
