@@ -14,7 +14,8 @@
 //     digitalocean aliases, else price.Unknown with the memory from
 //     gpu_info.vram (the total of the size's GPUs) divided by their count.
 //   - Stock: none for a size marked not available (its price is kept for
-//     the regions it lists); available otherwise.
+//     the regions it lists), available for one marked available, unknown
+//     when available is missing or null.
 //   - Skipped, and counted in a debug log: sizes without GPUs, without a
 //     positive price_hourly, or listed in no region; a size that does not
 //     decode is counted in the snapshot as price.SkippedInvalid.
@@ -74,8 +75,9 @@ type size struct {
 	Slug        string   `json:"slug"`
 	PriceHourly float64  `json:"price_hourly"`
 	Regions     []string `json:"regions"`
-	Available   bool     `json:"available"`
-	GPUInfo     *struct {
+	// Available is nil when the answer does not say (missing or null).
+	Available *bool `json:"available"`
+	GPUInfo   *struct {
 		Count float64 `json:"count"`
 		VRAM  struct {
 			Amount float64 `json:"amount"`
@@ -147,9 +149,12 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		g := s.GPUInfo
 		q := price.Quote{Provider: Name, InstanceType: s.Slug, PricingModel: price.OnDemand, GPUModel: price.Unknown,
-			GPUCount: g.Count, GPURaw: g.Model, USDPerHour: s.PriceHourly, Stock: price.StockAvailable}
-		if !s.Available {
+			GPUCount: g.Count, GPURaw: g.Model, USDPerHour: s.PriceHourly}
+		if s.Available != nil {
 			q.Stock = price.StockNone
+			if *s.Available {
+				q.Stock = price.StockAvailable
+			}
 		}
 		if a, ok := c.catalog.Lookup(Name, g.Model); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
