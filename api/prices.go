@@ -186,11 +186,16 @@ type quoteJSON struct {
 	ObservedAt      time.Time `json:"observed_at"`
 	EffectiveAt     time.Time `json:"effective_at,omitzero"`
 	Stock           string    `json:"stock,omitempty"`
-	Offers          int       `json:"offers,omitempty"`
-	AvailableGPUs   number    `json:"available_gpus,omitempty"`
-	P10             number    `json:"p10_gpu_usd_per_hour,omitempty"`
-	P50             number    `json:"p50_gpu_usd_per_hour,omitempty"`
-	P90             number    `json:"p90_gpu_usd_per_hour,omitempty"`
+	// Zones, VCPUs and MemoryGB: what the provider says of the instance
+	// (Azure with Resource SKUs), only when set.
+	Zones         []string `json:"zones,omitempty"`
+	VCPUs         number   `json:"vcpus,omitempty"`
+	MemoryGB      number   `json:"memory_gb,omitempty"`
+	Offers        int      `json:"offers,omitempty"`
+	AvailableGPUs number   `json:"available_gpus,omitempty"`
+	P10           number   `json:"p10_gpu_usd_per_hour,omitempty"`
+	P50           number   `json:"p50_gpu_usd_per_hour,omitempty"`
+	P90           number   `json:"p90_gpu_usd_per_hour,omitempty"`
 }
 
 func toQuoteJSON(q *price.Quote) quoteJSON {
@@ -203,12 +208,23 @@ func toQuoteJSON(q *price.Quote) quoteJSON {
 		ObservedAt:      q.ObservedAt.UTC(),
 		EffectiveAt:     q.EffectiveAt.UTC(),
 		Stock:           string(q.Stock),
+		Zones:           zones(q.Zones),
+		VCPUs:           number(q.VCPUs),
+		MemoryGB:        number(q.MemoryGB),
 		Offers:          q.Offers,
 		AvailableGPUs:   number(q.AvailableGPUs),
 		P10:             number(q.P10),
 		P50:             number(q.P50),
 		P90:             number(q.P90),
 	}
+}
+
+// zones splits a quote's comma-separated zones; nil for none.
+func zones(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // offerJSON is an offer: its id and location, then the quote's keys.

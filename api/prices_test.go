@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -292,5 +293,33 @@ func TestCheapestSkipsOutOfStock(t *testing.T) {
 	}
 	if body := ts.do(http.MethodGet, "/api/v1/prices").Body.String(); !strings.Contains(body, `"stock":"none"`) {
 		t.Errorf("prices hide the out-of-stock quote or its stock: %s", body)
+	}
+}
+
+// TestQuoteJSONInstanceFacts: zones, vCPUs and memory are in the JSON
+// only when a provider gives them, zones as an array.
+func TestQuoteJSONInstanceFacts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		q    price.Quote
+		want string // what the answer must contain, or must not when absent
+	}{
+		{"given", price.Quote{Stock: price.StockAvailable, Zones: "1,2", VCPUs: 96, MemoryGB: 1900},
+			`"stock":"available","zones":["1","2"],"vcpus":96,"memory_gb":1900`},
+		{"absent", price.Quote{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := json.Marshal(toQuoteJSON(&tc.q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(b)
+			if tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("%s\nwant it to contain %s", got, tc.want)
+			}
+			if tc.want == "" && (strings.Contains(got, `"zones"`) || strings.Contains(got, `"vcpus"`) || strings.Contains(got, `"memory_gb"`) || strings.Contains(got, `"stock"`)) {
+				t.Errorf("absent facts rendered: %s", got)
+			}
+		})
 	}
 }
