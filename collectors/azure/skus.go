@@ -31,7 +31,8 @@ const (
 	// unknown.
 	skuMaxAge = 24 * time.Hour
 	// skuTimeout bounds one refresh of the Resource SKUs, so that a slow
-	// Resource Manager never holds the prices back for long.
+	// Resource Manager never holds the prices back for long; it gets at
+	// most half of what is left of the refresh's own timeout.
 	skuTimeout = 2 * time.Minute
 )
 
@@ -196,7 +197,11 @@ func (s *skuSource) read(ctx context.Context, regions []string, concurrency int)
 
 // readRegions reads due, keeping each region that answers.
 func (s *skuSource) readRegions(ctx context.Context, due []string, concurrency int, now time.Time) {
-	ctx, cancel := context.WithTimeout(ctx, skuTimeout)
+	timeout := skuTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl)/2)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	if s.client == nil {

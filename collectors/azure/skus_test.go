@@ -198,6 +198,26 @@ func TestResourceSKUsFailureKeepsPrices(t *testing.T) {
 	}
 }
 
+// TestResourceSKUsHang: a Resource Manager that never answers costs at
+// most half of the refresh's timeout; the prices are published in time.
+func TestResourceSKUsHang(t *testing.T) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
+	fake.SKUFaults.Add(fakecloud.Fault{Kind: fakecloud.Hang})
+	r := newSKURig(t, fake, []string{"westus3"}, fakecloud.AzureDemoToken)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	snap, err := r.c.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.Quotes, westus3) {
+		t.Errorf("quotes:\n%s", dump(snap.Quotes))
+	}
+	if ctx.Err() != nil {
+		t.Error("the refresh used up its whole timeout")
+	}
+}
+
 // TestResourceSKUsCredentialError: without a credential the prices go on.
 func TestResourceSKUsCredentialError(t *testing.T) {
 	r := newSKURig(t, fakecloud.NewAzure(fakecloud.AzureOptions{}), []string{"westus3"}, "")
