@@ -3,6 +3,8 @@ package azure
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +34,18 @@ func (s staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azco
 	return azcore.AccessToken{Token: string(s), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
+// startTLS serves h over TLS for the test (the SDK sends bearer tokens
+// over https only), without logging the handshakes that the test's end
+// cuts short.
+func startTLS(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // skuRig is the collector with a subscription, pointed at a TLS fake (the
 // SDK sends bearer tokens over https only) through the daemon's client.
 type skuRig struct {
@@ -43,13 +57,12 @@ type skuRig struct {
 func newSKURig(t *testing.T, fake *fakecloud.Azure, regions []string, token string) *skuRig {
 	t.Helper()
 	r := &skuRig{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := startTLS(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if strings.HasPrefix(req.URL.Path, "/subscriptions/") {
 			r.skuCalls.Add(1)
 		}
 		fake.ServeHTTP(w, req)
 	}))
-	t.Cleanup(srv.Close)
 	cfg := config.Default()
 	s := cfg.Providers[Name].(*Config)
 	s.Endpoint, s.Regions, s.Concurrency = srv.URL+fakecloud.AzurePath, regions, 3
@@ -179,6 +192,8 @@ func TestResourceSKUsFailureKeepsPrices(t *testing.T) {
 		{"endless pages", fakecloud.EndlessPages, fakecloud.AzureDemoToken},
 		{"empty", fakecloud.Empty, fakecloud.AzureDemoToken},
 		{"token refused", "", "expired-token"},
+		// The error body repeats the request, bearer token included.
+		{"request echoed", fakecloud.EchoRequest, fakecloud.AzureDemoToken},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
@@ -187,12 +202,20 @@ func TestResourceSKUsFailureKeepsPrices(t *testing.T) {
 			}
 			r := newSKURig(t, fake, []string{"westus3"}, tc.token)
 			r.c.skus.maxPages = 4
+			var logs strings.Builder
+			r.c.skus.logger = slog.New(slog.NewTextHandler(&logs, nil))
 			snap, err := r.c.Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(snap.Quotes, westus3) {
 				t.Errorf("quotes:\n%s\nwant the prices alone:\n%s", dump(snap.Quotes), dump(westus3))
+			}
+			if failed := strings.Contains(logs.String(), "reading Azure Resource SKUs failed"); failed == (tc.fault == fakecloud.Empty) {
+				t.Errorf("warning logged: %v; log:\n%s", failed, logs.String())
+			}
+			if strings.Contains(logs.String(), fakecloud.AzureDemoToken) {
+				t.Errorf("the bearer token is in the log:\n%s", logs.String())
 			}
 		})
 	}
@@ -382,8 +405,7 @@ func TestServicePrincipal(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
-			srv := httptest.NewTLSServer(fake)
-			t.Cleanup(srv.Close)
+			srv := startTLS(t, fake)
 			cfg := config.Default()
 			s := cfg.Providers[Name].(*Config)
 			s.Endpoint, s.Regions = srv.URL+fakecloud.AzurePath, []string{"westus3"}
