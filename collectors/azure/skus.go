@@ -167,9 +167,9 @@ func knownAuthority(host string) bool {
 // read refreshes the Resource SKUs of every region of regions not read
 // within the refresh period (a failed read is tried again at the next
 // call), concurrency at a time, and returns what is known of each region
-// now. It never fails: a
-// region that cannot be read keeps its last good SKUs for skuMaxAge, and
-// is unknown after that; the failures are logged once per read.
+// now. It never fails: a region that cannot be read keeps its last good
+// SKUs for skuMaxAge, and is unknown after that; the failures are logged
+// once per read.
 func (s *skuSource) read(ctx context.Context, regions []string, concurrency int) map[string]*regionSKUs {
 	now := s.now()
 	var due []string
@@ -197,6 +197,7 @@ func (s *skuSource) read(ctx context.Context, regions []string, concurrency int)
 
 // readRegions reads due, keeping each region that answers.
 func (s *skuSource) readRegions(ctx context.Context, due []string, concurrency int, now time.Time) {
+	parent := ctx
 	timeout := skuTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl)/2)
@@ -240,7 +241,12 @@ func (s *skuSource) readRegions(ctx context.Context, due []string, concurrency i
 		})
 	}
 	g.Wait()
-	if len(failed) > 0 {
+	switch {
+	case len(failed) > 0 && parent.Err() != nil:
+		// The refresh ended (its prices failed, or it was stopped): its
+		// cancelled reads are no news.
+		s.logger.Debug("Resource SKUs read cut short by the refresh's end", "regions", len(failed), "err", parent.Err())
+	case len(failed) > 0:
 		slices.Sort(failed)
 		s.logger.Warn("reading Azure Resource SKUs failed; those regions keep their last read for up to 24h, then stock is unknown",
 			"regions", strings.Join(failed, ","), "err", firstErr, "reason", collectors.Reason(firstErr))
