@@ -178,9 +178,6 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) {
 // with gpu_usd_per_hour computed and marketplace fields only when set.
 type quoteJSON struct {
 	labelsJSON
-	// The host that comes with the GPUs, where the provider says.
-	VCPUs         number `json:"vcpus,omitempty"`
-	MemoryGB      number `json:"memory_gb,omitempty"`
 	USDPerHour    number `json:"usd_per_hour"`
 	GPUUSDPerHour number `json:"gpu_usd_per_hour"`
 	// The provider's own price where it is not in USD.
@@ -189,18 +186,21 @@ type quoteJSON struct {
 	ObservedAt      time.Time `json:"observed_at"`
 	EffectiveAt     time.Time `json:"effective_at,omitzero"`
 	Stock           string    `json:"stock,omitempty"`
-	Offers          int       `json:"offers,omitempty"`
-	AvailableGPUs   number    `json:"available_gpus,omitempty"`
-	P10             number    `json:"p10_gpu_usd_per_hour,omitempty"`
-	P50             number    `json:"p50_gpu_usd_per_hour,omitempty"`
-	P90             number    `json:"p90_gpu_usd_per_hour,omitempty"`
+	// Zones, VCPUs and MemoryGB: what the provider says of the instance
+	// (zones: Azure with Resource SKUs), only when set.
+	Zones         []string `json:"zones,omitempty"`
+	VCPUs         number   `json:"vcpus,omitempty"`
+	MemoryGB      number   `json:"memory_gb,omitempty"`
+	Offers        int      `json:"offers,omitempty"`
+	AvailableGPUs number   `json:"available_gpus,omitempty"`
+	P10           number   `json:"p10_gpu_usd_per_hour,omitempty"`
+	P50           number   `json:"p50_gpu_usd_per_hour,omitempty"`
+	P90           number   `json:"p90_gpu_usd_per_hour,omitempty"`
 }
 
 func toQuoteJSON(q *price.Quote) quoteJSON {
 	return quoteJSON{
 		labelsJSON:      toLabelsJSON(q),
-		VCPUs:           number(q.VCPUs),
-		MemoryGB:        number(q.MemoryGB),
 		USDPerHour:      number(q.USDPerHour),
 		GPUUSDPerHour:   number(q.GPUUSDPerHour()),
 		Currency:        q.Currency,
@@ -208,12 +208,23 @@ func toQuoteJSON(q *price.Quote) quoteJSON {
 		ObservedAt:      q.ObservedAt.UTC(),
 		EffectiveAt:     q.EffectiveAt.UTC(),
 		Stock:           string(q.Stock),
+		Zones:           zones(q.Zones),
+		VCPUs:           number(q.VCPUs),
+		MemoryGB:        number(q.MemoryGB),
 		Offers:          q.Offers,
 		AvailableGPUs:   number(q.AvailableGPUs),
 		P10:             number(q.P10),
 		P50:             number(q.P50),
 		P90:             number(q.P90),
 	}
+}
+
+// zones splits a quote's comma-separated zones; nil for none.
+func zones(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // offerJSON is an offer: its id and location, then the quote's keys.

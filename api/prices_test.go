@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"reflect"
@@ -309,5 +310,33 @@ func TestQuoteHeaderInREADME(t *testing.T) {
 	}
 	if want := "`" + strings.Join(quoteHeader, ",") + "`"; !strings.Contains(string(b), want) {
 		t.Errorf("the README does not list the quote CSV's columns as %s", want)
+	}
+}
+
+// TestQuoteJSONInstanceFacts: zones, vCPUs and memory are in the JSON
+// only when a provider gives them, zones as an array.
+func TestQuoteJSONInstanceFacts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		q    price.Quote
+		want string // what the answer must contain, or must not when absent
+	}{
+		{"given", price.Quote{Stock: price.StockAvailable, Zones: "1,2", VCPUs: 96, MemoryGB: 1900},
+			`"stock":"available","zones":["1","2"],"vcpus":96,"memory_gb":1900`},
+		{"absent", price.Quote{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := json.Marshal(toQuoteJSON(&tc.q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(b)
+			if tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("%s\nwant it to contain %s", got, tc.want)
+			}
+			if tc.want == "" && (strings.Contains(got, `"zones"`) || strings.Contains(got, `"vcpus"`) || strings.Contains(got, `"memory_gb"`) || strings.Contains(got, `"stock"`)) {
+				t.Errorf("absent facts rendered: %s", got)
+			}
+		})
 	}
 }

@@ -405,8 +405,8 @@ func (l *familyLines) appendSnapshot(lbuf []byte, snap *price.Snapshot) []byte {
 		// mean price is _sum / _count). promtool rejects a "quantile"
 		// label on any other type. A market whose provider gives only
 		// some statistics (Akash: the median, no offer count) leaves the
-		// others out: a NaN quantile, and no _sum and _count without
-		// offers.
+		// others out: a NaN quantile, no _sum and _count without
+		// offers, and no available GPUs when they are NaN (unknown).
 		market := families[famMarket].name
 		for _, qv := range []struct {
 			q string
@@ -420,7 +420,9 @@ func (l *familyLines) appendSnapshot(lbuf []byte, snap *price.Snapshot) []byte {
 			l[famMarket] = sample(l[famMarket], market+"_sum", marketLabels, vals, "", "", m.SumGPUUSDPerHour)
 			l[famMarket] = sample(l[famMarket], market+"_count", marketLabels, vals, "", "", float64(m.Offers))
 		}
-		l[famAvailable] = sample(l[famAvailable], families[famAvailable].name, marketLabels, vals, "", "", m.AvailableGPUs)
+		if !math.IsNaN(m.AvailableGPUs) {
+			l[famAvailable] = sample(l[famAvailable], families[famAvailable].name, marketLabels, vals, "", "", m.AvailableGPUs)
+		}
 	}
 	return lbuf
 }

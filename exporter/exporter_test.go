@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"flag"
 	"fmt"
@@ -446,5 +447,46 @@ func TestPartialMarketStatistics(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("promtool check metrics: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestAvailabilityTriState: gpuprice_gpu_available has a sample only
+// where the provider states stock (0 not rentable now, 1..3 rentable),
+// none where it is unknown; and gpuprice_available_gpus is written for
+// markets with offers only, never as 0 for a provider without markets.
+func TestAvailabilityTriState(t *testing.T) {
+	for _, tc := range []struct {
+		stock price.Stock
+		want  string // the sample's value; "" for no sample
+	}{
+		{price.StockUnknown, ""},
+		{price.StockNone, "0"},
+		{price.StockAvailable, "1"},
+		{price.StockLow, "1"},
+		{price.StockMedium, "2"},
+		{price.StockHigh, "3"},
+	} {
+		t.Run("stock "+cmp.Or(string(tc.stock), "unknown"), func(t *testing.T) {
+			snap := &price.Snapshot{Provider: "azure", Time: t0, Quotes: []price.Quote{{Provider: "azure",
+				InstanceType: "Standard_ND96isr_H100_v5", Region: "westus3", Geo: "na", PricingModel: price.OnDemand,
+				GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8, USDPerHour: 98.32, Stock: tc.stock}}}
+			body, _ := appendFamilies(nil, []*collectors.State{{Provider: "azure", Snapshot: snap, Success: true}})
+			var got []string
+			for line := range strings.SplitSeq(string(body), "\n") {
+				if strings.HasPrefix(line, "gpuprice_gpu_available{") {
+					got = append(got, line[strings.LastIndexByte(line, ' ')+1:])
+				}
+				if strings.HasPrefix(line, "gpuprice_available_gpus") {
+					t.Errorf("a provider without markets has %q", line)
+				}
+			}
+			var want []string
+			if tc.want != "" {
+				want = []string{tc.want}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("gpuprice_gpu_available samples %q, want %q", got, want)
+			}
+		})
 	}
 }

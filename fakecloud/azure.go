@@ -43,6 +43,13 @@ type AzureOptions struct {
 	// HugeBytes is the size of the body served for the Huge fault
 	// (default 1 GiB, far above any client limit).
 	HugeBytes int64
+	// SKUPageSize is the number of Resource SKUs per page (default 8, so
+	// that each recorded region spans two pages, as long lists do on the
+	// real API).
+	SKUPageSize int
+	// SKUTokens are the bearer tokens Resource Manager accepts (default
+	// AzureDemoToken).
+	SKUTokens []string
 }
 
 // Azure is a fake Azure Retail Prices API (GET /api/retail/prices) serving
@@ -57,20 +64,37 @@ type AzureOptions struct {
 // and Items as an object; Empty serves no items; EndlessPages serves the
 // same items with a NextPageLink on every page; Huge streams an ever longer
 // Items array without holding it in memory.
+//
+// The same fake serves Azure Resource Manager's Resource SKUs list (GET
+// /subscriptions/{AzureDemoSubscription}/providers/Microsoft.Compute/skus,
+// with a bearer token): recorded SKUs of a few regions, including a size
+// the subscription may not deploy, a zone restriction, a size without a
+// GPUs capability and sizes that are not GPUs. Its faults are queued in
+// SKUFaults (API "skus"): Empty, EndlessPages and WrongTypes (capabilities
+// as an object) besides the generic ones. A Microsoft Entra ID token
+// endpoint for AzureDemoTenant (/{tenant}/oauth2/v2.0/token and its
+// OpenID configuration) issues AzureDemoToken to AzureDemoClientID.
 type Azure struct {
-	// Faults schedules misbehaviour; see Fault.
+	// Faults schedules misbehaviour of the Retail Prices API; see Fault.
 	Faults Faults
+	// SKUFaults schedules misbehaviour of the Resource SKUs API.
+	SKUFaults Faults
 
 	opts    AzureOptions
 	items   []azureItem
 	regions []string
 	h       http.Handler
+	skus    []azureSKU
+	skusH   http.Handler
 	// wrongTypes counts WrongTypes answers, to alternate their shape.
 	wrongTypes atomic.Uint64
 }
 
-// FaultQueue implements Faulty: Faults is the only API's queue.
-func (a *Azure) FaultQueue(api string) *Faults { return map[string]*Faults{"": &a.Faults}[api] }
+// FaultQueue implements Faulty: the APIs are "" (Retail Prices) and
+// "skus" (Resource SKUs).
+func (a *Azure) FaultQueue(api string) *Faults {
+	return map[string]*Faults{"": &a.Faults, "skus": &a.SKUFaults}[api]
+}
 
 // azureItem is one price item, in the field order of the real API.
 type azureItem struct {
@@ -168,11 +192,19 @@ func NewAzure(opts AzureOptions) *Azure {
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 1 << 30
 	}
+	if opts.SKUPageSize <= 0 {
+		opts.SKUPageSize = 8
+	}
 	items, err := loadAzureRecorded()
 	if err != nil {
 		panic(fmt.Sprintf("fakecloud: recorded Azure data: %v", err))
 	}
-	a := &Azure{opts: opts, items: items}
+	skus, err := loadAzureSKUs()
+	if err != nil {
+		panic(fmt.Sprintf("fakecloud: recorded Azure SKUs: %v", err))
+	}
+	a := &Azure{opts: opts, items: items, skus: skus}
+	a.skusH = a.SKUFaults.Wrap(http.HandlerFunc(a.serveSKUs), armErrorBody)
 	seen := map[string]bool{}
 	for i := range items {
 		if r := items[i].ArmRegionName; !seen[r] {
@@ -189,7 +221,17 @@ func NewAzure(opts AzureOptions) *Azure {
 func (a *Azure) Regions() []string { return append([]string(nil), a.regions...) }
 
 // ServeHTTP implements http.Handler.
-func (a *Azure) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.h.ServeHTTP(w, r) }
+func (a *Azure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(strings.ToLower(r.URL.Path), "/subscriptions/") {
+		a.skusH.ServeHTTP(w, r)
+		return
+	}
+	if isEntraPath(r.URL.Path) {
+		a.serveEntra(w, r)
+		return
+	}
+	a.h.ServeHTTP(w, r)
+}
 
 // azureErrorBody renders the API's error envelope.
 func azureErrorBody(status int, msg string) (string, []byte) {

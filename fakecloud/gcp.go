@@ -84,7 +84,7 @@ const GCPUnknownGPU = "nvidia-r200"
 // Billing-specific kinds: WrongTypes alternates between a fractional
 // int64 (units 1.5) and serviceRegions as a string; Empty answers {};
 // EndlessPages keeps announcing a next page; Huge streams an endless SKU
-// list.
+// list. Compute Engine's Empty answers an aggregated list without items.
 type GCP struct {
 	// Faults schedules misbehaviour of the Cloud Billing API.
 	Faults Faults
@@ -503,8 +503,12 @@ func (g *GCP) serveAcceleratorTypes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	end := min(offset+size, len(g.zones))
+	zones := g.zones[offset:end]
+	if ft, faulty := FaultOf(r); faulty && ft.Kind == Empty {
+		zones, end = nil, len(g.zones) // a well-formed list of nothing
+	}
 	items := map[string]any{}
-	for _, z := range g.zones[offset:end] {
+	for _, z := range zones {
 		if len(z.accels) == 0 {
 			items["zones/"+z.name] = map[string]any{"warning": map[string]any{
 				"code": "NO_RESULTS_ON_PAGE", "message": "There are no results for scope 'zones/" + z.name + "' on this page.",

@@ -116,6 +116,12 @@ type Quote struct {
 	// it says nothing. A StockNone quote keeps its price (and history) but
 	// is not rentable now.
 	Stock Stock `json:"stock,omitempty"`
+	// Zones are the availability zones of Region that offer the shape,
+	// comma-separated and sorted ("1,2,3"), where the provider says (Azure
+	// Resource SKUs); the price is still per region (Zone stays empty).
+	// Empty when unknown or the region has no zones. A string, not a
+	// slice, so that quotes stay comparable.
+	Zones string `json:"zones,omitempty"`
 
 	// Marketplace shapes only: how many individual offers the shape
 	// aggregates, how many GPUs they hold, and the per-GPU-hour price
@@ -204,8 +210,9 @@ func (k SeriesKey) String() string {
 // one region and pricing model, across every offer size (DESIGN §6,
 // gpuprice_market_gpu_usd_per_hour and gpuprice_available_gpus). A
 // provider that publishes statistics rather than offers (Akash) sets the
-// quantiles it does not know to NaN and Offers to 0 (unknown), and those
-// are not exported.
+// quantiles it does not know to NaN, Offers to 0 (unknown) and
+// AvailableGPUs to NaN when it does not count them, and those are not
+// exported.
 type Market struct {
 	Provider     string       `json:"provider"`
 	Region       string       `json:"region"`
@@ -225,8 +232,8 @@ type Market struct {
 	AvailableGPUs    float64 `json:"available_gpus"`
 }
 
-// MarshalJSON implements json.Marshaler: an unknown (NaN) quantile is
-// null.
+// MarshalJSON implements json.Marshaler: an unknown (NaN) quantile or
+// count of available GPUs is null.
 func (m Market) MarshalJSON() ([]byte, error) {
 	orNull := func(v float64) *float64 {
 		if math.IsNaN(v) {
@@ -247,9 +254,9 @@ func (m Market) MarshalJSON() ([]byte, error) {
 		P90              *float64     `json:"p90_gpu_usd_per_hour"`
 		Offers           int          `json:"offers"`
 		SumGPUUSDPerHour float64      `json:"sum_gpu_usd_per_hour"`
-		AvailableGPUs    float64      `json:"available_gpus"`
+		AvailableGPUs    *float64     `json:"available_gpus"`
 	}{m.Provider, m.Region, m.Geo, m.PricingModel, m.GPUModel, m.GPUForm, m.GPUMemoryGB,
-		orNull(m.P10), orNull(m.P50), orNull(m.P90), m.Offers, m.SumGPUUSDPerHour, m.AvailableGPUs})
+		orNull(m.P10), orNull(m.P50), orNull(m.P90), m.Offers, m.SumGPUUSDPerHour, orNull(m.AvailableGPUs)})
 }
 
 // Offer is one individual marketplace offer, kept in memory for the API only:

@@ -18,13 +18,15 @@
 //     availability.available.
 //   - Markets: one per catalog GPU (model, form, memory), region global,
 //     on demand: quantile 0.5 the median bid, available GPUs
-//     availability.available. Akash gives no 0.1 and 0.9 quantiles and
+//     availability.available (none when a model does not count them,
+//     never 0). Akash gives no 0.1 and 0.9 quantiles and
 //     no count of bids, so those are not exported; where two models map
 //     to one GPU their GPUs add up and the median, which cannot be
 //     combined, is left out. The max, average and weighted average are
 //     not exported.
 //   - Stock: available when availability.available is positive, none
-//     when it is 0 (the price is kept).
+//     when it is 0 (the price is kept), unknown when the answer does not
+//     say (no availability, or available missing, null or negative).
 //   - GPU: "<model> <ram> <interface>" through the catalog's akash
 //     aliases, else price.Unknown with the memory from ram ("80Gi").
 //   - Skipped, and counted in a debug log: models without a price (null),
@@ -75,9 +77,11 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 // Name implements collectors.Collector.
 func (c *Collector) Name() string { return Name }
 
+// availability is a model's GPUs on the network and rentable now; nil
+// fields were missing or null in the answer.
 type availability struct {
-	Total     float64 `json:"total"`
-	Available float64 `json:"available"`
+	Total     *float64 `json:"total"`
+	Available *float64 `json:"available"`
 }
 
 type answer struct {
@@ -85,11 +89,11 @@ type answer struct {
 }
 
 type model struct {
-	Vendor       string       `json:"vendor"`
-	Model        string       `json:"model"`
-	RAM          string       `json:"ram"`
-	Interface    string       `json:"interface"`
-	Availability availability `json:"availability"`
+	Vendor       string        `json:"vendor"`
+	Model        string        `json:"model"`
+	RAM          string        `json:"ram"`
+	Interface    string        `json:"interface"`
+	Availability *availability `json:"availability"`
 	Price        *struct {
 		Currency string   `json:"currency"`
 		Min      float64  `json:"min"`
@@ -130,12 +134,12 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		raw := strings.Join(strings.Fields(strings.Join([]string{m.Model, m.RAM, m.Interface}, " ")), " ")
 		q := price.Quote{Provider: Name, InstanceType: strings.ToLower(strings.ReplaceAll(raw, " ", "-")), Region: Region,
 			PricingModel: price.OnDemand, GPUModel: price.Unknown, GPUCount: 1, GPURaw: raw, USDPerHour: m.Price.Min,
-			Stock: price.StockNone, AvailableGPUs: max(m.Availability.Available, 0)}
+			Stock: stock(m.Availability)}
+		if a := m.Availability; a != nil && a.Available != nil {
+			q.AvailableGPUs = max(*a.Available, 0)
+		}
 		if med := m.Price.Median; med != nil && *med >= m.Price.Min && *med <= 1e4 {
 			q.P50 = *med
-		}
-		if m.Availability.Available > 0 {
-			q.Stock = price.StockAvailable
 		}
 		if a, ok := c.catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
@@ -171,8 +175,12 @@ func markets(quotes []price.Quote) []price.Market {
 	for i := range quotes {
 		q := &quotes[i]
 		k := key{q.GPUModel, q.GPUForm, q.GPUMemoryGB}
+		available := q.AvailableGPUs
+		if q.Stock == price.StockUnknown {
+			available = math.NaN() // not counted: never 0
+		}
 		if j, ok := byGPU[k]; ok {
-			out[j].AvailableGPUs += q.AvailableGPUs
+			out[j].AvailableGPUs += available
 			out[j].P50 = math.NaN()
 			continue
 		}
@@ -183,10 +191,22 @@ func markets(quotes []price.Quote) []price.Market {
 		}
 		out = append(out, price.Market{Provider: Name, Region: Region, PricingModel: price.OnDemand,
 			GPUModel: q.GPUModel, GPUForm: q.GPUForm, GPUMemoryGB: q.GPUMemoryGB,
-			P10: math.NaN(), P50: p50, P90: math.NaN(), AvailableGPUs: q.AvailableGPUs})
+			P10: math.NaN(), P50: p50, P90: math.NaN(), AvailableGPUs: available})
 	}
 	slices.SortFunc(out, func(x, y price.Market) int {
 		return cmp.Or(cmp.Compare(x.GPUModel, y.GPUModel), cmp.Compare(x.GPUForm, y.GPUForm), cmp.Compare(x.GPUMemoryGB, y.GPUMemoryGB))
 	})
 	return out
+}
+
+// stock is what a model's availability says: none only when the answer
+// counts 0 GPUs available, unknown when it does not count them.
+func stock(a *availability) price.Stock {
+	switch {
+	case a == nil || a.Available == nil || *a.Available < 0:
+		return price.StockUnknown
+	case *a.Available > 0:
+		return price.StockAvailable
+	}
+	return price.StockNone
 }

@@ -19,6 +19,14 @@
 // no armSkuName, is skipped and counted as price.SkippedInvalid; the rest
 // of the page goes on. A page none of whose rows can be read fails the
 // refresh as a decode error.
+//
+// With providers.azure.subscription_id (and azidentity's default chain, or
+// a service principal), the collector also reads Azure Resource Manager's
+// Resource SKUs (armcompute ResourceSKUsClient, one filtered list per
+// region, every sku_refresh): each size's GPU count, vCPUs and memory, the
+// zones offering it, and whether the subscription may deploy it, which
+// becomes the quote's stock. Without SKUs for a region its stock stays
+// unknown; a failed read never holds prices back.
 package azure
 
 import (
@@ -60,6 +68,8 @@ type Collector struct {
 	catalog     *price.Catalog
 	logger      *slog.Logger
 	maxPages    int
+	// skus is nil without a subscription: prices only.
+	skus *skuSource
 }
 
 // New builds the Azure collector from its section.
@@ -84,6 +94,9 @@ func New(s *Config, env collectors.Env) (*Collector, error) {
 		regions = publicRegions
 	}
 	c.regions = collectors.NormalizeRegions(regions)
+	if c.skus, err = newSKUSource(s, env); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -92,13 +105,33 @@ func (c *Collector) Name() string { return Name }
 
 // Collect walks every region and returns their quotes, sorted by region,
 // instance type and pricing model. Any region's failure fails the whole
-// refresh: a snapshot without that region would withdraw its series.
+// refresh: a snapshot without that region would withdraw its series. With a
+// subscription, the Resource SKUs are read meanwhile (see skuSource.read)
+// and complete the quotes; their failure never fails the refresh.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	type result struct {
 		quotes    []price.Quote
 		rows, bad int
 	}
 	results := make([]result, len(c.regions))
+	// Resource SKUs are read beside the prices, and never fail them.
+	skus := make(chan map[string]*regionSKUs, 1)
+	skuCtx, cancelSKUs := context.WithCancel(ctx)
+	defer cancelSKUs()
+	if c.skus != nil {
+		go func() {
+			var got map[string]*regionSKUs
+			defer func() { skus <- got }()
+			if err := collectors.Safely(func() error {
+				got = c.skus.read(skuCtx, c.regions, c.concurrency)
+				return nil
+			}); err != nil {
+				c.logger.Error("reading Azure Resource SKUs panicked; stock left unknown", "err", err)
+			}
+		}()
+	} else {
+		skus <- nil
+	}
 	// A walk of every region takes from seconds to minutes: say how far it
 	// got (logged at most every 10s; a bar on a terminal).
 	progress := collectors.NewProgress(c.logger, "walk azure regions", "regions", int64(len(c.regions)))
@@ -119,6 +152,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
+		cancelSKUs()
+		<-skus // no read outlives its refresh
 		return nil, err
 	}
 
@@ -131,7 +166,12 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	if rows == 0 {
 		// Not one row in any region: the API is broken, not empty.
+		cancelSKUs()
+		<-skus
 		return nil, fmt.Errorf("azure: no price rows in %d regions: %w", len(c.regions), collectors.ErrEmpty)
+	}
+	if c.skus != nil {
+		apply(snap.Quotes, <-skus, c.logger)
 	}
 	return snap, nil
 }

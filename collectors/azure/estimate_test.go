@@ -12,16 +12,18 @@ var _ collectors.WalkEstimator = (*Collector)(nil)
 
 func TestEstimatedRequests(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		regions []string
-		want    int
+		name         string
+		regions      []string
+		subscription string
+		want         int
 	}{
-		{"every public region", nil, len(DefaultRegions()) * pagesPerRegion},
-		{"configured, repeats walked once", []string{"eastus", "EastUS", "westus3"}, 2 * pagesPerRegion},
+		{"every public region", nil, "", len(DefaultRegions()) * pagesPerRegion},
+		{"configured, repeats walked once", []string{"eastus", "EastUS", "westus3"}, "", 2 * pagesPerRegion},
+		{"with Resource SKUs", []string{"eastus", "westus3"}, "6f0c1a52-3d8e-4b7a-9c15-2e4d8f7a9b30", 2*pagesPerRegion + 2*skuPagesPerRegion},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := defaults()
-			cfg.Regions = tc.regions
+			cfg.Regions, cfg.SubscriptionID = tc.regions, tc.subscription
 			c, err := New(cfg, collectors.Env{})
 			if err != nil {
 				t.Fatal(err)

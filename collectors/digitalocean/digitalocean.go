@@ -15,7 +15,8 @@
 //     gpu_info.vram (the total of the size's GPUs) divided by their count.
 //   - vCPUs and RAM: vcpus and memory (MiB, shown in GB of 1024 MiB).
 //   - Stock: none for a size marked not available (its price is kept for
-//     the regions it lists); available otherwise.
+//     the regions it lists), available for one marked available, unknown
+//     when available is missing or null.
 //   - Skipped, and counted in a debug log: sizes without GPUs, without a
 //     positive price_hourly, or listed in no region; a size that does not
 //     decode is counted in the snapshot as price.SkippedInvalid.
@@ -77,8 +78,9 @@ type size struct {
 	VCPUs       float64  `json:"vcpus"`
 	MemoryMiB   float64  `json:"memory"`
 	Regions     []string `json:"regions"`
-	Available   bool     `json:"available"`
-	GPUInfo     *struct {
+	// Available is nil when the answer does not say (missing or null).
+	Available *bool `json:"available"`
+	GPUInfo   *struct {
 		Count float64 `json:"count"`
 		VRAM  struct {
 			Amount float64 `json:"amount"`
@@ -150,10 +152,13 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		g := s.GPUInfo
 		q := price.Quote{Provider: Name, InstanceType: s.Slug, PricingModel: price.OnDemand, GPUModel: price.Unknown,
-			GPUCount: g.Count, GPURaw: g.Model, USDPerHour: s.PriceHourly, Stock: price.StockAvailable,
+			GPUCount: g.Count, GPURaw: g.Model, USDPerHour: s.PriceHourly,
 			VCPUs: max(s.VCPUs, 0), MemoryGB: max(s.MemoryMiB, 0) / 1024}
-		if !s.Available {
+		if s.Available != nil {
 			q.Stock = price.StockNone
+			if *s.Available {
+				q.Stock = price.StockAvailable
+			}
 		}
 		if a, ok := c.catalog.Lookup(Name, g.Model); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB

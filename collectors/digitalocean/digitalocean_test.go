@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
+	"github.com/gpuprice/gpuprice/price"
 )
 
 func TestContract(t *testing.T) {
@@ -59,5 +61,43 @@ func TestNoToken(t *testing.T) {
 	c, _ := New(defaults(), collectors.Env{})
 	if _, err := c.Collect(context.Background()); !errors.Is(err, ErrNoToken) {
 		t.Errorf("%v, want ErrNoToken", err)
+	}
+}
+
+// TestStock: a size marked available or not has that stock in every
+// region it lists; one whose answer does not say (available missing or
+// null) has unknown stock, never "none" for a missing field.
+func TestStock(t *testing.T) {
+	size := func(slug, available string) string {
+		s := `{"slug": "` + slug + `", "price_hourly": 3.39, "regions": ["nyc2", "tor1"], "gpu_info": {"count": 1, "vram": {"amount": 80, "unit": "gib"}, "model": "nvidia_h100"}`
+		if available != "" {
+			s += `, "available": ` + available
+		}
+		return s + "}"
+	}
+	body := `{"sizes": [` + strings.Join([]string{
+		size("gpu-h100x1-80gb", "true"),
+		size("gpu-h100x1-80gb-b", "false"),
+		size("gpu-h100x1-80gb-c", "null"),
+		size("gpu-h100x1-80gb-d", ""),
+	}, ",") + `], "links": {}, "meta": {"total": 4}}`
+	srv := httptest.NewServer(fakecloud.Answer(body))
+	defer srv.Close()
+	cfg := defaults()
+	cfg.Endpoint, cfg.APIToken = srv.URL, "t"
+	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client()})
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]price.Stock{"gpu-h100x1-80gb": price.StockAvailable, "gpu-h100x1-80gb-b": price.StockNone,
+		"gpu-h100x1-80gb-c": price.StockUnknown, "gpu-h100x1-80gb-d": price.StockUnknown}
+	if len(snap.Quotes) != 8 {
+		t.Fatalf("%d quotes, want 4 sizes in 2 regions", len(snap.Quotes))
+	}
+	for _, q := range snap.Quotes {
+		if q.Stock != want[q.InstanceType] {
+			t.Errorf("%s %s: stock %q, want %q", q.InstanceType, q.Region, q.Stock, want[q.InstanceType])
+		}
 	}
 }

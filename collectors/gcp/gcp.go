@@ -349,6 +349,8 @@ func (c *Collector) availability(ctx context.Context) availability {
 
 // readZones walks the project's accelerator types in every zone. Types
 // that are obsolete or deleted in a zone do not count as offered there.
+// A list without any accelerator type is an error (collectors.ErrEmpty),
+// so that it never makes every GPU unavailable.
 func (c *Collector) readZones(ctx context.Context) (availability, error) {
 	it := c.compute.AggregatedList(ctx, &computepb.AggregatedListAcceleratorTypesRequest{
 		Project: c.project, MaxResults: proto.Uint32(zonePageSize),
@@ -357,6 +359,11 @@ func (c *Collector) readZones(ctx context.Context) (availability, error) {
 	for {
 		pair, err := it.Next()
 		if errors.Is(err, iterator.Done) {
+			if len(a) == 0 {
+				// Every project sees accelerator types in some zone: an
+				// empty list is a broken answer, not "offered nowhere".
+				return nil, fmt.Errorf("gcp: list accelerator types: no zone lists any: %w", collectors.ErrEmpty)
+			}
 			return a, nil
 		}
 		if err != nil {

@@ -470,6 +470,44 @@ func TestAvailability(t *testing.T) {
 	}
 }
 
+// TestEmptyAvailability: an aggregated list of no accelerator type at all
+// is a failed read, not "no GPU offered anywhere": the last good read
+// stays, and without one stock is unknown, never none.
+func TestEmptyAvailability(t *testing.T) {
+	fake := fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 500})
+	c := newCollector(t, startFake(t, fake), setup{key: fakecloud.GCPDemoKey, project: fakecloud.GCPDemoProject, creds: adc(fakecloud.GCPDemoToken)})
+	for _, tc := range []struct {
+		name     string
+		previous bool // a good read before the empty one
+		want     price.Stock
+	}{
+		{"after a good read", true, price.StockAvailable},
+		{"without a good read", false, price.StockUnknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.zones = nil
+			if tc.previous {
+				if _, err := c.Collect(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fake.ComputeFaults.Add(fakecloud.Fault{Kind: fakecloud.Empty, Times: 1})
+			snap, err := c.Collect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := find(t, snap.Quotes, "g2-standard-4", "me-west1", price.OnDemand).Stock; got != tc.want {
+				t.Errorf("stock %q, want %q", got, tc.want)
+			}
+			for _, q := range snap.Quotes {
+				if q.Stock == price.StockNone && !tc.previous {
+					t.Fatalf("%s %s: stock none from an empty answer", q.InstanceType, q.Region)
+				}
+			}
+		})
+	}
+}
+
 // TestProjectWithoutCredentials: a project without application default
 // credentials turns availability off, says so once, and prices still flow.
 func TestProjectWithoutCredentials(t *testing.T) {

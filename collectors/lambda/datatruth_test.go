@@ -88,3 +88,48 @@ func TestBadTypesAreSkippedAndCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestCapacityStates: stock is available or none where the answer lists
+// capacity (an empty list: none anywhere), and unknown where it has no
+// list at all, never "not rentable" for want of an answer.
+func TestCapacityStates(t *testing.T) {
+	typ := func(name, capacity string) string {
+		s := `"` + name + `": {"instance_type": {"name": "` + name + `", "description": "1x A10 (24 GB PCIe)", "gpu_description": "A10 (24 GB PCIe)", "price_cents_per_hour": 75, "specs": {"gpus": 1}}`
+		if capacity != "" {
+			s += `, "regions_with_capacity_available": ` + capacity
+		}
+		return s + "}"
+	}
+	body := `{"data": {` + strings.Join([]string{
+		typ("gpu_1x_a10", `[{"name": "us-east-1", "description": "Virginia, USA"}]`),
+		typ("gpu_2x_a10", `[]`),
+		typ("gpu_4x_a10", `null`),
+		typ("gpu_8x_a10", ``),
+	}, ",") + `}}`
+	c := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, func(c *Config) { c.Regions = []string{"us-east-1", "us-west-1"} }, nil)
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, instanceType string
+		east, west         price.Stock
+	}{
+		{"capacity in one region", "gpu_1x_a10", price.StockAvailable, price.StockNone},
+		{"an empty list: none anywhere", "gpu_2x_a10", price.StockNone, price.StockNone},
+		{"a null list: unknown", "gpu_4x_a10", price.StockUnknown, price.StockUnknown},
+		{"no list: unknown", "gpu_8x_a10", price.StockUnknown, price.StockUnknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]price.Stock{}
+			for _, q := range snap.Quotes {
+				if q.InstanceType == tc.instanceType {
+					got[q.Region] = q.Stock
+				}
+			}
+			if len(got) != 2 || got["us-east-1"] != tc.east || got["us-west-1"] != tc.west {
+				t.Errorf("stocks %v, want us-east-1 %q, us-west-1 %q", got, tc.east, tc.west)
+			}
+		})
+	}
+}

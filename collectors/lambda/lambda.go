@@ -15,7 +15,9 @@
 //   - Stock: price.StockAvailable where regions_with_capacity_available
 //     names the region, price.StockNone elsewhere. A type whose capacity
 //     runs out keeps its series and history, shown as not rentable now,
-//     and a region never loses its series for lack of capacity.
+//     and a region never loses its series for lack of capacity. A type
+//     whose answer has no such list (missing or null) has unknown stock:
+//     only an empty list says "no capacity anywhere".
 //   - GPU: gpu_description ("H100 (80 GB SXM5)") through the catalog's
 //     lambda aliases, or, where the answer has none, the description
 //     without its "<n>x " ("8x H100 (80 GB SXM5)"), or else the instance
@@ -150,7 +152,9 @@ type entry struct {
 			MemoryGiB float64 `json:"memory_gib"`
 		} `json:"specs"`
 	} `json:"instance_type"`
-	Regions []struct {
+	// Regions is nil when the answer has no list (missing or null): then
+	// capacity is unknown, not none. An empty list says none.
+	Regions *[]struct {
 		Name string `json:"name"`
 	} `json:"regions_with_capacity_available"`
 }
@@ -230,8 +234,11 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 		q.PricingModel = price.OnDemand
 		q.USDPerHour = *it.PriceCentsPerHour / 100
 		q.VCPUs, q.MemoryGB = max(it.Specs.VCPUs, 0), max(it.Specs.MemoryGiB, 0)
-		capacity := map[string]bool{}
-		for _, r := range e.Regions {
+		var capacity map[string]bool // nil: unknown
+		if e.Regions != nil {
+			capacity = map[string]bool{}
+		}
+		for _, r := range deref(e.Regions) {
 			name := strings.ToLower(strings.TrimSpace(r.Name))
 			capacity[name] = true
 			if c.builtin && name != "" && !slices.Contains(c.regions, name) && !c.unlisted[name] {
@@ -241,9 +248,14 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 			}
 		}
 		for _, r := range c.regions {
-			q.Region, q.Stock = r, price.StockNone
-			if capacity[r] {
+			q.Region = r
+			switch {
+			case capacity == nil:
+				q.Stock = price.StockUnknown
+			case capacity[r]:
 				q.Stock = price.StockAvailable
+			default:
+				q.Stock = price.StockNone
 			}
 			out = append(out, q)
 		}
@@ -324,4 +336,12 @@ func leadingCount(re *regexp.Regexp, s string) float64 {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return float64(n)
+}
+
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) (v T) {
+	if p != nil {
+		v = *p
+	}
+	return v
 }

@@ -33,8 +33,9 @@
 //     StockLow; null → StockNone (not rentable now; the quote and so its
 //     series and history are kept); any other value → StockAvailable. It
 //     applies to both pricing models of the tier. A lowestPrice that is
-//     null altogether says nothing about stock: StockUnknown, never "not
-//     rentable" for want of an answer.
+//     null altogether, or without a stockStatus key, or with a blank one,
+//     says nothing about stock: StockUnknown, never "not rentable" for
+//     want of an answer.
 //   - Region: lowestPrice.countryCode lower-cased ("us"), the country of
 //     the cheapest machine that can take a pod now, or "" when Runpod
 //     gives none. A type that goes out of stock has no country code: it
@@ -230,6 +231,26 @@ type lowestPrice struct {
 	MinVcpu              *float64 `json:"minVcpu"`
 	MinMemory            *float64 `json:"minMemory"`
 	AvailableGpuCounts   []int    `json:"availableGpuCounts"`
+	// stockUnsaid: the answer has no stockStatus key at all. GraphQL
+	// answers every field asked for, null included, so a missing one
+	// says nothing about stock, unlike null (none in stock).
+	stockUnsaid bool
+}
+
+// UnmarshalJSON decodes a lowestPrice, noting whether stockStatus was
+// there.
+func (lp *lowestPrice) UnmarshalJSON(b []byte) error {
+	type plain lowestPrice
+	if err := json.Unmarshal(b, (*plain)(lp)); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	_, said := keys["stockStatus"]
+	lp.stockUnsaid = !said
+	return nil
 }
 
 // GraphQLError is an answer carrying GraphQL errors, which Runpod sends
@@ -380,8 +401,13 @@ func (c *Collector) place(it string, lp *lowestPrice) (price.Stock, string) {
 	region := ""
 	if lp != nil {
 		stock = price.StockNone
-		if lp.StockStatus != nil {
+		switch {
+		case lp.stockUnsaid:
+			stock = price.StockUnknown
+		case lp.StockStatus != nil:
 			switch strings.ToLower(strings.TrimSpace(*lp.StockStatus)) {
+			case "":
+				stock = price.StockUnknown // a blank level says nothing
 			case "high":
 				stock = price.StockHigh
 			case "medium":

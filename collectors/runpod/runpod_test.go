@@ -581,6 +581,8 @@ func TestPlace(t *testing.T) {
 		{"null lowestPrice says nothing of stock", nil, price.StockUnknown, "ca"},
 		{"empty country code", &lowestPrice{StockStatus: s("High"), CountryCode: s(" ")}, high, "ca"},
 		{"unknown level is available", &lowestPrice{StockStatus: s("Plenty"), CountryCode: s("SE")}, price.StockAvailable, "se"},
+		{"blank level says nothing", &lowestPrice{StockStatus: s(" "), CountryCode: s("SE")}, price.StockUnknown, "se"},
+		{"no stockStatus key says nothing", &lowestPrice{CountryCode: s("US"), stockUnsaid: true}, price.StockUnknown, "us"},
 	}
 	for _, st := range steps {
 		stock, region := c.place("X/secure", st.lp)
@@ -642,5 +644,29 @@ func TestRegistered(t *testing.T) {
 	cfg.Providers[Name].(*Config).Endpoint = "api.runpod.io"
 	if err := cfg.Validate(); err == nil {
 		t.Error("an endpoint without a scheme was accepted")
+	}
+}
+
+// TestLowestPriceDecoded: a stockStatus that is null says none in stock,
+// one that is missing says nothing.
+func TestLowestPriceDecoded(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		want       price.Stock
+	}{
+		{"High", `{"stockStatus": "High", "countryCode": "US"}`, high},
+		{"null", `{"stockStatus": null, "countryCode": null}`, none},
+		{"missing", `{"countryCode": "US", "minimumBidPrice": 1.2}`, price.StockUnknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lp lowestPrice
+			if err := json.Unmarshal([]byte(tc.json), &lp); err != nil {
+				t.Fatal(err)
+			}
+			c := newCollector(t, "http://127.0.0.1:1/graphql", fastRetries, nil, nil)
+			if got, _ := c.place("X/secure", &lp); got != tc.want {
+				t.Errorf("stock %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
