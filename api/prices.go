@@ -240,7 +240,7 @@ type offerJSON struct {
 var quoteHeader = append(price.LabelNames(price.SeriesLabels),
 	"usd_per_hour", "gpu_usd_per_hour", "observed_at", "effective_at", "gpu_raw", "stock",
 	"offers", "available_gpus", "p10_gpu_usd_per_hour", "p50_gpu_usd_per_hour", "p90_gpu_usd_per_hour",
-	"vcpus", "memory_gb",
+	"vcpus", "memory_gb", "zones", "currency", "currency_per_hour",
 )
 
 // appendQuoteCSV appends q's CSV fields to rec: its series labels as label
@@ -254,7 +254,7 @@ func appendQuoteCSV(rec []string, q *price.Quote) []string {
 	return append(rec,
 		formatFloat(q.USDPerHour), formatFloat(q.GPUUSDPerHour()), formatTime(q.ObservedAt), formatTime(q.EffectiveAt), q.GPURaw, string(q.Stock),
 		offers, formatOptional(q.AvailableGPUs), formatOptional(q.P10), formatOptional(q.P50), formatOptional(q.P90),
-		formatOptional(q.VCPUs), formatOptional(q.MemoryGB),
+		formatOptional(q.VCPUs), formatOptional(q.MemoryGB), q.Zones, q.Currency, formatOptional(q.CurrencyPerHour),
 	)
 }
 

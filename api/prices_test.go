@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,11 +116,11 @@ func TestPricesCSV(t *testing.T) {
 	want := [][]string{
 		quoteHeader,
 		{"vastai", "1x_RTX4090", "us", "", "na", "on_demand", "RTX4090", "pcie", "24", "1",
-			"0.35", "0.35", "2025-06-01T12:00:00Z", "", "", "", "12", "30", "0.3", "0.4", "0.6", "8.5", "31.3"},
+			"0.35", "0.35", "2025-06-01T12:00:00Z", "", "", "", "12", "30", "0.3", "0.4", "0.6", "8.5", "31.3", "", "", ""},
 		{"aws", "g5.xlarge", "eu-west-1", "", "eu", "on_demand", "A10G", "", "24", "1",
-			"1.006", "1.006", "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", "", "", ""},
+			"1.006", "1.006", "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", "", "", "", "", "", ""},
 		{"azure", "Standard_NV6ads_A10_v5", "westeurope", "", "eu", "on_demand", "A10", "pcie", "24", "0.1667",
-			"0.454", strconv.FormatFloat(0.454/sixth, 'f', -1, 64), "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", "", "6", "55"},
+			"0.454", strconv.FormatFloat(0.454/sixth, 'f', -1, 64), "2025-06-01T12:00:00Z", "", "", "", "", "", "", "", "", "6", "55", "", "", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("\n got %q\nwant %q", rows, want)
@@ -338,5 +339,24 @@ func TestQuoteJSONInstanceFacts(t *testing.T) {
 				t.Errorf("absent facts rendered: %s", got)
 			}
 		})
+	}
+}
+
+// TestQuoteCSVCurrency: a quote priced in EUR carries its currency and
+// amount in the last columns, a USD one leaves them empty.
+func TestQuoteCSVCurrency(t *testing.T) {
+	eur := price.Quote{Provider: "scaleway", InstanceType: "H100-1-80G", GPUCount: 1, USDPerHour: 3.18, Currency: "EUR", CurrencyPerHour: 2.73}
+	usd := price.Quote{Provider: "aws", InstanceType: "p5.48xlarge", GPUCount: 8, USDPerHour: 55.04}
+	for _, tc := range []struct {
+		q    price.Quote
+		want []string
+	}{{eur, []string{"EUR", "2.73"}}, {usd, []string{"", ""}}} {
+		rec := appendQuoteCSV(nil, &tc.q)
+		if len(rec) != len(quoteHeader) {
+			t.Fatalf("%d fields, %d columns", len(rec), len(quoteHeader))
+		}
+		if got := rec[len(rec)-2:]; !slices.Equal(got, tc.want) || quoteHeader[len(rec)-2] != "currency" {
+			t.Errorf("%s: currency columns %q, want %q", tc.q.Provider, got, tc.want)
+		}
 	}
 }

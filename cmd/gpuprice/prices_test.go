@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -237,11 +238,12 @@ func TestPricesHost(t *testing.T) {
 					t.Fatalf("csv: %v %v", err, rows)
 				}
 				h := rows[0]
-				if n := len(h); h[n-2] != "vcpus" || h[n-1] != "memory_gb" {
-					t.Fatalf("csv header %v does not end with vcpus, memory_gb", h)
+				v, m := slices.Index(h, "vcpus"), slices.Index(h, "memory_gb")
+				if v < 0 || m < 0 {
+					t.Fatalf("csv header %v has no vcpus, memory_gb", h)
 				}
 				for _, r := range rows[1:] {
-					got[r[0]+"/"+r[1]+"/"+r[3]] = [2]string{r[len(r)-2], r[len(r)-1]}
+					got[r[0]+"/"+r[1]+"/"+r[3]] = [2]string{r[v], r[m]}
 				}
 			case "table":
 				lines := strings.Split(strings.TrimSpace(out.String()), "\n")
