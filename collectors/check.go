@@ -91,13 +91,30 @@ func (c *checker) markets(in []price.Market, rejected map[string]int) []price.Ma
 		if m.Geo == "" {
 			m.Geo = price.Geo(m.Region)
 		}
-		if !plausible(m.P10) || !plausible(m.P50) || !plausible(m.P90) || m.AvailableGPUs < 0 {
+		if !plausibleMarket(&m) {
 			rejected["invalid_price"]++
 			continue
 		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// plausibleMarket reports whether m's statistics are prices and counts. A
+// market of offers must have them all; one of published statistics
+// (Offers 0: Akash) may leave those it does not know NaN, but not all.
+func plausibleMarket(m *price.Market) bool {
+	stats := []float64{m.P10, m.P50, m.P90, m.AvailableGPUs}
+	known := 0
+	for _, v := range stats {
+		switch {
+		case plausible(v):
+			known++
+		case !math.IsNaN(v) || m.Offers > 0:
+			return false
+		}
+	}
+	return known > 0
 }
 
 func (c *checker) offers(in []price.Offer, now time.Time, rejected map[string]int) []price.Offer {
@@ -132,7 +149,7 @@ func quoteProblem(q *price.Quote, allowZero bool, maxPerGPU float64) string {
 		return "invalid_quote"
 	case math.IsNaN(q.GPUCount) || math.IsInf(q.GPUCount, 0) || q.GPUCount <= 0:
 		return "invalid_gpu_count"
-	case !plausible(q.USDPerHour):
+	case !plausible(q.USDPerHour) || !plausible(q.CurrencyPerHour):
 		return "invalid_price"
 	case q.USDPerHour == 0 && !allowZero:
 		return "zero_price"

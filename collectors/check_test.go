@@ -87,19 +87,23 @@ func TestCheckMarketsAndOffers(t *testing.T) {
 		Quotes: []price.Quote{quote("a", 1, 1)},
 		Markets: []price.Market{
 			{Region: "us", P10: 1, P50: 2, P90: 3, AvailableGPUs: 8},
-			{Region: "us", P10: math.NaN(), P50: 2, P90: 3},
+			{Region: "us", P10: math.NaN(), P50: 2, P90: 3, Offers: 3}, // a market of offers has every quantile
 			{Region: "de", P10: 1, P50: 2, P90: 3, AvailableGPUs: -1},
+			// Published statistics (no offers): unknown ones are NaN.
+			{Region: "global", P10: math.NaN(), P50: 1.58, P90: math.NaN(), AvailableGPUs: math.NaN()},
+			{Region: "global", P10: math.NaN(), P50: math.NaN(), P90: math.NaN(), AvailableGPUs: math.NaN()},
+			{Region: "global", P10: math.NaN(), P50: math.Inf(1), P90: math.NaN()},
 		},
 		Offers: []price.Offer{offer("ok", 16), offer("free", 0), offer("absurd", 8*500)},
 	}
 	snap, rejected, rejectedQuotes := testChecker(quietLogger(), false).check(in, time.Now())
-	if len(snap.Markets) != 1 || snap.Markets[0].Provider != "azure" || snap.Markets[0].Geo != "na" {
-		t.Errorf("markets kept: %+v, want the plausible one, stamped", snap.Markets)
+	if len(snap.Markets) != 2 || snap.Markets[0].Provider != "azure" || snap.Markets[0].Geo != "na" || snap.Markets[1].P50 != 1.58 {
+		t.Errorf("markets kept: %+v, want the plausible two, stamped", snap.Markets)
 	}
 	if len(snap.Offers) != 1 || snap.Offers[0].ID != "ok" || snap.Offers[0].Region != "eastus" || snap.Offers[0].Provider != "azure" {
 		t.Errorf("offers kept: %+v, want the plausible one, stamped", snap.Offers)
 	}
-	want := map[string]int{"invalid_price": 2, "invalid_offer": 2}
+	want := map[string]int{"invalid_price": 4, "invalid_offer": 2}
 	if !maps.Equal(rejected, want) || rejectedQuotes != 0 {
 		t.Errorf("rejected %v (%d quotes), want %v (no quote)", rejected, rejectedQuotes, want)
 	}

@@ -16,7 +16,8 @@
 //     asks, as a marketplace's cheapest offer is; the quote's p50 is the
 //     median bid (price.med) and its available GPUs
 //     availability.available.
-//   - Markets: one per catalog GPU (model, form, memory), region global,
+//   - Markets: one per catalog GPU (model, form, memory; none for
+//     UNKNOWN), region global,
 //     on demand: quantile 0.5 the median bid, available GPUs
 //     availability.available (none when a model does not count them,
 //     never 0). Akash gives no 0.1 and 0.9 quantiles and
@@ -174,6 +175,9 @@ func markets(quotes []price.Quote) []price.Market {
 	var out []price.Market
 	for i := range quotes {
 		q := &quotes[i]
+		if q.GPUModel == price.Unknown {
+			continue // unrelated models would share a market
+		}
 		k := key{q.GPUModel, q.GPUForm, q.GPUMemoryGB}
 		available := q.AvailableGPUs
 		if q.Stock == price.StockUnknown {

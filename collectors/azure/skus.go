@@ -383,9 +383,17 @@ func apply(quotes []price.Quote, skus map[string]*regionSKUs, logger *slog.Logge
 		}
 		q.Zones = strings.Join(info.zones, ",")
 		q.VCPUs, q.MemoryGB = info.vcpus, info.memoryGB
-		if info.gpus > 0 && info.gpus != q.GPUCount && (q.GPUModel == price.Unknown || q.GPUCount >= 1) {
-			logger.Debug("GPU count from Resource SKUs", "size", q.InstanceType, "catalog", q.GPUCount, "skus", info.gpus)
+		// gpu_count is part of the series key: a count the catalog knows
+		// stays, so that a series does not split when the SKUs cannot be
+		// read; a disagreement is logged for the catalog to be fixed. Only
+		// an unknown GPU, whose count is a guess of 1, takes the SKU's.
+		switch {
+		case !(info.gpus > 0) || info.gpus == q.GPUCount:
+		case q.GPUModel == price.Unknown:
 			q.GPUCount = info.gpus
+		case q.GPUCount >= 1:
+			logger.Debug("Resource SKUs count other GPUs than the catalog; the catalog's count is kept",
+				"size", q.InstanceType, "catalog", q.GPUCount, "skus", info.gpus)
 		}
 	}
 }

@@ -372,8 +372,8 @@ func TestApply(t *testing.T) {
 			"standard_nd96isr_h100_v5": {gpus: 8, vcpus: 96, zones: []string{"1"}}}, at: at}}, price.StockAvailable, 8, 96, "1"},
 		{"restricted", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
 			"standard_nd96isr_h100_v5": {gpus: 8, restricted: true}}, at: at}}, price.StockNone, 8, 0, ""},
-		{"whole count corrected", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
-			"standard_nd96isr_h100_v5": {gpus: 4}}, at: at}}, price.StockAvailable, 4, 0, ""},
+		{"a count the catalog knows stays (the series key)", base, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
+			"standard_nd96isr_h100_v5": {gpus: 4}}, at: at}}, price.StockAvailable, 8, 0, ""},
 		{"partition keeps its fraction", frac, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{
 			"standard_nv6ads_a10_v5": {gpus: 1}}, at: at}}, price.StockAvailable, 0.1667, 0, ""},
 		{"unknown size gets the SKU's count", unknown, map[string]*regionSKUs{"westus3": {sizes: map[string]*skuInfo{

@@ -111,8 +111,14 @@ func parseFamilies(text []byte) ([]prompb.TimeSeries, error) {
 				for _, q := range s.GetQuantile() {
 					add(name, m, q.GetValue(), prompb.Label{Name: model.QuantileLabel, Value: strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64)})
 				}
-				add(name+"_sum", m, s.GetSampleSum())
-				add(name+"_count", m, float64(s.GetSampleCount()))
+				// A market of published statistics (Akash) has no
+				// _sum and _count on /metrics: none here either.
+				if s.SampleSum != nil {
+					add(name+"_sum", m, s.GetSampleSum())
+				}
+				if s.SampleCount != nil {
+					add(name+"_count", m, float64(s.GetSampleCount()))
+				}
 			default:
 				add(name, m, m.GetUntyped().GetValue())
 			}
