@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -192,4 +193,45 @@ func (c *countingBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// BenchmarkPriceList walks the Price List Query API (GetProducts, through
+// the SDK) for every GPU instance type of the fake's 20 regions, the
+// on-demand half of a refresh without bulk files. Its per-row figures are
+// per price found (one instance type in one region).
+//
+//	go test -run '^$' -bench PriceList -benchtime 3x ./collectors/aws/
+func BenchmarkPriceList(b *testing.B) {
+	_, url := startFake(b, fakecloud.AWSOptions{Now: newClock(t0).Now})
+	cfg := testConfig(url)
+	c := newTestCollector(b, cfg, nil, nil, nil)
+	ctx := context.Background()
+	sdk, err := c.sdkConfig(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	regions, err := c.regions(ctx, sdk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	results, err := c.collectRegions(ctx, sdk, regions, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	facts, offered := map[string]gpuFacts{}, map[string][]string{}
+	for _, r := range results {
+		for name, f := range r.types {
+			facts[name] = f
+			offered[name] = append(offered[name], r.region)
+		}
+	}
+	prices, _, err := c.priceList(ctx, sdk, facts, offered)
+	if err != nil || len(prices) == 0 {
+		b.Fatal(err)
+	}
+	collectortest.PerRow(b, len(prices), func() {
+		if _, _, err := c.priceList(ctx, sdk, facts, offered); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

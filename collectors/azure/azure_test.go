@@ -34,7 +34,7 @@ func fastClient(o collectors.HTTPOptions) *http.Client {
 }
 
 // newCollector builds the collector the way the daemon does, pointed at url.
-func newCollector(t *testing.T, url string, regions []string, client *http.Client) *Collector {
+func newCollector(t testing.TB, url string, regions []string, client *http.Client) *Collector {
 	t.Helper()
 	cfg := config.Default()
 	s := cfg.Providers[Name].(*Config)
@@ -52,7 +52,7 @@ func newCollector(t *testing.T, url string, regions []string, client *http.Clien
 // testCatalog is the embedded catalog without the NC A10 v4 sizes, which
 // stand for a size Azure added and the catalog does not know yet: the
 // expected quotes stay right if the catalog learns them one day.
-func testCatalog(t *testing.T) *price.Catalog {
+func testCatalog(t testing.TB) *price.Catalog {
 	t.Helper()
 	def := price.DefaultCatalog()
 	var aliases []price.Alias
@@ -73,7 +73,7 @@ func testCatalog(t *testing.T) *price.Catalog {
 }
 
 // startFake serves fake (or h wrapping it) on a loopback port for the test.
-func startFake(t *testing.T, h http.Handler) string {
+func startFake(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -511,4 +511,23 @@ func TestBadEndpointRefused(t *testing.T) {
 	if err := cfg.Validate(); err == nil || err.Error() != want {
 		t.Fatalf("Validate = %v, want %s", err, want)
 	}
+}
+
+// BenchmarkCollect walks every region of a fake serving 100k price rows
+// (the recorded ones and older variations of them, pages of 1000): HTTP
+// from a loopback fake, decoding, filtering and de-duplication. Its
+// per-row figures are per price row.
+//
+//	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/azure/
+func BenchmarkCollect(b *testing.B) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 100_000})
+	c := newCollector(b, startFake(b, fake), fake.Regions(), nil)
+	if _, err := c.Collect(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	collectortest.PerRow(b, fake.Len(), func() {
+		if _, err := c.Collect(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -576,7 +576,10 @@ func TestRegistered(t *testing.T) {
 
 // BenchmarkCollect measures a whole refresh over 30k synthesized offers per
 // search: HTTP from a loopback fake (its answers cached), decoding,
-// normalization, aggregation and sorting.
+// normalization, aggregation and sorting. Its per-row figures are per
+// offer of both answers.
+//
+//	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/vastai/
 func BenchmarkCollect(b *testing.B) {
 	const n = 30_000
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
@@ -585,14 +588,11 @@ func BenchmarkCollect(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(len(snap.Offers)), "offers")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	collectortest.PerRow(b, len(snap.Offers), func() {
 		if _, err := c.Collect(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // BenchmarkAggregate isolates the collector's own work from HTTP and JSON.
