@@ -27,7 +27,7 @@ type Rows[T any] struct {
 	// Each, when set before decoding, is given every row that decodes, in
 	// order, instead of Items: a collector that keeps only what it
 	// aggregates of each row holds no more of a long answer than that.
-	// The row is Each's to keep.
+	// The row is reused once Each returns: Each copies what it keeps.
 	Each func(row *T)
 	// Bad counts the rows that did not decode; Err is the first one's
 	// error, for messages.
@@ -59,9 +59,13 @@ func (r *Rows[T]) streamRows(dec *json.Decoder) error {
 		return &json.UnmarshalTypeError{Value: tokenKind(tok), Type: reflect.TypeFor[[]T](), Offset: offset}
 	}
 	r.Set = true
+	// One row value serves every row (Each copies what it keeps): a row
+	// costs what its fields allocate, not one more object.
+	v := new(T)
+	var zero T
 	for dec.More() {
-		var v T
-		if err := dec.Decode(&v); err != nil {
+		*v = zero // encoding/json merges into what a value holds
+		if err := dec.Decode(v); err != nil {
 			// A syntax or read error ends the answer; a row of the wrong
 			// type was read whole, and the decoder goes on.
 			var te *json.UnmarshalTypeError
@@ -74,7 +78,7 @@ func (r *Rows[T]) streamRows(dec *json.Decoder) error {
 			}
 			continue
 		}
-		r.add(&v)
+		r.add(v)
 	}
 	_, err = dec.Token() // ']'
 	return err
