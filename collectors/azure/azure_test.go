@@ -1,8 +1,11 @@
 package azure
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -530,4 +533,65 @@ func BenchmarkCollect(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// BenchmarkDecode isolates the decoder: the pages of one region of a fake
+// serving 100k rows, read from memory, whole (json.Decoder.Decode, which
+// reads a page whole before decoding it: the decoder before DecodeJSON)
+// and streamed (collectors.DecodeJSON, as DoJSON does), each row
+// filtered and de-duplicated as the walk does. Its per-row figures are
+// per price row.
+//
+//	go test -run '^$' -bench Decode -benchtime 3x ./collectors/azure/
+func BenchmarkDecode(b *testing.B) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 100_000})
+	const region = "eastus"
+	c := newCollector(b, "http://fake", []string{region}, nil)
+	var pages [][]byte
+	for u := c.firstPage(region); u != ""; {
+		rec := httptest.NewRecorder()
+		fake.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		var p struct{ NextPageLink string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			b.Fatal(err)
+		}
+		pages = append(pages, rec.Body.Bytes())
+		u = ""
+		if p.NextPageLink != "" {
+			u, _ = c.nextPage(p.NextPageLink)
+		}
+	}
+	for _, way := range []struct {
+		name   string
+		decode func(io.Reader, any) error
+	}{
+		{"whole", func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }},
+		{"stream", collectors.DecodeJSON},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			decode := func() int {
+				best, rows := map[seriesKey]*item{}, 0
+				for _, body := range pages {
+					var p page
+					p.Items.Each = func(it *item) {
+						if it.RetailPrice == nil || dropReason(it, region) != "" {
+							return
+						}
+						k := seriesKey{strings.ToLower(it.ArmSkuName), isSpot(it)}
+						if old, ok := best[k]; !ok || better(it, old) {
+							kept := *it
+							best[k] = &kept
+						}
+					}
+					if err := way.decode(bytes.NewReader(body), &p); err != nil {
+						b.Fatal(err)
+					}
+					rows += p.Items.Good
+				}
+				return rows
+			}
+			collectortest.PerRow(b, decode(), func() { decode() })
+			b.ReportMetric(float64(len(pages)), "pages")
+		})
+	}
 }
