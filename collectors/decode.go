@@ -251,11 +251,23 @@ func keep(first *error, err error) {
 // skipValue reads the next value whole, token by token: nothing of it is
 // kept, however long it is.
 func skipValue(dec *json.Decoder) error {
-	tok, err := dec.Token()
+	tok, err := skipToken(dec)
 	if err != nil {
 		return err
 	}
 	return skipRest(dec, tok)
+}
+
+// skipToken is dec.Token for a value being skipped: a number Token
+// cannot hold in a float64 (1e700) is read as any other scalar, not an
+// error (json.Decoder has read it whole and goes on).
+func skipToken(dec *json.Decoder) (json.Token, error) {
+	tok, err := dec.Token()
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return json.Number("0"), nil
+	}
+	return tok, err
 }
 
 // skipRest reads the rest of the value that started with tok.
@@ -268,7 +280,7 @@ func skipRest(dec *json.Decoder, tok json.Token) error {
 		return fmt.Errorf("unexpected %v", d)
 	}
 	for depth := 1; depth > 0; {
-		tok, err := dec.Token()
+		tok, err := skipToken(dec)
 		if err != nil {
 			return err
 		}
