@@ -85,7 +85,10 @@ func (p *structPlan) lookup(key string) *field {
 	return nil
 }
 
-var plans sync.Map // reflect.Type → *structPlan, or a nil *structPlan: not streamed
+var (
+	plans   sync.Map   // reflect.Type → *structPlan, or a nil *structPlan: not streamed
+	plansMu sync.Mutex // held while plans are made
+)
 
 // plan returns how to stream struct type t, or nil when t holds no Rows
 // or is not a struct decodeStruct can read like encoding/json would.
@@ -93,12 +96,28 @@ func plan(t reflect.Type) *structPlan {
 	if p, ok := plans.Load(t); ok {
 		return p.(*structPlan)
 	}
-	p := makePlan(t)
+	plansMu.Lock()
+	defer plansMu.Unlock()
+	return planLocked(t, map[reflect.Type]bool{})
+}
+
+// planLocked is plan under plansMu; busy holds the types whose plan is
+// being made, so that a type that holds itself (through a pointer or a
+// slice) has its inner occurrences decoded whole rather than recursing.
+func planLocked(t reflect.Type, busy map[reflect.Type]bool) *structPlan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*structPlan)
+	}
+	if busy[t] {
+		return nil
+	}
+	busy[t] = true
+	p := makePlan(t, busy)
 	plans.Store(t, p)
 	return p
 }
 
-func makePlan(t reflect.Type) *structPlan {
+func makePlan(t reflect.Type, busy map[reflect.Type]bool) *structPlan {
 	if t.Kind() != reflect.Struct || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
 		return nil
 	}
@@ -126,9 +145,9 @@ func makePlan(t reflect.Type) *structPlan {
 		switch {
 		case reflect.PointerTo(sf.Type).Implements(rowStreamerType):
 			f.kind = rowsField
-		case sf.Type.Kind() == reflect.Struct && plan(sf.Type) != nil:
+		case sf.Type.Kind() == reflect.Struct && planLocked(sf.Type, busy) != nil:
 			f.kind = structField
-		case sf.Type.Kind() == reflect.Pointer && plan(sf.Type.Elem()) != nil:
+		case sf.Type.Kind() == reflect.Pointer && planLocked(sf.Type.Elem(), busy) != nil:
 			f.kind = ptrField
 		}
 		streams = streams || f.kind != plainField

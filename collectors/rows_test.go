@@ -213,3 +213,21 @@ func (r *repeat) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// TestDecodeJSONRecursiveType: a type that holds itself is planned once,
+// its inner occurrences decoded whole.
+func TestDecodeJSONRecursiveType(t *testing.T) {
+	type node struct {
+		Items Rows[struct {
+			N int `json:"n"`
+		}] `json:"items"`
+		Next *node `json:"next"`
+	}
+	var got node
+	if err := DecodeJSON(strings.NewReader(`{"items": [{"n": 1}, {"n": "x"}], "next": {"items": [{"n": 2}], "next": null}}`), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Items.Items) != 1 || got.Items.Bad != 1 || got.Next == nil || len(got.Next.Items.Items) != 1 || got.Next.Next != nil {
+		t.Errorf("%+v", got)
+	}
+}
