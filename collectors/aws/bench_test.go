@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	ptypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -233,5 +237,59 @@ func BenchmarkPriceList(b *testing.B) {
 		if _, _, err := c.priceList(ctx, sdk, facts, offered); err != nil {
 			b.Fatal(err)
 		}
+	})
+}
+
+// BenchmarkPriceListItem isolates the decoding of Price List items (the
+// fake's, every variant of one GPU type in every region): into the
+// fields read (onDemandPrice), and into maps of every attribute and term
+// (the decoder before, for comparison). Its per-row figures are per item.
+//
+//	go test -run '^$' -bench PriceListItem -benchtime 3x ./collectors/aws/
+func BenchmarkPriceListItem(b *testing.B) {
+	_, url := startFake(b, fakecloud.AWSOptions{Now: newClock(t0).Now})
+	c := newTestCollector(b, testConfig(url), nil, nil, nil)
+	ctx := context.Background()
+	sdk, err := c.sdkConfig(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := c.pricingClient(sdk).GetProducts(ctx, &pricing.GetProductsInput{
+		ServiceCode: aws.String("AmazonEC2"), FormatVersion: aws.String("aws_v1"), MaxResults: aws.Int32(100),
+		Filters: []ptypes.Filter{{Type: ptypes.FilterTypeTermMatch, Field: aws.String("instanceType"), Value: aws.String("p5.48xlarge")}},
+	})
+	if err != nil || len(out.PriceList) == 0 {
+		b.Fatal(err, len(out.PriceList))
+	}
+	items := out.PriceList
+	b.Run("fields", func(b *testing.B) {
+		collectortest.PerRow(b, len(items), func() {
+			for _, item := range items {
+				if _, _, _, err := onDemandPrice(item, "p5.48xlarge"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("maps", func(b *testing.B) {
+		type productMaps struct {
+			Product struct {
+				Attributes map[string]string `json:"attributes"`
+			} `json:"product"`
+			Terms map[string]map[string]struct {
+				PriceDimensions map[string]struct {
+					Unit         string            `json:"unit"`
+					PricePerUnit map[string]string `json:"pricePerUnit"`
+				} `json:"priceDimensions"`
+			} `json:"terms"`
+		}
+		collectortest.PerRow(b, len(items), func() {
+			for _, item := range items {
+				var p productMaps
+				if err := json.Unmarshal([]byte(item), &p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	})
 }
