@@ -595,3 +595,28 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// TestSynthesizedRows: the benchmarks' scaled fake (older variations of
+// the recorded rows, over many pages) prices every region as the recorded
+// rows do, so its figures are those of a real walk.
+func TestSynthesizedRows(t *testing.T) {
+	recorded := fakecloud.NewAzure(fakecloud.AzureOptions{})
+	scaled := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 20_000})
+	if scaled.Len() != 20_000 {
+		t.Fatalf("%d rows, want 20000", scaled.Len())
+	}
+	want, err := newCollector(t, startFake(t, recorded), recorded.Regions(), nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := newCollector(t, startFake(t, scaled), scaled.Regions(), nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Quotes, want.Quotes) {
+		t.Errorf("%d quotes from the scaled fake, %d recorded; they differ", len(got.Quotes), len(want.Quotes))
+	}
+	if scaled.Faults.Requests() <= len(scaled.Regions()) {
+		t.Errorf("%d requests for %d regions: the scaled rows fit in one page each", scaled.Faults.Requests(), len(scaled.Regions()))
+	}
+}
