@@ -13,7 +13,7 @@ LDFLAGS := -s -w \
 # recorded.golden files).
 CONTRACT := $(addprefix ./,$(sort $(dir $(shell grep -l 'collectortest\.Run' collectors/*/*_test.go))))
 
-.PHONY: all build test lint bench update-golden clean
+.PHONY: all build test lint bench bench-scale update-golden clean
 
 all: lint test build
 
@@ -30,6 +30,12 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./exporter/ ./store/... ./collectors/...
+
+# The daemon against full-scale fakes (README, Benchmarks): refresh and
+# scrape times and peak RSS, then every provider answering too large at once.
+bench-scale: build
+	./gpuprice bench-scale
+	./gpuprice bench-scale --bench.huge
 
 update-golden:
 	$(GO) test ./exporter/ -run TestGoldenMetrics -update

@@ -33,7 +33,7 @@ func Build(cfg *config.Config, logger *slog.Logger, catalog *price.Catalog, st s
 		}
 		env := Env{
 			Logger:     logger.With("provider", name),
-			HTTPClient: NewHTTPClient(HTTPOptions{RateLimit: s.RateLimit}),
+			HTTPClient: NewHTTPClient(HTTPOptions{RateLimit: s.RateLimit, MaxResponseBytes: MaxResponseBytes(name)}),
 			Catalog:    catalog,
 			FX:         rates,
 		}

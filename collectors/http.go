@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +22,35 @@ import (
 const DefaultMaxResponseBytes = 256 << 20
 
 // ErrTooLarge is returned (wrapped in *DecodeError) when reading a response
-// body past HTTPOptions.MaxResponseBytes.
+// body past HTTPOptions.MaxResponseBytes, or for a body whose
+// Content-Length says it is larger: the error names the limit.
 var ErrTooLarge = errors.New("response body too large")
+
+// tooLargeError is ErrTooLarge with the limit passed.
+type tooLargeError struct {
+	limit, length int64 // length: the Content-Length announced, or -1
+}
+
+func (e *tooLargeError) Error() string {
+	msg := fmt.Sprintf("%v: over the limit of %s", ErrTooLarge, formatBytes(e.limit))
+	if e.length >= 0 {
+		msg += fmt.Sprintf(" (Content-Length %s, refused before reading)", formatBytes(e.length))
+	}
+	return msg
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// formatBytes writes n in MiB, KiB or bytes, whichever is round.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // HTTPError is a non-2xx answer from a provider.
 type HTTPError struct {
@@ -195,6 +221,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= t.opts.MaxRetries || !retryable(ctx, resp, err) {
 			if resp != nil {
 				resp.Body = LimitBody(resp.Body, t.opts.MaxResponseBytes)
+				if resp.ContentLength > t.opts.MaxResponseBytes {
+					// Announced too large: refused before a byte is read.
+					resp.Body.Close()
+					resp.Body = failedBody{&tooLargeError{limit: t.opts.MaxResponseBytes, length: resp.ContentLength}}
+				}
 			}
 			return resp, err
 		}
@@ -233,12 +264,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 // LimitBody returns rc limited to n bytes: reading past them fails with
 // ErrTooLarge instead of truncating silently.
 func LimitBody(rc io.ReadCloser, n int64) io.ReadCloser {
-	return &limitedBody{rc: rc, left: n}
+	return &limitedBody{rc: rc, left: n, limit: n}
 }
 
 type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
+	rc          io.ReadCloser
+	left, limit int64
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -246,7 +277,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		// Probe for one more byte: a body of exactly the limit is fine.
 		var one [1]byte
 		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, ErrTooLarge
+			return 0, &tooLargeError{limit: b.limit, length: -1}
 		}
 		return b.rc.Read(p)
 	}
@@ -259,6 +290,12 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// failedBody is a response body that fails every read with err.
+type failedBody struct{ err error }
+
+func (b failedBody) Read([]byte) (int, error) { return 0, b.err }
+func (b failedBody) Close() error             { return nil }
 
 // retryCause describes the failed attempt behind a give-up.
 func retryCause(resp *http.Response, err error) error {
@@ -335,7 +372,7 @@ func DoJSON(client *http.Client, req *http.Request, v any) error {
 	if err := CheckResponse(resp); err != nil {
 		return err
 	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+	if err := DecodeJSON(resp.Body, v); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -144,15 +145,22 @@ func TestDecodeErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
 		limit      int64
+		length     bool   // send a Content-Length
+		want       string // part of the message
 	}{
-		{"truncated", `{"Items":[{"a":1},`, 0},
-		{"empty body", ``, 0},
-		{"wrong types", `{"n":"seven"}`, 0},
-		{"not json", `<html>maintenance</html>`, 0},
-		{"too large", `{"pad":"` + strings.Repeat("x", 4096) + `"}`, 1024},
+		{"truncated", `{"Items":[{"a":1},`, 0, false, "unexpected EOF"},
+		{"empty body", ``, 0, false, "unexpected EOF"},
+		{"wrong types", `{"n":"seven"}`, 0, false, "cannot unmarshal"},
+		{"not json", `<html>maintenance</html>`, 0, false, "invalid character"},
+		{"too large", `{"pad":"` + strings.Repeat("x", 4096) + `"}`, 1024, false, "response body too large: over the limit of 1 KiB"},
+		{"too large, announced", `{"pad":"` + strings.Repeat("x", 4096) + `"}`, 1024, true,
+			"response body too large: over the limit of 1 KiB (Content-Length 4106 bytes, refused before reading)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.length {
+					w.Header().Set("Content-Length", strconv.Itoa(len(tc.body)))
+				}
 				io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
@@ -160,8 +168,8 @@ func TestDecodeErrors(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 			var v struct{ N int }
 			err := DoJSON(c, req, &v)
-			if Reason(err) != "decode" {
-				t.Fatalf("err = %v, want a decode error", err)
+			if Reason(err) != "decode" || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a decode error saying %q", err, tc.want)
 			}
 		})
 	}

@@ -29,6 +29,12 @@ type Plugin[S config.Section, C Collector] struct {
 	New func(section S, env Env) (C, error)
 	// Fake is the provider's fake API in fakecloud.
 	Fake Fake[S]
+	// MaxResponseBytes bounds one answer of the provider's API read
+	// through Env.HTTPClient (0: DefaultMaxResponseBytes). A few times
+	// the largest real answer: a huge one is then refused early, and what
+	// a refusal costs in memory (the rows decoded until then, a body an
+	// SDK reads whole) stays small.
+	MaxResponseBytes int64
 }
 
 // Fake is a provider's fake API: what `gpuprice demo`, `collect --demo` and
@@ -67,6 +73,7 @@ type ListPlugin[B any] struct {
 type plugin struct {
 	newCollector func(s config.Section, env Env) (Collector, error)
 	fake         FakeAPI
+	maxBody      int64
 }
 
 type listPlugin struct {
@@ -93,7 +100,7 @@ func Register[S config.Section, C Collector](p Plugin[S, C]) {
 			return nil, err
 		}
 		return c, nil
-	}}
+	}, maxBody: p.MaxResponseBytes}
 	if p.Fake.Handler != nil {
 		entry.fake = FakeAPI{Provider: p.Name, Handler: p.Fake.Handler, Point: func(cfg *config.Config, baseURL string) {
 			p.Fake.Point(cfg.Providers[p.Name].(S), baseURL)
@@ -152,6 +159,17 @@ func New(name string, cfg *config.Config, env Env) (Collector, error) {
 		return nil, fmt.Errorf("no collector registered for provider %q", name)
 	}
 	return p.newCollector(s, env)
+}
+
+// MaxResponseBytes returns the response size limit of the provider called
+// name (Plugin.MaxResponseBytes, or DefaultMaxResponseBytes).
+func MaxResponseBytes(name string) int64 {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if n := plugins[name].maxBody; n > 0 {
+		return n
+	}
+	return DefaultMaxResponseBytes
 }
 
 // Fakes lists every registered provider's fake API, sorted by provider.

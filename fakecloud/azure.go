@@ -50,6 +50,13 @@ type AzureOptions struct {
 	// SKUTokens are the bearer tokens Resource Manager accepts (default
 	// AzureDemoToken).
 	SKUTokens []string
+	// Synthesize, when larger than the number of recorded items, serves
+	// that many items: the recorded ones followed by copies of them with
+	// new meter ids, an older effectiveStartDate and prices within ±15%,
+	// derived from the item's index, for benchmarks at the scale of a
+	// full price list. The copies are older than their originals, so a
+	// collector that keeps the latest row of a size prices it as before.
+	Synthesize int
 }
 
 // Azure is a fake Azure Retail Prices API (GET /api/retail/prices) serving
@@ -199,6 +206,7 @@ func NewAzure(opts AzureOptions) *Azure {
 	if err != nil {
 		panic(fmt.Sprintf("fakecloud: recorded Azure data: %v", err))
 	}
+	items = synthesizeAzure(items, opts.Synthesize)
 	skus, err := loadAzureSKUs()
 	if err != nil {
 		panic(fmt.Sprintf("fakecloud: recorded Azure SKUs: %v", err))
@@ -216,6 +224,31 @@ func NewAzure(opts AzureOptions) *Azure {
 	a.h = a.Faults.Wrap(http.HandlerFunc(a.serve), azureErrorBody)
 	return a
 }
+
+// synthesizeAzure returns recorded followed by n − len(recorded) older
+// variations of its items (see AzureOptions.Synthesize).
+func synthesizeAzure(recorded []azureItem, n int) []azureItem {
+	if n <= len(recorded) {
+		return recorded
+	}
+	out := make([]azureItem, n)
+	copy(out, recorded)
+	for i := len(recorded); i < n; i++ {
+		h := splitmix64(uint64(i))
+		it := recorded[i%len(recorded)]
+		it.MeterID = fmt.Sprintf("%s-s%d", it.MeterID, i)
+		it.EffectiveStartDate = "2019-01-01T00:00:00Z"
+		factor := 0.85 + 0.3*float64(h%10_000)/10_000
+		it.RetailPrice = round4(it.RetailPrice * factor)
+		it.UnitPrice = it.RetailPrice
+		it.SavingsPlan = nil
+		out[i] = it
+	}
+	return out
+}
+
+// Len returns how many items the fake holds before any filtering.
+func (a *Azure) Len() int { return len(a.items) }
 
 // Regions lists the armRegionName values the recording holds, sorted.
 func (a *Azure) Regions() []string { return append([]string(nil), a.regions...) }

@@ -14,6 +14,7 @@
 //	gpuprice history --gpu_model=H100 --step=1d --agg=min --by=provider   history queries
 //	gpuprice export --format=openmetrics -o h100.om.txt                  bulk history export
 //	gpuprice store copy --from=sqlite:data --config.file=gpuprice.yml     SQLite history into PostgreSQL
+//	gpuprice bench-scale [--bench.huge]           the daemon against full-scale fakes: refresh and scrape times, peak RSS
 package main
 
 import (
@@ -105,6 +106,9 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 	health := app.Command("healthcheck", "Probe a running gpuprice's /-/healthy (or /-/ready): exit 0 when it answers 200, 1 otherwise (the container HEALTHCHECK).")
 	healthOpts := healthcheckFlags(health)
 
+	benchScale := app.Command("bench-scale", "Run the daemon (a child gpuprice serve) against fakes at full scale (30k Vast.ai offers, 100k Azure rows, 40k GCP SKUs, AWS 90-day spot backfill) and print refresh times, scrape times and its peak RSS.")
+	benchScaleOpts := benchScaleFlags(benchScale)
+
 	completion := app.Command("completion", "Print a shell completion script: source <(gpuprice completion bash).")
 	completionShell := completion.Arg("shell", "bash, zsh or fish.").Required().HintOptions(completionShells...).Enum(completionShells...)
 
@@ -129,6 +133,9 @@ func addCommands(app *kingpin.Application, logCfg *promslog.Config) map[string]c
 		},
 		health.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
 			return runHealthcheck(ctx, healthOpts, os.Stdout)
+		},
+		benchScale.FullCommand(): func(ctx context.Context, _ *slog.Logger) error {
+			return runBenchScale(ctx, benchScaleOpts, os.Stdout)
 		},
 		completion.FullCommand(): func(context.Context, *slog.Logger) error {
 			return writeCompletion(app, *completionShell, os.Stdout)

@@ -21,9 +21,12 @@ func defaults() *Config {
 		Endpoint: "https://console-api.akash.network"}}
 }
 
+// maxResponseBytes bounds one answer: an answer lists a few dozen GPU models (a few KB).
+const maxResponseBytes = 16 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the bid statistics.

@@ -67,9 +67,12 @@ const Name = "aws"
 const pricingRegion = "us-east-1"
 
 // defaultMaxResponseBytes bounds one SDK response. A full page is a few
-// hundred KB (1000 spot prices, 100 instance types or price list
-// products).
-const defaultMaxResponseBytes = 64 << 20
+// hundred KB (1000 spot prices, 100 instance types) to about 1 MB (100
+// price list products). The SDK decodes an answer whole (the Price List's into
+// a generic JSON value, several times its size), up to Concurrency
+// regions at once: a huge answer must be refused at a few times the
+// largest real one.
+const defaultMaxResponseBytes = 4 << 20
 
 // maxAttempts is the SDK retryer's attempts per call: enough to ride out
 // throttling during a backfill. probeAttempts is for the first call in a

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	ptypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -192,4 +197,99 @@ func (c *countingBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// BenchmarkPriceList walks the Price List Query API (GetProducts, through
+// the SDK) for every GPU instance type of the fake's 20 regions, the
+// on-demand half of a refresh without bulk files. Its per-row figures are
+// per price found (one instance type in one region).
+//
+//	go test -run '^$' -bench PriceList -benchtime 3x ./collectors/aws/
+func BenchmarkPriceList(b *testing.B) {
+	_, url := startFake(b, fakecloud.AWSOptions{Now: newClock(t0).Now})
+	cfg := testConfig(url)
+	c := newTestCollector(b, cfg, nil, nil, nil)
+	ctx := context.Background()
+	sdk, err := c.sdkConfig(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	regions, err := c.regions(ctx, sdk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	results, err := c.collectRegions(ctx, sdk, regions, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	facts, offered := map[string]gpuFacts{}, map[string][]string{}
+	for _, r := range results {
+		for name, f := range r.types {
+			facts[name] = f
+			offered[name] = append(offered[name], r.region)
+		}
+	}
+	prices, _, err := c.priceList(ctx, sdk, facts, offered)
+	if err != nil || len(prices) == 0 {
+		b.Fatal(err)
+	}
+	collectortest.PerRow(b, len(prices), func() {
+		if _, _, err := c.priceList(ctx, sdk, facts, offered); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkPriceListItem isolates the decoding of Price List items (the
+// fake's, every variant of one GPU type in every region): into the
+// fields read (onDemandPrice), and into maps of every attribute and term
+// (the decoder before, for comparison). Its per-row figures are per item.
+//
+//	go test -run '^$' -bench PriceListItem -benchtime 3x ./collectors/aws/
+func BenchmarkPriceListItem(b *testing.B) {
+	_, url := startFake(b, fakecloud.AWSOptions{Now: newClock(t0).Now})
+	c := newTestCollector(b, testConfig(url), nil, nil, nil)
+	ctx := context.Background()
+	sdk, err := c.sdkConfig(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := c.pricingClient(sdk).GetProducts(ctx, &pricing.GetProductsInput{
+		ServiceCode: aws.String("AmazonEC2"), FormatVersion: aws.String("aws_v1"), MaxResults: aws.Int32(100),
+		Filters: []ptypes.Filter{{Type: ptypes.FilterTypeTermMatch, Field: aws.String("instanceType"), Value: aws.String("p5.48xlarge")}},
+	})
+	if err != nil || len(out.PriceList) == 0 {
+		b.Fatal(err, len(out.PriceList))
+	}
+	items := out.PriceList
+	b.Run("fields", func(b *testing.B) {
+		collectortest.PerRow(b, len(items), func() {
+			for _, item := range items {
+				if _, _, _, err := onDemandPrice(item, "p5.48xlarge"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("maps", func(b *testing.B) {
+		type productMaps struct {
+			Product struct {
+				Attributes map[string]string `json:"attributes"`
+			} `json:"product"`
+			Terms map[string]map[string]struct {
+				PriceDimensions map[string]struct {
+					Unit         string            `json:"unit"`
+					PricePerUnit map[string]string `json:"pricePerUnit"`
+				} `json:"priceDimensions"`
+			} `json:"terms"`
+		}
+		collectortest.PerRow(b, len(items), func() {
+			for _, item := range items {
+				var p productMaps
+				if err := json.Unmarshal([]byte(item), &p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
 }

@@ -184,17 +184,30 @@ func betterPrice(a, b float64) bool {
 	return a < b
 }
 
-// product is the part of a PriceList item read here: attributes and the
-// on-demand terms. Every value is a string, prices included.
+// product is the part of a PriceList item read here: the attributes
+// checked and the on-demand terms. Every value is a string, prices
+// included. The other attributes (some 40) and the Reserved terms (most of
+// an item) are skipped, not decoded.
 type product struct {
 	Product struct {
-		Attributes map[string]string `json:"attributes"`
+		Attributes struct {
+			InstanceType    string `json:"instanceType"`
+			OperatingSystem string `json:"operatingSystem"`
+			Tenancy         string `json:"tenancy"`
+			PreInstalledSw  string `json:"preInstalledSw"`
+			CapacityStatus  string `json:"capacitystatus"`
+			LicenseModel    string `json:"licenseModel"`
+			MarketOption    string `json:"marketoption"`
+			RegionCode      string `json:"regionCode"`
+		} `json:"attributes"`
 	} `json:"product"`
-	Terms map[string]map[string]struct {
-		PriceDimensions map[string]struct {
-			Unit         string            `json:"unit"`
-			PricePerUnit map[string]string `json:"pricePerUnit"`
-		} `json:"priceDimensions"`
+	Terms struct {
+		OnDemand map[string]struct {
+			PriceDimensions map[string]struct {
+				Unit         string            `json:"unit"`
+				PricePerUnit map[string]string `json:"pricePerUnit"`
+			} `json:"priceDimensions"`
+		} `json:"OnDemand"`
 	} `json:"terms"`
 }
 
@@ -214,14 +227,14 @@ func onDemandPrice(item, instanceType string) (region string, usd float64, ok bo
 	if err := json.Unmarshal([]byte(item), &p); err != nil {
 		return "", 0, false, err
 	}
-	at := p.Product.Attributes
-	if !strings.EqualFold(at["instanceType"], instanceType) || at["operatingSystem"] != "Linux" ||
-		at["tenancy"] != "Shared" || at["preInstalledSw"] != "NA" || at["capacitystatus"] != "Used" ||
-		(at["licenseModel"] != "" && at["licenseModel"] != "No License required") ||
-		(at["marketoption"] != "" && at["marketoption"] != "OnDemand") || at["regionCode"] == "" {
+	at := &p.Product.Attributes
+	if !strings.EqualFold(at.InstanceType, instanceType) || at.OperatingSystem != "Linux" ||
+		at.Tenancy != "Shared" || at.PreInstalledSw != "NA" || at.CapacityStatus != "Used" ||
+		(at.LicenseModel != "" && at.LicenseModel != "No License required") ||
+		(at.MarketOption != "" && at.MarketOption != "OnDemand") || at.RegionCode == "" {
 		return "", 0, false, nil
 	}
-	terms := p.Terms["OnDemand"]
+	terms := p.Terms.OnDemand
 	for _, tk := range sortedKeys(terms) {
 		dims := terms[tk].PriceDimensions
 		for _, dk := range sortedKeys(dims) {
@@ -234,7 +247,7 @@ func onDemandPrice(item, instanceType string) (region string, usd float64, ok bo
 			if err != nil || v < 0 {
 				return "", 0, false, fmt.Errorf("price %q of %s: %v", s, dk, err)
 			}
-			return at["regionCode"], v, v > 0, nil
+			return at.RegionCode, v, v > 0, nil
 		}
 	}
 	return "", 0, false, nil

@@ -271,7 +271,23 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 		if err != nil {
 			return nil, rows, bad, err
 		}
+		// Rows are filtered and de-duplicated as they are decoded: a walk
+		// holds the best row of each series, not its pages.
 		var p page
+		p.Items.Each = func(it *item) {
+			if it.RetailPrice == nil || strings.TrimSpace(it.ArmSkuName) == "" {
+				bad++ // no price, or no size to price
+				return
+			}
+			if dropReason(it, region) != "" {
+				return
+			}
+			k := seriesKey{strings.ToLower(it.ArmSkuName), isSpot(it)}
+			if old, ok := best[k]; !ok || better(it, old) {
+				kept := *it // it is reused for the next row
+				best[k] = &kept
+			}
+		}
 		if err := collectors.DoJSON(c.client, req, &p); err != nil {
 			return nil, rows, bad, err
 		}
@@ -279,25 +295,10 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 			return nil, rows, bad, &collectors.DecodeError{What: "azure price page",
 				Err: fmt.Errorf("none of %d rows could be read: %w", p.Items.Bad, p.Items.Err)}
 		}
-		items := p.Items.Items
-		rows += len(items) + p.Items.Bad
+		rows += p.Items.Good + p.Items.Bad
 		bad += p.Items.Bad
-		for i := range items {
-			it := &items[i]
-			if it.RetailPrice == nil || strings.TrimSpace(it.ArmSkuName) == "" {
-				bad++ // no price, or no size to price
-				continue
-			}
-			if dropReason(it, region) != "" {
-				continue
-			}
-			k := seriesKey{strings.ToLower(it.ArmSkuName), isSpot(it)}
-			if old, ok := best[k]; !ok || better(it, old) {
-				best[k] = it
-			}
-		}
 		// An empty page ends the walk even if it links on.
-		if p.NextPageLink == "" || len(items) == 0 {
+		if p.NextPageLink == "" || p.Items.Good == 0 {
 			break
 		}
 		next, err := c.nextPage(p.NextPageLink)

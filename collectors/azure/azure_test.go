@@ -1,8 +1,11 @@
 package azure
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -34,7 +37,7 @@ func fastClient(o collectors.HTTPOptions) *http.Client {
 }
 
 // newCollector builds the collector the way the daemon does, pointed at url.
-func newCollector(t *testing.T, url string, regions []string, client *http.Client) *Collector {
+func newCollector(t testing.TB, url string, regions []string, client *http.Client) *Collector {
 	t.Helper()
 	cfg := config.Default()
 	s := cfg.Providers[Name].(*Config)
@@ -52,7 +55,7 @@ func newCollector(t *testing.T, url string, regions []string, client *http.Clien
 // testCatalog is the embedded catalog without the NC A10 v4 sizes, which
 // stand for a size Azure added and the catalog does not know yet: the
 // expected quotes stay right if the catalog learns them one day.
-func testCatalog(t *testing.T) *price.Catalog {
+func testCatalog(t testing.TB) *price.Catalog {
 	t.Helper()
 	def := price.DefaultCatalog()
 	var aliases []price.Alias
@@ -73,7 +76,7 @@ func testCatalog(t *testing.T) *price.Catalog {
 }
 
 // startFake serves fake (or h wrapping it) on a loopback port for the test.
-func startFake(t *testing.T, h http.Handler) string {
+func startFake(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -510,5 +513,110 @@ func TestBadEndpointRefused(t *testing.T) {
 	want := `providers.azure.endpoint: "prices.azure.com/api/retail/prices" is not an http(s) URL`
 	if err := cfg.Validate(); err == nil || err.Error() != want {
 		t.Fatalf("Validate = %v, want %s", err, want)
+	}
+}
+
+// BenchmarkCollect walks every region of a fake serving 100k price rows
+// (the recorded ones and older variations of them, pages of 1000): HTTP
+// from a loopback fake, decoding, filtering and de-duplication. Its
+// per-row figures are per price row.
+//
+//	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/azure/
+func BenchmarkCollect(b *testing.B) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 100_000})
+	c := newCollector(b, startFake(b, fake), fake.Regions(), nil)
+	if _, err := c.Collect(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	collectortest.PerRow(b, fake.Len(), func() {
+		if _, err := c.Collect(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkDecode isolates the decoder: the pages of one region of a fake
+// serving 100k rows, read from memory, whole (json.Decoder.Decode, which
+// reads a page whole before decoding it: the decoder before DecodeJSON)
+// and streamed (collectors.DecodeJSON, as DoJSON does), each row
+// filtered and de-duplicated as the walk does. Its per-row figures are
+// per price row.
+//
+//	go test -run '^$' -bench Decode -benchtime 3x ./collectors/azure/
+func BenchmarkDecode(b *testing.B) {
+	fake := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 100_000})
+	const region = "eastus"
+	c := newCollector(b, "http://fake", []string{region}, nil)
+	var pages [][]byte
+	for u := c.firstPage(region); u != ""; {
+		rec := httptest.NewRecorder()
+		fake.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		var p struct{ NextPageLink string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			b.Fatal(err)
+		}
+		pages = append(pages, rec.Body.Bytes())
+		u = ""
+		if p.NextPageLink != "" {
+			u, _ = c.nextPage(p.NextPageLink)
+		}
+	}
+	for _, way := range []struct {
+		name   string
+		decode func(io.Reader, any) error
+	}{
+		{"whole", func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }},
+		{"stream", collectors.DecodeJSON},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			decode := func() int {
+				best, rows := map[seriesKey]*item{}, 0
+				for _, body := range pages {
+					var p page
+					p.Items.Each = func(it *item) {
+						if it.RetailPrice == nil || dropReason(it, region) != "" {
+							return
+						}
+						k := seriesKey{strings.ToLower(it.ArmSkuName), isSpot(it)}
+						if old, ok := best[k]; !ok || better(it, old) {
+							kept := *it
+							best[k] = &kept
+						}
+					}
+					if err := way.decode(bytes.NewReader(body), &p); err != nil {
+						b.Fatal(err)
+					}
+					rows += p.Items.Good
+				}
+				return rows
+			}
+			collectortest.PerRow(b, decode(), func() { decode() })
+			b.ReportMetric(float64(len(pages)), "pages")
+		})
+	}
+}
+
+// TestSynthesizedRows: the benchmarks' scaled fake (older variations of
+// the recorded rows, over many pages) prices every region as the recorded
+// rows do, so its figures are those of a real walk.
+func TestSynthesizedRows(t *testing.T) {
+	recorded := fakecloud.NewAzure(fakecloud.AzureOptions{})
+	scaled := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 20_000})
+	if scaled.Len() != 20_000 {
+		t.Fatalf("%d rows, want 20000", scaled.Len())
+	}
+	want, err := newCollector(t, startFake(t, recorded), recorded.Regions(), nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := newCollector(t, startFake(t, scaled), scaled.Regions(), nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Quotes, want.Quotes) {
+		t.Errorf("%d quotes from the scaled fake, %d recorded; they differ", len(got.Quotes), len(want.Quotes))
+	}
+	if scaled.Faults.Requests() <= len(scaled.Regions()) {
+		t.Errorf("%d requests for %d regions: the scaled rows fit in one page each", scaled.Faults.Requests(), len(scaled.Regions()))
 	}
 }

@@ -94,9 +94,12 @@ func (c *Config) SecretFiles() []config.SecretFile {
 	return []config.SecretFile{{Secret: &c.ClientSecret, File: c.ClientSecretFile, Key: "client_secret", FileKey: "client_secret_file"}}
 }
 
+// maxResponseBytes bounds one answer: a page of 1000 rows is about 1 MB, and is streamed.
+const maxResponseBytes = 32 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the Retail Prices API.

@@ -30,9 +30,12 @@ func (c *Config) SecretFiles() []config.SecretFile {
 	return []config.SecretFile{{Secret: &c.APIToken, File: c.APITokenFile, Key: "api_token", FileKey: "api_token_file"}}
 }
 
+// maxResponseBytes bounds one answer: a page of sizes is some 200 KB.
+const maxResponseBytes = 16 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the sizes list, taking demoToken only.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -139,16 +140,17 @@ func TestUnknownCounted(t *testing.T) {
 }
 
 // BenchmarkCollect walks a catalog of the real one's size (some 40,000
-// SKUs, nine pages of 5,000) and builds the quotes.
+// SKUs, nine pages of 5,000) and builds the quotes. Its per-row figures
+// are per SKU.
+//
+//	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/gcp/
 func BenchmarkCollect(b *testing.B) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{Filler: 40000})
 	c := newCollector(b, startFake(b, fake), setup{key: fakecloud.GCPDemoKey, client: collectors.NewHTTPClient(collectors.HTTPOptions{})})
-	b.ReportAllocs()
-	for b.Loop() {
+	collectortest.PerRow(b, fake.Len(), func() {
 		snap, err := c.Collect(context.Background())
 		if err != nil || len(snap.Quotes) == 0 {
 			b.Fatal(err)
 		}
-	}
-	b.ReportMetric(float64(fake.Len()), "skus")
+	})
 }

@@ -55,9 +55,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// maxResponseBytes bounds one answer: a page of 5000 SKUs is 4-10 MB, which Google's client reads whole before decoding.
+const maxResponseBytes = 32 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the Cloud Billing catalog, padded with 6000 SKUs that are

@@ -23,9 +23,13 @@ func defaults() *Config {
 		Endpoint: "https://api.stats.golem.network"}}
 }
 
+// maxResponseBytes bounds one answer: every online node with its
+// properties, some megabytes on the live network, streamed.
+const maxResponseBytes = 32 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the online providers, without the node of an unknown GPU

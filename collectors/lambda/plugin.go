@@ -40,9 +40,12 @@ func (c *Config) Validate() error {
 		"a Lambda region name")
 }
 
+// maxResponseBytes bounds one answer: the instance-types answer is some 100 KB, and is read whole (a map of raw entries).
+const maxResponseBytes = 16 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the instance-types API, answering demoKey only.

@@ -38,9 +38,12 @@ func (c *Config) Validate() error {
 	return config.CheckEach("regions", c.Regions, regionID.MatchString, "an OCI region identifier")
 }
 
+// maxResponseBytes bounds one answer: the estimator's products and shapes files are a few MB.
+const maxResponseBytes = 32 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the cost estimator's products and shapes files.

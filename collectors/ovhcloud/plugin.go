@@ -41,9 +41,13 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// maxResponseBytes bounds one answer: the public cloud catalog of every
+// product is some megabytes, and is streamed.
+const maxResponseBytes = 64 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the FR subsidiary's public cloud catalog, without the

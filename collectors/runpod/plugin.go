@@ -23,9 +23,12 @@ func defaults() *Config {
 	}
 }
 
+// maxResponseBytes bounds one answer: a gpuTypes answer is some 50 KB.
+const maxResponseBytes = 16 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the GraphQL API.

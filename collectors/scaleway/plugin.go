@@ -40,9 +40,12 @@ func (c *Config) Validate() error {
 	return config.CheckEach("zones", c.Zones, zoneName.MatchString, "a Scaleway zone")
 }
 
+// maxResponseBytes bounds one answer: a zone's server types are some 300 KB.
+const maxResponseBytes = 16 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the server types of every zone.

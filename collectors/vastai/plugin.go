@@ -35,9 +35,14 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// maxResponseBytes bounds one search's answer: 10,000 offers (the
+// default limit) are about 6 MB, 60,000 about 36 MB. The answer is
+// streamed, but the offers read before a refusal are aggregated.
+const maxResponseBytes = 64 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the offer search with 3000 synthesized offers besides the

@@ -150,27 +150,26 @@ func (c *Collector) Name() string { return Name }
 // whole refresh: half a market would withdraw every series of the other
 // pricing model.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	var results [len(searches)]collectors.Rows[offer]
-	for i, s := range searches {
-		offers, err := c.search(ctx, s)
+	// Each offer is aggregated as it is decoded: what the aggregator keeps
+	// of an offer (its id, price and location) is all a refresh holds of
+	// the answers.
+	a := newAggregator(c.catalog)
+	var invalid int
+	for _, s := range searches {
+		var skipped skips
+		offers, err := c.search(ctx, s, func(o *offer) { a.addOne(s.model, o, &skipped) })
 		if err != nil {
 			return nil, fmt.Errorf("search %s offers: %w", s.typ, err)
 		}
-		results[i] = offers
-	}
-	a := newAggregator(c.catalog)
-	var invalid int
-	for i, s := range searches {
-		skipped := a.add(s.model, results[i].Items)
-		skipped.undecodable = results[i].Bad
+		skipped.undecodable = offers.Bad
 		invalid += skipped.invalid()
 		if skipped.total() > 0 {
-			c.logger.Debug("skipped offers", "search", s.typ, "offers", len(results[i].Items)+results[i].Bad,
+			c.logger.Debug("skipped offers", "search", s.typ, "offers", offers.Good+offers.Bad,
 				"not_rentable", skipped.notRentable, "rented", skipped.rented, "no_gpus", skipped.noGPUs,
 				"no_name", skipped.noName, "no_price", skipped.noPrice, "undecodable", skipped.undecodable)
 		}
-		if len(results[i].Items) == skipped.total()-skipped.undecodable {
-			return nil, fmt.Errorf("search %s offers: none of %d offers is usable: %w", s.typ, len(results[i].Items), collectors.ErrEmpty)
+		if offers.Good == skipped.total()-skipped.undecodable {
+			return nil, fmt.Errorf("search %s offers: none of %d offers is usable: %w", s.typ, offers.Good, collectors.ErrEmpty)
 		}
 	}
 	snap := a.snapshot()
@@ -216,32 +215,17 @@ type answer struct {
 	Msg   string `json:"msg"`
 }
 
-func (c *Collector) search(ctx context.Context, s search) (collectors.Rows[offer], error) {
+// search runs one offer search, handing each offer that decodes to each
+// as it is read; the Rows returned count the offers (Good, Bad) and hold
+// none.
+func (c *Collector) search(ctx context.Context, s search, each func(*offer)) (collectors.Rows[offer], error) {
 	var none collectors.Rows[offer]
-	q := query{
-		Rentable:         eq{true},
-		Rented:           eq{false},
-		Type:             s.typ,
-		Limit:            c.limit,
-		Order:            [][2]string{{s.orderBy, "asc"}},
-		AllocatedStorage: allocatedStorageGB,
-	}
-	if c.verifiedOnly {
-		q.Verified = &eq{true}
-	}
-	body, err := json.Marshal(q)
+	req, err := c.request(ctx, s)
 	if err != nil {
 		return none, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return none, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
 	}
 	var ans answer
+	ans.Offers.Each = each
 	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
 		return none, err
 	}
@@ -257,7 +241,7 @@ func (c *Collector) search(ctx context.Context, s search) (collectors.Rows[offer
 	if err := ans.Offers.AllBadError(c.url, "offers"); err != nil {
 		return none, err
 	}
-	n := len(ans.Offers.Items) + ans.Offers.Bad
+	n := ans.Offers.Good + ans.Offers.Bad
 	if n == 0 {
 		return none, collectors.ErrEmpty
 	}
@@ -267,6 +251,34 @@ func (c *Collector) search(ctx context.Context, s search) (collectors.Rows[offer
 			"search", s.typ, "limit", c.limit, "hint", "raise providers.vastai.limit")
 	}
 	return ans.Offers, nil
+}
+
+// request is the POST of search s.
+func (c *Collector) request(ctx context.Context, s search) (*http.Request, error) {
+	q := query{
+		Rentable:         eq{true},
+		Rented:           eq{false},
+		Type:             s.typ,
+		Limit:            c.limit,
+		Order:            [][2]string{{s.orderBy, "asc"}},
+		AllocatedStorage: allocatedStorageGB,
+	}
+	if c.verifiedOnly {
+		q.Verified = &eq{true}
+	}
+	body, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
+	}
+	return req, nil
 }
 
 // skips counts the offers left out of one search, by reason: offers that
@@ -357,74 +369,78 @@ func newAggregator(catalog *price.Catalog) *aggregator {
 func (a *aggregator) add(model price.PricingModel, offers []offer) skips {
 	var sk skips
 	for i := range offers {
-		o := &offers[i]
-		// The search asked for rentable, not rented offers, but the answer
-		// may still hold others (the CLI filters rented ones on the
-		// client too): their price is not one a user can rent at.
-		if o.Rentable != nil && !*o.Rentable {
-			sk.notRentable++
-			continue
-		}
-		if o.Rented {
-			sk.rented++
-			continue
-		}
-		if o.NumGPUs <= 0 {
-			sk.noGPUs++
-			continue
-		}
-		if strings.TrimSpace(o.GPUName) == "" {
-			sk.noName++
-			continue
-		}
-		usd, ok := offerPrice(o, model)
-		if !ok {
-			sk.noPrice++
-			continue
-		}
-		g := a.gpu(o.GPUName, o.GPURAM)
-		region := a.region(o.Geolocation)
+		a.addOne(model, &offers[i], &sk)
+	}
+	return sk
+}
 
-		key := shapeKey{name: g.shapeName, count: o.NumGPUs, region: region, model: model}
-		s := a.shapes[key]
-		if s == nil {
-			s = &shape{quote: price.Quote{
+// addOne aggregates one offer of a search, or counts in sk why not.
+func (a *aggregator) addOne(model price.PricingModel, o *offer, sk *skips) {
+	// The search asked for rentable, not rented offers, but the answer
+	// may still hold others (the CLI filters rented ones on the
+	// client too): their price is not one a user can rent at.
+	if o.Rentable != nil && !*o.Rentable {
+		sk.notRentable++
+		return
+	}
+	if o.Rented {
+		sk.rented++
+		return
+	}
+	if o.NumGPUs <= 0 {
+		sk.noGPUs++
+		return
+	}
+	if strings.TrimSpace(o.GPUName) == "" {
+		sk.noName++
+		return
+	}
+	usd, ok := offerPrice(o, model)
+	if !ok {
+		sk.noPrice++
+		return
+	}
+	g := a.gpu(o.GPUName, o.GPURAM)
+	region := a.region(o.Geolocation)
+
+	key := shapeKey{name: g.shapeName, count: o.NumGPUs, region: region, model: model}
+	s := a.shapes[key]
+	if s == nil {
+		s = &shape{quote: price.Quote{
+			Provider:     Name,
+			InstanceType: price.FormatNumber(o.NumGPUs) + "x_" + g.shapeName,
+			Region:       region,
+			Geo:          price.Geo(region),
+			PricingModel: model,
+			GPUModel:     g.model,
+			GPUForm:      g.form,
+			GPUMemoryGB:  g.memoryGB,
+			GPUCount:     o.NumGPUs,
+			GPURaw:       g.raw,
+		}}
+		a.shapes[key] = s
+	}
+	s.offers = append(s.offers, offerRef{id: o.ID, usd: usd, location: o.Geolocation})
+	a.offers++
+
+	if g.model != price.Unknown {
+		mk := marketKey{region: region, gpuModel: g.model, form: g.form, memoryGB: g.memoryGB, model: model}
+		m := a.markets[mk]
+		if m == nil {
+			m = &market{market: price.Market{
 				Provider:     Name,
-				InstanceType: price.FormatNumber(o.NumGPUs) + "x_" + g.shapeName,
 				Region:       region,
-				Geo:          price.Geo(region),
+				Geo:          s.quote.Geo,
 				PricingModel: model,
 				GPUModel:     g.model,
 				GPUForm:      g.form,
 				GPUMemoryGB:  g.memoryGB,
-				GPUCount:     o.NumGPUs,
-				GPURaw:       g.raw,
 			}}
-			a.shapes[key] = s
+			a.markets[mk] = m
 		}
-		s.offers = append(s.offers, offerRef{id: o.ID, usd: usd, location: o.Geolocation})
-		a.offers++
-
-		if g.model != price.Unknown {
-			mk := marketKey{region: region, gpuModel: g.model, form: g.form, memoryGB: g.memoryGB, model: model}
-			m := a.markets[mk]
-			if m == nil {
-				m = &market{market: price.Market{
-					Provider:     Name,
-					Region:       region,
-					Geo:          s.quote.Geo,
-					PricingModel: model,
-					GPUModel:     g.model,
-					GPUForm:      g.form,
-					GPUMemoryGB:  g.memoryGB,
-				}}
-				a.markets[mk] = m
-			}
-			m.prices = append(m.prices, usd/o.NumGPUs)
-			m.market.AvailableGPUs += o.NumGPUs
-		}
+		m.prices = append(m.prices, usd/o.NumGPUs)
+		m.market.AvailableGPUs += o.NumGPUs
 	}
-	return sk
 }
 
 // offerPrice returns the whole-offer price under model; false when a price

@@ -3,6 +3,7 @@ package vastai
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -546,7 +547,10 @@ func TestRegistered(t *testing.T) {
 
 // BenchmarkCollect measures a whole refresh over 30k synthesized offers per
 // search: HTTP from a loopback fake (its answers cached), decoding,
-// normalization, aggregation and sorting.
+// normalization, aggregation and sorting. Its per-row figures are per
+// offer of both answers.
+//
+//	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/vastai/
 func BenchmarkCollect(b *testing.B) {
 	const n = 30_000
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
@@ -555,14 +559,11 @@ func BenchmarkCollect(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(len(snap.Offers)), "offers")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	collectortest.PerRow(b, len(snap.Offers), func() {
 		if _, err := c.Collect(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // BenchmarkAggregate isolates the collector's own work from HTTP and JSON.
@@ -573,11 +574,9 @@ func BenchmarkAggregate(b *testing.B) {
 	var results [2][]offer
 	for i, s := range searches {
 		c := newCollector(b, endpoint, collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
-		offers, err := c.search(context.Background(), s)
-		if err != nil {
+		if _, err := c.search(context.Background(), s, func(o *offer) { results[i] = append(results[i], *o) }); err != nil {
 			b.Fatal(err)
 		}
-		results[i] = offers.Items
 	}
 	catalog := price.DefaultCatalog()
 	b.ReportAllocs()
@@ -589,4 +588,48 @@ func BenchmarkAggregate(b *testing.B) {
 		_ = a.snapshot()
 	}
 	b.ReportMetric(float64(len(results[0])+len(results[1])), "offers")
+}
+
+// BenchmarkDecode isolates the decoder: one on-demand answer of 30k
+// offers, read from memory and aggregated, whole (json.Decoder.Decode,
+// which reads the answer whole before decoding it: the decoder before
+// DecodeJSON) and streamed (collectors.DecodeJSON, as DoJSON does). Its
+// per-row figures are per offer.
+//
+//	go test -run '^$' -bench Decode -benchtime 3x ./collectors/vastai/
+func BenchmarkDecode(b *testing.B) {
+	const n = 30_000
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
+	c := newCollector(b, "http://fake"+fakecloud.VastAIBasePath, collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
+	req, err := c.request(context.Background(), searches[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	fake.ServeHTTP(rec, req)
+	body := rec.Body.Bytes()
+	catalog := price.DefaultCatalog()
+	for _, way := range []struct {
+		name   string
+		decode func(io.Reader, any) error
+	}{
+		{"whole", func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }},
+		{"stream", collectors.DecodeJSON},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			decode := func() int {
+				a := newAggregator(catalog)
+				var sk skips
+				var ans answer
+				ans.Offers.Each = func(o *offer) { a.addOne(price.OnDemand, o, &sk) }
+				if err := way.decode(bytes.NewReader(body), &ans); err != nil {
+					b.Fatal(err)
+				}
+				a.snapshot()
+				return ans.Offers.Good
+			}
+			collectortest.PerRow(b, decode(), func() { decode() })
+			b.ReportMetric(float64(len(body))/(1<<20), "answer-MB")
+		})
+	}
 }

@@ -36,9 +36,12 @@ func (c *Config) Validate() error {
 		"a Verda location code")
 }
 
+// maxResponseBytes bounds one answer: the instance types are some 50 KB.
+const maxResponseBytes = 16 << 20
+
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
+		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
 }
 
 // fake serves the public instance-types catalog.
