@@ -170,10 +170,18 @@ func TestFacts(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s missing", tc.instanceType)
 			}
+			// The host comes from vCpuInfo and memoryInfo (tested below).
+			if got.vcpus <= 0 || got.ramGB <= 0 {
+				t.Errorf("%s: host %v vCPUs, %v GB", tc.instanceType, got.vcpus, got.ramGB)
+			}
+			got.vcpus, got.ramGB = 0, 0
 			if got != tc.want {
 				t.Errorf("%s = %+v, want %+v", tc.instanceType, got, tc.want)
 			}
 		})
+	}
+	if f := facts["p4d.24xlarge"]; f.vcpus != 96 || f.ramGB != 1152 {
+		t.Errorf("p4d.24xlarge host: %v vCPUs, %v GB; want 96 and 1152 (vCpuInfo, memoryInfo 1179648 MiB)", f.vcpus, f.ramGB)
 	}
 	if n := f.Calls()["ec2 DescribeInstanceTypes us-east-1"]; n != 1 {
 		t.Errorf("%d DescribeInstanceTypes calls, want 1", n)

@@ -31,6 +31,8 @@ type gpuFacts struct {
 	form  string
 	memGB float64
 	count float64
+	// The instance's vCPUs and RAM (GiB, shown as GB), 0 when unknown.
+	vcpus, ramGB float64
 }
 
 // fixup corrects what DescribeInstanceTypes says about an instance type
@@ -163,6 +165,12 @@ func (c *Collector) facts(it *types.InstanceTypeInfo) (gpuFacts, bool) {
 		// Seen on fractional types: a GPU is there, the count says 0.
 		f.count = 1
 	}
+	if it.VCpuInfo != nil {
+		f.vcpus = float64(max(aws.ToInt32(it.VCpuInfo.DefaultVCpus), 0))
+	}
+	if it.MemoryInfo != nil {
+		f.ramGB = float64(max(aws.ToInt64(it.MemoryInfo.SizeInMiB), 0)) / 1024
+	}
 	a, ok := c.catalog.Lookup(Name, f.raw)
 	if !ok {
 		f.model, f.memGB = price.Unknown, math.Round(mib/1024)
@@ -192,6 +200,8 @@ func (f *gpuFacts) quote(instanceType, region, zone string, model price.PricingM
 		GPUMemoryGB:  f.memGB,
 		GPUCount:     f.count,
 		GPURaw:       f.raw,
+		VCPUs:        f.vcpus,
+		MemoryGB:     f.ramGB,
 		USDPerHour:   usd,
 	}
 }
