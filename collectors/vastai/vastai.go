@@ -20,6 +20,9 @@
 //     catalog does not know are left out: "UNKNOWN" would mix different
 //     GPUs in one distribution.
 //   - Offers: every usable offer, with its id, for the API.
+//   - vCPUs and RAM: an offer's cpu_cores_effective, and its host's
+//     cpu_ram (MB) shared out as the cores are; a shape's quote has its
+//     cheapest offer's. Unknown (0) when cpu_cores is null.
 //
 // Only offers a user can rent at their price count: the search asks for
 // rentable, not rented offers, and offers the answer still marks
@@ -204,7 +207,12 @@ type offer struct {
 	DPHTotal    float64 `json:"dph_total"`
 	MinBid      float64 `json:"min_bid"`
 	Geolocation string  `json:"geolocation"`
-	Rentable    *bool   `json:"rentable"`
+	// The host: its cores, the share of them that comes with the offer,
+	// and its RAM (MB), shared out as the cores are.
+	CPUCores          float64 `json:"cpu_cores"`
+	CPUCoresEffective float64 `json:"cpu_cores_effective"`
+	CPURAM            float64 `json:"cpu_ram"`
+	Rentable          *bool   `json:"rentable"`
 	Rented      bool    `json:"rented"`
 }
 
@@ -326,9 +334,24 @@ type shape struct {
 // offerRef is what a shape keeps of each offer: the price.Offers, ten
 // times larger, are built once, already in their final order.
 type offerRef struct {
-	id       int64
-	usd      float64
-	location string
+	id           int64
+	usd          float64
+	location     string
+	vcpus, ramGB float64 // the host's share that comes with it; 0 unknown
+}
+
+// host returns the vCPUs and RAM (GB of 1024 MB) that come with o: its
+// share of the host's cores, and the same share of its RAM; 0 when the
+// answer leaves the cores out (null cpu_cores is common).
+func (o *offer) host() (vcpus, ramGB float64) {
+	if !(o.CPUCoresEffective > 0) || o.CPUCoresEffective > 1e5 {
+		return 0, 0
+	}
+	vcpus = o.CPUCoresEffective
+	if o.CPUCores >= o.CPUCoresEffective && o.CPURAM > 0 && o.CPURAM < 1e9 {
+		ramGB = math.Round(o.CPURAM*o.CPUCoresEffective/o.CPUCores/1024*10) / 10
+	}
+	return vcpus, ramGB
 }
 
 type marketKey struct {
@@ -420,7 +443,8 @@ func (a *aggregator) addOne(model price.PricingModel, o *offer, sk *skips) {
 		}}
 		a.shapes[key] = s
 	}
-	s.offers = append(s.offers, offerRef{id: o.ID, usd: usd, location: o.Geolocation})
+	vcpus, ramGB := o.host()
+	s.offers = append(s.offers, offerRef{id: o.ID, usd: usd, location: o.Geolocation, vcpus: vcpus, ramGB: ramGB})
 	a.offers++
 
 	if g.model != price.Unknown {
@@ -542,12 +566,14 @@ func (a *aggregator) snapshot() *price.Snapshot {
 		}
 		q := s.quote
 		q.USDPerHour = s.offers[0].usd
+		q.VCPUs, q.MemoryGB = s.offers[0].vcpus, s.offers[0].ramGB
 		q.Offers, q.AvailableGPUs = len(s.offers), float64(len(s.offers))*q.GPUCount
 		q.P10, q.P50, q.P90 = price.Quantile(perGPU, 0.1), price.Quantile(perGPU, 0.5), price.Quantile(perGPU, 0.9)
 		snap.Quotes = append(snap.Quotes, q)
 		for _, r := range s.offers {
 			o := price.Offer{ID: strconv.FormatInt(r.id, 10), Location: r.location, Quote: s.quote}
 			o.USDPerHour = r.usd
+			o.VCPUs, o.MemoryGB = r.vcpus, r.ramGB
 			snap.Offers = append(snap.Offers, o)
 		}
 	}

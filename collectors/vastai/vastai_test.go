@@ -66,9 +66,44 @@ func readFile(t testing.TB, name string) []byte {
 // round9 makes hand-computed decimals comparable with float arithmetic.
 func round9(x float64) float64 { return math.Round(x*1e9) / 1e9 }
 
+// roundQuote rounds q's prices for comparison, and leaves its host (the
+// cheapest offer's vCPUs and RAM) out: TestOfferHost tests it.
 func roundQuote(q price.Quote) price.Quote {
 	q.USDPerHour, q.P10, q.P50, q.P90 = round9(q.USDPerHour), round9(q.P10), round9(q.P50), round9(q.P90)
+	q.VCPUs, q.MemoryGB = 0, 0
 	return q
+}
+
+// TestOfferHost: an offer comes with its share of the host's cores and the
+// same share of its RAM; a shape's quote has its cheapest offer's.
+func TestOfferHost(t *testing.T) {
+	for _, tc := range []struct {
+		o           offer
+		vcpus, ramG float64
+	}{
+		{offer{CPUCores: 32, CPUCoresEffective: 16, CPURAM: 128740}, 16, 62.9},
+		{offer{CPUCores: 224, CPUCoresEffective: 224, CPURAM: 2063700}, 224, 2015.3},
+		{offer{CPUCores: 0, CPUCoresEffective: 8, CPURAM: 64000}, 8, 0}, // null cpu_cores: no share of RAM
+		{offer{CPURAM: 64000}, 0, 0},
+	} {
+		if v, r := tc.o.host(); v != tc.vcpus || r != tc.ramG {
+			t.Errorf("%+v: host %v vCPUs %v GB, want %v and %v", tc.o, v, r, tc.vcpus, tc.ramG)
+		}
+	}
+	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
+	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	withHost := 0
+	for _, q := range snap.Quotes {
+		if q.VCPUs > 0 {
+			withHost++
+		}
+	}
+	if withHost == 0 {
+		t.Errorf("no quote has its cheapest offer's host: %+v", snap.Quotes)
+	}
 }
 
 func roundMarket(m price.Market) price.Market {
@@ -213,7 +248,7 @@ func TestOffersCarryTheirQuote(t *testing.T) {
 		want := price.Offer{ID: "102", Location: "Texas, US", Quote: price.Quote{
 			Provider: Name, InstanceType: "8x_H100_SXM_80GB", Region: "us", Geo: "na",
 			PricingModel: price.Spot, GPUModel: "H100", GPUForm: "sxm", GPUMemoryGB: 80, GPUCount: 8,
-			GPURaw: "H100 SXM", USDPerHour: 10.401,
+			GPURaw: "H100 SXM", VCPUs: 224, USDPerHour: 10.401, // cpu_ram null: RAM unknown
 		}}
 		o.USDPerHour = round9(o.USDPerHour)
 		if o != want {
