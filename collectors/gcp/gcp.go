@@ -13,7 +13,8 @@
 //     attachable GPUs (T4, V100, P100, P4) are priced this way only.
 //   - one per machine type that bundles GPUs (machineShapes: A2, A3, A4,
 //     A4X, G2): vCPUs × core + GiB × RAM + GPUs × GPU (+ its bundled local
-//     SSD), or GPUs × slice where the family is priced per slice.
+//     SSD), or GPUs × slice where the family is priced per slice; its
+//     vCPUs and RAM are the machine type's.
 //
 // GPU SKUs are recognised by their descriptions, which is all the catalog
 // says: the accelerator type is derived from the GPU's name (gpuhunt's

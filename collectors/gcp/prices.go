@@ -169,7 +169,9 @@ func (p *prices) quotes(cat *price.Catalog, avail availability) ([]price.Quote, 
 				st.unpriced++
 				continue
 			}
-			qs = append(qs, newQuote(cat, s.name, s.accelerator, float64(s.gpus), w, usd, avail))
+			q := newQuote(cat, s.name, s.accelerator, float64(s.gpus), w, usd, avail)
+			q.VCPUs, q.MemoryGB = float64(s.vCPUs), s.memoryGiB
+			qs = append(qs, q)
 			st.machines++
 		}
 	}
