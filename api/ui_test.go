@@ -469,8 +469,12 @@ func uiDemo(t *testing.T) string {
 			c, snap := *st, *st.Snapshot
 			snap.Quotes = slices.Clone(snap.Quotes)
 			for j := range snap.Quotes {
-				if q := &snap.Quotes[j]; q.VCPUs == 0 {
-					q.VCPUs, q.MemoryGB = 12*q.GPUCount, 48*q.GPUCount
+				q := &snap.Quotes[j]
+				if q.VCPUs == 0 {
+					q.VCPUs = 12 * q.GPUCount
+				}
+				if q.MemoryGB == 0 {
+					q.MemoryGB = 48 * q.GPUCount
 				}
 			}
 			c.Snapshot = &snap
