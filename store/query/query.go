@@ -186,8 +186,14 @@ func NewGrid(start, end time.Time, step time.Duration) Grid {
 // Time is the grid's i-th time.
 func (g Grid) Time(i int) time.Time { return g.Start.Add(time.Duration(i) * g.Step) }
 
-// ms is the i-th time in unix milliseconds.
-func (g Grid) ms(i int) int64 { return g.Time(i).UnixMilli() }
+// times is every time of the grid in unix milliseconds.
+func (g Grid) times() []int64 {
+	ts := make([]int64, g.N)
+	for i := range ts {
+		ts[i] = g.Time(i).UnixMilli()
+	}
+	return ts
+}
 
 // Sample is one value of a resampled series.
 type Sample struct {

@@ -96,6 +96,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 		return nil, limitf("step %s gives %d samples from start to end, more than the %d allowed: increase step or shorten start..end",
 			req.Step, g.N, lim.MaxPoints)
 	}
+	times := g.times()
 	known, err := LoadKnown(ctx, src, req.Start, req.End, req.StaleAfter)
 	if err != nil {
 		return nil, fmt.Errorf("read the poll log: %w", err)
@@ -141,7 +142,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 			return nil
 		}
 		if req.Agg == None {
-			row = steps.Sample(g, row[:0])
+			row = steps.sample(times, row[:0])
 			var samples []Sample
 			for k, v := range row {
 				if !math.IsNaN(v) {
@@ -172,9 +173,9 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 		gr.members++
 		// A quantile accumulator keeps the row: give it its own.
 		if gr.acc.vals == nil {
-			gr.acc.add(steps.Sample(g, make([]float64, 0, g.N)))
+			gr.acc.add(steps.sample(times, make([]float64, 0, g.N)))
 		} else {
-			row = steps.Sample(g, row[:0])
+			row = steps.sample(times, row[:0])
 			gr.acc.add(row)
 		}
 		return nil

@@ -75,9 +75,14 @@ func (st Steps) add(seg Segment) Steps {
 // sampling, as Prometheus' range queries do: a price that held only
 // between two grid times is not seen.
 func (st Steps) Sample(g Grid, dst []float64) []float64 {
+	return st.sample(g.times(), dst)
+}
+
+// sample is Sample at the grid times ts (Grid.times), which a query
+// computes once for all its series.
+func (st Steps) sample(ts []int64, dst []float64) []float64 {
 	j := 0
-	for i := range g.N {
-		t := g.ms(i)
+	for _, t := range ts {
 		for j < len(st) && st[j].End <= t {
 			j++
 		}
