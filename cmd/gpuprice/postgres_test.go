@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpuprice/gpuprice/api"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
@@ -243,5 +246,42 @@ func TestWriteQueue(t *testing.T) {
 	}
 	if len(w.q) != 0 {
 		t.Errorf("%d refreshes still kept, want none (the kept one written, the refused one dropped)", len(w.q))
+	}
+}
+
+// TestExportLimitPostgres: the daemon's export limit holds on a PostgreSQL
+// store as on SQLite: the store counts (store.Counter), through the
+// storeGate, before anything is written.
+func TestExportLimitPostgres(t *testing.T) {
+	st, err := postgres.Open(t.Context(), pgtest.DSN(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quotes []price.Quote
+	for i := range 30 {
+		quotes = append(quotes, price.Quote{Provider: "aws", InstanceType: "p5.48xlarge", Region: "us-east-1", Zone: fmt.Sprintf("us-east-1%c", 'a'+i%3),
+			PricingModel: price.Spot, GPUModel: "H100", GPUCount: 8, USDPerHour: 30 + float64(i), EffectiveAt: time.Date(2025, 6, 1, i, 0, 0, 0, time.UTC)})
+	}
+	if _, err := st.Backfill(t.Context(), quotes); err != nil {
+		t.Fatal(err)
+	}
+	gate := &storeGate{}
+	gate.set(st)
+	defer gate.Close()
+	mux := http.NewServeMux()
+	api.New(api.Options{Store: gate, MaxExportRows: 20}).Register(mux)
+	for _, tt := range []struct {
+		query string
+		code  int
+		body  string
+	}{
+		{"", http.StatusBadRequest, "the export would write 30 rows, more than this server's limit of 20 per request"},
+		{"?start=2025-06-01T00:00:00Z&end=2025-06-01T14:00:00Z", http.StatusOK, "provider,instance_type"},
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/export"+tt.query, nil))
+		if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.body) {
+			t.Errorf("/api/v1/export%s: %d %.300s; want %d and %q", tt.query, rec.Code, rec.Body.String(), tt.code, tt.body)
+		}
 	}
 }

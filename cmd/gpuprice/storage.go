@@ -249,10 +249,9 @@ func (g *storeGate) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Count implements store.Counter when the open store does, so that
-// exports stay bounded; a store that cannot count (PostgreSQL, so far)
-// counts no series, which leaves its exports unbounded, as without a
-// Counter.
+// Count implements store.Counter when the open store does (both do), so
+// that exports stay bounded; a store that cannot count counts no series,
+// which leaves its exports unbounded, as without a Counter.
 func (g *storeGate) Count(ctx context.Context, q store.Query) ([]store.SeriesCount, error) {
 	st, err := g.get()
 	if err != nil {

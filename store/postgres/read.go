@@ -76,25 +76,10 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to lose
 
-	where, args := filter(q)
-	rows, err := tx.Query(ctx, historySeriesQuery+where, args...)
+	list, err := matchingSeries(ctx, tx, q)
 	if err != nil {
 		return r.clean(fmt.Errorf("query history: %w", err))
 	}
-	var (
-		list []historySeries
-		id   int64
-		l    price.Quote
-	)
-	dest := append([]any{&id}, last.LabelFields(&l)...)
-	_, err = pgx.ForEachRow(rows, dest, func() error {
-		list = append(list, historySeries{id: id, key: l.Key(), labels: l})
-		return nil
-	})
-	if err != nil {
-		return r.clean(fmt.Errorf("query history: %w", err))
-	}
-	slices.SortFunc(list, func(a, b historySeries) int { return a.key.Compare(b.key) })
 
 	points := map[int64][]store.Point{}
 	for len(list) > 0 {
@@ -119,6 +104,31 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 		}
 	}
 	return nil
+}
+
+// matchingSeries lists the series matching q's labels in key order (text
+// compared as bytes, whatever the database's collation).
+func matchingSeries(ctx context.Context, tx pgx.Tx, q store.Query) ([]historySeries, error) {
+	where, args := filter(q)
+	rows, err := tx.Query(ctx, historySeriesQuery+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		list []historySeries
+		id   int64
+		l    price.Quote
+	)
+	dest := append([]any{&id}, last.LabelFields(&l)...)
+	_, err = pgx.ForEachRow(rows, dest, func() error {
+		list = append(list, historySeries{id: id, key: l.Key(), labels: l})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(list, func(a, b historySeries) int { return a.key.Compare(b.key) })
+	return list, nil
 }
 
 // readPoints adds to points the points of the series ids from the one in

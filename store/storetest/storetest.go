@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Currency", func(t *testing.T) { testCurrency(t, open) })
+	t.Run("Count", func(t *testing.T) { testCount(t, open) })
 }
 
 // t0 is the suite's origin; at(m) is m minutes after it, and points print
@@ -1139,4 +1140,53 @@ func testCurrency(t *testing.T, open Opener) {
 	check(t, "LastKnown after reopen", h.lastKnown(), wantLast)
 	// Unchanged after the reopen: nothing new.
 	check(t, "Result of an unchanged refresh after reopen", h.refresh(6, "scaleway", scalewayH100(3.2, 2.9)), store.Result{})
+}
+
+// testCount: a store that is a store.Counter tells, for every query, what
+// History returns: the same series, their number of points and the first
+// and last times.
+func testCount(t *testing.T, open Opener) {
+	h := newHarness(t, open)
+	counter, ok := h.s.(store.Counter)
+	if !ok {
+		t.Skip("not a store.Counter")
+	}
+	q := func(zone string, usd float64) price.Quote {
+		q := awsH100Spot()
+		q.Zone, q.USDPerHour = zone, usd
+		return q
+	}
+	h.refresh(0, "aws", q("us-east-1a", 30), q("us-east-1b", 31))
+	h.refresh(1, "aws", q("us-east-1a", 32), q("us-east-1b", 31))
+	h.refresh(2, "aws", q("us-east-1a", 33)) // 1b withdrawn
+	h.refresh(3, "aws", q("us-east-1a", 34), q("us-east-1b", 35), q("us-east-1c", 36))
+	for _, tc := range []store.Query{
+		{},
+		{Start: at(0).Add(90 * time.Second)},
+		{Start: at(1), End: at(2)},
+		{Zone: "us-east-1b"},
+		{End: at(-60)},
+		{Provider: "azure"},
+	} {
+		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
+			series, err := h.s.History(t.Context(), tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts, err := counter.Count(t.Context(), tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(counts) != len(series) {
+				t.Fatalf("%d counts, %d series", len(counts), len(series))
+			}
+			for i, sr := range series {
+				c := counts[i]
+				if c.Labels.Key() != sr.Labels.Key() || c.Points != len(sr.Points) ||
+					!c.First.Equal(sr.Points[0].Time) || !c.Last.Equal(sr.Points[len(sr.Points)-1].Time) {
+					t.Errorf("series %d: count %+v, history %d points %s..%s", i, c, len(sr.Points), sr.Points[0].Time, sr.Points[len(sr.Points)-1].Time)
+				}
+			}
+		})
+	}
 }
