@@ -213,7 +213,7 @@ type offer struct {
 	CPUCoresEffective float64 `json:"cpu_cores_effective"`
 	CPURAM            float64 `json:"cpu_ram"`
 	Rentable          *bool   `json:"rentable"`
-	Rented      bool    `json:"rented"`
+	Rented            bool    `json:"rented"`
 }
 
 type answer struct {
