@@ -17,18 +17,8 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// fixedRate converts GLM at 0.25 USD.
-type fixedRate struct{ err error }
-
-func (f fixedRate) USD(_ context.Context, amount float64, currency string) (float64, time.Time, error) {
-	if f.err != nil {
-		return 0, time.Time{}, f.err
-	}
-	if currency != "GLM" {
-		return 0, time.Time{}, fx.ErrNoRate
-	}
-	return amount * 0.25, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC), nil
-}
+// glmRate converts GLM at 0.25 USD.
+var glmRate = collectortest.FixedRate{Currency: "GLM", Rate: 0.25, At: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
 
 // TestContract runs the contract suite against the fake, whose nodes hold
 // what must not be priced: a busy node, a testnet one, one at 0, nodes
@@ -38,7 +28,7 @@ func TestContract(t *testing.T) {
 		// Every node, with that of an unknown GPU the plugin's fake
 		// leaves out for the demo.
 		Fake: func() http.Handler { return fakecloud.NewGolem(fakecloud.GolemOptions{}) },
-		Tune: func(c *Collector) { c.fx = fixedRate{} },
+		Tune: func(c *Collector) { c.fx = glmRate },
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"service unavailable"}},
 			collectortest.TooManyRequests: {InErr: []string{"too many requests"}},
@@ -131,7 +121,7 @@ func TestDecode(t *testing.T) {
 			gpuNode("a", rtx4090, cpuThenDuration+`,"golem.com.pricing.model.linear.coeffs":["0","0.0004","0"]`)}, reason: "decode"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			snap, err := collect(t, "["+strings.Join(c.nodes, ",")+"]", fixedRate{})
+			snap, err := collect(t, "["+strings.Join(c.nodes, ",")+"]", glmRate)
 			if c.reason != "" {
 				if collectors.Reason(err) != c.reason {
 					t.Fatalf("%v (reason %q), want reason %s", err, collectors.Reason(err), c.reason)
@@ -157,7 +147,7 @@ func TestDecode(t *testing.T) {
 func TestRecorded(t *testing.T) {
 	srv := httptest.NewServer(fakecloud.NewGolem(fakecloud.GolemOptions{}))
 	defer srv.Close()
-	snap, err := collectFrom(t, srv, fixedRate{})
+	snap, err := collectFrom(t, srv, glmRate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +177,7 @@ func TestRecorded(t *testing.T) {
 func TestFX(t *testing.T) {
 	srv := httptest.NewServer(fakecloud.NewGolem(fakecloud.GolemOptions{}))
 	defer srv.Close()
-	for _, conv := range []collectors.Converter{fixedRate{err: fx.ErrStale}, nil} {
+	for _, conv := range []collectors.Converter{collectortest.FixedRate{Err: fx.ErrStale}, nil} {
 		_, err := collectFrom(t, srv, conv)
 		if conv != nil && (collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale)) {
 			t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
@@ -209,7 +199,7 @@ func FuzzDecode(f *testing.F) {
 	defer srv.Close()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		body.Store(string(b))
-		snap, err := collectFrom(t, srv, fixedRate{})
+		snap, err := collectFrom(t, srv, glmRate)
 		if err != nil {
 			return
 		}

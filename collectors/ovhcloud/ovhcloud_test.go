@@ -17,15 +17,8 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// fixedRate converts EUR at 1.08 USD.
-type fixedRate struct{ err error }
-
-func (f fixedRate) USD(_ context.Context, amount float64, currency string) (float64, time.Time, error) {
-	if f.err != nil {
-		return 0, time.Time{}, f.err
-	}
-	return amount * 1.08, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), nil
-}
+// eurRate converts EUR (or any currency) at 1.08 USD.
+var eurRate = collectortest.FixedRate{Rate: 1.08, At: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
 
 // TestContract runs the contract suite against the fake, whose catalog
 // holds what must not be priced: monthly, 3-AZ, Windows and per-minute
@@ -35,7 +28,7 @@ func TestContract(t *testing.T) {
 		// The whole catalog, with the flavor of an unknown GPU the
 		// plugin's fake leaves out for the demo.
 		Fake: func() http.Handler { return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{}) },
-		Tune: func(c *Collector) { c.fx = fixedRate{} },
+		Tune: func(c *Collector) { c.fx = eurRate },
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"Server::InternalServerError"}},
 			collectortest.TooManyRequests: {InErr: []string{"Client::TooManyRequests"}},
@@ -140,7 +133,7 @@ func TestDecode(t *testing.T) {
 			gpuAddon("l40s-90.consumption", `[{"capacities":["consumption"],"intervalUnit":"hour","price":"140000000"}]`, l40s, `["GRA7"]`)), reason: "decode"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			snap, err := collect(t, c.body, fixedRate{})
+			snap, err := collect(t, c.body, eurRate)
 			if c.reason != "" {
 				if collectors.Reason(err) != c.reason {
 					t.Fatalf("%v (reason %q), want reason %s", err, collectors.Reason(err), c.reason)
@@ -168,7 +161,7 @@ func TestFX(t *testing.T) {
 	defer srv.Close()
 	cfg := defaults()
 	cfg.Endpoint = srv.URL
-	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: fixedRate{}})
+	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +180,7 @@ func TestFX(t *testing.T) {
 		t.Errorf("h200-1920: %+v", h200)
 	}
 
-	c.fx = fixedRate{err: fx.ErrStale}
+	c.fx = collectortest.FixedRate{Err: fx.ErrStale}
 	_, err = c.Collect(context.Background())
 	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
 		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
@@ -205,7 +198,7 @@ func TestSubsidiary(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: fixedRate{}})
+		c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
 		_, err := c.Collect(context.Background())
 		var he *collectors.HTTPError
 		if ok && err != nil || !ok && (!errors.As(err, &he) || he.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), "ovhSubsidiary")) {
@@ -240,7 +233,7 @@ func FuzzDecode(f *testing.F) {
 	defer srv.Close()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		body.Store(string(b))
-		snap, err := collectFrom(t, srv, fixedRate{})
+		snap, err := collectFrom(t, srv, eurRate)
 		if err != nil {
 			return
 		}

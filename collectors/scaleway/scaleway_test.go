@@ -15,19 +15,12 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// fixedRate converts EUR at 1.08 USD.
-type fixedRate struct{ err error }
-
-func (f fixedRate) USD(_ context.Context, amount float64, currency string) (float64, time.Time, error) {
-	if f.err != nil {
-		return 0, time.Time{}, f.err
-	}
-	return amount * 1.08, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), nil
-}
+// eurRate converts EUR (or any currency) at 1.08 USD.
+var eurRate = collectortest.FixedRate{Rate: 1.08, At: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
 
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Tune: func(c *Collector) { c.fx = fixedRate{} },
+		Tune: func(c *Collector) { c.fx = eurRate },
 		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"unknown_error"}},
 			collectortest.TooManyRequests: {InErr: []string{"unknown_error"}},
@@ -50,7 +43,7 @@ func TestFX(t *testing.T) {
 	defer srv.Close()
 	cfg := defaults()
 	cfg.Endpoint, cfg.Zones = srv.URL, []string{"fr-par-2"}
-	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: fixedRate{}})
+	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +65,7 @@ func TestFX(t *testing.T) {
 		t.Errorf("%d quotes in fr-par-2, want 5 (the CPU type and the B300 at 0 skipped)", len(snap.Quotes))
 	}
 
-	c.fx = fixedRate{err: fx.ErrStale}
+	c.fx = collectortest.FixedRate{Err: fx.ErrStale}
 	_, err = c.Collect(context.Background())
 	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
 		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
@@ -85,7 +78,7 @@ func TestUnknownZone(t *testing.T) {
 	defer srv.Close()
 	cfg := defaults()
 	cfg.Endpoint, cfg.Zones = srv.URL, []string{"fr-par-9"}
-	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: fixedRate{}})
+	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
 	_, err := c.Collect(context.Background())
 	var he *collectors.HTTPError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {

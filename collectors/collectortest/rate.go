@@ -1,0 +1,32 @@
+package collectortest
+
+import (
+	"context"
+	"time"
+
+	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/fx"
+)
+
+// FixedRate is a collectors.Converter for tests of providers that price in
+// another currency: every amount of Currency (any currency when empty) is
+// worth Rate USD, as of At; with Err set, every conversion fails with it.
+type FixedRate struct {
+	Currency string
+	Rate     float64
+	At       time.Time
+	Err      error
+}
+
+var _ collectors.Converter = FixedRate{}
+
+// USD implements collectors.Converter.
+func (f FixedRate) USD(_ context.Context, amount float64, currency string) (float64, time.Time, error) {
+	if f.Err != nil {
+		return 0, time.Time{}, f.Err
+	}
+	if f.Currency != "" && currency != f.Currency {
+		return 0, time.Time{}, fx.ErrNoRate
+	}
+	return amount * f.Rate, f.At, nil
+}
