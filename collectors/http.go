@@ -350,6 +350,16 @@ func redact(u *url.URL) string {
 	return c.String()
 }
 
+// GetJSON sends an anonymous GET of u with ctx and decodes the answer
+// into v, as DoJSON does.
+func GetJSON(ctx context.Context, client *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	return DoJSON(client, req, v)
+}
+
 // DoJSON sends req with client and decodes a 2xx JSON answer into v. Other
 // statuses become *HTTPError (with Retry-After); undecodable bodies
 // (truncated, wrong types, larger than the client's limit) become

@@ -104,12 +104,8 @@ type model struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
-	if err != nil {
-		return nil, err
-	}
 	var ans answer
-	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.client, c.url, &ans); err != nil {
 		return nil, fmt.Errorf("read GPU prices: %w", err)
 	}
 	if err := ans.Models.AllBadError(c.url, "GPU models"); err != nil {

@@ -150,12 +150,8 @@ func (p *properties) UnmarshalJSON(b []byte) error {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
-	if err != nil {
-		return nil, err
-	}
 	var nodes collectors.Rows[node]
-	if err := collectors.DoJSON(c.client, req, &nodes); err != nil {
+	if err := collectors.GetJSON(ctx, c.client, c.url, &nodes); err != nil {
 		return nil, fmt.Errorf("read the online providers: %w", err)
 	}
 	if err := nodes.AllBadError(c.url, "providers"); err != nil {

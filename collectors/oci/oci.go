@@ -207,11 +207,7 @@ func getItems[T any](ctx context.Context, c *Collector, file string) (collectors
 		Items collectors.Rows[T] `json:"items"`
 	}
 	u := c.base + "/" + file
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return ans.Items, err
-	}
-	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.client, u, &ans); err != nil {
 		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}
 	if err := ans.Items.AllBadError(u, "items"); err != nil {

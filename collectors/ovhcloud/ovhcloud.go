@@ -150,12 +150,8 @@ type flavor struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
-	if err != nil {
-		return nil, err
-	}
 	var ans answer
-	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.client, c.url, &ans); err != nil {
 		return nil, fmt.Errorf("read the public cloud catalog: %w", err)
 	}
 	what := strings.SplitN(c.url, "?", 2)[0]
@@ -219,6 +215,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			if c.fx == nil {
 				return nil, fmt.Errorf("no currency converter: the OVHcloud catalog prices in %s", currency)
 			}
+			var err error
 			if usd, _, err = c.fx.USD(ctx, f.perHour, currency); err != nil {
 				return nil, fmt.Errorf("convert OVHcloud's %s prices: %w", currency, err)
 			}

@@ -142,14 +142,10 @@ func (c *Collector) zone(ctx context.Context, zone string) (map[string]serverTyp
 			return nil, &collectors.DecodeError{What: "server types", Err: errPagination}
 		}
 		u := fmt.Sprintf("%s/instance/v1/zones/%s/products/servers?per_page=%d&page=%d", c.base, url.PathEscape(zone), perPage, page)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
 		var ans struct {
 			Servers map[string]serverType `json:"servers"`
 		}
-		if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+		if err := collectors.GetJSON(ctx, c.client, u, &ans); err != nil {
 			return nil, err
 		}
 		for n, t := range ans.Servers {

@@ -99,12 +99,8 @@ type instanceType struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
-	if err != nil {
-		return nil, err
-	}
 	var types collectors.Rows[instanceType]
-	if err := collectors.DoJSON(c.client, req, &types); err != nil {
+	if err := collectors.GetJSON(ctx, c.client, c.url, &types); err != nil {
 		return nil, fmt.Errorf("list instance types: %w", err)
 	}
 	if err := types.AllBadError(c.url, "instance types"); err != nil {
