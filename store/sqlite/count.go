@@ -18,37 +18,29 @@ var (
 // Count implements store.Counter: one pass over the primary key, which
 // reads no price.
 func (s *Store) Count(ctx context.Context, q store.Query) ([]store.SeriesCount, error) {
-	return countSeries(ctx, s.r, q)
+	return countSeries(ctx, s.r, currentQueries, q)
 }
 
 // Count implements store.Counter.
 func (r *Reader) Count(ctx context.Context, q store.Query) ([]store.SeriesCount, error) {
-	return countSeries(ctx, r.db, q)
+	return countSeries(ctx, r.db, r.rq, q)
 }
 
-// countQuery counts each series' points with three correlated lookups of
-// its primary-key range, from the point in effect at the start (?1) to the
-// end (?2): count, first, last. Walking the series in key order through
-// their index, it needs no temporary B-tree, and reads no price: ~15M
-// points/s, against ~1.5M/s for reading them.
-var (
-	countRange = `FROM points p WHERE p.series_id = s.id
+// countRange is the range readQueries.count counts each series' points in,
+// with three correlated lookups of its primary-key range, from the point in
+// effect at the start (?1) to the end (?2): count, first, last. Walking the
+// series in key order through their index, it needs no temporary B-tree,
+// and reads no price: ~15M points/s, against ~1.5M/s for reading them.
+const countRange = `FROM points p WHERE p.series_id = s.id
 	     AND p.ts >= coalesce((SELECT max(ts) FROM points WHERE series_id = s.id AND ts <= ?1), ?1) AND p.ts <= ?2`
-	countQuery = `
-	SELECT ` + last.ColumnList(last.Columns, "s.") + `,
-	       (SELECT count(*) ` + countRange + `) AS n,
-	       (SELECT min(p.ts) ` + countRange + `),
-	       (SELECT max(p.ts) ` + countRange + `)
-	FROM series s INDEXED BY sqlite_autoindex_series_1`
-)
 
-func countSeries(ctx context.Context, db *sql.DB, q store.Query) ([]store.SeriesCount, error) {
+func countSeries(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query) ([]store.SeriesCount, error) {
 	start, end, ok := msRange(q)
 	if !ok {
 		return nil, nil
 	}
 	where, args := filter(q, "s.", 3)
-	rows, err := db.QueryContext(ctx, countQuery+where+historySeriesOrder, append([]any{start, end}, args...)...)
+	rows, err := db.QueryContext(ctx, rq.count+where+historySeriesOrder, append([]any{start, end}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("count history: %w", err)
 	}

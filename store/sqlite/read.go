@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gpuprice/gpuprice/price"
@@ -14,7 +15,7 @@ import (
 
 // History implements store.Store by collecting what HistoryEach streams.
 func (s *Store) History(ctx context.Context, q store.Query) ([]store.Series, error) {
-	return collect(ctx, s.r, q)
+	return collect(ctx, s.r, currentQueries, q)
 }
 
 // HistoryEach implements store.Store. A zero q.Start or q.End leaves that
@@ -23,12 +24,12 @@ func (s *Store) History(ctx context.Context, q store.Query) ([]store.Series, err
 // point in the range (nor one in effect at its start) is left out. fn runs
 // inside one read transaction, which sees one commit throughout.
 func (s *Store) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
-	return historyEach(ctx, s.r, q, fn)
+	return historyEach(ctx, s.r, currentQueries, q, fn)
 }
 
-func collect(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series, error) {
+func collect(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query) ([]store.Series, error) {
 	var out []store.Series
-	err := historyEach(ctx, db, q, func(sr store.Series) error {
+	err := historyEach(ctx, db, rq, q, func(sr store.Series) error {
 		out = append(out, sr)
 		return nil
 	})
@@ -48,21 +49,49 @@ func collect(ctx context.Context, db *sql.DB, q store.Query) ([]store.Series, er
 // BY's order without a temporary B-tree of the whole result, whatever
 // index a label filter would otherwise pick; each series' points are a
 // primary-key range from the point in effect at the start.
-const (
-	historyPointsQuery = `
-	SELECT s.id, p.ts, p.usd_per_hour, p.currency_per_hour
+var historySeriesOrder = ` ORDER BY ` + last.ColumnList(price.KeyLabels, "s.")
+
+// readQueries are the statements that read history and counts from a file
+// of one schema version. A Reader of an older file than the binary's
+// selects constants for the columns that file lacks (version 1: ” for
+// series.currency, NULL for points.currency_per_hour), so that read-only
+// commands read it as it is.
+type readQueries struct{ series, points, count string }
+
+// currentQueries read a file of SchemaVersion.
+var currentQueries = queriesFor(SchemaVersion)
+
+func queriesFor(version int) *readQueries {
+	cols := price.LabelNames(last.Columns)
+	for i, c := range cols {
+		if c == "currency" && version < 2 {
+			cols[i] = "'' AS currency"
+		} else {
+			cols[i] = "s." + c
+		}
+	}
+	series, amount := strings.Join(cols, ", "), "p.currency_per_hour"
+	if version < 2 {
+		amount = "NULL"
+	}
+	return &readQueries{
+		series: `
+	SELECT s.id, ` + series + `
+	FROM series s INDEXED BY sqlite_autoindex_series_1`,
+		points: `
+	SELECT s.id, p.ts, p.usd_per_hour, ` + amount + `
 	FROM series s INDEXED BY sqlite_autoindex_series_1
 	JOIN points p ON p.series_id = s.id
 	     AND p.ts >= coalesce((SELECT max(ts) FROM points WHERE series_id = s.id AND ts <= ?1), ?1)
-	     AND p.ts <= ?2`
-)
-
-var (
-	historySeriesQuery = `
-	SELECT s.id, ` + last.ColumnList(last.Columns, "s.") + `
-	FROM series s INDEXED BY sqlite_autoindex_series_1`
-	historySeriesOrder = ` ORDER BY ` + last.ColumnList(price.KeyLabels, "s.")
-)
+	     AND p.ts <= ?2`,
+		count: `
+	SELECT ` + series + `,
+	       (SELECT count(*) ` + countRange + `) AS n,
+	       (SELECT min(p.ts) ` + countRange + `),
+	       (SELECT max(p.ts) ` + countRange + `)
+	FROM series s INDEXED BY sqlite_autoindex_series_1`,
+	}
+}
 
 // msRange is q's [Start, End] in the store's milliseconds, a zero bound
 // open; ok is false when the range is empty.
@@ -77,7 +106,7 @@ func msRange(q store.Query) (start, end int64, ok bool) {
 	return start, end, end >= start
 }
 
-func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.Series) error) error {
+func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query, fn func(store.Series) error) error {
 	start, end, ok := msRange(q)
 	if !ok {
 		return nil
@@ -90,12 +119,12 @@ func historyEach(ctx context.Context, db *sql.DB, q store.Query, fn func(store.S
 		return fmt.Errorf("query history: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-	srows, err := tx.QueryContext(ctx, historySeriesQuery+swhere+historySeriesOrder, sargs...)
+	srows, err := tx.QueryContext(ctx, rq.series+swhere+historySeriesOrder, sargs...)
 	if err != nil {
 		return fmt.Errorf("query history: %w", err)
 	}
 	defer srows.Close()
-	prows, err := tx.QueryContext(ctx, historyPointsQuery+pwhere+historySeriesOrder+", p.ts", append([]any{start, end}, pargs...)...)
+	prows, err := tx.QueryContext(ctx, rq.points+pwhere+historySeriesOrder+", p.ts", append([]any{start, end}, pargs...)...)
 	if err != nil {
 		return fmt.Errorf("query history: %w", err)
 	}

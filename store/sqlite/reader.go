@@ -23,13 +23,15 @@ import (
 // in-memory last points would go wrong.)
 type Reader struct {
 	db *sql.DB
+	rq *readQueries // for the file's schema version
 }
 
 var _ store.Reader = (*Reader)(nil)
 
 // OpenReader opens the store in dir read-only. It fails when dir holds no
 // store rather than create one, and refuses a schema version it does not
-// know.
+// know. A file of an older version is read as it is (it is upgraded by the
+// next Open).
 func OpenReader(dir string, opts Options) (*Reader, error) {
 	opts = opts.withDefaults()
 	path, err := filepath.Abs(filepath.Join(dir, FileName))
@@ -60,24 +62,22 @@ func OpenReader(dir string, opts Options) (*Reader, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: read schema version: %w", path, err)
 	}
-	if n, err := strconv.Atoi(v); err != nil || n != SchemaVersion {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > SchemaVersion {
 		db.Close()
-		if err == nil && n >= 1 && n < SchemaVersion {
-			return nil, fmt.Errorf("open store %s: schema version %s is older than this gpuprice's (%d): run gpuprice serve to upgrade it", path, v, SchemaVersion)
-		}
 		return nil, fmt.Errorf("open store %s: schema version %s, this gpuprice knows versions 1 to %d", path, v, SchemaVersion)
 	}
-	return &Reader{db: db}, nil
+	return &Reader{db: db, rq: queriesFor(n)}, nil
 }
 
 // History implements store.Reader as Store.History does.
 func (r *Reader) History(ctx context.Context, q store.Query) ([]store.Series, error) {
-	return collect(ctx, r.db, q)
+	return collect(ctx, r.db, r.rq, q)
 }
 
 // HistoryEach implements store.Reader as Store.HistoryEach does.
 func (r *Reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
-	return historyEach(ctx, r.db, q, fn)
+	return historyEach(ctx, r.db, r.rq, q, fn)
 }
 
 // Polls implements store.Reader as Store.Polls does.

@@ -73,16 +73,43 @@ func TestOpenReaderRefuses(t *testing.T) {
 			t.Fatalf("OpenReader: %v, want a missing-store error", err)
 		}
 	})
-	t.Run("another schema version", func(t *testing.T) {
+	t.Run("a newer schema version", func(t *testing.T) {
 		dir := t.TempDir()
 		s := openTest(t, dir, Options{})
-		if _, err := s.w.Exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'"); err != nil {
+		if _, err := s.w.Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'"); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 		_, err := OpenReader(dir, Options{})
-		if err == nil || !strings.Contains(err.Error(), "schema version 1 is older than this gpuprice's (2): run gpuprice serve to upgrade it") {
+		if err == nil || !strings.Contains(err.Error(), "schema version 3, this gpuprice knows versions 1 to 2") {
 			t.Fatalf("OpenReader: %v, want a schema version error", err)
 		}
 	})
+}
+
+// TestOpenReaderVersion1: a file of schema version 1 is read as it is,
+// without the currency columns it lacks, and left at version 1.
+func TestOpenReaderVersion1(t *testing.T) {
+	dir := t.TempDir()
+	writeV1(t, dir)
+	r, err := OpenReader(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	series, err := r.History(t.Context(), store.Query{})
+	if err != nil || len(series) != 1 || len(series[0].Points) != 1 {
+		t.Fatalf("History: %+v, %v", series, err)
+	}
+	if l, p := series[0].Labels, series[0].Points[0]; l.Provider != "lambda" || l.Currency != "" || p.USDPerHour != 0.75 || p.CurrencyPerHour != 0 {
+		t.Errorf("read back %+v %+v", l, p)
+	}
+	counts, err := r.Count(t.Context(), store.Query{})
+	if err != nil || len(counts) != 1 || counts[0].Points != 1 {
+		t.Errorf("Count: %+v, %v", counts, err)
+	}
+	var v string
+	if err := r.db.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil || v != "1" {
+		t.Errorf("schema version %q, %v; want 1, untouched", v, err)
+	}
 }

@@ -102,24 +102,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("upgrades a version 1 file", func(t *testing.T) {
 		dir := t.TempDir()
-		v1, err := os.ReadFile(filepath.Join("testdata", "schema_v1.sql"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, stmt := range []string{string(v1),
-			`INSERT INTO series (id, provider, instance_type, region, pricing_model, gpu_count, gpu_model) VALUES (1, 'lambda', 'gpu_1x_a10', 'us-east-1', 'on_demand', 1, 'A10')`,
-			`INSERT INTO points (series_id, ts, usd_per_hour) VALUES (1, 1000, 0.75)`,
-			`INSERT INTO polls (provider, started_at, duration_ms, ok, quotes) VALUES ('lambda', 500, 500, 1, 1)`,
-		} {
-			if _, err := db.Exec(stmt); err != nil {
-				t.Fatal(err)
-			}
-		}
-		db.Close()
+		writeV1(t, dir)
 		s := openTest(t, dir, Options{})
 		defer s.Close()
 		var v string
@@ -148,6 +131,30 @@ func TestOpen(t *testing.T) {
 			t.Fatal("write through the read pool succeeded")
 		}
 	})
+}
+
+// writeV1 writes a store of schema version 1 in dir: one Lambda series
+// with one point at 0.75 $/h (t = 1s), and its poll.
+func writeV1(t *testing.T, dir string) {
+	t.Helper()
+	v1, err := os.ReadFile(filepath.Join("testdata", "schema_v1.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{string(v1),
+		`INSERT INTO series (id, provider, instance_type, region, pricing_model, gpu_count, gpu_model) VALUES (1, 'lambda', 'gpu_1x_a10', 'us-east-1', 'on_demand', 1, 'A10')`,
+		`INSERT INTO points (series_id, ts, usd_per_hour) VALUES (1, 1000, 0.75)`,
+		`INSERT INTO polls (provider, started_at, duration_ms, ok, quotes) VALUES ('lambda', 500, 500, 1, 1)`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestRecordFailureMidTransaction makes the last statement of a Record fail
