@@ -1196,19 +1196,7 @@ func (a *AWS) serveHugePricing(w http.ResponseWriter, matched []*awsProduct) {
 	item, _ := json.Marshal(matched[0])
 	quoted, _ := json.Marshal(string(item))
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	head := []byte(`{"FormatVersion":"aws_v1","PriceList":[`)
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	for written := int64(len(head)); written < a.opts.HugeBytes; written += int64(len(quoted)) + 1 {
-		if written > int64(len(head)) {
-			w.Write([]byte{','})
-		}
-		if _, err := w.Write(quoted); err != nil {
-			return
-		}
-	}
-	w.Write([]byte("]}"))
+	streamHuge(w, a.opts.HugeBytes, `{"FormatVersion":"aws_v1","PriceList":[`, func(int) []byte { return quoted }, func(int) string { return "]}" })
 }
 
 // --- Offer files ---

@@ -328,9 +328,12 @@ func (d Drift) dipping(t int64) bool {
 // streamHuge writes a JSON document that goes on for limit bytes without
 // being held in memory: prefix, then item(i) for i = 0, 1, ...,
 // comma-separated, until limit bytes are written or the client hangs up,
-// then suffix(n) for the n items written.
+// then suffix(n) for the n items written. Its Content-Type is
+// application/json unless the caller set another.
 func streamHuge(w http.ResponseWriter, limit int64, prefix string, item func(i int) []byte, suffix func(n int) string) {
-	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	written, err := counted(io.WriteString(w, prefix))
 	n := 0
 	for ; err == nil && written < limit; n++ {

@@ -380,24 +380,7 @@ func (g *GCP) wrongTyped(page []gcpSKU) []any {
 func (g *GCP) serveHuge(w http.ResponseWriter, enumInts bool) {
 	item, _ := json.Marshal(g.render(&g.skus[0], enumInts))
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	head := []byte(`{"skus":[`)
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	written := int64(len(head))
-	for n := 0; written < g.opts.HugeBytes; n++ {
-		if n > 0 {
-			if _, err := w.Write([]byte{','}); err != nil {
-				return
-			}
-			written++
-		}
-		if _, err := w.Write(item); err != nil {
-			return // the client gave up, as it should
-		}
-		written += int64(len(item))
-	}
-	w.Write([]byte(`]}`))
+	streamHuge(w, g.opts.HugeBytes, `{"skus":[`, func(int) []byte { return item }, func(int) string { return "]}" })
 }
 
 // gcpZones derives the Compute fake's zones from the SKU table: in each
