@@ -44,8 +44,36 @@ type Rates struct {
 	day     time.Time          // the date the ECB gives its rates
 	perEUR  map[string]float64 // currency → units per euro; EUR is 1
 	fetched time.Time          // when day's rates were read, zero before
+	tries   attempts
 
 	glm token // GLM's rate, apart: its own source, clock and lock
+}
+
+// retryFloor is the least time between two reads of a source after one
+// failed: a refresh converts every quote apart, and a source that is down
+// must not be asked again for each of them.
+const retryFloor = time.Minute
+
+// attempts remembers a source's last read, for due.
+type attempts struct {
+	at  time.Time // the last read tried, zero before
+	err error     // its error; nil when it succeeded
+}
+
+// due reports whether a source whose copy was read at fetched is to be
+// read again now: never read, or the copy older than refresh, and no read
+// failed in the last retryFloor (nor in the last refresh, if shorter).
+func (a *attempts) due(fetched, now time.Time, refresh time.Duration) bool {
+	if a.err != nil && now.Sub(a.at) < min(refresh, retryFloor) {
+		return false
+	}
+	return fetched.IsZero() || now.Sub(fetched) >= refresh
+}
+
+// read runs fetch and remembers the attempt.
+func (a *attempts) read(now time.Time, fetch func() error) error {
+	a.at, a.err = now, fetch()
+	return a.err
 }
 
 // token is the USD rate of one crypto token, read from a simple-price
@@ -55,6 +83,7 @@ type token struct {
 	usd     float64   // US dollars per token; 0 before a read
 	at      time.Time // the rate's own time (last_updated_at), else when read
 	fetched time.Time // when it was read, zero before
+	tries   attempts
 }
 
 // New returns Rates reading cfg.ECBURL with client (nil: a client with a
@@ -82,10 +111,10 @@ func (r *Rates) USD(ctx context.Context, amount float64, currency string) (float
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	var fetchErr error
-	if r.fetched.IsZero() || now.Sub(r.fetched) >= time.Duration(r.cfg.Refresh) {
-		fetchErr = r.fetch(ctx, now)
+	if r.tries.due(r.fetched, now, time.Duration(r.cfg.Refresh)) {
+		r.tries.read(now, func() error { return r.fetch(ctx, now) })
 	}
+	fetchErr := r.tries.err
 	if r.perEUR == nil {
 		return 0, time.Time{}, fmt.Errorf("%w for %s: %v", ErrNoRate, currency, fetchErr)
 	}
@@ -176,10 +205,10 @@ func (r *Rates) glmUSD(ctx context.Context, amount float64) (float64, time.Time,
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := r.now()
-	var fetchErr error
-	if t.fetched.IsZero() || now.Sub(t.fetched) >= time.Duration(r.cfg.GLMRefresh) {
-		fetchErr = r.fetchGLM(ctx, now)
+	if t.tries.due(t.fetched, now, time.Duration(r.cfg.GLMRefresh)) {
+		t.tries.read(now, func() error { return r.fetchGLM(ctx, now) })
 	}
+	fetchErr := t.tries.err
 	if t.usd == 0 {
 		return 0, time.Time{}, fmt.Errorf("%w for GLM: %v", ErrNoRate, fetchErr)
 	}

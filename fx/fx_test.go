@@ -62,6 +62,25 @@ func TestUSD(t *testing.T) {
 	if got, _, err := r2.USD(ctx, 1, "EUR"); err != nil || got != 1.25 {
 		t.Errorf("with the file failing: %g, %v; want the last rates", got, err)
 	}
+
+	// While the file fails, a refresh converting many prices asks for it
+	// once, and again only after retryFloor.
+	before := ecb.Faults.Requests()
+	ecb.Faults.Add(fakecloud.Fault{Kind: fakecloud.Status5xx}, fakecloud.Fault{Kind: fakecloud.Status5xx})
+	r2.now = func() time.Time { return day.Add(31 * time.Hour) }
+	for range 10 {
+		if got, _, err := r2.USD(ctx, 1, "EUR"); err != nil || got != 1.25 {
+			t.Fatalf("with the file failing: %g, %v; want the last rates", got, err)
+		}
+	}
+	if n := ecb.Faults.Requests() - before; n != 1 {
+		t.Errorf("%d reads of a failing file for 10 conversions, want 1", n)
+	}
+	r2.now = func() time.Time { return day.Add(31*time.Hour + retryFloor) }
+	r2.USD(ctx, 1, "EUR")
+	if n := ecb.Faults.Requests() - before; n != 2 {
+		t.Errorf("%d reads after retryFloor, want 2", n)
+	}
 }
 
 // TestGLM: GLM converts at the simple-price answer's rate, read again
