@@ -208,7 +208,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r := req
 		if attempt > 0 && req.Body != nil {
 			if req.GetBody == nil {
-				return nil, fmt.Errorf("%s %s: cannot retry a request without GetBody", req.Method, redact(req.URL))
+				return nil, fmt.Errorf("%s %s: cannot retry a request without GetBody", req.Method, Redact(req.URL))
 			}
 			body, err := req.GetBody()
 			if err != nil {
@@ -241,7 +241,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, fmt.Errorf("%s %s: giving up, next retry in %s is past the refresh deadline: %w", req.Method, redact(req.URL), wait.Round(time.Millisecond), retryCause(resp, err))
+			return nil, fmt.Errorf("%s %s: giving up, next retry in %s is past the refresh deadline: %w", req.Method, Redact(req.URL), wait.Round(time.Millisecond), retryCause(resp, err))
 		}
 		if err := t.opts.Sleep(ctx, wait); err != nil {
 			return nil, err
@@ -302,7 +302,7 @@ func retryCause(resp *http.Response, err error) error {
 	if err != nil {
 		return err
 	}
-	return &HTTPError{Method: resp.Request.Method, URL: redact(resp.Request.URL), StatusCode: resp.StatusCode}
+	return &HTTPError{Method: resp.Request.Method, URL: Redact(resp.Request.URL), StatusCode: resp.StatusCode}
 }
 
 func retryable(ctx context.Context, resp *http.Response, err error) bool {
@@ -342,8 +342,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// redact drops the query string, which may carry an API key.
-func redact(u *url.URL) string {
+// Redact is u without its query string, which may carry an API key, and
+// without user info: what errors and logs may show of a request's URL.
+func Redact(u *url.URL) string {
 	c := *u
 	c.RawQuery = ""
 	c.User = nil
@@ -374,7 +375,7 @@ func DoJSON(client *http.Client, req *http.Request, v any) error {
 		if errors.As(err, &ue) {
 			// url.Error prints the full URL; keep only the cause and a
 			// redacted URL.
-			return fmt.Errorf("%s %s: %w", req.Method, redact(req.URL), ue.Err)
+			return fmt.Errorf("%s %s: %w", req.Method, Redact(req.URL), ue.Err)
 		}
 		return err
 	}
@@ -386,7 +387,7 @@ func DoJSON(client *http.Client, req *http.Request, v any) error {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return &DecodeError{What: redact(req.URL), Err: err}
+		return &DecodeError{What: Redact(req.URL), Err: err}
 	}
 	return nil
 }
@@ -400,7 +401,7 @@ func CheckResponse(resp *http.Response) error {
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	return &HTTPError{
 		Method:     resp.Request.Method,
-		URL:        redact(resp.Request.URL),
+		URL:        Redact(resp.Request.URL),
 		StatusCode: resp.StatusCode,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		Body:       strings.TrimSpace(string(snippet)),

@@ -86,14 +86,13 @@ type rendered struct {
 	size   int    // bytes of text
 	crc    uint32 // CRC-32 of the text
 	series int
-	at     time.Time
 
 	textOnce sync.Once
 	text     []byte // the parts' text in one slice, made on demand
 }
 
 func newRendered(parts []*part, series int) *rendered {
-	r := &rendered{parts: parts, series: series, at: time.Now()}
+	r := &rendered{parts: parts, series: series}
 	for _, p := range parts {
 		r.size += len(p.plain)
 		r.crc = crc32.Update(r.crc, crc32.IEEETable, p.plain)

@@ -81,8 +81,7 @@ func (c *Collector) Name() string { return Name }
 // availability is a model's GPUs on the network and rentable now; nil
 // fields were missing or null in the answer.
 type availability struct {
-	Total     *float64 `json:"total"`
-	Available *float64 `json:"available"`
+	Available *float64 `json:"available"` // the total is not read
 }
 
 type answer struct {

@@ -37,10 +37,10 @@ func TestStock(t *testing.T) {
 		a    *availability
 		want price.Stock
 	}{
-		{"GPUs available", &availability{Total: f(96), Available: f(24)}, price.StockAvailable},
-		{"none available", &availability{Total: f(16), Available: f(0)}, price.StockNone},
+		{"GPUs available", &availability{Available: f(24)}, price.StockAvailable},
+		{"none available", &availability{Available: f(0)}, price.StockNone},
 		{"no availability", nil, price.StockUnknown},
-		{"available missing or null", &availability{Total: f(16)}, price.StockUnknown},
+		{"available missing or null", &availability{}, price.StockUnknown},
 		{"available negative", &availability{Available: f(-1)}, price.StockUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -291,9 +291,8 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 		if err := collectors.DoJSON(c.client, req, &p); err != nil {
 			return nil, rows, bad, err
 		}
-		if p.Items.AllBad() {
-			return nil, rows, bad, &collectors.DecodeError{What: "azure price page",
-				Err: fmt.Errorf("none of %d rows could be read: %w", p.Items.Bad, p.Items.Err)}
+		if err := p.Items.AllBadError("azure price page", "rows"); err != nil {
+			return nil, rows, bad, err
 		}
 		rows += p.Items.Good + p.Items.Bad
 		bad += p.Items.Bad

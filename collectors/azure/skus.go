@@ -407,9 +407,7 @@ func armError(region string, err error) error {
 		he := &collectors.HTTPError{Method: http.MethodGet, StatusCode: re.StatusCode, Body: re.ErrorCode}
 		if re.RawResponse != nil {
 			if req := re.RawResponse.Request; req != nil {
-				u := *req.URL
-				u.RawQuery = ""
-				he.Method, he.URL = req.Method, u.String()
+				he.Method, he.URL = req.Method, collectors.Redact(req.URL)
 			}
 		}
 		return fmt.Errorf("azure Resource SKUs in %s: %w", region, he)

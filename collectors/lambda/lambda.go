@@ -154,9 +154,11 @@ type entry struct {
 	} `json:"instance_type"`
 	// Regions is nil when the answer has no list (missing or null): then
 	// capacity is unknown, not none. An empty list says none.
-	Regions *[]struct {
-		Name string `json:"name"`
-	} `json:"regions_with_capacity_available"`
+	Regions *[]region `json:"regions_with_capacity_available"`
+}
+
+type region struct {
+	Name string `json:"name"`
 }
 
 // Collect implements collectors.Collector.
@@ -234,11 +236,14 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 		q.PricingModel = price.OnDemand
 		q.USDPerHour = *it.PriceCentsPerHour / 100
 		q.VCPUs, q.MemoryGB = max(it.Specs.VCPUs, 0), max(it.Specs.MemoryGiB, 0)
-		var capacity map[string]bool // nil: unknown
+		var (
+			capacity map[string]bool // nil: unknown
+			regions  []region
+		)
 		if e.Regions != nil {
-			capacity = map[string]bool{}
+			regions, capacity = *e.Regions, make(map[string]bool, len(*e.Regions))
 		}
-		for _, r := range deref(e.Regions) {
+		for _, r := range regions {
 			name := strings.ToLower(strings.TrimSpace(r.Name))
 			capacity[name] = true
 			if c.builtin && name != "" && !slices.Contains(c.regions, name) && !c.unlisted[name] {
@@ -336,12 +341,4 @@ func leadingCount(re *regexp.Regexp, s string) float64 {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return float64(n)
-}
-
-// deref is *p, or the zero value for nil.
-func deref[T any](p *T) (v T) {
-	if p != nil {
-		v = *p
-	}
-	return v
 }

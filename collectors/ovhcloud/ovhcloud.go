@@ -98,7 +98,6 @@ func (c *Collector) Name() string { return Name }
 type answer struct {
 	Locale struct {
 		CurrencyCode string `json:"currencyCode"`
-		Subsidiary   string `json:"subsidiary"`
 	} `json:"locale"`
 	Addons collectors.Rows[addon] `json:"addons"`
 }

@@ -294,9 +294,8 @@ func (c *Collector) query(ctx context.Context, t tier) (collectors.Rows[gpuType]
 		return none, &collectors.DecodeError{What: c.endpoint, Err: errors.New(`the answer has no data.gpuTypes list`)}
 	}
 	types := ans.Data.GPUTypes
-	if types.AllBad() {
-		return none, &collectors.DecodeError{What: c.endpoint,
-			Err: fmt.Errorf("none of %d GPU types could be read: %w", types.Bad, types.Err)}
+	if err := types.AllBadError(c.endpoint, "GPU types"); err != nil {
+		return none, err
 	}
 	if len(types.Items) == 0 {
 		return none, collectors.ErrEmpty
