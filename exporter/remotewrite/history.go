@@ -98,18 +98,19 @@ func (t *target) historyPass(ctx context.Context) error {
 }
 
 // countPoints counts the samples of the stored points in [from, to): two
-// per point (the GPU and the instance price).
+// per point (the GPU and the instance price), without reading them.
+// Count's range holds its end and starts with the point in effect at its
+// start, which is not in [from, to) when older.
 func (t *target) countPoints(ctx context.Context, from, to time.Time) (int, error) {
+	counts, err := t.opts.History.Count(ctx, store.Query{Start: from, End: to.Add(-time.Nanosecond)})
 	n := 0
-	err := t.opts.History.HistoryEach(ctx, store.Query{Start: from, End: to}, func(s store.Series) error {
-		for _, p := range s.Points {
-			if !p.Time.Before(from) && p.Time.Before(to) {
-				n += 2
-			}
+	for _, c := range counts {
+		n += c.Points
+		if c.First.Before(from) {
+			n--
 		}
-		return nil
-	})
-	return n, err
+	}
+	return 2 * n, err
 }
 
 // sendWindow sends the stored points in [from, to), each series' in time

@@ -43,6 +43,13 @@ type Watermarks interface {
 	SetWatermark(ctx context.Context, target string, t time.Time) error
 }
 
+// History is the store a target reads stored history from: it counts the
+// points too old to send without reading them.
+type History interface {
+	store.Reader
+	store.Counter
+}
+
 // Options are what a Writer sends and where it reports.
 type Options struct {
 	// Families returns the exporter's current families in the text
@@ -52,7 +59,7 @@ type Options struct {
 	// History supplies stored history for targets with a history.max_age;
 	// nil sends live values only. When it is also Watermarks, each
 	// target's progress is kept there.
-	History store.Reader
+	History History
 	// Registerer receives the targets' self-metrics; nil registers none.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
