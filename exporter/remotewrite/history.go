@@ -133,6 +133,7 @@ func (t *target) sendWindow(ctx context.Context, from, to time.Time) (int, error
 	}
 	err := t.opts.History.HistoryEach(ctx, store.Query{Start: from, End: to}, func(s store.Series) error {
 		gpu, inst := historySeries(&s.Labels)
+		gpu.Labels, inst.Labels = t.withExtra(gpu.Labels), t.withExtra(inst.Labels)
 		for _, p := range s.Points {
 			if p.Time.Before(from) || !p.Time.Before(to) {
 				continue // the point in effect at from was sent before

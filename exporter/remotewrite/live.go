@@ -34,6 +34,9 @@ func (t *target) live(ctx context.Context) {
 			if err != nil {
 				t.log.Error("cannot read the exporter's families; sending the previous ones", "err", err)
 			} else {
+				for i := range next {
+					next[i].Labels = t.withExtra(next[i].Labels)
+				}
 				nextKeys := make(map[string]bool, len(next))
 				for i := range next {
 					nextKeys[labelsKey(next[i].Labels)] = true

@@ -166,7 +166,6 @@ func (t *target) send(ctx context.Context, kind string, series []prompb.TimeSeri
 			n += len(ts.Samples)
 		}
 		series = series[len(batch):]
-		batch = t.withExtra(batch)
 		status := new(int)
 		_, err := t.api.Write(context.WithValue(ctx, statusKey{}, status), remote.WriteV1MessageType, &prompb.WriteRequest{Timeseries: batch},
 			remote.WithWriteRetryCallback(func(error) { t.m.retries.Inc() }))
@@ -185,25 +184,21 @@ func (t *target) send(ctx context.Context, kind string, series []prompb.TimeSeri
 	return nil
 }
 
-// withExtra returns series with the target's extra labels added (a
-// series' own label of the same name wins), in a copy: series is shared
-// between rounds.
-func (t *target) withExtra(series []prompb.TimeSeries) []prompb.TimeSeries {
+// withExtra returns labels with the target's extra labels added (a
+// series' own label of the same name wins), sorted by name. It is applied
+// once where a series is made, not on every send.
+func (t *target) withExtra(labels []prompb.Label) []prompb.Label {
 	if len(t.extra) == 0 {
-		return series
+		return labels
 	}
-	out := make([]prompb.TimeSeries, len(series))
-	for i, ts := range series {
-		labels := make([]prompb.Label, 0, len(ts.Labels)+len(t.extra))
-		labels = append(labels, ts.Labels...)
-		for _, e := range t.extra {
-			if !slices.ContainsFunc(ts.Labels, func(l prompb.Label) bool { return l.Name == e.Name }) {
-				labels = append(labels, e)
-			}
+	out := make([]prompb.Label, 0, len(labels)+len(t.extra))
+	out = append(out, labels...)
+	for _, e := range t.extra {
+		if !slices.ContainsFunc(labels, func(l prompb.Label) bool { return l.Name == e.Name }) {
+			out = append(out, e)
 		}
-		slices.SortFunc(labels, func(a, b prompb.Label) int { return strings.Compare(a.Name, b.Name) })
-		out[i] = prompb.TimeSeries{Labels: labels, Samples: ts.Samples}
 	}
+	slices.SortFunc(out, func(a, b prompb.Label) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
