@@ -68,8 +68,7 @@ type Store interface {
 	Heartbeat(ctx context.Context, instance string, ttl time.Duration) (int, error)
 	Leave(ctx context.Context, instance string) error
 	Listen(ctx context.Context, fn func(provider string)) error
-	Reload(ctx context.Context, provider string) error
-	LastKnown(ctx context.Context) ([]*price.Snapshot, error)
+	Reload(ctx context.Context, provider string) (*price.Snapshot, error)
 	Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error)
 }
 
@@ -304,7 +303,7 @@ func (g *Group) acquire(ctx context.Context, provider string, start time.Time) (
 	if !held {
 		return l, false
 	}
-	if err := g.st.Reload(ctx, provider); err != nil {
+	if _, err := g.st.Reload(ctx, provider); err != nil {
 		g.logger.Warn("reloading a provider taken over failed; giving the lease up", "provider", provider, "err", err)
 		g.st.Release(ctx, provider, g.opts.Instance)
 		return l, false
@@ -427,20 +426,15 @@ func (g *Group) observe(ctx context.Context, provider string) {
 	if !enabled || g.holding(provider) {
 		return
 	}
-	if err := g.st.Reload(ctx, provider); err != nil {
+	snap, err := g.st.Reload(ctx, provider)
+	if err != nil {
 		if ctx.Err() == nil {
 			g.logger.Warn("reloading another replica's refresh failed", "provider", provider, "err", err)
 		}
 		return
 	}
-	snaps, err := g.st.LastKnown(ctx)
-	if err != nil {
-		return
-	}
-	for _, s := range snaps {
-		if s.Provider == provider {
-			g.runner.Observe(provider, s, holder)
-		}
+	if snap != nil {
+		g.runner.Observe(provider, snap, holder)
 	}
 }
 

@@ -210,17 +210,18 @@ func (s *Store) Listen(ctx context.Context, fn func(provider string)) error {
 // Reload reads provider's series, their last points and its last
 // successful refresh from the database again, replacing what the store
 // knew: another process may have written them (a replica that held the
-// lease before this one).
-func (s *Store) Reload(ctx context.Context, provider string) error {
+// lease before this one). It returns the provider's snapshot of LastKnown
+// as reloaded (nil when it has none).
+func (s *Store) Reload(ctx context.Context, provider string) (*price.Snapshot, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	rows, err := s.pool.Query(ctx, loadSeriesSQL+` WHERE s.provider = $1`, provider)
 	if err != nil {
-		return s.clean(fmt.Errorf("reload %s: %w", provider, err))
+		return nil, s.clean(fmt.Errorf("reload %s: %w", provider, err))
 	}
 	var series []*last.Series
 	if err := scanSeries(rows, func(sr *last.Series) { series = append(series, sr) }); err != nil {
-		return s.clean(fmt.Errorf("reload %s: %w", provider, err))
+		return nil, s.clean(fmt.Errorf("reload %s: %w", provider, err))
 	}
 	var (
 		ok         *last.OKPoll
@@ -232,8 +233,8 @@ func (s *Store) Reload(ctx context.Context, provider string) error {
 	case err == nil:
 		ok = &last.OKPoll{Start: start, End: start + dur}
 	case !errors.Is(err, pgx.ErrNoRows):
-		return s.clean(fmt.Errorf("reload %s: %w", provider, err))
+		return nil, s.clean(fmt.Errorf("reload %s: %w", provider, err))
 	}
 	s.mem.ReplaceProvider(provider, series, ok)
-	return nil
+	return s.mem.LastKnownOf(provider), nil
 }

@@ -54,7 +54,7 @@ func TestLeases(t *testing.T) {
 	if !errors.Is(err, ErrFenced) {
 		t.Fatalf("backfill under a lost lease: %v, want ErrFenced", err)
 	}
-	if err := b.Reload(ctx, "aws"); err != nil {
+	if _, err := b.Reload(ctx, "aws"); err != nil {
 		t.Fatal(err)
 	}
 	// b knows a's point: an unchanged price writes nothing.

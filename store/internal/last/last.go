@@ -364,27 +364,10 @@ func (s *State) LastKnown() []*price.Snapshot {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*price.Snapshot
-	for p, all := range s.byProvider {
-		snap := &price.Snapshot{Provider: p}
-		if ok, found := s.lastOK[p]; found {
-			snap.Time = FromMS(ok.End)
+	for p := range s.byProvider {
+		if snap := s.lastKnownOf(p); snap != nil {
+			out = append(out, snap)
 		}
-		var live []*Series
-		for _, sr := range all {
-			if sr.HasPoint && !sr.Withdrawn {
-				live = append(live, sr)
-			}
-		}
-		if len(live) == 0 && snap.Time.IsZero() {
-			continue
-		}
-		slices.SortFunc(live, func(a, b *Series) int { return a.Key.Compare(b.Key) })
-		snap.Quotes = make([]price.Quote, len(live))
-		for i, sr := range live {
-			SetLabels(&snap.Quotes[i], sr.Key, sr.Labels)
-			snap.Quotes[i].USDPerHour, snap.Quotes[i].CurrencyPerHour, snap.Quotes[i].ObservedAt = sr.USD, sr.Amount, snap.Time
-		}
-		out = append(out, snap)
 	}
 	for p, ok := range s.lastOK {
 		if _, done := s.byProvider[p]; !done {
@@ -393,6 +376,39 @@ func (s *State) LastKnown() []*price.Snapshot {
 	}
 	slices.SortFunc(out, func(a, b *price.Snapshot) int { return strings.Compare(a.Provider, b.Provider) })
 	return out
+}
+
+// LastKnownOf is provider's snapshot of LastKnown, or nil when it has
+// neither live series nor a successful poll.
+func (s *State) LastKnownOf(provider string) *price.Snapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lastKnownOf(provider)
+}
+
+// lastKnownOf is LastKnownOf; s.mu is held.
+func (s *State) lastKnownOf(p string) *price.Snapshot {
+	snap := &price.Snapshot{Provider: p}
+	ok, found := s.lastOK[p]
+	if found {
+		snap.Time = FromMS(ok.End)
+	}
+	var live []*Series
+	for _, sr := range s.byProvider[p] {
+		if sr.HasPoint && !sr.Withdrawn {
+			live = append(live, sr)
+		}
+	}
+	if len(live) == 0 && !found {
+		return nil
+	}
+	slices.SortFunc(live, func(a, b *Series) int { return a.Key.Compare(b.Key) })
+	snap.Quotes = make([]price.Quote, len(live))
+	for i, sr := range live {
+		SetLabels(&snap.Quotes[i], sr.Key, sr.Labels)
+		snap.Quotes[i].USDPerHour, snap.Quotes[i].CurrencyPerHour, snap.Quotes[i].ObservedAt = sr.USD, sr.Amount, snap.Time
+	}
+	return snap
 }
 
 // LastPoints implements store.Store's LastPoints from the state.
