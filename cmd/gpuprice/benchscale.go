@@ -192,8 +192,7 @@ func startScaledFakes(huge bool) (*fakes, error) {
 		"gcp":    fakecloud.NewGCP(fakecloud.GCPOptions{Filler: benchGCPFiller}),
 		"aws":    fakecloud.NewAWS(fakecloud.AWSOptions{}),
 	}
-	f := &fakes{urls: map[string]string{}}
-	for _, fake := range collectors.Fakes() {
+	return startFakesWith(func(fake collectors.FakeAPI) (http.Handler, error) {
 		h, ok := scaled[fake.Provider]
 		if !ok {
 			h = fake.Handler(fakecloud.Drift{})
@@ -201,7 +200,6 @@ func startScaledFakes(huge bool) (*fakes, error) {
 		if huge {
 			faulty, ok := h.(fakecloud.Faulty)
 			if !ok {
-				f.Close()
 				return nil, fmt.Errorf("fake %s has no faults", fake.Provider)
 			}
 			for _, api := range []string{"", "ec2", "pricing", "offers", "compute", "products", "shapes"} {
@@ -210,22 +208,8 @@ func startScaledFakes(huge bool) (*fakes, error) {
 				}
 			}
 		}
-		s, err := fakecloud.Start(h, "")
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("start fake %s: %w", fake.Provider, err)
-		}
-		f.servers = append(f.servers, s)
-		f.urls[fake.Provider] = s.URL
-	}
-	s, err := fakecloud.Start(fakecloud.NewECB(fakecloud.ECBOptions{}), "")
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.servers = append(f.servers, s)
-	f.urls[fxFake] = s.URL
-	return f, nil
+		return h, nil
+	})
 }
 
 // benchConfig is every provider (or those of only) enabled against the fakes, refreshing
@@ -234,10 +218,7 @@ func startScaledFakes(huge bool) (*fakes, error) {
 // List, as a new production store would.
 func benchConfig(f *fakes, only []string) *config.Config {
 	cfg := config.Default()
-	for _, fake := range collectors.Fakes() {
-		fake.Point(cfg, f.urls[fake.Provider])
-	}
-	cfg.FX.ECBURL = f.urls[fxFake] + fakecloud.ECBPath
+	f.point(cfg)
 	def := config.Default()
 	cfg.Providers.Each(func(name string, s config.Section) {
 		c := s.Shared()

@@ -2,8 +2,10 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
 )
 
@@ -25,10 +27,10 @@ func TestBenchScaleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	if got.FX.ECBURL != want.FX.ECBURL {
-		t.Errorf("fx.ecb_url %q, want %q", got.FX.ECBURL, want.FX.ECBURL)
+	if got.FX.ECBURL != want.FX.ECBURL || got.FX.GLMUSDURL != want.FX.GLMUSDURL || !strings.HasPrefix(got.FX.GLMUSDURL, f.urls[glmFake]) {
+		t.Errorf("fx.ecb_url %q, fx.glm_usd_url %q; want %q and the fake GLM rate's %q", got.FX.ECBURL, got.FX.GLMUSDURL, want.FX.ECBURL, f.urls[glmFake])
 	}
-	if len(enabledProviders(got)) != len(f.urls)-1 {
+	if len(enabledProviders(got)) != len(collectors.Fakes()) {
 		t.Errorf("enabled %v, want every provider of %v", enabledProviders(got), f.urls)
 	}
 	def := config.Default()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
@@ -31,9 +32,20 @@ type fakes struct {
 // startFakes serves every fake on a loopback port. Recorded prices move
 // with drift so that dashboards show life (the zero Drift: no change).
 func startFakes(drift fakecloud.Drift) (*fakes, error) {
+	return startFakesWith(func(fake collectors.FakeAPI) (http.Handler, error) { return fake.Handler(drift), nil })
+}
+
+// startFakesWith serves the handler handler returns for each provider's
+// fake, and the exchange-rate fakes, on loopback ports.
+func startFakesWith(handler func(collectors.FakeAPI) (http.Handler, error)) (*fakes, error) {
 	f := &fakes{urls: map[string]string{}}
 	for _, fake := range collectors.Fakes() {
-		s, err := fakecloud.Start(fake.Handler(drift), "")
+		h, err := handler(fake)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		s, err := fakecloud.Start(h, "")
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("start fake %s: %w", fake.Provider, err)
@@ -60,6 +72,15 @@ func startFakes(drift fakecloud.Drift) (*fakes, error) {
 	return f, nil
 }
 
+// point points every provider of cfg, and its exchange rates, at the fakes.
+func (f *fakes) point(cfg *config.Config) {
+	for _, fake := range collectors.Fakes() {
+		fake.Point(cfg, f.urls[fake.Provider])
+	}
+	cfg.FX.ECBURL = f.urls[fxFake] + fakecloud.ECBPath
+	cfg.FX.GLMUSDURL = f.urls[glmFake] + fakecloud.CoinGeckoPath + fakecloud.CoinGeckoQuery
+}
+
 // Close stops every fake.
 func (f *fakes) Close() {
 	for _, s := range f.servers {
@@ -72,11 +93,7 @@ func (f *fakes) Close() {
 func demoConfig(f *fakes, interval time.Duration) *config.Config {
 	cfg := config.Builtin()
 	cfg.Storage.Path = demoStoragePath
-	for _, fake := range collectors.Fakes() {
-		fake.Point(cfg, f.urls[fake.Provider])
-	}
-	cfg.FX.ECBURL = f.urls[fxFake] + fakecloud.ECBPath
-	cfg.FX.GLMUSDURL = f.urls[glmFake] + fakecloud.CoinGeckoPath + fakecloud.CoinGeckoQuery
+	f.point(cfg)
 	cfg.Providers.Each(func(_ string, s config.Section) {
 		c := s.Shared()
 		c.Enabled = true
