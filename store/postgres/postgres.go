@@ -122,6 +122,8 @@ type Store struct {
 	mem     *last.State
 	parts   partitions
 
+	afterBatch func() // tests: called after each backfill batch commits
+
 	closeOnce sync.Once
 }
 

@@ -338,10 +338,12 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 	g.SetLimit(s.opts.BackfillWorkers)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	started := 0
 	for i := range batches {
 		if wctx.Err() != nil {
 			break
 		}
+		started++
 		g.Go(func() error {
 			b := &batches[i]
 			var res store.Result
@@ -373,10 +375,19 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 			total.Points += res.Points
 			total.Skipped += res.Skipped
 			mu.Unlock()
+			if s.afterBatch != nil {
+				s.afterBatch()
+			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	if err == nil && started < len(batches) {
+		// Cancelled between batches, none of those in flight failing:
+		// the batches not started are not written.
+		err = ctx.Err()
+	}
+	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
 		}

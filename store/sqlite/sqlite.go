@@ -102,6 +102,8 @@ type Store struct {
 	writeMu sync.Mutex
 	mem     *last.State
 
+	afterBatch func() // tests: called after each backfill batch commits
+
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool // set by Close, for Ping

@@ -169,6 +169,9 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 			return total, fmt.Errorf("backfill: %w", err)
 		}
 		s.mem.Apply(&c)
+		if s.afterBatch != nil {
+			s.afterBatch()
+		}
 		total.NewSeries += res.NewSeries
 		total.Points += res.Points
 		total.Skipped += res.Skipped

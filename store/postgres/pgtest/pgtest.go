@@ -35,14 +35,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
 	"testing"
 	"time"
 
+	"github.com/gpuprice/gpuprice/internal/integration"
+
 	"github.com/jackc/pgx/v5"
 )
-
-// RequireEnv is the variable that turns a missing server into a failure.
-const RequireEnv = "GPUPRICE_REQUIRE_INTEGRATION"
 
 // Server is a running PostgreSQL cluster owned by the test binary.
 type Server struct {
@@ -89,7 +89,7 @@ var errNoBinaries = errors.New("no PostgreSQL server binaries (initdb, postgres)
 
 // Get returns the package's server, starting it on the first call: tests
 // that need none cost nothing. Without server binaries it skips t (fails
-// it with RequireEnv=1); a server that fails to start fails t.
+// it with GPUPRICE_REQUIRE_INTEGRATION set, integration.Required); a server that fails to start fails t.
 func Get(t testing.TB) *Server {
 	t.Helper()
 	once.Do(func() {
@@ -105,7 +105,7 @@ func Get(t testing.TB) *Server {
 	if server != nil {
 		return server
 	}
-	if unavailable != errNoBinaries.Error() || os.Getenv(RequireEnv) == "1" {
+	if unavailable != errNoBinaries.Error() || integration.Required() {
 		t.Fatalf("pgtest: %s", unavailable)
 	}
 	t.Skipf("pgtest: %s", unavailable)
@@ -118,7 +118,7 @@ func New(t testing.TB) *Server {
 	t.Helper()
 	s, err := Start(false)
 	if err != nil {
-		if errors.Is(err, errNoBinaries) && os.Getenv(RequireEnv) != "1" {
+		if errors.Is(err, errNoBinaries) && !integration.Required() {
 			t.Skipf("pgtest: %v", err)
 		}
 		t.Fatalf("pgtest: %v", err)
