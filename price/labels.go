@@ -64,7 +64,7 @@ var Labels = []Label{
 var (
 	// SeriesLabels label gpuprice_gpu_usd_per_hour,
 	// gpuprice_instance_usd_per_hour and gpuprice_gpu_available: every
-	// label but gpu_raw. They are what answers and queries call a
+	// label but gpu_raw and currency. They are what answers and queries call a
 	// series' labels.
 	SeriesLabels = labelsWhere(func(l *Label) bool { return l.metric })
 	// MarketLabels label gpuprice_market_gpu_usd_per_hour (with

@@ -43,7 +43,9 @@ func TestRegistry(t *testing.T) {
 }
 
 // TestBuiltinDefaults: every provider's section as built in. Those that
-// need credentials (aws, gcp, lambda) are off; a timeout is the interval,
+// need credentials (aws, gcp, lambda, digitalocean) and those whose terms
+// for polling are not known (akash, golem, oci, ovhcloud, scaleway, verda)
+// are off; a timeout is the interval,
 // at most 5m, but for AWS, whose first refresh backfills 90 days of spot
 // prices; rate limits are what each API is documented or seen to take.
 func TestBuiltinDefaults(t *testing.T) {
