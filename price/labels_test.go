@@ -1,6 +1,8 @@
 package price
 
 import (
+	"encoding/json"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -205,5 +207,33 @@ func TestLabelNamed(t *testing.T) {
 	}
 	if LabelNamed("usd_per_hour") != nil {
 		t.Error("LabelNamed finds a price field")
+	}
+}
+
+// TestMarketJSON: a Market's JSON has every field under its tag, and an
+// unknown (NaN) statistic as null.
+func TestMarketJSON(t *testing.T) {
+	m := Market{Provider: "akash", Region: "global", GPUModel: "H100", P10: math.NaN(), P50: 1.58, P90: math.NaN(),
+		Offers: 0, AvailableGPUs: math.NaN()}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeFor[Market]()
+	for i := range typ.NumField() {
+		tag, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if _, ok := got[tag]; !ok {
+			t.Errorf("no %s in %s", tag, b)
+		}
+	}
+	if len(got) != typ.NumField() {
+		t.Errorf("%d keys in %s, Market has %d fields", len(got), b, typ.NumField())
+	}
+	if got["p10_gpu_usd_per_hour"] != nil || got["available_gpus"] != nil || got["p50_gpu_usd_per_hour"] != 1.58 {
+		t.Errorf("statistics in %s: want null for NaN", b)
 	}
 }

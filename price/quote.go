@@ -235,28 +235,21 @@ type Market struct {
 // MarshalJSON implements json.Marshaler: an unknown (NaN) quantile or
 // count of available GPUs is null.
 func (m Market) MarshalJSON() ([]byte, error) {
+	type plain Market // Market's fields and tags, without this method
 	orNull := func(v float64) *float64 {
 		if math.IsNaN(v) {
 			return nil
 		}
 		return &v
 	}
+	// The outer fields shadow plain's of the same JSON name.
 	return json.Marshal(struct {
-		Provider         string       `json:"provider"`
-		Region           string       `json:"region"`
-		Geo              string       `json:"geo"`
-		PricingModel     PricingModel `json:"pricing_model"`
-		GPUModel         string       `json:"gpu_model"`
-		GPUForm          string       `json:"gpu_form"`
-		GPUMemoryGB      float64      `json:"gpu_memory_gb"`
-		P10              *float64     `json:"p10_gpu_usd_per_hour"`
-		P50              *float64     `json:"p50_gpu_usd_per_hour"`
-		P90              *float64     `json:"p90_gpu_usd_per_hour"`
-		Offers           int          `json:"offers"`
-		SumGPUUSDPerHour float64      `json:"sum_gpu_usd_per_hour"`
-		AvailableGPUs    *float64     `json:"available_gpus"`
-	}{m.Provider, m.Region, m.Geo, m.PricingModel, m.GPUModel, m.GPUForm, m.GPUMemoryGB,
-		orNull(m.P10), orNull(m.P50), orNull(m.P90), m.Offers, m.SumGPUUSDPerHour, orNull(m.AvailableGPUs)})
+		plain
+		P10           *float64 `json:"p10_gpu_usd_per_hour"`
+		P50           *float64 `json:"p50_gpu_usd_per_hour"`
+		P90           *float64 `json:"p90_gpu_usd_per_hour"`
+		AvailableGPUs *float64 `json:"available_gpus"`
+	}{plain(m), orNull(m.P10), orNull(m.P50), orNull(m.P90), orNull(m.AvailableGPUs)})
 }
 
 // Offer is one individual marketplace offer, kept in memory for the API only:
