@@ -17,3 +17,9 @@ func Quantile(sorted []float64, p float64) float64 {
 	// (0.8407100000000001) is not a price.
 	return math.Round((sorted[lo]+(h-float64(lo))*(sorted[lo+1]-sorted[lo]))*1e9) / 1e9
 }
+
+// Quantiles are the 10th, 50th and 90th percentiles of sorted (not
+// empty): the quantiles of the exported markets.
+func Quantiles(sorted []float64) (p10, p50, p90 float64) {
+	return Quantile(sorted, 0.1), Quantile(sorted, 0.5), Quantile(sorted, 0.9)
+}

@@ -331,7 +331,7 @@ func (c *Collector) aggregate(offers []offer, usdPerGLM float64) *price.Snapshot
 		q := s.quote
 		q.USDPerHour, q.Currency, q.CurrencyPerHour = s.offers[0].USDPerHour, "GLM", s.offers[0].CurrencyPerHour
 		q.Offers, q.AvailableGPUs = len(s.offers), float64(len(s.offers))
-		q.P10, q.P50, q.P90 = price.Quantile(prices, 0.1), price.Quantile(prices, 0.5), price.Quantile(prices, 0.9)
+		q.P10, q.P50, q.P90 = price.Quantiles(prices)
 		snap.Quotes = append(snap.Quotes, q)
 		snap.Offers = append(snap.Offers, s.offers...)
 	}
@@ -342,7 +342,7 @@ func (c *Collector) aggregate(offers []offer, usdPerGLM float64) *price.Snapshot
 		for _, p := range prices {
 			m.SumGPUUSDPerHour += p
 		}
-		m.P10, m.P50, m.P90 = price.Quantile(prices, 0.1), price.Quantile(prices, 0.5), price.Quantile(prices, 0.9)
+		m.P10, m.P50, m.P90 = price.Quantiles(prices)
 		snap.Markets = append(snap.Markets, m)
 	}
 	slices.SortFunc(snap.Quotes, func(x, y price.Quote) int { return cmp.Compare(x.InstanceType, y.InstanceType) })

@@ -568,7 +568,7 @@ func (a *aggregator) snapshot() *price.Snapshot {
 		q.USDPerHour = s.offers[0].usd
 		q.VCPUs, q.MemoryGB = s.offers[0].vcpus, s.offers[0].ramGB
 		q.Offers, q.AvailableGPUs = len(s.offers), float64(len(s.offers))*q.GPUCount
-		q.P10, q.P50, q.P90 = price.Quantile(perGPU, 0.1), price.Quantile(perGPU, 0.5), price.Quantile(perGPU, 0.9)
+		q.P10, q.P50, q.P90 = price.Quantiles(perGPU)
 		snap.Quotes = append(snap.Quotes, q)
 		for _, r := range s.offers {
 			o := price.Offer{ID: strconv.FormatInt(r.id, 10), Location: r.location, Quote: s.quote}
@@ -584,7 +584,7 @@ func (a *aggregator) snapshot() *price.Snapshot {
 		for _, p := range g.prices {
 			m.SumGPUUSDPerHour += p
 		}
-		m.P10, m.P50, m.P90 = price.Quantile(g.prices, 0.1), price.Quantile(g.prices, 0.5), price.Quantile(g.prices, 0.9)
+		m.P10, m.P50, m.P90 = price.Quantiles(g.prices)
 		snap.Markets = append(snap.Markets, m)
 	}
 	slices.SortFunc(snap.Markets, func(x, y price.Market) int {

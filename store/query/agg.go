@@ -63,9 +63,7 @@ func Quantile(vs []float64, q float64) float64 {
 		return nan
 	}
 	slices.Sort(vs)
-	rank := q * float64(len(vs)-1)
-	lo, hi := int(math.Floor(rank)), int(math.Ceil(rank))
-	return vs[lo] + (vs[hi]-vs[lo])*(rank-float64(lo))
+	return price.Quantile(vs, q)
 }
 
 // Aggregate reduces series sampled on one grid (rows[i][k] is series i at
