@@ -39,8 +39,9 @@ type ScalewayOptions struct {
 // the map of server types, paged with the X-Total-Count header. An unknown
 // zone answers 404 in Scaleway's {"message", "type"} error form. Faults:
 // the generic kinds from Faults.Wrap; WrongTypes sends hourly_price as a
-// string; Empty answers no server types in any zone; EndlessPages claims
-// one more page than there is on every page; Huge streams an endless map.
+// string; Empty answers no server types in any zone; EndlessPages serves
+// every page full (of made-up types), and counts one more; Huge streams an
+// endless map.
 type Scaleway struct {
 	Faults Faults
 
@@ -137,7 +138,11 @@ func (s *Scaleway) serve(w http.ResponseWriter, r *http.Request) {
 		out[n] = t
 	}
 	if ft.Kind == EndlessPages {
-		total = hi + 1
+		// Every page full, of made-up types, and more counted.
+		for i := len(out); i < perPage; i++ {
+			out[fmt.Sprintf("ENDLESS-%d-%d", page, i)] = types[names[0]]
+		}
+		total = page*perPage + 1
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	b, _ := json.Marshal(map[string]any{"servers": out})

@@ -50,7 +50,7 @@ const perPage = 100
 
 // maxPages bounds a zone's walk: far more than the few pages a zone
 // has, and an answer that never ends is an error.
-var maxPages = 20
+const maxPages = 20
 
 var errPagination = errors.New("the server types never end: every page is full")
 

@@ -25,10 +25,6 @@ func TestContract(t *testing.T) {
 			collectortest.Status5xx:       {InErr: []string{"unknown_error"}},
 			collectortest.TooManyRequests: {InErr: []string{"unknown_error"}},
 			collectortest.WrongTypes:      {Shapes: []string{"cannot unmarshal string"}},
-			// A zone's walk ends at its first page that is not full: the
-			// fake's X-Total-Count is not read, so an endless count is
-			// harmless.
-			collectortest.EndlessPages: {Reason: collectortest.Succeeds},
 			// An empty zone is no error (most zones sell no GPU): the
 			// refresh is empty once every zone is.
 			collectortest.Empty: {Requests: len(AllZones)},
