@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,14 +28,8 @@ const countQuery = `SELECT k.id, c.n, c.first, c.last FROM unnest($1::bigint[]) 
 // PostgreSQL as it does from SQLite. It reads in one REPEATABLE READ
 // transaction, as HistoryEach does.
 func (r *reader) Count(ctx context.Context, q store.Query) ([]store.SeriesCount, error) {
-	start, end := int64(math.MinInt64), int64(math.MaxInt64)
-	if !q.Start.IsZero() {
-		start = last.MS(q.Start)
-	}
-	if !q.End.IsZero() {
-		end = last.MS(q.End)
-	}
-	if end < start {
+	start, end, ok := last.MSRange(q.Start, q.End)
+	if !ok {
 		return nil, nil
 	}
 	var out []store.SeriesCount

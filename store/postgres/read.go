@@ -60,14 +60,8 @@ type historySeries struct {
 // throughout: first the matching series, then their points a chunk of
 // series at a time, so that only one chunk's points are held.
 func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
-	start, end := int64(math.MinInt64), int64(math.MaxInt64)
-	if !q.Start.IsZero() {
-		start = last.MS(q.Start)
-	}
-	if !q.End.IsZero() {
-		end = last.MS(q.End)
-	}
-	if end < start {
+	start, end, ok := last.MSRange(q.Start, q.End)
+	if !ok {
 		return nil
 	}
 	tx, err := r.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -184,13 +178,7 @@ func filter(q store.Query) (string, []any) {
 // Polls implements store.Store. A zero start or end leaves that end of the
 // range open.
 func (r *reader) Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error) {
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if !start.IsZero() {
-		lo = last.MS(start)
-	}
-	if !end.IsZero() {
-		hi = last.MS(end)
-	}
+	lo, hi, _ := last.MSRange(start, end)
 	rows, err := r.pool.Query(ctx, `
 		SELECT provider, started_at, duration_ms, ok, quotes, error FROM polls
 		WHERE started_at >= $1 AND started_at <= $2 AND ($3 = '' OR provider = $3)

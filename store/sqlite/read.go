@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -95,16 +94,7 @@ func queriesFor(version int) *readQueries {
 
 // msRange is q's [Start, End] in the store's milliseconds, a zero bound
 // open; ok is false when the range is empty.
-func msRange(q store.Query) (start, end int64, ok bool) {
-	start, end = int64(math.MinInt64), int64(math.MaxInt64)
-	if !q.Start.IsZero() {
-		start = last.MS(q.Start)
-	}
-	if !q.End.IsZero() {
-		end = last.MS(q.End)
-	}
-	return start, end, end >= start
-}
+func msRange(q store.Query) (start, end int64, ok bool) { return last.MSRange(q.Start, q.End) }
 
 func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query, fn func(store.Series) error) error {
 	start, end, ok := msRange(q)
@@ -187,13 +177,7 @@ func (s *Store) Polls(ctx context.Context, provider string, start, end time.Time
 }
 
 func polls(ctx context.Context, db *sql.DB, provider string, start, end time.Time) ([]store.Poll, error) {
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if !start.IsZero() {
-		lo = last.MS(start)
-	}
-	if !end.IsZero() {
-		hi = last.MS(end)
-	}
+	lo, hi, _ := last.MSRange(start, end)
 	rows, err := db.QueryContext(ctx, `
 		SELECT provider, started_at, duration_ms, ok, quotes, error FROM polls
 		WHERE started_at >= ? AND started_at <= ? AND (? = '' OR provider = ?)

@@ -155,6 +155,19 @@ func Filter(q store.Query, prefix string, param func(n int) string) (string, []a
 // MS is t in the stores' resolution: unix milliseconds.
 func MS(t time.Time) int64 { return t.UnixMilli() }
 
+// MSRange is [start, end] in the stores' milliseconds, a zero bound open
+// (math.MinInt64, math.MaxInt64); ok is false when the range is empty.
+func MSRange(start, end time.Time) (lo, hi int64, ok bool) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if !start.IsZero() {
+		lo = MS(start)
+	}
+	if !end.IsZero() {
+		hi = MS(end)
+	}
+	return lo, hi, hi >= lo
+}
+
 // FromMS is the inverse of MS, in UTC.
 func FromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
