@@ -28,10 +28,25 @@ import (
 // for concurrent use.
 type storeGate struct {
 	mu     sync.RWMutex
-	st     store.Store // nil until open
-	why    string      // why st is nil: the last failure to open
+	st     openStore // nil until open
+	why    string    // why st is nil: the last failure to open
 	closed bool
 }
+
+// openStore is what the daemon needs of its store, which both stores are:
+// history, counts (bounded exports), /-/ready's check, and the
+// remote-write targets' watermarks.
+type openStore interface {
+	store.Store
+	store.Counter
+	Ping(context.Context) error
+	remotewrite.Watermarks
+}
+
+var (
+	_ openStore = (*sqlite.Store)(nil)
+	_ openStore = (*postgres.Store)(nil)
+)
 
 var _ store.Store = (*storeGate)(nil)
 
@@ -39,7 +54,7 @@ var _ store.Store = (*storeGate)(nil)
 var errStoreNotOpen = errors.New("the history store is not open yet")
 
 // get returns the open store, or an error saying why there is none.
-func (g *storeGate) get() (store.Store, error) {
+func (g *storeGate) get() (openStore, error) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.st == nil {
@@ -52,7 +67,7 @@ func (g *storeGate) get() (store.Store, error) {
 }
 
 // set makes st the store; after Close it closes st instead.
-func (g *storeGate) set(st store.Store) {
+func (g *storeGate) set(st openStore) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
@@ -243,24 +258,16 @@ func (g *storeGate) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if p, ok := st.(pinger); ok {
-		return p.Ping(ctx)
-	}
-	return nil
+	return st.Ping(ctx)
 }
 
-// Count implements store.Counter when the open store does (both do), so
-// that exports stay bounded; a store that cannot count counts no series,
-// which leaves its exports unbounded, as without a Counter.
+// Count implements store.Counter, so that exports stay bounded.
 func (g *storeGate) Count(ctx context.Context, q store.Query) ([]store.SeriesCount, error) {
 	st, err := g.get()
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := st.(store.Counter); ok {
-		return c.Count(ctx, q)
-	}
-	return nil, nil
+	return st.Count(ctx, q)
 }
 
 // Watermark and SetWatermark keep the remote-write targets' progress in
@@ -270,10 +277,7 @@ func (g *storeGate) Watermark(ctx context.Context, target string) (time.Time, er
 	if err != nil {
 		return time.Time{}, err
 	}
-	if w, ok := st.(remotewrite.Watermarks); ok {
-		return w.Watermark(ctx, target)
-	}
-	return time.Time{}, nil
+	return st.Watermark(ctx, target)
 }
 
 // SetWatermark: see Watermark.
@@ -282,20 +286,5 @@ func (g *storeGate) SetWatermark(ctx context.Context, target string, t time.Time
 	if err != nil {
 		return err
 	}
-	if w, ok := st.(remotewrite.Watermarks); ok {
-		return w.SetWatermark(ctx, target, t)
-	}
-	return nil
+	return st.SetWatermark(ctx, target, t)
 }
-
-// pinger is a store whose database can be checked (both stores).
-type pinger interface{ Ping(context.Context) error }
-
-// Both stores answer /-/ready's check and keep the remote-write
-// watermarks; a store that stopped doing so would fail to build here.
-var (
-	_ pinger                 = (*sqlite.Store)(nil)
-	_ pinger                 = (*postgres.Store)(nil)
-	_ remotewrite.Watermarks = (*sqlite.Store)(nil)
-	_ remotewrite.Watermarks = (*postgres.Store)(nil)
-)
