@@ -120,11 +120,7 @@ func oneOf(valid ...string) func(name, v string) (string, error) {
 func pricingModel(name, v string) (string, error) {
 	m := price.PricingModel(strings.ToLower(v))
 	if !m.Valid() {
-		valid := make([]string, len(price.PricingModels))
-		for i, m := range price.PricingModels {
-			valid[i] = string(m)
-		}
-		return "", badParam(name, v, "is not one of "+strings.Join(valid, ", "))
+		return "", badParam(name, v, "is not one of "+strings.Join(price.PricingModelNames, ", "))
 	}
 	return string(m), nil
 }

@@ -392,14 +392,12 @@ func formatKnown(f float64) string {
 
 func (a *API) ui(w http.ResponseWriter, r *http.Request) {
 	page := &uiPage{
-		Version:     a.version,
-		MetricsPath: a.metricsPath,
-		MetricsHref: strings.TrimPrefix(a.metricsPath, "/"),
-		Geos:        price.Geos,
-		Columns:     uiColumns,
-	}
-	for _, m := range price.PricingModels {
-		page.PricingModels = append(page.PricingModels, string(m))
+		Version:       a.version,
+		MetricsPath:   a.metricsPath,
+		MetricsHref:   strings.TrimPrefix(a.metricsPath, "/"),
+		Geos:          price.Geos,
+		Columns:       uiColumns,
+		PricingModels: price.PricingModelNames,
 	}
 	status := http.StatusOK
 	if err := a.fillUI(page, r); err != nil {

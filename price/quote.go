@@ -31,6 +31,16 @@ const (
 // PricingModels lists every valid pricing model, for validation and docs.
 var PricingModels = []PricingModel{OnDemand, Spot, Reserved1y, Reserved3y, Amortized, Fixed}
 
+// PricingModelNames are PricingModels as strings, for messages, choices
+// and completion.
+var PricingModelNames = func() []string {
+	out := make([]string, len(PricingModels))
+	for i, m := range PricingModels {
+		out[i] = string(m)
+	}
+	return out
+}()
+
 // Valid reports whether m is one of PricingModels.
 func (m PricingModel) Valid() bool {
 	for _, v := range PricingModels {

@@ -45,7 +45,7 @@ func quotesFlags(cmd *kingpin.CmdClause) quotesOptions {
 		counts:    cmd.Flag("count", "Only instances with this many GPUs (repeatable, or comma-separated).").Strings(),
 		providers: cmd.Flag("provider", "Provider (repeatable, or comma-separated).").Strings(),
 		pricing: cmd.Flag("pricing-model", "Pricing model (repeatable, or comma-separated).").
-			HintOptions(pricingModelNames()...).Strings(),
+			HintOptions(price.PricingModelNames...).Strings(),
 		geo: cmd.Flag("geo", "Coarse location (repeatable, or comma-separated).").
 			HintOptions(price.Geos...).Strings(),
 		regions:  cmd.Flag("region", "The provider's region id (repeatable, or comma-separated).").Strings(),
@@ -54,15 +54,6 @@ func quotesFlags(cmd *kingpin.CmdClause) quotesOptions {
 		format:   cmd.Flag("format", "Output format.").Default("table").Enum("table", "json", "csv"),
 		timeout:  cmd.Flag("timeout", "Give up after this long.").Default("30s").Duration(),
 	}
-}
-
-// pricingModelNames are the pricing models, for completion.
-func pricingModelNames() []string {
-	out := make([]string, len(price.PricingModels))
-	for i, m := range price.PricingModels {
-		out[i] = string(m)
-	}
-	return out
 }
 
 // values are the API parameters of the flags.
