@@ -40,9 +40,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,17 +60,13 @@ const Region = "global"
 
 // Collector is the Akash collector.
 type Collector struct {
-	url     string
-	client  *http.Client
-	catalog *price.Catalog
-	logger  *slog.Logger
+	url string
+	env collectors.Env
 }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	env = env.WithDefaults(cfg.RateLimit)
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + GPUPricesPath,
-		client: env.HTTPClient, catalog: env.Catalog, logger: env.Logger}, nil
+	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + GPUPricesPath, env: env.WithDefaults(cfg.RateLimit)}, nil
 }
 
 // Name implements collectors.Collector.
@@ -104,7 +98,7 @@ type model struct {
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	var ans answer
-	if err := collectors.GetJSON(ctx, c.client, c.url, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.env.HTTPClient, c.url, &ans); err != nil {
 		return nil, fmt.Errorf("read GPU prices: %w", err)
 	}
 	if err := ans.Models.AllBadError(c.url, "GPU models"); err != nil {
@@ -137,14 +131,14 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		if med := m.Price.Median; med != nil && *med >= m.Price.Min && *med <= 1e4 {
 			q.P50 = *med
 		}
-		if a, ok := c.catalog.Lookup(Name, raw); ok {
+		if a, ok := c.env.Catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if gib, err := strconv.ParseFloat(strings.TrimSuffix(m.RAM, "Gi"), 64); err == nil {
-			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", gib*1024)
+			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", gib*1024)
 		}
 		out = append(out, q)
 	}
-	collectors.LogSkipped(c.logger, "Akash GPU models", skipped)
+	collectors.LogSkipped(c.env.Logger, "Akash GPU models", skipped)
 	if len(out) == 0 && ans.Models.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: c.url,

@@ -33,7 +33,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,9 +63,7 @@ type Collector struct {
 	endpoint    *url.URL
 	regions     []string
 	concurrency int
-	client      *http.Client
-	catalog     *price.Catalog
-	logger      *slog.Logger
+	env         collectors.Env
 	maxPages    int
 	// skus is nil without a subscription: prices only.
 	skus *skuSource
@@ -82,9 +79,7 @@ func New(s *Config, env collectors.Env) (*Collector, error) {
 	c := &Collector{
 		endpoint:    u,
 		concurrency: max(s.Concurrency, 1),
-		client:      env.HTTPClient,
-		catalog:     env.Catalog,
-		logger:      env.Logger,
+		env:         env,
 		maxPages:    defaultMaxPages,
 	}
 	// Region names are lower-case in the API, and the preview API version
@@ -126,7 +121,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				got = c.skus.read(skuCtx, c.regions, c.concurrency)
 				return nil
 			}); err != nil {
-				c.logger.Error("reading Azure Resource SKUs panicked; stock left unknown", "err", err)
+				c.env.Logger.Error("reading Azure Resource SKUs panicked; stock left unknown", "err", err)
 			}
 		}()
 	} else {
@@ -134,7 +129,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	// A walk of every region takes from seconds to minutes: say how far it
 	// got (logged at most every 10s; a bar on a terminal).
-	progress := collectors.NewProgress(c.logger, "walk azure regions", "regions", int64(len(c.regions)))
+	progress := collectors.NewProgress(c.env.Logger, "walk azure regions", "regions", int64(len(c.regions)))
 	// The first region to fail cancels the others: the refresh fails anyway.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.concurrency)
@@ -171,7 +166,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		return nil, fmt.Errorf("azure: no price rows in %d regions: %w", len(c.regions), collectors.ErrEmpty)
 	}
 	if c.skus != nil {
-		apply(snap.Quotes, <-skus, c.logger)
+		apply(snap.Quotes, <-skus, c.env.Logger)
 	}
 	return snap, nil
 }
@@ -288,7 +283,7 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 				best[k] = &kept
 			}
 		}
-		if err := collectors.DoJSON(c.client, req, &p); err != nil {
+		if err := collectors.DoJSON(c.env.HTTPClient, req, &p); err != nil {
 			return nil, rows, bad, err
 		}
 		if err := p.Items.AllBadError("azure price page", "rows"); err != nil {
@@ -316,7 +311,7 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 		quotes = append(quotes, c.quote(it, region, k.spot))
 	}
 	slices.SortFunc(quotes, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
-	c.logger.Debug("region walked", "region", region, "pages", pages, "rows", rows, "invalid_rows", bad,
+	c.env.Logger.Debug("region walked", "region", region, "pages", pages, "rows", rows, "invalid_rows", bad,
 		"quotes", len(quotes), "duration_seconds", time.Since(start).Seconds())
 	return quotes, rows, bad, nil
 }
@@ -407,7 +402,7 @@ func (c *Collector) quote(it *item, region string, spot bool) price.Quote {
 	if spot {
 		q.PricingModel = price.Spot
 	}
-	a, ok := c.catalog.Lookup(Name, it.ArmSkuName)
+	a, ok := c.env.Catalog.Lookup(Name, it.ArmSkuName)
 	if !ok {
 		// Kept, not dropped: the Runner counts and logs unknown GPUs. One
 		// GPU per instance is a guess that at least keeps the per-GPU

@@ -30,7 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -57,16 +56,12 @@ type Collector struct {
 	first    string
 	maxPages int
 	token    config.Secret
-	client   *http.Client
-	catalog  *price.Catalog
-	logger   *slog.Logger
+	env      collectors.Env
 }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	env = env.WithDefaults(cfg.RateLimit)
-	return &Collector{first: strings.TrimRight(cfg.Endpoint, "/") + "/v2/sizes?per_page=200", maxPages: maxPages, token: cfg.APIToken,
-		client: env.HTTPClient, catalog: env.Catalog, logger: env.Logger}, nil
+	return &Collector{first: strings.TrimRight(cfg.Endpoint, "/") + "/v2/sizes?per_page=200", maxPages: maxPages, token: cfg.APIToken, env: env.WithDefaults(cfg.RateLimit)}, nil
 }
 
 // Name implements collectors.Collector.
@@ -114,7 +109,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				} `json:"pages"`
 			} `json:"links"`
 		}
-		if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+		if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
 			var he *collectors.HTTPError
 			if errors.As(err, &he) && he.StatusCode == http.StatusUnauthorized {
 				return nil, fmt.Errorf("the API token was refused: check providers.digitalocean.api_token or api_token_file: %w", err)
@@ -160,17 +155,17 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				q.Stock = price.StockAvailable
 			}
 		}
-		if a, ok := c.catalog.Lookup(Name, g.Model); ok {
+		if a, ok := c.env.Catalog.Lookup(Name, g.Model); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if g.VRAM.Amount > 0 {
-			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", g.VRAM.Amount/g.Count*1024)
+			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", g.VRAM.Amount/g.Count*1024)
 		}
 		for _, r := range collectors.NormalizeRegions(s.Regions) {
 			q.Region, q.Geo = r, price.Geo(r)
 			out = append(out, q)
 		}
 	}
-	collectors.LogSkipped(c.logger, "DigitalOcean sizes", skipped)
+	collectors.LogSkipped(c.env.Logger, "DigitalOcean sizes", skipped)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("list sizes: no GPU size has a price: %w", collectors.ErrEmpty)
 	}

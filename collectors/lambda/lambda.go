@@ -49,7 +49,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -91,9 +90,7 @@ type Collector struct {
 	apiKey  config.Secret
 	regions []string
 	builtin bool // regions is PublicRegions, not a configured list
-	client  *http.Client
-	catalog *price.Catalog
-	logger  *slog.Logger
+	env     collectors.Env
 
 	// unlisted holds the capacity regions outside PublicRegions already
 	// logged, so that a new region is reported once, not every refresh.
@@ -109,13 +106,10 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambda endpoint: %w", err)
 	}
-	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{
 		url:      strings.TrimRight(u.String(), "/") + InstanceTypesPath,
 		apiKey:   cfg.APIKey,
-		client:   env.HTTPClient,
-		catalog:  env.Catalog,
-		logger:   env.Logger,
+		env:      env.WithDefaults(cfg.RateLimit),
 		unlisted: map[string]bool{},
 	}
 	regions := cfg.Regions
@@ -172,7 +166,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
 	var ans answer
-	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+	if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
 		var he *collectors.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden) {
 			return nil, fmt.Errorf("the API key was refused: check providers.lambda.api_key or api_key_file: %w", err)
@@ -248,7 +242,7 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 			capacity[name] = true
 			if c.builtin && name != "" && !slices.Contains(c.regions, name) && !c.unlisted[name] {
 				c.unlisted[name] = true
-				c.logger.Warn("Lambda has capacity in a region missing from the built-in list; it is not priced",
+				c.env.Logger.Warn("Lambda has capacity in a region missing from the built-in list; it is not priced",
 					"region", name, "instance_type", it.Name, "hint", "list it in providers.lambda.regions")
 			}
 		}
@@ -266,7 +260,7 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 		}
 	}
 	if noGPUs > 0 || unpriced > 0 {
-		c.logger.Debug("skipped instance types", "types", len(data), "no_gpus", noGPUs, "no_price", unpriced)
+		c.env.Logger.Debug("skipped instance types", "types", len(data), "no_gpus", noGPUs, "no_price", unpriced)
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
@@ -317,7 +311,7 @@ func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) 
 	}
 	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: count, GPURaw: names[0]}
 	for _, raw := range names {
-		if a, ok := c.catalog.Lookup(Name, raw); ok {
+		if a, ok := c.env.Catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB, q.GPURaw = a.Model, a.Form, a.MemoryGB, raw
 			break
 		}
@@ -326,7 +320,7 @@ func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) 
 		for _, raw := range names {
 			if m := memoryGB.FindStringSubmatch(raw); m != nil {
 				gb, _ := strconv.ParseFloat(m[1], 64)
-				q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
+				q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
 				break
 			}
 		}

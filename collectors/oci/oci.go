@@ -33,8 +33,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -53,16 +51,12 @@ const PreemptibleDiscount = 0.5
 type Collector struct {
 	base    string
 	regions []string
-	client  *http.Client
-	catalog *price.Catalog
-	logger  *slog.Logger
+	env     collectors.Env
 }
 
 // New returns a collector for the configured endpoint and regions.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	env = env.WithDefaults(cfg.RateLimit)
-	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), regions: collectors.NormalizeRegions(cfg.Regions),
-		client: env.HTTPClient, catalog: env.Catalog, logger: env.Logger}, nil
+	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), regions: collectors.NormalizeRegions(cfg.Regions), env: env.WithDefaults(cfg.RateLimit)}, nil
 }
 
 // Name implements collectors.Collector.
@@ -163,12 +157,12 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		q := price.Quote{Provider: Name, InstanceType: s.Name, GPUModel: price.Unknown, GPUCount: s.GPUQty, GPURaw: s.Name,
 			VCPUs: s.vcpus(), MemoryGB: max(s.BundleMemoryQty, 0)}
-		if a, ok := c.catalog.Lookup(Name, s.Name); ok {
+		if a, ok := c.env.Catalog.Lookup(Name, s.Name); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if mem := s.GPUMemoryQty / s.GPUQty; mem >= 8 {
-			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", mem*1024)
+			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", mem*1024)
 		} else {
-			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, "", s.GPUMemoryQty*1024)
+			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", s.GPUMemoryQty*1024)
 		}
 		onDemand := perGPU * s.GPUQty
 		for _, region := range c.regions {
@@ -181,7 +175,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			}
 		}
 	}
-	collectors.LogSkipped(c.logger, "OCI shapes", skipped)
+	collectors.LogSkipped(c.env.Logger, "OCI shapes", skipped)
 	if len(out) == 0 && sh.Bad+pr.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: c.base, Err: fmt.Errorf("%d items could not be read and no other GPU shape has a price: %w",
@@ -207,7 +201,7 @@ func getItems[T any](ctx context.Context, c *Collector, file string) (collectors
 		Items collectors.Rows[T] `json:"items"`
 	}
 	u := c.base + "/" + file
-	if err := collectors.GetJSON(ctx, c.client, u, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.env.HTTPClient, u, &ans); err != nil {
 		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}
 	if err := ans.Items.AllBadError(u, "items"); err != nil {

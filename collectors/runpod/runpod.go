@@ -62,7 +62,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -116,10 +115,7 @@ var tiers = [...]tier{{name: "secure", secure: true}, {name: "community", secure
 type Collector struct {
 	endpoint string // as configured, for messages
 	url      string // endpoint with the api_key parameter, when there is a key
-	client   *http.Client
-	catalog  *price.Catalog
-	logger   *slog.Logger
-	history  collectors.Backfiller
+	env      collectors.Env
 
 	// regions is the last region of each instance type, kept for the
 	// refreshes in which Runpod gives no country code (out of stock).
@@ -142,14 +138,10 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 		q.Set("api_key", cfg.APIKey.Value())
 		u.RawQuery = q.Encode()
 	}
-	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{
 		endpoint: endpoint,
 		url:      u.String(),
-		client:   env.HTTPClient,
-		catalog:  env.Catalog,
-		logger:   env.Logger,
-		history:  env.Backfiller,
+		env:      env.WithDefaults(cfg.RateLimit),
 		regions:  map[string]string{},
 	}
 	return c, nil
@@ -280,7 +272,7 @@ func (c *Collector) query(ctx context.Context, t tier) (collectors.Rows[gpuType]
 	}
 	req.Header.Set("Content-Type", "application/json")
 	var ans answer
-	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+	if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
 		return none, err
 	}
 	if len(ans.Errors) > 0 {
@@ -351,7 +343,7 @@ func (c *Collector) quotes(t tier, types []gpuType) (out []price.Quote, invalid 
 		}
 	}
 	if skipped > 0 || invalid > 0 {
-		c.logger.Debug("GPU types without a quote in a tier", "tier", t.name, "types", len(types),
+		c.env.Logger.Debug("GPU types without a quote in a tier", "tier", t.name, "types", len(types),
 			"not_offered", skipped, "invalid", invalid)
 	}
 	return out, invalid
@@ -377,9 +369,9 @@ func nonNegative(p *float64) float64 {
 // gpu returns a quote with the GPU fields of g filled in.
 func (c *Collector) gpu(g *gpuType) price.Quote {
 	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: 1, GPURaw: g.ID}
-	a, ok := c.catalog.Lookup(Name, g.ID)
+	a, ok := c.env.Catalog.Lookup(Name, g.ID)
 	if !ok && g.DisplayName != "" {
-		a, ok = c.catalog.Lookup(Name, g.DisplayName)
+		a, ok = c.env.Catalog.Lookup(Name, g.DisplayName)
 	}
 	if ok {
 		q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
@@ -388,7 +380,7 @@ func (c *Collector) gpu(g *gpuType) price.Quote {
 		}
 	}
 	if q.GPUMemoryGB == 0 {
-		q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, q.GPUForm, g.MemoryInGb*1024)
+		q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, g.MemoryInGb*1024)
 	}
 	return q
 }
@@ -437,12 +429,12 @@ func (c *Collector) seedRegions(ctx context.Context) {
 		return
 	}
 	c.seeded = true
-	if c.history == nil {
+	if c.env.Backfiller == nil {
 		return
 	}
-	last, err := c.history.LastPoints(ctx)
+	last, err := c.env.Backfiller.LastPoints(ctx)
 	if err != nil {
-		c.logger.Warn("could not read the last regions from the store; a type out of stock now may start a new series", "err", err)
+		c.env.Logger.Warn("could not read the last regions from the store; a type out of stock now may start a new series", "err", err)
 		return
 	}
 	// When a type moved country, both series have a point at the same

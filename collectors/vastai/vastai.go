@@ -72,7 +72,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -112,9 +111,7 @@ type Collector struct {
 	apiKey       config.Secret
 	limit        int
 	verifiedOnly bool
-	client       *http.Client
-	catalog      *price.Catalog
-	logger       *slog.Logger
+	env          collectors.Env
 
 	// truncated remembers the searches already reported as cut at the
 	// limit, so that a persistent condition is logged once, not every
@@ -131,15 +128,12 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	if cfg.Limit < 1 {
 		return nil, fmt.Errorf("vastai: limit %d is below 1", cfg.Limit)
 	}
-	env = env.WithDefaults(cfg.RateLimit)
 	c := &Collector{
 		url:          strings.TrimRight(cfg.Endpoint, "/") + "/bundles/",
 		apiKey:       cfg.APIKey,
 		limit:        cfg.Limit,
 		verifiedOnly: cfg.VerifiedOnly,
-		client:       env.HTTPClient,
-		catalog:      env.Catalog,
-		logger:       env.Logger,
+		env:          env.WithDefaults(cfg.RateLimit),
 		truncated:    map[string]bool{},
 	}
 	return c, nil
@@ -156,7 +150,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	// Each offer is aggregated as it is decoded: what the aggregator keeps
 	// of an offer (its id, price and location) is all a refresh holds of
 	// the answers.
-	a := newAggregator(c.catalog)
+	a := newAggregator(c.env.Catalog)
 	var invalid int
 	for _, s := range searches {
 		var skipped skips
@@ -167,7 +161,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		skipped.undecodable = offers.Bad
 		invalid += skipped.invalid()
 		if skipped.total() > 0 {
-			c.logger.Debug("skipped offers", "search", s.typ, "offers", offers.Good+offers.Bad,
+			c.env.Logger.Debug("skipped offers", "search", s.typ, "offers", offers.Good+offers.Bad,
 				"not_rentable", skipped.notRentable, "rented", skipped.rented, "no_gpus", skipped.noGPUs,
 				"no_name", skipped.noName, "no_price", skipped.noPrice, "undecodable", skipped.undecodable)
 		}
@@ -234,7 +228,7 @@ func (c *Collector) search(ctx context.Context, s search, each func(*offer)) (co
 	}
 	var ans answer
 	ans.Offers.Each = each
-	if err := collectors.DoJSON(c.client, req, &ans); err != nil {
+	if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
 		return none, err
 	}
 	if !ans.Offers.Set {
@@ -255,7 +249,7 @@ func (c *Collector) search(ctx context.Context, s search, each func(*offer)) (co
 	}
 	if n >= c.limit && !c.truncated[s.typ] {
 		c.truncated[s.typ] = true
-		c.logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",
+		c.env.Logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",
 			"search", s.typ, "limit", c.limit, "hint", "raise providers.vastai.limit")
 	}
 	return ans.Offers, nil

@@ -35,8 +35,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -56,20 +54,15 @@ const InstanceTypesPath = "/v1/instance-types?currency=usd"
 type Collector struct {
 	url       string
 	locations []string
-	client    *http.Client
-	catalog   *price.Catalog
-	logger    *slog.Logger
+	env       collectors.Env
 }
 
 // New returns a collector for the configured endpoint and locations.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	env = env.WithDefaults(cfg.RateLimit)
 	return &Collector{
 		url:       strings.TrimRight(cfg.Endpoint, "/") + InstanceTypesPath,
 		locations: collectors.NormalizeRegions(cfg.Locations),
-		client:    env.HTTPClient,
-		catalog:   env.Catalog,
-		logger:    env.Logger,
+		env:       env.WithDefaults(cfg.RateLimit),
 	}, nil
 }
 
@@ -100,7 +93,7 @@ type instanceType struct {
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	var types collectors.Rows[instanceType]
-	if err := collectors.GetJSON(ctx, c.client, c.url, &types); err != nil {
+	if err := collectors.GetJSON(ctx, c.env.HTTPClient, c.url, &types); err != nil {
 		return nil, fmt.Errorf("list instance types: %w", err)
 	}
 	if err := types.AllBadError(c.url, "instance types"); err != nil {
@@ -148,11 +141,11 @@ func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 		}
 		q := price.Quote{Provider: Name, InstanceType: t.InstanceType, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw,
 			VCPUs: max(t.CPU.NumberOfCores, 0), MemoryGB: max(t.Memory.SizeInGigabytes, 0)}
-		if a, ok := c.catalog.Lookup(Name, raw); ok {
+		if a, ok := c.env.Catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		}
 		if q.GPUMemoryGB == 0 && t.GPUMemory.SizeInGigabytes > 0 {
-			q.GPUMemoryGB = c.catalog.SnapMemory(q.GPUModel, q.GPUForm, t.GPUMemory.SizeInGigabytes/count*1024)
+			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, t.GPUMemory.SizeInGigabytes/count*1024)
 		}
 		models := []struct {
 			pm  price.PricingModel
@@ -171,7 +164,7 @@ func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 			}
 		}
 	}
-	collectors.LogSkipped(c.logger, "Verda instance types", skipped)
+	collectors.LogSkipped(c.env.Logger, "Verda instance types", skipped)
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region),
 			cmp.Compare(x.PricingModel, y.PricingModel))
