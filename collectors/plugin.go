@@ -40,10 +40,16 @@ type Plugin[S config.Section, C Collector] struct {
 // Fake is a provider's fake API: what `gpuprice demo`, `collect --demo` and
 // end-to-end tests point the real client at.
 type Fake[S config.Section] struct {
-	// Handler serves the fake, its prices moving with drift.
+	// Handler serves the fake, its prices moving with drift;
+	// fakecloud.Demo makes one of the fake's constructor and options.
 	Handler func(drift fakecloud.Drift) http.Handler
+	// Path is where, below its base URL, the fake serves what the
+	// section's endpoint (the common key) names.
+	Path string
 	// Point sets section up for the fake served at baseURL: its
 	// endpoints, and the credentials and region list the fake expects.
+	// Nil, the endpoint is set to baseURL + Path: all that a fake of one
+	// anonymous API needs.
 	Point func(section S, baseURL string)
 }
 
@@ -102,8 +108,12 @@ func Register[S config.Section, C Collector](p Plugin[S, C]) {
 		return c, nil
 	}, maxBody: p.MaxResponseBytes}
 	if p.Fake.Handler != nil {
+		point := p.Fake.Point
+		if point == nil {
+			point = func(s S, baseURL string) { s.Shared().Endpoint = baseURL + p.Fake.Path }
+		}
 		entry.fake = FakeAPI{Provider: p.Name, Handler: p.Fake.Handler, Point: func(cfg *config.Config, baseURL string) {
-			p.Fake.Point(cfg.Providers[p.Name].(S), baseURL)
+			point(cfg.Providers[p.Name].(S), baseURL)
 		}}
 	}
 	registryMu.Lock()

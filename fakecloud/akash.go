@@ -25,7 +25,7 @@ var akashRecorded []byte
 // AkashOptions configures NewAkash.
 type AkashOptions struct {
 	// Drift moves the bid statistics over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 }

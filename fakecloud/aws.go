@@ -60,7 +60,7 @@ type AWSOptions struct {
 	// regional endpoint.
 	DeadRegions []string
 	// Drift moves the on-demand prices over time (for the demo).
-	Drift Drift
+	Drift
 	// OfferPadding adds this many CPU-only rows to every regional offer
 	// file, to make it as large as the real ones.
 	OfferPadding int

@@ -35,7 +35,7 @@ type AzureOptions struct {
 	// API's); tests use small pages to walk several.
 	PageSize int
 	// Drift makes the recorded prices move over time (for the demo).
-	Drift Drift
+	Drift
 	// Loose makes the fake honour only the armRegionName terms of $filter
 	// and ignore every other one, imitating an API that filters less than
 	// it was asked to: tests use it to prove the client-side filters.

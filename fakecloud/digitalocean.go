@@ -31,7 +31,7 @@ type DigitalOceanOptions struct {
 	// for up to 200).
 	PerPage int
 	// Drift moves price_hourly over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 }

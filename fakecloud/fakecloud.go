@@ -282,6 +282,22 @@ type Drift struct {
 	Origin time.Time
 }
 
+// Demo returns a provider's fake as its plugin registers it
+// (collectors.Fake.Handler): newFake with opts, its prices moving with
+// the drift it is given. Every fake's options embed a Drift.
+func Demo[O any, P interface {
+	*O
+	drift() *Drift
+}, F http.Handler](newFake func(O) F, opts O) func(Drift) http.Handler {
+	return func(d Drift) http.Handler {
+		o := opts
+		*P(&o).drift() = d
+		return newFake(o)
+	}
+}
+
+func (d *Drift) drift() *Drift { return d }
+
 // DipFactor is what a Drift's Dip multiplies prices by.
 const DipFactor = 0.5
 

@@ -48,7 +48,7 @@ type GCPOptions struct {
 	// catalog's size (some 40,000).
 	Filler int
 	// Drift moves the prices over time (for the demo).
-	Drift Drift
+	Drift
 	// HugeBytes is the size of the body served for the Huge fault
 	// (default 1 GiB, far above any client limit).
 	HugeBytes int64

@@ -29,7 +29,7 @@ var golemRecorded []byte
 // GolemOptions configures NewGolem.
 type GolemOptions struct {
 	// Drift moves the pricing coefficients over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 	// KnownGPUsOnly leaves out the node whose GPU the catalog does not

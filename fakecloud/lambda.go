@@ -33,7 +33,7 @@ type LambdaOptions struct {
 	// in Lambda's format.
 	Data []byte
 	// Drift moves price_cents_per_hour over time (whole cents).
-	Drift Drift
+	Drift
 	// APIKey, when set, is the only key accepted. Either way a request
 	// without a key is refused with 401, as Lambda never answers
 	// anonymously. Keys come as "Authorization: Bearer <key>" or as

@@ -27,7 +27,7 @@ var (
 // OCIOptions configures NewOCI.
 type OCIOptions struct {
 	// Drift moves the USD prices over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 }

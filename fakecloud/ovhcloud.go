@@ -31,7 +31,7 @@ var ovhcloudRecorded []byte
 // OVHcloudOptions configures NewOVHcloud.
 type OVHcloudOptions struct {
 	// Drift moves the hourly prices over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 	// KnownGPUsOnly leaves out the flavor whose GPU the catalog does not

@@ -40,7 +40,7 @@ type RunpodOptions struct {
 	// lowestPrice answers for one GPU in that tier.
 	Data []byte
 	// Drift moves every price over time.
-	Drift Drift
+	Drift
 	// APIKey, when set, is required as the api_key query parameter; a
 	// missing or wrong key gets HTTP 401 with a GraphQL error body (the
 	// fake's choice: real answers to a bad key are not documented).

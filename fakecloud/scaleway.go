@@ -29,7 +29,7 @@ type ScalewayOptions struct {
 	// own maximum); tests use small pages to walk several.
 	PerPage int
 	// Drift moves hourly_price over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 }

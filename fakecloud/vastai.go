@@ -41,7 +41,7 @@ type VastAIOptions struct {
 	// A smaller positive value serves only the first Synthesize offers.
 	Synthesize int
 	// Drift moves dph_base and min_bid over time (dph_total follows).
-	Drift Drift
+	Drift
 	// APIKey, when set, is required as "Authorization: Bearer <key>";
 	// otherwise any or no Authorization header is accepted, as the real
 	// offer search does.

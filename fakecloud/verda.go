@@ -26,7 +26,7 @@ var verdaRecorded []byte
 // instance types.
 type VerdaOptions struct {
 	// Drift moves both prices over time.
-	Drift Drift
+	Drift
 	// HugeBytes is how many bytes a Huge answer streams (default 4 GiB).
 	HugeBytes int64
 }

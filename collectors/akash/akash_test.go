@@ -9,7 +9,6 @@ import (
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
-	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -68,7 +67,7 @@ func TestStockDecoded(t *testing.T) {
 	}, ",") + `]}`
 	srv := httptest.NewServer(fakecloud.Answer(body))
 	t.Cleanup(srv.Close)
-	c, err := New(&Config{Common: config.Common{Endpoint: srv.URL}}, collectors.Env{})
+	c, err := New(&Config{Endpoint: srv.URL}, collectors.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

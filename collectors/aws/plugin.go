@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"net/http"
 	"regexp"
 	"time"
 
@@ -112,13 +111,9 @@ func (c *Config) SecretFiles() []config.SecretFile {
 
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}})
-}
-
-// fake serves EC2, the Price List API and the offer files, spot prices
-// changing every two hours.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewAWS(fakecloud.AWSOptions{Drift: d, ChangesPerDay: 12})
+		// The fake serves EC2, the Price List API and the offer files,
+		// spot prices changing every two hours.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewAWS, fakecloud.AWSOptions{ChangesPerDay: 12}), Point: pointAtFake}})
 }
 
 // pointAtFake: the fake takes any static key. Two regions, a first

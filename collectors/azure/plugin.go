@@ -1,7 +1,6 @@
 package azure
 
 import (
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -94,17 +93,10 @@ func (c *Config) SecretFiles() []config.SecretFile {
 	return []config.SecretFile{{Secret: &c.ClientSecret, File: c.ClientSecretFile, Key: "client_secret", FileKey: "client_secret_file"}}
 }
 
-// maxResponseBytes bounds one answer: a page of 1000 rows is about 1 MB, and is streamed.
-const maxResponseBytes = 32 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the Retail Prices API.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewAzure, fakecloud.AzureOptions{}), Path: fakecloud.AzurePath},
+		// A page of 1000 rows is about 1 MB, and is streamed.
+		MaxResponseBytes: 32 << 20})
 }
-
-// fake serves the Retail Prices API.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewAzure(fakecloud.AzureOptions{Drift: d})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.AzurePath }

@@ -1,7 +1,6 @@
 package digitalocean
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
@@ -30,17 +29,11 @@ func (c *Config) SecretFiles() []config.SecretFile {
 	return []config.SecretFile{{Secret: &c.APIToken, File: c.APITokenFile, Key: "api_token", FileKey: "api_token_file"}}
 }
 
-// maxResponseBytes bounds one answer: a page of sizes is some 200 KB.
-const maxResponseBytes = 16 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the sizes list, taking demoToken only.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewDigitalOcean, fakecloud.DigitalOceanOptions{Token: demoToken}),
+			Point: func(c *Config, baseURL string) { c.Endpoint, c.APIToken = baseURL, demoToken }},
+		// A page of sizes is some 200 KB.
+		MaxResponseBytes: 16 << 20})
 }
-
-// fake serves the sizes list, taking demoToken only.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewDigitalOcean(fakecloud.DigitalOceanOptions{Drift: d, Token: demoToken})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint, c.APIToken = baseURL, demoToken }

@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"net/http"
 	"regexp"
 	"time"
 
@@ -55,22 +54,15 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// maxResponseBytes bounds one answer: a page of 5000 SKUs is 4-10 MB, which Google's client reads whole before decoding.
-const maxResponseBytes = 32 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
-}
-
-// fake serves the Cloud Billing catalog, padded with 6000 SKUs that are
-// not GPUs as the real one is.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewGCP(fakecloud.GCPOptions{Drift: d, Filler: 6000, KnownGPUsOnly: true})
-}
-
-// pointAtFake sets no project, so no availability: that needs application
-// default credentials.
-func pointAtFake(c *Config, baseURL string) {
-	c.BillingEndpoint, c.APIKey = baseURL, fakecloud.GCPDemoKey
+		// The fake serves the Cloud Billing catalog, padded with 6000 SKUs
+		// that are not GPUs as the real one is. It is pointed at with no
+		// project, so no availability: that needs application default
+		// credentials.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewGCP, fakecloud.GCPOptions{Filler: 6000, KnownGPUsOnly: true}),
+			Point: func(c *Config, baseURL string) { c.BillingEndpoint, c.APIKey = baseURL, fakecloud.GCPDemoKey }},
+		// A page of 5000 SKUs is 4-10 MB, which Google's client reads
+		// whole before decoding.
+		MaxResponseBytes: 32 << 20})
 }

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"net/http"
 	"strings"
 	"time"
 
@@ -40,17 +39,12 @@ func (c *Config) Validate() error {
 		"a Lambda region name")
 }
 
-// maxResponseBytes bounds one answer: the instance-types answer is some 100 KB, and is read whole (a map of raw entries).
-const maxResponseBytes = 16 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the instance-types API, answering demoKey only.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewLambda, fakecloud.LambdaOptions{APIKey: demoKey}),
+			Point: func(c *Config, baseURL string) { c.Endpoint, c.APIKey = baseURL, demoKey }},
+		// The instance-types answer is some 100 KB, and is read whole (a
+		// map of raw entries).
+		MaxResponseBytes: 16 << 20})
 }
-
-// fake serves the instance-types API, answering demoKey only.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewLambda(fakecloud.LambdaOptions{Drift: d, APIKey: demoKey})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint, c.APIKey = baseURL, demoKey }

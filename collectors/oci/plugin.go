@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"net/http"
 	"regexp"
 	"time"
 
@@ -38,15 +37,10 @@ func (c *Config) Validate() error {
 	return config.CheckEach("regions", c.Regions, regionID.MatchString, "an OCI region identifier")
 }
 
-// maxResponseBytes bounds one answer: the estimator's products and shapes files are a few MB.
-const maxResponseBytes = 32 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the cost estimator's products and shapes files.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewOCI, fakecloud.OCIOptions{}), Path: fakecloud.OCIPath},
+		// The estimator's products and shapes files are a few MB.
+		MaxResponseBytes: 32 << 20})
 }
-
-// fake serves the cost estimator's products and shapes files.
-func fake(d fakecloud.Drift) http.Handler { return fakecloud.NewOCI(fakecloud.OCIOptions{Drift: d}) }
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.OCIPath }

@@ -1,7 +1,6 @@
 package ovhcloud
 
 import (
-	"net/http"
 	"regexp"
 	"time"
 
@@ -41,19 +40,14 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// maxResponseBytes bounds one answer: the public cloud catalog of every
-// product is some megabytes, and is streamed.
-const maxResponseBytes = 64 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the FR subsidiary's public cloud catalog,
+		// without the flavor of an unknown GPU (the demo names only known
+		// ones).
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewOVHcloud, fakecloud.OVHcloudOptions{KnownGPUsOnly: true}),
+			Point: func(c *Config, baseURL string) { c.Endpoint, c.Subsidiary = baseURL, "FR" }},
+		// The public cloud catalog of every product is some megabytes,
+		// and is streamed.
+		MaxResponseBytes: 64 << 20})
 }
-
-// fake serves the FR subsidiary's public cloud catalog, without the
-// flavor of an unknown GPU (the demo names only known ones).
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{Drift: d, KnownGPUsOnly: true})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint, c.Subsidiary = baseURL, "FR" }

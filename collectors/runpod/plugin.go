@@ -1,7 +1,6 @@
 package runpod
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
@@ -23,17 +22,10 @@ func defaults() *Config {
 	}
 }
 
-// maxResponseBytes bounds one answer: a gpuTypes answer is some 50 KB.
-const maxResponseBytes = 16 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the GraphQL API.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewRunpod, fakecloud.RunpodOptions{}), Path: fakecloud.RunpodPath},
+		// A gpuTypes answer is some 50 KB.
+		MaxResponseBytes: 16 << 20})
 }
-
-// fake serves the GraphQL API.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewRunpod(fakecloud.RunpodOptions{Drift: d})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.RunpodPath }

@@ -1,7 +1,6 @@
 package scaleway
 
 import (
-	"net/http"
 	"regexp"
 	"time"
 
@@ -40,17 +39,10 @@ func (c *Config) Validate() error {
 	return config.CheckEach("zones", c.Zones, zoneName.MatchString, "a Scaleway zone")
 }
 
-// maxResponseBytes bounds one answer: a zone's server types are some 300 KB.
-const maxResponseBytes = 16 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the server types of every zone.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewScaleway, fakecloud.ScalewayOptions{})},
+		// A zone's server types are some 300 KB.
+		MaxResponseBytes: 16 << 20})
 }
-
-// fake serves the server types of every zone.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewScaleway(fakecloud.ScalewayOptions{Drift: d})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL }

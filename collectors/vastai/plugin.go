@@ -1,7 +1,6 @@
 package vastai
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
@@ -35,20 +34,14 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// maxResponseBytes bounds one search's answer: 10,000 offers (the
-// default limit) are about 6 MB, 60,000 about 36 MB. The answer is
-// streamed, but the offers read before a refusal are aggregated.
-const maxResponseBytes = 64 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the offer search with 3000 synthesized offers
+		// besides the recorded ones.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewVastAI, fakecloud.VastAIOptions{Synthesize: 3000}),
+			Path: fakecloud.VastAIBasePath},
+		// 10,000 offers (the default limit) are about 6 MB, 60,000 about
+		// 36 MB. The answer is streamed, but the offers read before a
+		// refusal are aggregated.
+		MaxResponseBytes: 64 << 20})
 }
-
-// fake serves the offer search with 3000 synthesized offers besides the
-// recorded ones.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewVastAI(fakecloud.VastAIOptions{Drift: d, Synthesize: 3000})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL + fakecloud.VastAIBasePath }

@@ -1,7 +1,6 @@
 package verda
 
 import (
-	"net/http"
 	"strings"
 	"time"
 
@@ -36,17 +35,10 @@ func (c *Config) Validate() error {
 		"a Verda location code")
 }
 
-// maxResponseBytes bounds one answer: the instance types are some 50 KB.
-const maxResponseBytes = 16 << 20
-
 func init() {
 	collectors.Register(collectors.Plugin[*Config, *Collector]{Name: Name, Defaults: defaults, New: New,
-		Fake: collectors.Fake[*Config]{Handler: fake, Point: pointAtFake}, MaxResponseBytes: maxResponseBytes})
+		// The fake serves the public instance-types catalog.
+		Fake: collectors.Fake[*Config]{Handler: fakecloud.Demo(fakecloud.NewVerda, fakecloud.VerdaOptions{})},
+		// The instance types are some 50 KB.
+		MaxResponseBytes: 16 << 20})
 }
-
-// fake serves the public instance-types catalog.
-func fake(d fakecloud.Drift) http.Handler {
-	return fakecloud.NewVerda(fakecloud.VerdaOptions{Drift: d})
-}
-
-func pointAtFake(c *Config, baseURL string) { c.Endpoint = baseURL }
