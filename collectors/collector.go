@@ -81,6 +81,22 @@ func (e Env) WithDefaults(rateLimit float64) Env {
 	return e
 }
 
+// Base is what every collector of a plain HTTP API holds: its provider's
+// name and its Env, defaults filled in. Such a collector embeds it.
+type Base struct {
+	Env
+	name string
+}
+
+// NewBase returns the Base of provider name's collector, env filled with
+// its defaults for rateLimit (WithDefaults).
+func NewBase(name string, rateLimit float64, env Env) Base {
+	return Base{Env: env.WithDefaults(rateLimit), name: name}
+}
+
+// Name implements Collector.
+func (b *Base) Name() string { return b.name }
+
 // NormalizeRegions returns configured region names lower-cased, trimmed,
 // without empty names or repeats, in their first order: providers name
 // regions in lower case, and a repeat would fetch a region twice.

@@ -1,7 +1,9 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -359,6 +361,21 @@ func GetJSON(ctx context.Context, client *http.Client, u string, v any) error {
 		return err
 	}
 	return DoJSON(client, req, v)
+}
+
+// NewJSONRequest returns a POST of v, encoded as JSON, to u with ctx: what
+// DoJSON sends to an API queried by a JSON body.
+func NewJSONRequest(ctx context.Context, u string, v any) (*http.Request, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
 }
 
 // DoJSON sends req with client and decodes a 2xx JSON answer into v. Other

@@ -60,17 +60,14 @@ const Region = "global"
 
 // Collector is the Akash collector.
 type Collector struct {
+	collectors.Base
 	url string
-	env collectors.Env
 }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + GPUPricesPath, env: env.WithDefaults(cfg.RateLimit)}, nil
+	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + GPUPricesPath, Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 // availability is a model's GPUs on the network and rentable now; nil
 // fields were missing or null in the answer.
@@ -98,7 +95,7 @@ type model struct {
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	var ans answer
-	if err := collectors.GetJSON(ctx, c.env.HTTPClient, c.url, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &ans); err != nil {
 		return nil, fmt.Errorf("read GPU prices: %w", err)
 	}
 	if err := ans.Models.AllBadError(c.url, "GPU models"); err != nil {
@@ -131,14 +128,14 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		if med := m.Price.Median; med != nil && *med >= m.Price.Min && *med <= 1e4 {
 			q.P50 = *med
 		}
-		if a, ok := c.env.Catalog.Lookup(Name, raw); ok {
+		if a, ok := c.Catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if gib, err := strconv.ParseFloat(strings.TrimSuffix(m.RAM, "Gi"), 64); err == nil {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", gib*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, "", gib*1024)
 		}
 		out = append(out, q)
 	}
-	collectors.LogSkipped(c.env.Logger, "Akash GPU models", skipped)
+	collectors.LogSkipped(c.Logger, "Akash GPU models", skipped)
 	if len(out) == 0 && ans.Models.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: c.url,

@@ -60,10 +60,10 @@ const defaultMaxPages = 100
 // Collector fetches Azure GPU VM prices. It holds no state between
 // refreshes.
 type Collector struct {
+	collectors.Base
 	endpoint    *url.URL
 	regions     []string
 	concurrency int
-	env         collectors.Env
 	maxPages    int
 	// skus is nil without a subscription: prices only.
 	skus *skuSource
@@ -75,11 +75,10 @@ func New(s *Config, env collectors.Env) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azure endpoint: %w", err)
 	}
-	env = env.WithDefaults(s.RateLimit)
 	c := &Collector{
 		endpoint:    u,
 		concurrency: max(s.Concurrency, 1),
-		env:         env,
+		Base:        collectors.NewBase(Name, s.RateLimit, env),
 		maxPages:    defaultMaxPages,
 	}
 	// Region names are lower-case in the API, and the preview API version
@@ -89,14 +88,11 @@ func New(s *Config, env collectors.Env) (*Collector, error) {
 		regions = publicRegions
 	}
 	c.regions = collectors.NormalizeRegions(regions)
-	if c.skus, err = newSKUSource(s, env); err != nil {
+	if c.skus, err = newSKUSource(s, c.Env); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 // Collect walks every region and returns their quotes, sorted by region,
 // instance type and pricing model. Any region's failure fails the whole
@@ -121,7 +117,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				got = c.skus.read(skuCtx, c.regions, c.concurrency)
 				return nil
 			}); err != nil {
-				c.env.Logger.Error("reading Azure Resource SKUs panicked; stock left unknown", "err", err)
+				c.Logger.Error("reading Azure Resource SKUs panicked; stock left unknown", "err", err)
 			}
 		}()
 	} else {
@@ -129,7 +125,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	// A walk of every region takes from seconds to minutes: say how far it
 	// got (logged at most every 10s; a bar on a terminal).
-	progress := collectors.NewProgress(c.env.Logger, "walk azure regions", "regions", int64(len(c.regions)))
+	progress := collectors.NewProgress(c.Logger, "walk azure regions", "regions", int64(len(c.regions)))
 	// The first region to fail cancels the others: the refresh fails anyway.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.concurrency)
@@ -166,7 +162,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		return nil, fmt.Errorf("azure: no price rows in %d regions: %w", len(c.regions), collectors.ErrEmpty)
 	}
 	if c.skus != nil {
-		apply(snap.Quotes, <-skus, c.env.Logger)
+		apply(snap.Quotes, <-skus, c.Logger)
 	}
 	return snap, nil
 }
@@ -283,7 +279,7 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 				best[k] = &kept
 			}
 		}
-		if err := collectors.DoJSON(c.env.HTTPClient, req, &p); err != nil {
+		if err := collectors.DoJSON(c.HTTPClient, req, &p); err != nil {
 			return nil, rows, bad, err
 		}
 		if err := p.Items.AllBadError("azure price page", "rows"); err != nil {
@@ -311,7 +307,7 @@ func (c *Collector) walk(ctx context.Context, region string) ([]price.Quote, int
 		quotes = append(quotes, c.quote(it, region, k.spot))
 	}
 	slices.SortFunc(quotes, func(a, b price.Quote) int { return price.CompareQuotes(&a, &b) })
-	c.env.Logger.Debug("region walked", "region", region, "pages", pages, "rows", rows, "invalid_rows", bad,
+	c.Logger.Debug("region walked", "region", region, "pages", pages, "rows", rows, "invalid_rows", bad,
 		"quotes", len(quotes), "duration_seconds", time.Since(start).Seconds())
 	return quotes, rows, bad, nil
 }
@@ -402,7 +398,7 @@ func (c *Collector) quote(it *item, region string, spot bool) price.Quote {
 	if spot {
 		q.PricingModel = price.Spot
 	}
-	a, ok := c.env.Catalog.Lookup(Name, it.ArmSkuName)
+	a, ok := c.Catalog.Lookup(Name, it.ArmSkuName)
 	if !ok {
 		// Kept, not dropped: the Runner counts and logs unknown GPUs. One
 		// GPU per instance is a guess that at least keeps the per-GPU

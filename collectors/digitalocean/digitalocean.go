@@ -53,19 +53,16 @@ const maxPages = 10
 
 // Collector is the DigitalOcean collector.
 type Collector struct {
+	collectors.Base
 	first    string
 	maxPages int
 	token    config.Secret
-	env      collectors.Env
 }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{first: strings.TrimRight(cfg.Endpoint, "/") + "/v2/sizes?per_page=200", maxPages: maxPages, token: cfg.APIToken, env: env.WithDefaults(cfg.RateLimit)}, nil
+	return &Collector{first: strings.TrimRight(cfg.Endpoint, "/") + "/v2/sizes?per_page=200", maxPages: maxPages, token: cfg.APIToken, Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 type size struct {
 	Slug        string   `json:"slug"`
@@ -109,7 +106,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				} `json:"pages"`
 			} `json:"links"`
 		}
-		if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
+		if err := collectors.DoJSON(c.HTTPClient, req, &ans); err != nil {
 			var he *collectors.HTTPError
 			if errors.As(err, &he) && he.StatusCode == http.StatusUnauthorized {
 				return nil, fmt.Errorf("the API token was refused: check providers.digitalocean.api_token or api_token_file: %w", err)
@@ -155,17 +152,17 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				q.Stock = price.StockAvailable
 			}
 		}
-		if a, ok := c.env.Catalog.Lookup(Name, g.Model); ok {
+		if a, ok := c.Catalog.Lookup(Name, g.Model); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if g.VRAM.Amount > 0 {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", g.VRAM.Amount/g.Count*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, "", g.VRAM.Amount/g.Count*1024)
 		}
 		for _, r := range collectors.NormalizeRegions(s.Regions) {
 			q.Region, q.Geo = r, price.Geo(r)
 			out = append(out, q)
 		}
 	}
-	collectors.LogSkipped(c.env.Logger, "DigitalOcean sizes", skipped)
+	collectors.LogSkipped(c.Logger, "DigitalOcean sizes", skipped)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("list sizes: no GPU size has a price: %w", collectors.ErrEmpty)
 	}

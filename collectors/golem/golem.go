@@ -85,17 +85,14 @@ const (
 
 // Collector is the Golem collector.
 type Collector struct {
+	collectors.Base
 	url string
-	env collectors.Env
 }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + OnlinePath, env: env.WithDefaults(cfg.RateLimit)}, nil
+	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + OnlinePath, Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 type node struct {
 	NodeID       string `json:"node_id"`
@@ -144,7 +141,7 @@ func (p *properties) UnmarshalJSON(b []byte) error {
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	var nodes collectors.Rows[node]
-	if err := collectors.GetJSON(ctx, c.env.HTTPClient, c.url, &nodes); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &nodes); err != nil {
 		return nil, fmt.Errorf("read the online providers: %w", err)
 	}
 	if err := nodes.AllBadError(c.url, "providers"); err != nil {
@@ -163,7 +160,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		offers = append(offers, o)
 	}
-	collectors.LogSkipped(c.env.Logger, "Golem providers", skipped)
+	collectors.LogSkipped(c.Logger, "Golem providers", skipped)
 	if len(offers) == 0 && nodes.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: c.url,
@@ -172,10 +169,10 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if len(offers) == 0 {
 		return nil, fmt.Errorf("read the online providers: no GPU node is for rent at a price: %w", collectors.ErrEmpty)
 	}
-	if c.env.FX == nil {
+	if c.FX == nil {
 		return nil, errors.New("no currency converter: Golem prices in GLM")
 	}
-	usdPerGLM, _, err := c.env.FX.USD(ctx, 1, "GLM")
+	usdPerGLM, _, err := c.FX.USD(ctx, 1, "GLM")
 	if err != nil {
 		return nil, fmt.Errorf("convert Golem's GLM prices: %w", err)
 	}
@@ -286,11 +283,11 @@ func (c *Collector) aggregate(offers []offer, usdPerGLM float64) *price.Snapshot
 	marketOf := map[marketKey]price.Market{}
 	for _, o := range offers {
 		q := price.Quote{Provider: Name, Region: Region, PricingModel: price.OnDemand, GPUModel: price.Unknown, GPUCount: 1, GPURaw: o.gpu}
-		if a, ok := c.env.Catalog.Lookup(Name, o.gpu); ok {
+		if a, ok := c.Catalog.Lookup(Name, o.gpu); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		}
 		if q.GPUMemoryGB == 0 {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, o.gib*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, q.GPUForm, o.gib*1024)
 		}
 		q.InstanceType = "1x_" + strings.ReplaceAll(o.gpu, " ", "_")
 		if q.GPUMemoryGB > 0 {

@@ -86,11 +86,11 @@ var ErrNoAPIKey = errors.New("no API key configured: set providers.lambda.api_ke
 // Collector is the Lambda collector. It is not safe for concurrent use;
 // the Runner never calls Collect concurrently with itself.
 type Collector struct {
+	collectors.Base
 	url     string
 	apiKey  config.Secret
 	regions []string
 	builtin bool // regions is PublicRegions, not a configured list
-	env     collectors.Env
 
 	// unlisted holds the capacity regions outside PublicRegions already
 	// logged, so that a new region is reported once, not every refresh.
@@ -109,7 +109,7 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	c := &Collector{
 		url:      strings.TrimRight(u.String(), "/") + InstanceTypesPath,
 		apiKey:   cfg.APIKey,
-		env:      env.WithDefaults(cfg.RateLimit),
+		Base:     collectors.NewBase(Name, cfg.RateLimit, env),
 		unlisted: map[string]bool{},
 	}
 	regions := cfg.Regions
@@ -119,9 +119,6 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	c.regions = collectors.NormalizeRegions(regions)
 	return c, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 // answer is the instance-types answer. A refusal may come as Lambda's
 // error envelope.
@@ -166,7 +163,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
 	var ans answer
-	if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
+	if err := collectors.DoJSON(c.HTTPClient, req, &ans); err != nil {
 		var he *collectors.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden) {
 			return nil, fmt.Errorf("the API key was refused: check providers.lambda.api_key or api_key_file: %w", err)
@@ -242,7 +239,7 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 			capacity[name] = true
 			if c.builtin && name != "" && !slices.Contains(c.regions, name) && !c.unlisted[name] {
 				c.unlisted[name] = true
-				c.env.Logger.Warn("Lambda has capacity in a region missing from the built-in list; it is not priced",
+				c.Logger.Warn("Lambda has capacity in a region missing from the built-in list; it is not priced",
 					"region", name, "instance_type", it.Name, "hint", "list it in providers.lambda.regions")
 			}
 		}
@@ -260,7 +257,7 @@ func (c *Collector) quotes(data map[string]entry) (out []price.Quote, unpriced i
 		}
 	}
 	if noGPUs > 0 || unpriced > 0 {
-		c.env.Logger.Debug("skipped instance types", "types", len(data), "no_gpus", noGPUs, "no_price", unpriced)
+		c.Logger.Debug("skipped instance types", "types", len(data), "no_gpus", noGPUs, "no_price", unpriced)
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
@@ -311,7 +308,7 @@ func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) 
 	}
 	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: count, GPURaw: names[0]}
 	for _, raw := range names {
-		if a, ok := c.env.Catalog.Lookup(Name, raw); ok {
+		if a, ok := c.Catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB, q.GPURaw = a.Model, a.Form, a.MemoryGB, raw
 			break
 		}
@@ -320,7 +317,7 @@ func (c *Collector) gpu(name, description, gpuDescription string, gpus float64) 
 		for _, raw := range names {
 			if m := memoryGB.FindStringSubmatch(raw); m != nil {
 				gb, _ := strconv.ParseFloat(m[1], 64)
-				q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
+				q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, q.GPUForm, gb*1024)
 				break
 			}
 		}

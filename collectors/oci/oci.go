@@ -49,18 +49,15 @@ const PreemptibleDiscount = 0.5
 
 // Collector is the OCI collector.
 type Collector struct {
+	collectors.Base
 	base    string
 	regions []string
-	env     collectors.Env
 }
 
 // New returns a collector for the configured endpoint and regions.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), regions: collectors.NormalizeRegions(cfg.Regions), env: env.WithDefaults(cfg.RateLimit)}, nil
+	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), regions: collectors.NormalizeRegions(cfg.Regions), Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 type valueField struct {
 	Value string `json:"value"`
@@ -157,12 +154,12 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		q := price.Quote{Provider: Name, InstanceType: s.Name, GPUModel: price.Unknown, GPUCount: s.GPUQty, GPURaw: s.Name,
 			VCPUs: s.vcpus(), MemoryGB: max(s.BundleMemoryQty, 0)}
-		if a, ok := c.env.Catalog.Lookup(Name, s.Name); ok {
+		if a, ok := c.Catalog.Lookup(Name, s.Name); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		} else if mem := s.GPUMemoryQty / s.GPUQty; mem >= 8 {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", mem*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, "", mem*1024)
 		} else {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", s.GPUMemoryQty*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, "", s.GPUMemoryQty*1024)
 		}
 		onDemand := perGPU * s.GPUQty
 		for _, region := range c.regions {
@@ -175,7 +172,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 			}
 		}
 	}
-	collectors.LogSkipped(c.env.Logger, "OCI shapes", skipped)
+	collectors.LogSkipped(c.Logger, "OCI shapes", skipped)
 	if len(out) == 0 && sh.Bad+pr.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: c.base, Err: fmt.Errorf("%d items could not be read and no other GPU shape has a price: %w",
@@ -201,7 +198,7 @@ func getItems[T any](ctx context.Context, c *Collector, file string) (collectors
 		Items collectors.Rows[T] `json:"items"`
 	}
 	u := c.base + "/" + file
-	if err := collectors.GetJSON(ctx, c.env.HTTPClient, u, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &ans); err != nil {
 		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}
 	if err := ans.Items.AllBadError(u, "items"); err != nil {

@@ -75,18 +75,15 @@ const (
 
 // Collector is the OVHcloud collector.
 type Collector struct {
+	collectors.Base
 	url string
-	env collectors.Env
 }
 
 // New returns a collector for the configured endpoint and subsidiary.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	q := url.Values{"ovhSubsidiary": {strings.ToUpper(cfg.Subsidiary)}}
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + CatalogPath + "?" + q.Encode(), env: env.WithDefaults(cfg.RateLimit)}, nil
+	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + CatalogPath + "?" + q.Encode(), Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 type answer struct {
 	Locale struct {
@@ -143,7 +140,7 @@ type flavor struct {
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	var ans answer
-	if err := collectors.GetJSON(ctx, c.env.HTTPClient, c.url, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &ans); err != nil {
 		return nil, fmt.Errorf("read the public cloud catalog: %w", err)
 	}
 	what := strings.SplitN(c.url, "?", 2)[0]
@@ -190,7 +187,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		}
 		flavors = append(flavors, flavor{name: name, a: a, perHour: perHour})
 	}
-	collectors.LogSkipped(c.env.Logger, "OVHcloud catalog addons", skipped)
+	collectors.LogSkipped(c.Logger, "OVHcloud catalog addons", skipped)
 	if len(flavors) == 0 && ans.Addons.Bad > 0 {
 		// What could be priced did not decode: the format changed.
 		return nil, &collectors.DecodeError{What: what,
@@ -204,11 +201,11 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	for _, f := range flavors {
 		usd := f.perHour
 		if currency != "USD" {
-			if c.env.FX == nil {
+			if c.FX == nil {
 				return nil, fmt.Errorf("no currency converter: the OVHcloud catalog prices in %s", currency)
 			}
 			var err error
-			if usd, _, err = c.env.FX.USD(ctx, f.perHour, currency); err != nil {
+			if usd, _, err = c.FX.USD(ctx, f.perHour, currency); err != nil {
 				return nil, fmt.Errorf("convert OVHcloud's %s prices: %w", currency, err)
 			}
 		}
@@ -219,11 +216,11 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		if currency != "USD" {
 			q.Currency, q.CurrencyPerHour = currency, f.perHour
 		}
-		if a, ok := c.env.Catalog.Lookup(Name, g.Model); ok {
+		if a, ok := c.Catalog.Lookup(Name, g.Model); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		}
 		if q.GPUMemoryGB == 0 && g.Memory != nil {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, g.Memory.Size*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, q.GPUForm, g.Memory.Size*1024)
 		}
 		if slices.Contains(f.a.Blobs.Tags, "coming_soon") {
 			q.Stock = price.StockNone

@@ -28,7 +28,7 @@ func TestContract(t *testing.T) {
 		// The whole catalog, with the flavor of an unknown GPU the
 		// plugin's fake leaves out for the demo.
 		Fake: func() http.Handler { return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{}) },
-		Tune: func(c *Collector) { c.env.FX = eurRate },
+		Tune: func(c *Collector) { c.FX = eurRate },
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"Server::InternalServerError"}},
 			collectortest.TooManyRequests: {InErr: []string{"Client::TooManyRequests"}},
@@ -180,7 +180,7 @@ func TestFX(t *testing.T) {
 		t.Errorf("h200-1920: %+v", h200)
 	}
 
-	c.env.FX = collectortest.FixedRate{Err: fx.ErrStale}
+	c.FX = collectortest.FixedRate{Err: fx.ErrStale}
 	_, err = c.Collect(context.Background())
 	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
 		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))

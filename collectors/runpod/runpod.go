@@ -56,13 +56,11 @@
 package runpod
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -113,9 +111,9 @@ var tiers = [...]tier{{name: "secure", secure: true}, {name: "community", secure
 // Collector is the Runpod collector. It is not safe for concurrent use;
 // the Runner never calls Collect concurrently with itself.
 type Collector struct {
+	collectors.Base
 	endpoint string // as configured, for messages
 	url      string // endpoint with the api_key parameter, when there is a key
-	env      collectors.Env
 
 	// regions is the last region of each instance type, kept for the
 	// refreshes in which Runpod gives no country code (out of stock).
@@ -141,14 +139,11 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	c := &Collector{
 		endpoint: endpoint,
 		url:      u.String(),
-		env:      env.WithDefaults(cfg.RateLimit),
+		Base:     collectors.NewBase(Name, cfg.RateLimit, env),
 		regions:  map[string]string{},
 	}
 	return c, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 // Collect implements collectors.Collector: one query per tier. A failed
 // query fails the whole refresh: a snapshot without one tier would
@@ -259,20 +254,15 @@ func (e *GraphQLError) Error() string {
 // query fetches the GPU types with the lowest price of one GPU in tier t.
 func (c *Collector) query(ctx context.Context, t tier) (collectors.Rows[gpuType], error) {
 	var none collectors.Rows[gpuType]
-	body, err := json.Marshal(request{
+	req, err := collectors.NewJSONRequest(ctx, c.url, request{
 		Query:     Query,
 		Variables: variables{LowestPriceInput: lowestPriceInput{GPUCount: 1, SecureCloud: t.secure}},
 	})
 	if err != nil {
 		return none, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return none, err
-	}
-	req.Header.Set("Content-Type", "application/json")
 	var ans answer
-	if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
+	if err := collectors.DoJSON(c.HTTPClient, req, &ans); err != nil {
 		return none, err
 	}
 	if len(ans.Errors) > 0 {
@@ -343,7 +333,7 @@ func (c *Collector) quotes(t tier, types []gpuType) (out []price.Quote, invalid 
 		}
 	}
 	if skipped > 0 || invalid > 0 {
-		c.env.Logger.Debug("GPU types without a quote in a tier", "tier", t.name, "types", len(types),
+		c.Logger.Debug("GPU types without a quote in a tier", "tier", t.name, "types", len(types),
 			"not_offered", skipped, "invalid", invalid)
 	}
 	return out, invalid
@@ -369,9 +359,9 @@ func nonNegative(p *float64) float64 {
 // gpu returns a quote with the GPU fields of g filled in.
 func (c *Collector) gpu(g *gpuType) price.Quote {
 	q := price.Quote{Provider: Name, GPUModel: price.Unknown, GPUCount: 1, GPURaw: g.ID}
-	a, ok := c.env.Catalog.Lookup(Name, g.ID)
+	a, ok := c.Catalog.Lookup(Name, g.ID)
 	if !ok && g.DisplayName != "" {
-		a, ok = c.env.Catalog.Lookup(Name, g.DisplayName)
+		a, ok = c.Catalog.Lookup(Name, g.DisplayName)
 	}
 	if ok {
 		q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
@@ -380,7 +370,7 @@ func (c *Collector) gpu(g *gpuType) price.Quote {
 		}
 	}
 	if q.GPUMemoryGB == 0 {
-		q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, g.MemoryInGb*1024)
+		q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, q.GPUForm, g.MemoryInGb*1024)
 	}
 	return q
 }
@@ -429,12 +419,12 @@ func (c *Collector) seedRegions(ctx context.Context) {
 		return
 	}
 	c.seeded = true
-	if c.env.Backfiller == nil {
+	if c.Backfiller == nil {
 		return
 	}
-	last, err := c.env.Backfiller.LastPoints(ctx)
+	last, err := c.Backfiller.LastPoints(ctx)
 	if err != nil {
-		c.env.Logger.Warn("could not read the last regions from the store; a type out of stock now may start a new series", "err", err)
+		c.Logger.Warn("could not read the last regions from the store; a type out of stock now may start a new series", "err", err)
 		return
 	}
 	// When a type moved country, both series have a point at the same

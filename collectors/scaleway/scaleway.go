@@ -54,18 +54,15 @@ var errPagination = errors.New("the server types never end: every page is full")
 
 // Collector is the Scaleway collector.
 type Collector struct {
+	collectors.Base
 	base  string
 	zones []string
-	env   collectors.Env
 }
 
 // New returns a collector for the configured endpoint and zones.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), zones: collectors.NormalizeRegions(cfg.Zones), env: env.WithDefaults(cfg.RateLimit)}, nil
+	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), zones: collectors.NormalizeRegions(cfg.Zones), Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 type serverType struct {
 	HourlyPrice float64 `json:"hourly_price"`
@@ -80,7 +77,7 @@ type serverType struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
-	if c.env.FX == nil {
+	if c.FX == nil {
 		return nil, errors.New("no currency converter: Scaleway prices in EUR")
 	}
 	var out []price.Quote
@@ -101,18 +98,18 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 				skipped["hourly_price not a positive price"]++
 				continue
 			}
-			usd, _, err := c.env.FX.USD(ctx, t.HourlyPrice, "EUR")
+			usd, _, err := c.FX.USD(ctx, t.HourlyPrice, "EUR")
 			if err != nil {
 				return nil, fmt.Errorf("convert Scaleway's EUR prices: %w", err)
 			}
 			q := price.Quote{Provider: Name, InstanceType: name, Region: zone, Geo: price.Geo(zone), PricingModel: price.OnDemand,
 				GPUModel: price.Unknown, GPUCount: t.GPU, GPURaw: name, USDPerHour: usd, Currency: "EUR", CurrencyPerHour: t.HourlyPrice,
 				VCPUs: max(t.NCPUs, 0), MemoryGB: max(t.RAMBytes, 0) / (1 << 30)}
-			if a, ok := c.env.Catalog.Lookup(Name, name); ok {
+			if a, ok := c.Catalog.Lookup(Name, name); ok {
 				q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 			} else if t.GPUInfo != nil {
 				q.GPURaw = t.GPUInfo.GPUName
-				q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, "", t.GPUInfo.GPUMemory/(1<<20))
+				q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, "", t.GPUInfo.GPUMemory/(1<<20))
 			}
 			out = append(out, q)
 		}
@@ -120,7 +117,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if types == 0 {
 		return nil, fmt.Errorf("list server types: %w", collectors.ErrEmpty)
 	}
-	collectors.LogSkipped(c.env.Logger, "Scaleway server types", skipped)
+	collectors.LogSkipped(c.Logger, "Scaleway server types", skipped)
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region))
 	})
@@ -138,7 +135,7 @@ func (c *Collector) zone(ctx context.Context, zone string) (map[string]serverTyp
 		var ans struct {
 			Servers map[string]serverType `json:"servers"`
 		}
-		if err := collectors.GetJSON(ctx, c.env.HTTPClient, u, &ans); err != nil {
+		if err := collectors.GetJSON(ctx, c.HTTPClient, u, &ans); err != nil {
 			return nil, err
 		}
 		for n, t := range ans.Servers {

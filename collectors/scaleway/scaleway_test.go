@@ -20,7 +20,7 @@ var eurRate = collectortest.FixedRate{Rate: 1.08, At: time.Date(2026, 12, 3, 0, 
 
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Tune: func(c *Collector) { c.env.FX = eurRate },
+		Tune: func(c *Collector) { c.FX = eurRate },
 		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"unknown_error"}},
 			collectortest.TooManyRequests: {InErr: []string{"unknown_error"}},
@@ -61,7 +61,7 @@ func TestFX(t *testing.T) {
 		t.Errorf("%d quotes in fr-par-2, want 5 (the CPU type and the B300 at 0 skipped)", len(snap.Quotes))
 	}
 
-	c.env.FX = collectortest.FixedRate{Err: fx.ErrStale}
+	c.FX = collectortest.FixedRate{Err: fx.ErrStale}
 	_, err = c.Collect(context.Background())
 	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
 		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))

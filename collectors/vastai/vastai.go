@@ -66,10 +66,8 @@
 package vastai
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -107,11 +105,11 @@ var searches = [...]search{
 // Collector is the Vast.ai collector. It is not safe for concurrent use;
 // the Runner never calls Collect concurrently with itself.
 type Collector struct {
+	collectors.Base
 	url          string
 	apiKey       config.Secret
 	limit        int
 	verifiedOnly bool
-	env          collectors.Env
 
 	// truncated remembers the searches already reported as cut at the
 	// limit, so that a persistent condition is logged once, not every
@@ -133,14 +131,11 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 		apiKey:       cfg.APIKey,
 		limit:        cfg.Limit,
 		verifiedOnly: cfg.VerifiedOnly,
-		env:          env.WithDefaults(cfg.RateLimit),
+		Base:         collectors.NewBase(Name, cfg.RateLimit, env),
 		truncated:    map[string]bool{},
 	}
 	return c, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 // Collect implements collectors.Collector: both searches, then the
 // aggregation. A search that fails, or yields no usable offer, fails the
@@ -150,7 +145,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	// Each offer is aggregated as it is decoded: what the aggregator keeps
 	// of an offer (its id, price and location) is all a refresh holds of
 	// the answers.
-	a := newAggregator(c.env.Catalog)
+	a := newAggregator(c.Catalog)
 	var invalid int
 	for _, s := range searches {
 		var skipped skips
@@ -161,7 +156,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		skipped.undecodable = offers.Bad
 		invalid += skipped.invalid()
 		if skipped.total() > 0 {
-			c.env.Logger.Debug("skipped offers", "search", s.typ, "offers", offers.Good+offers.Bad,
+			c.Logger.Debug("skipped offers", "search", s.typ, "offers", offers.Good+offers.Bad,
 				"not_rentable", skipped.notRentable, "rented", skipped.rented, "no_gpus", skipped.noGPUs,
 				"no_name", skipped.noName, "no_price", skipped.noPrice, "undecodable", skipped.undecodable)
 		}
@@ -228,7 +223,7 @@ func (c *Collector) search(ctx context.Context, s search, each func(*offer)) (co
 	}
 	var ans answer
 	ans.Offers.Each = each
-	if err := collectors.DoJSON(c.env.HTTPClient, req, &ans); err != nil {
+	if err := collectors.DoJSON(c.HTTPClient, req, &ans); err != nil {
 		return none, err
 	}
 	if !ans.Offers.Set {
@@ -249,7 +244,7 @@ func (c *Collector) search(ctx context.Context, s search, each func(*offer)) (co
 	}
 	if n >= c.limit && !c.truncated[s.typ] {
 		c.truncated[s.typ] = true
-		c.env.Logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",
+		c.Logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",
 			"search", s.typ, "limit", c.limit, "hint", "raise providers.vastai.limit")
 	}
 	return ans.Offers, nil
@@ -268,15 +263,10 @@ func (c *Collector) request(ctx context.Context, s search) (*http.Request, error
 	if c.verifiedOnly {
 		q.Verified = &eq{true}
 	}
-	body, err := json.Marshal(q)
+	req, err := collectors.NewJSONRequest(ctx, c.url, q)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey.Value())
 	}

@@ -52,9 +52,9 @@ const InstanceTypesPath = "/v1/instance-types?currency=usd"
 
 // Collector is the Verda collector.
 type Collector struct {
+	collectors.Base
 	url       string
 	locations []string
-	env       collectors.Env
 }
 
 // New returns a collector for the configured endpoint and locations.
@@ -62,12 +62,9 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	return &Collector{
 		url:       strings.TrimRight(cfg.Endpoint, "/") + InstanceTypesPath,
 		locations: collectors.NormalizeRegions(cfg.Locations),
-		env:       env.WithDefaults(cfg.RateLimit),
+		Base:      collectors.NewBase(Name, cfg.RateLimit, env),
 	}, nil
 }
-
-// Name implements collectors.Collector.
-func (c *Collector) Name() string { return Name }
 
 // instanceType is one element of the answer, as far as it is used.
 type instanceType struct {
@@ -93,7 +90,7 @@ type instanceType struct {
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	var types collectors.Rows[instanceType]
-	if err := collectors.GetJSON(ctx, c.env.HTTPClient, c.url, &types); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &types); err != nil {
 		return nil, fmt.Errorf("list instance types: %w", err)
 	}
 	if err := types.AllBadError(c.url, "instance types"); err != nil {
@@ -141,11 +138,11 @@ func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 		}
 		q := price.Quote{Provider: Name, InstanceType: t.InstanceType, GPUModel: price.Unknown, GPUCount: count, GPURaw: raw,
 			VCPUs: max(t.CPU.NumberOfCores, 0), MemoryGB: max(t.Memory.SizeInGigabytes, 0)}
-		if a, ok := c.env.Catalog.Lookup(Name, raw); ok {
+		if a, ok := c.Catalog.Lookup(Name, raw); ok {
 			q.GPUModel, q.GPUForm, q.GPUMemoryGB = a.Model, a.Form, a.MemoryGB
 		}
 		if q.GPUMemoryGB == 0 && t.GPUMemory.SizeInGigabytes > 0 {
-			q.GPUMemoryGB = c.env.Catalog.SnapMemory(q.GPUModel, q.GPUForm, t.GPUMemory.SizeInGigabytes/count*1024)
+			q.GPUMemoryGB = c.Catalog.SnapMemory(q.GPUModel, q.GPUForm, t.GPUMemory.SizeInGigabytes/count*1024)
 		}
 		models := []struct {
 			pm  price.PricingModel
@@ -164,7 +161,7 @@ func (c *Collector) quotes(types []instanceType) ([]price.Quote, int) {
 			}
 		}
 	}
-	collectors.LogSkipped(c.env.Logger, "Verda instance types", skipped)
+	collectors.LogSkipped(c.Logger, "Verda instance types", skipped)
 	slices.SortFunc(out, func(x, y price.Quote) int {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.Region, y.Region),
 			cmp.Compare(x.PricingModel, y.PricingModel))
