@@ -234,6 +234,19 @@ func Answer(body string) http.Handler {
 	})
 }
 
+// AnswerAt is an API that answers a request for uri (its path and query,
+// as the client sends them) with what body returns then, as JSON, and
+// anything else with 404: Answer for a collector whose request is checked.
+func AnswerAt(uri string, body func() string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RequestURI() != uri {
+			http.NotFound(w, r)
+			return
+		}
+		Answer(body()).ServeHTTP(w, r)
+	})
+}
+
 // Server is a fake listening on a loopback port.
 type Server struct {
 	URL string

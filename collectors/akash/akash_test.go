@@ -3,7 +3,6 @@ package akash
 import (
 	"context"
 	"maps"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -65,13 +64,7 @@ func TestStockDecoded(t *testing.T) {
 		model("a100", `{"total": 2, "available": null}`),
 		model("b200", ``),
 	}, ",") + `]}`
-	srv := httptest.NewServer(fakecloud.Answer(body))
-	t.Cleanup(srv.Close)
-	c, err := New(&Config{Endpoint: srv.URL}, collectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := c.Collect(context.Background())
+	snap, err := collectortest.New(t, New, defaults, collectortest.Serve(t, fakecloud.Answer(body)), collectors.Env{}, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,18 +24,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// fastClient is the daemon's HTTP client with backoffs short enough for
-// tests.
-func fastClient(o collectors.HTTPOptions) *http.Client {
-	if o.MinBackoff == 0 {
-		o.MinBackoff = time.Millisecond
-	}
-	if o.MaxBackoff == 0 {
-		o.MaxBackoff = 5 * time.Millisecond
-	}
-	return collectors.NewHTTPClient(o)
-}
-
 // newCollector builds the collector the way the daemon does, pointed at url.
 func newCollector(t testing.TB, url string, regions []string, client *http.Client) *Collector {
 	t.Helper()
@@ -43,7 +31,7 @@ func newCollector(t testing.TB, url string, regions []string, client *http.Clien
 	s := cfg.Providers[Name].(*Config)
 	s.Endpoint, s.Regions, s.Concurrency = url+fakecloud.AzurePath, regions, 3
 	if client == nil {
-		client = fastClient(collectors.HTTPOptions{})
+		client = collectortest.FastClient(collectors.HTTPOptions{})
 	}
 	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: client, Catalog: testCatalog(t)})
 	if err != nil {
@@ -73,14 +61,6 @@ func testCatalog(t testing.TB) *price.Catalog {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// startFake serves fake (or h wrapping it) on a loopback port for the test.
-func startFake(t testing.TB, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 func quote(size string, model price.PricingModel, usd float64, gpu string, form string, mem, count float64) price.Quote {
@@ -134,7 +114,7 @@ func TestCollectRecordedRegion(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: tc.pageSize, Loose: tc.loose})
-			c := newCollector(t, startFake(t, fake), []string{"westus3"}, nil)
+			c := newCollector(t, collectortest.Serve(t, fake), []string{"westus3"}, nil)
 			snap, err := c.Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -179,7 +159,7 @@ func TestPerGPUPrices(t *testing.T) {
 		"Standard_NV6ads_A10_v5/on_demand":    2.7235, // 0.454 / 0.1667
 		"Standard_NV6ads_A10_v5/spot":         0.5447, // 0.0908 / 0.1667
 	}
-	c := newCollector(t, startFake(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +184,7 @@ func TestFilterSent(t *testing.T) {
 		mu   sync.Mutex
 		seen []*http.Request
 	)
-	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen = append(seen, r)
 		mu.Unlock()
@@ -244,7 +224,7 @@ func TestFilterSent(t *testing.T) {
 func TestNextPageOnEndpoint(t *testing.T) {
 	fake := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: 5})
 	var hosts sync.Map
-	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Answer as if the API lived elsewhere, as the real one names
 		// prices.azure.com:443 in its links.
 		hosts.Store(r.Host, true)
@@ -266,7 +246,7 @@ func TestNextPageOnEndpoint(t *testing.T) {
 
 func TestCollectEveryRegion(t *testing.T) {
 	strict := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: 7})
-	c := newCollector(t, startFake(t, strict), nil, nil)
+	c := newCollector(t, collectortest.Serve(t, strict), nil, nil)
 	if !reflect.DeepEqual(c.regions, DefaultRegions()) {
 		t.Fatalf("no regions configured: walks %v, want the default list", c.regions)
 	}
@@ -322,7 +302,7 @@ func TestCollectEveryRegion(t *testing.T) {
 
 	// The client-side filters alone give the same answer as the server's.
 	loose := fakecloud.NewAzure(fakecloud.AzureOptions{Loose: true})
-	snap2, err := newCollector(t, startFake(t, loose), nil, nil).Collect(context.Background())
+	snap2, err := newCollector(t, collectortest.Serve(t, loose), nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +335,7 @@ func TestContract(t *testing.T) {
 // refresh, named, while the others succeed.
 func TestRegionFailureFailsRefresh(t *testing.T) {
 	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
-	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Query().Get("$filter"), "'japaneast'") {
 			http.Error(w, `{"Error":{"Code":"InternalServerError","Message":"boom"}}`, http.StatusInternalServerError)
 			return
@@ -373,7 +353,7 @@ func TestRegionFailureFailsRefresh(t *testing.T) {
 // most regions sell no GPUs at all.
 func TestOneEmptyRegion(t *testing.T) {
 	fake := fakecloud.NewAzure(fakecloud.AzureOptions{})
-	c := newCollector(t, startFake(t, fake), []string{"westus3", "norwaywest"}, nil)
+	c := newCollector(t, collectortest.Serve(t, fake), []string{"westus3", "norwaywest"}, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -386,7 +366,7 @@ func TestOneEmptyRegion(t *testing.T) {
 // TestRunner runs a refresh through the Runner's checks: the zero spot
 // price is rejected and counted, the rest published.
 func TestRunner(t *testing.T) {
-	c := newCollector(t, startFake(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewAzure(fakecloud.AzureOptions{})), []string{"westus3"}, nil)
 	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Job{
 		Collector: c,
 		Settings:  collectors.Settings{Interval: time.Hour, Timeout: 10 * time.Second, StaleAfter: 3 * time.Hour, MaxGPUUSDPerHour: 200},
@@ -524,7 +504,7 @@ func TestBadEndpointRefused(t *testing.T) {
 //	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/azure/
 func BenchmarkCollect(b *testing.B) {
 	fake := fakecloud.NewAzure(fakecloud.AzureOptions{Synthesize: 100_000})
-	c := newCollector(b, startFake(b, fake), fake.Regions(), nil)
+	c := newCollector(b, collectortest.Serve(b, fake), fake.Regions(), nil)
 	if _, err := c.Collect(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -605,11 +585,11 @@ func TestSynthesizedRows(t *testing.T) {
 	if scaled.Len() != 20_000 {
 		t.Fatalf("%d rows, want 20000", scaled.Len())
 	}
-	want, err := newCollector(t, startFake(t, recorded), recorded.Regions(), nil).Collect(context.Background())
+	want, err := newCollector(t, collectortest.Serve(t, recorded), recorded.Regions(), nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := newCollector(t, startFake(t, scaled), scaled.Regions(), nil).Collect(context.Background())
+	got, err := newCollector(t, collectortest.Serve(t, scaled), scaled.Regions(), nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -36,7 +37,7 @@ func TestBadRowsAreSkippedAndCounted(t *testing.T) {
 		azureRow(`42`, "6.98"),
 		`"Standard_NC80adis_H100_v5"`,
 	}
-	serve := func(body string) string { return startFake(t, fakecloud.Answer(body)) }
+	serve := func(body string) string { return collectortest.Serve(t, fakecloud.Answer(body)) }
 	body := `{"BillingCurrency": "USD", "Items": [` + good + `, ` + strings.Join(bad, ", ") + `], "NextPageLink": null}`
 	snap, err := newCollector(t, serve(body), []string{"westus3"}, nil).Collect(context.Background())
 	if err != nil {

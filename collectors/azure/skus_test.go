@@ -21,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v6"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
@@ -67,7 +68,7 @@ func newSKURig(t *testing.T, fake *fakecloud.Azure, regions []string, token stri
 	s := cfg.Providers[Name].(*Config)
 	s.Endpoint, s.Regions, s.Concurrency = srv.URL+fakecloud.AzurePath, regions, 3
 	s.SubscriptionID, s.ARMEndpoint = fakecloud.AzureDemoSubscription, srv.URL
-	client := fastClient(collectors.HTTPOptions{Base: srv.Client().Transport, MaxRetries: 1})
+	client := collectortest.FastClient(collectors.HTTPOptions{Base: srv.Client().Transport, MaxRetries: 1})
 	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: client, Catalog: testCatalog(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +417,7 @@ func TestServicePrincipal(t *testing.T) {
 			}
 			var logs strings.Builder
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			client := fastClient(collectors.HTTPOptions{Base: srv.Client().Transport, MaxRetries: 1})
+			client := collectortest.FastClient(collectors.HTTPOptions{Base: srv.Client().Transport, MaxRetries: 1})
 			c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: client, Catalog: testCatalog(t), Logger: logger})
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,8 @@ package collectortest
 
 import (
 	"context"
+	"errors"
+	"testing"
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
@@ -29,4 +31,16 @@ func (f FixedRate) USD(_ context.Context, amount float64, currency string) (floa
 		return 0, time.Time{}, fx.ErrNoRate
 	}
 	return amount * f.Rate, f.At, nil
+}
+
+// StaleRateFails checks that c, whose Converter is *conv, publishes
+// nothing once its rate is too old: with conv replaced by one failing with
+// fx.ErrStale, the refresh fails with reason fx.
+func StaleRateFails(t testing.TB, c collectors.Collector, conv *collectors.Converter) {
+	t.Helper()
+	*conv = FixedRate{Err: fx.ErrStale}
+	_, err := c.Collect(context.Background())
+	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
+		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -31,21 +30,22 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// withToken builds the collector of the API h serves, with a token.
+func withToken(t *testing.T, h http.Handler) *Collector {
+	t.Helper()
+	return collectortest.New(t, New, defaults, collectortest.Serve(t, h), collectors.Env{}, func(c *Config) { c.APIToken = "t" })
+}
+
 // TestPages: a small page size makes the walk follow links.pages.next;
 // the unavailable MI300X 8X, listed in no region, is skipped.
 func TestPages(t *testing.T) {
 	fake := fakecloud.NewDigitalOcean(fakecloud.DigitalOceanOptions{PerPage: 3})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	snap, err := withToken(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		q.Set("per_page", "3") // the fake's page, whatever the client asks
 		r.URL.RawQuery = q.Encode()
 		fake.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	cfg := defaults()
-	cfg.Endpoint, cfg.APIToken = srv.URL, "t"
-	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client()})
-	snap, err := c.Collect(context.Background())
+	})).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +81,7 @@ func TestStock(t *testing.T) {
 		size("gpu-h100x1-80gb-c", "null"),
 		size("gpu-h100x1-80gb-d", ""),
 	}, ",") + `], "links": {}, "meta": {"total": 4}}`
-	srv := httptest.NewServer(fakecloud.Answer(body))
-	defer srv.Close()
-	cfg := defaults()
-	cfg.Endpoint, cfg.APIToken = srv.URL, "t"
-	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client()})
-	snap, err := c.Collect(context.Background())
+	snap, err := withToken(t, fakecloud.Answer(body)).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

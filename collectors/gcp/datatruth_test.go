@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -48,7 +49,7 @@ func (u unpricing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the quotes its priced SKUs give (spot here).
 func TestUnpricedSKUsAreCounted(t *testing.T) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{KnownGPUsOnly: true})
-	url := startFake(t, unpricing{fake, "Nvidia Tesla T4 GPU running in "})
+	url := collectortest.Serve(t, unpricing{fake, "Nvidia Tesla T4 GPU running in "})
 	snap, err := newCollector(t, url, setup{key: fakecloud.GCPDemoKey}).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)

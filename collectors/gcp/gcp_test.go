@@ -25,26 +25,6 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// fastClient is the daemon's HTTP client with backoffs short enough for
-// tests.
-func fastClient(o collectors.HTTPOptions) *http.Client {
-	if o.MinBackoff == 0 {
-		o.MinBackoff = time.Millisecond
-	}
-	if o.MaxBackoff == 0 {
-		o.MaxBackoff = 5 * time.Millisecond
-	}
-	return collectors.NewHTTPClient(o)
-}
-
-// startFake serves h on a loopback port for the test.
-func startFake(t testing.TB, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // staticToken is an OAuth token provider that never expires: what
 // application default credentials give the clients.
 type staticToken string
@@ -83,7 +63,7 @@ func newCollector(t testing.TB, url string, s setup) *Collector {
 	g.BillingEndpoint, g.ComputeEndpoint = url, url
 	g.APIKey, g.Project = config.Secret(s.key), s.project
 	if s.client == nil {
-		s.client = fastClient(collectors.HTTPOptions{})
+		s.client = collectortest.FastClient(collectors.HTTPOptions{})
 	}
 	c, err := collectors.New(Name, cfg, collectors.Env{HTTPClient: s.client, Catalog: price.DefaultCatalog(), Logger: s.logger})
 	if err != nil {
@@ -183,7 +163,7 @@ func TestCollect(t *testing.T) {
 	for _, pageSize := range []int{5000, 64, 7} {
 		t.Run(fmt.Sprintf("pages of %d", pageSize), func(t *testing.T) {
 			fake := fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: pageSize})
-			c := newCollector(t, startFake(t, fake), setup{key: fakecloud.GCPDemoKey})
+			c := newCollector(t, collectortest.Serve(t, fake), setup{key: fakecloud.GCPDemoKey})
 			snap, err := c.Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -250,7 +230,7 @@ func find(t *testing.T, qs []price.Quote, instanceType, region string, model pri
 // the Netherlands 1.1×, Tel Aviv 1.15×, each component rounded to
 // micro-dollars).
 func TestPrices(t *testing.T) {
-	c := newCollector(t, startFake(t, fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 100})), setup{key: fakecloud.GCPDemoKey})
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 100})), setup{key: fakecloud.GCPDemoKey})
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +312,7 @@ func TestRequests(t *testing.T) {
 		mu   sync.Mutex
 		seen []*http.Request
 	)
-	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen = append(seen, r)
 		mu.Unlock()
@@ -367,7 +347,7 @@ func TestRequests(t *testing.T) {
 // with the bearer token of application default credentials.
 func TestApplicationDefaultCredentials(t *testing.T) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{Keys: []string{}})
-	c := newCollector(t, startFake(t, fake), setup{creds: adc(fakecloud.GCPDemoToken)})
+	c := newCollector(t, collectortest.Serve(t, fake), setup{creds: adc(fakecloud.GCPDemoToken)})
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -381,7 +361,7 @@ func TestApplicationDefaultCredentials(t *testing.T) {
 // clear error naming the config keys, before any request.
 func TestNoCredentials(t *testing.T) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{})
-	c := newCollector(t, startFake(t, fake), setup{})
+	c := newCollector(t, collectortest.Serve(t, fake), setup{})
 	for range 2 {
 		_, err := c.Collect(context.Background())
 		if !errors.Is(err, errNoCredentials) || !strings.Contains(err.Error(), "providers.gcp.api_key_file") ||
@@ -404,7 +384,7 @@ func TestNoCredentials(t *testing.T) {
 func TestAvailability(t *testing.T) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 500})
 	var tokens sync.Map
-	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/compute/") {
 			tokens.Store(r.Header.Get("Authorization")+" key="+r.URL.Query().Get("key"), true)
 		}
@@ -475,7 +455,7 @@ func TestAvailability(t *testing.T) {
 // stays, and without one stock is unknown, never none.
 func TestEmptyAvailability(t *testing.T) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 500})
-	c := newCollector(t, startFake(t, fake), setup{key: fakecloud.GCPDemoKey, project: fakecloud.GCPDemoProject, creds: adc(fakecloud.GCPDemoToken)})
+	c := newCollector(t, collectortest.Serve(t, fake), setup{key: fakecloud.GCPDemoKey, project: fakecloud.GCPDemoProject, creds: adc(fakecloud.GCPDemoToken)})
 	for _, tc := range []struct {
 		name     string
 		previous bool // a good read before the empty one
@@ -513,7 +493,7 @@ func TestEmptyAvailability(t *testing.T) {
 func TestProjectWithoutCredentials(t *testing.T) {
 	var logs bytes.Buffer
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{})
-	c := newCollector(t, startFake(t, fake), setup{key: fakecloud.GCPDemoKey, project: fakecloud.GCPDemoProject,
+	c := newCollector(t, collectortest.Serve(t, fake), setup{key: fakecloud.GCPDemoKey, project: fakecloud.GCPDemoProject,
 		logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for range 2 {
 		snap, err := c.Collect(context.Background())
@@ -560,7 +540,7 @@ func TestNetworkErrorHidesKey(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	c := newCollector(t, url, setup{key: "secret-key-42", client: fastClient(collectors.HTTPOptions{MaxRetries: 1})})
+	c := newCollector(t, url, setup{key: "secret-key-42", client: collectortest.FastClient(collectors.HTTPOptions{MaxRetries: 1})})
 	_, err := c.Collect(context.Background())
 	if collectors.Reason(err) != "network" || strings.Contains(err.Error(), "secret-key-42") {
 		t.Errorf("want a network error without the key, got %v", err)
@@ -585,7 +565,7 @@ func TestBadEndpointRefused(t *testing.T) {
 // TestRunner runs a refresh through the Runner's checks: every quote
 // passes, the unknown GPU included.
 func TestRunner(t *testing.T) {
-	c := newCollector(t, startFake(t, fakecloud.NewGCP(fakecloud.GCPOptions{})), setup{key: fakecloud.GCPDemoKey})
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewGCP(fakecloud.GCPOptions{})), setup{key: fakecloud.GCPDemoKey})
 	snap, err := collectors.RefreshOnce(context.Background(), slog.New(slog.DiscardHandler), collectors.Job{
 		Collector: c,
 		Settings:  collectors.Settings{Interval: time.Hour, Timeout: 10 * time.Second, StaleAfter: 3 * time.Hour, MaxGPUUSDPerHour: 200},

@@ -27,7 +27,7 @@ func TestHistory(t *testing.T) {
 		Tick: time.Hour,
 		Now:  func() time.Time { return time.Unix(0, 0).Add(time.Duration(min(walks.Load(), 2)) * time.Hour) },
 	}})
-	url := startFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Query().Get("pageToken") == "" {
 			walks.Add(1) // a walk's first page: the fake's clock ticks
 		}
@@ -115,7 +115,7 @@ func TestHistory(t *testing.T) {
 // TestUnknownCounted checks that the Runner counts the unknown GPU's
 // quotes (and logs the raw name once).
 func TestUnknownCounted(t *testing.T) {
-	c := newCollector(t, startFake(t, fakecloud.NewGCP(fakecloud.GCPOptions{})), setup{key: fakecloud.GCPDemoKey})
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewGCP(fakecloud.GCPOptions{})), setup{key: fakecloud.GCPDemoKey})
 	var logs strings.Builder
 	runner := collectors.NewRunner(slog.New(slog.NewTextHandler(&logs, nil)), nil, nil)
 	runner.Apply([]collectors.Job{{Collector: c, Settings: collectors.Settings{
@@ -146,7 +146,7 @@ func TestUnknownCounted(t *testing.T) {
 //	go test -run '^$' -bench 'Collect$' -benchtime 3x ./collectors/gcp/
 func BenchmarkCollect(b *testing.B) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{Filler: 40000})
-	c := newCollector(b, startFake(b, fake), setup{key: fakecloud.GCPDemoKey, client: collectors.NewHTTPClient(collectors.HTTPOptions{})})
+	c := newCollector(b, collectortest.Serve(b, fake), setup{key: fakecloud.GCPDemoKey, client: collectors.NewHTTPClient(collectors.HTTPOptions{})})
 	collectortest.PerRow(b, fake.Len(), func() {
 		snap, err := c.Collect(context.Background())
 		if err != nil || len(snap.Quotes) == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,34 +36,19 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// nodesServer serves the body body returns as the online providers.
-func nodesServer(body func() string) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != OnlinePath {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(body()))
-	}))
-}
+// nodes serves what body returns as the online providers.
+func nodes(body func() string) http.Handler { return fakecloud.AnswerAt(OnlinePath, body) }
 
-func collectFrom(t *testing.T, srv *httptest.Server, conv collectors.Converter) (*price.Snapshot, error) {
+// collectFrom refreshes once from the API at endpoint.
+func collectFrom(t testing.TB, endpoint string, conv collectors.Converter) (*price.Snapshot, error) {
 	t.Helper()
-	cfg := defaults()
-	cfg.Endpoint = srv.URL
-	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: conv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Collect(context.Background())
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{FX: conv}, nil).Collect(context.Background())
 }
 
+// collect refreshes once from an API answering body.
 func collect(t *testing.T, body string, conv collectors.Converter) (*price.Snapshot, error) {
 	t.Helper()
-	srv := nodesServer(func() string { return body })
-	defer srv.Close()
-	return collectFrom(t, srv, conv)
+	return collectFrom(t, collectortest.Serve(t, nodes(func() string { return body })), conv)
 }
 
 // gpuNode is a node offering the vm-nvidia runtime with props (a JSON
@@ -122,14 +106,8 @@ func TestDecode(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			snap, err := collect(t, "["+strings.Join(c.nodes, ",")+"]", glmRate)
-			if c.reason != "" {
-				if collectors.Reason(err) != c.reason {
-					t.Fatalf("%v (reason %q), want reason %s", err, collectors.Reason(err), c.reason)
-				}
+			if collectortest.Failed(t, err, c.reason) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var got []string
 			for _, q := range snap.Quotes {
@@ -145,9 +123,7 @@ func TestDecode(t *testing.T) {
 // TestRecorded checks what the golden file could hide: GLM kept beside
 // USD, the busy node out of the count, unknown GPUs out of the markets.
 func TestRecorded(t *testing.T) {
-	srv := httptest.NewServer(fakecloud.NewGolem(fakecloud.GolemOptions{}))
-	defer srv.Close()
-	snap, err := collectFrom(t, srv, glmRate)
+	snap, err := collectFrom(t, collectortest.Serve(t, fakecloud.NewGolem(fakecloud.GolemOptions{})), glmRate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,10 +151,9 @@ func TestRecorded(t *testing.T) {
 
 // TestFX: without a GLM rate young enough nothing is published.
 func TestFX(t *testing.T) {
-	srv := httptest.NewServer(fakecloud.NewGolem(fakecloud.GolemOptions{}))
-	defer srv.Close()
+	endpoint := collectortest.Serve(t, fakecloud.NewGolem(fakecloud.GolemOptions{}))
 	for _, conv := range []collectors.Converter{collectortest.FixedRate{Err: fx.ErrStale}, nil} {
-		_, err := collectFrom(t, srv, conv)
+		_, err := collectFrom(t, endpoint, conv)
 		if conv != nil && (collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale)) {
 			t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
 		}
@@ -195,11 +170,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[{"node_id":"x","runtimes":{"vm-nvidia":{"properties":{"golem.com.usage.vector":[],"golem.com.pricing.model.linear.coeffs":[1]}}}}]`))
 	f.Add([]byte(`[{"runtimes":null},{}]`))
 	var body atomic.Value
-	srv := nodesServer(func() string { return body.Load().(string) })
-	defer srv.Close()
+	endpoint := collectortest.Serve(f, nodes(func() string { return body.Load().(string) }))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		body.Store(string(b))
-		snap, err := collectFrom(t, srv, glmRate)
+		snap, err := collectFrom(t, endpoint, glmRate)
 		if err != nil {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -25,12 +26,12 @@ func TestTypesWithoutGPUDescription(t *testing.T) {
 	  "cpu_4x_general": {"instance_type": {"name": "cpu_4x_general", "description": "4x vCPU", "price_cents_per_hour": 10, "specs": {"gpus": 0}}, "regions_with_capacity_available": []}
 	}}`
 	regions := []string{"us-east-3"}
-	c := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, func(c *Config) { c.Regions = regions }, nil)
+	c := newCollector(t, collectortest.Serve(t, fakecloud.Answer(body)), func(c *Config) { c.Regions = regions }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareQuotes(t, snap.Quotes, quotes([]instanceType{
+	collectortest.SameQuotes(t, snap.Quotes, quotes([]instanceType{
 		// From the name: the catalog lists the names' GPU part.
 		{"gpu_1x_gh200", "gpu_Nx_gh200", "GH200", "", 96, 1, 1.49, []string{"us-east-3"}, 0, 0},
 		// The description "2x A100" names no catalog GPU; the name does.
@@ -68,12 +69,12 @@ func TestBadTypesAreSkippedAndCounted(t *testing.T) {
 	}
 	body := `{"data": {` + good + `, ` + strings.Join(bad, ", ") + `}}`
 	regions := []string{"us-east-1"}
-	c := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, func(c *Config) { c.Regions = regions }, nil)
+	c := newCollector(t, collectortest.Serve(t, fakecloud.Answer(body)), func(c *Config) { c.Regions = regions }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareQuotes(t, snap.Quotes, quotes([]instanceType{
+	collectortest.SameQuotes(t, snap.Quotes, quotes([]instanceType{
 		{"gpu_1x_a10", "A10 (24 GB PCIe)", "A10", "pcie", 24, 1, 0.75, regions, 0, 0},
 	}, regions))
 	if got := snap.Skipped[price.SkippedInvalid]; got != len(bad) {
@@ -82,7 +83,7 @@ func TestBadTypesAreSkippedAndCounted(t *testing.T) {
 
 	t.Run("no type readable", func(t *testing.T) {
 		body := `{"data": {` + strings.Join(bad[4:], ", ") + `}}`
-		_, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
+		_, err := newCollector(t, collectortest.Serve(t, fakecloud.Answer(body)), nil, nil).Collect(context.Background())
 		if got := collectors.Reason(err); got != "decode" || !strings.Contains(err.Error(), "none of 4 instance types could be read") {
 			t.Errorf("reason %q (err %v), want decode: none of 4 instance types could be read", got, err)
 		}
@@ -106,7 +107,7 @@ func TestCapacityStates(t *testing.T) {
 		typ("gpu_4x_a10", `null`),
 		typ("gpu_8x_a10", ``),
 	}, ",") + `}}`
-	c := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, func(c *Config) { c.Regions = []string{"us-east-1", "us-west-1"} }, nil)
+	c := newCollector(t, collectortest.Serve(t, fakecloud.Answer(body)), func(c *Config) { c.Regions = []string{"us-east-1", "us-west-1"} }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -8,12 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
@@ -22,33 +20,18 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// fastRetries retries like the daemon but without waiting.
-var fastRetries = collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-
 const testKey = "lambda-s3cret"
-
-// serve starts h and returns the endpoint to configure.
-func serve(t testing.TB, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
 
 // newCollector builds a collector for endpoint with the default config,
 // the key testKey, as changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config), logger *slog.Logger) *Collector {
+func newCollector(t testing.TB, endpoint string, edit func(*Config), logger *slog.Logger) *Collector {
 	t.Helper()
-	cfg := *defaults()
-	cfg.Endpoint, cfg.APIKey = endpoint, testKey
-	if edit != nil {
-		edit(&cfg)
-	}
-	c, err := New(&cfg, collectors.Env{HTTPClient: collectors.NewHTTPClient(hopts), Catalog: price.DefaultCatalog(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{Logger: logger}, func(c *Config) {
+		c.APIKey = testKey
+		if edit != nil {
+			edit(c)
+		}
+	})
 }
 
 // instanceType is one expected instance type: its GPU, price and the
@@ -83,18 +66,6 @@ func quotes(types []instanceType, regions []string) []price.Quote {
 	return out
 }
 
-func compareQuotes(t *testing.T, got, want []price.Quote) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("got %d quotes, want %d", len(got), len(want))
-	}
-	for i := range min(len(got), len(want)) {
-		if got[i] != want[i] {
-			t.Errorf("quote %d:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
-	}
-}
-
 // recordedTypes is fakecloud/testdata/lambda/instance-types.json read by
 // hand; usd is price_cents_per_hour / 100.
 var recordedTypes = []instanceType{
@@ -119,7 +90,7 @@ var recordedTypes = []instanceType{
 
 func TestCollectRecorded(t *testing.T) {
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{APIKey: testKey})
-	snap, err := newCollector(t, serve(t, fake), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, collectortest.Serve(t, fake), nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +100,7 @@ func TestCollectRecorded(t *testing.T) {
 	if len(PublicRegions) != 17 {
 		t.Fatalf("%d public regions, want 17", len(PublicRegions))
 	}
-	compareQuotes(t, snap.Quotes, quotes(recordedTypes, PublicRegions))
+	collectortest.SameQuotes(t, snap.Quotes, quotes(recordedTypes, PublicRegions))
 	if got := fake.Faults.Requests(); got != 1 {
 		t.Errorf("%d requests, want 1", got)
 	}
@@ -145,12 +116,12 @@ func TestParsing(t *testing.T) {
 	}}`
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{Data: []byte(data)})
 	regions := []string{"us-east-1", "us-west-1"}
-	c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) { c.Regions = regions }, nil)
+	c := newCollector(t, collectortest.Serve(t, fake), func(c *Config) { c.Regions = regions }, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareQuotes(t, snap.Quotes, quotes([]instanceType{
+	collectortest.SameQuotes(t, snap.Quotes, quotes([]instanceType{
 		// specs.gpus 0: the count comes from the description; capacity
 		// region names are compared in lower case.
 		{"gpu_2x_h100_new", "H100 (80 GB SXM5)", "H100", "sxm", 80, 2, 7, []string{"us-east-1"}, 52, 450},
@@ -164,14 +135,14 @@ func TestParsing(t *testing.T) {
 
 func TestRegionsConfigured(t *testing.T) {
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{})
-	c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) {
+	c := newCollector(t, collectortest.Serve(t, fake), func(c *Config) {
 		c.Regions = []string{"us-south-1", " US-EAST-1 ", "us-south-1", "mars-north-1"}
 	}, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareQuotes(t, snap.Quotes, quotes(recordedTypes, []string{"us-south-1", "us-east-1", "mars-north-1"}))
+	collectortest.SameQuotes(t, snap.Quotes, quotes(recordedTypes, []string{"us-south-1", "us-east-1", "mars-north-1"}))
 }
 
 // recording wraps a handler and keeps every request.
@@ -194,7 +165,7 @@ func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 func TestRequest(t *testing.T) {
 	rec := &recording{next: fakecloud.NewLambda(fakecloud.LambdaOptions{APIKey: testKey})}
-	c := newCollector(t, serve(t, rec)+"/", fastRetries, nil, nil) // a trailing slash is tolerated
+	c := newCollector(t, collectortest.Serve(t, rec)+"/", nil, nil) // a trailing slash is tolerated
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +216,7 @@ func TestKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := fakecloud.NewLambda(tt.opts)
-			c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) { c.APIKey = tt.key }, nil)
+			c := newCollector(t, collectortest.Serve(t, fake), func(c *Config) { c.APIKey = tt.key }, nil)
 			snap, err := c.Collect(context.Background())
 			if got := collectors.Reason(err); got != tt.wantReason {
 				t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
@@ -285,10 +256,10 @@ func TestContract(t *testing.T) {
 // TestErrorEnvelopeOn200: an error envelope without data is a decode
 // failure naming Lambda's code.
 func TestErrorEnvelopeOn200(t *testing.T) {
-	endpoint := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	endpoint := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"error":{"code":"global/unknown","message":"Something odd"}}`)
 	}))
-	_, err := newCollector(t, endpoint, fastRetries, nil, nil).Collect(context.Background())
+	_, err := newCollector(t, endpoint, nil, nil).Collect(context.Background())
 	if collectors.Reason(err) != "decode" || !strings.Contains(err.Error(), "global/unknown: Something odd") {
 		t.Errorf("err %v", err)
 	}
@@ -298,7 +269,7 @@ func TestErrorEnvelopeOn200(t *testing.T) {
 // region, with its price, now out of stock: the same series as before.
 func TestCapacityGone(t *testing.T) {
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{APIKey: testKey})
-	c := newCollector(t, serve(t, fake), fastRetries, nil, nil)
+	c := newCollector(t, collectortest.Serve(t, fake), nil, nil)
 	before, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +324,7 @@ func TestUnlistedRegion(t *testing.T) {
 	fake := fakecloud.NewLambda(fakecloud.LambdaOptions{})
 	fake.SetCapacity("gpu_1x_a10", "us-east-1", "europe-north-9")
 	var logs logBuffer
-	c := newCollector(t, serve(t, fake), fastRetries, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	c := newCollector(t, collectortest.Serve(t, fake), nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	for range 2 {
 		snap, err := c.Collect(context.Background())
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
-	"github.com/gpuprice/gpuprice/fx"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -37,36 +36,21 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// catalogServer serves the body body returns as the FR catalog.
-func catalogServer(body func() string) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != CatalogPath || r.URL.Query().Get("ovhSubsidiary") != "FR" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(body()))
-	}))
+// frCatalog serves what body returns as the FR catalog.
+func frCatalog(body func() string) http.Handler {
+	return fakecloud.AnswerAt(CatalogPath+"?ovhSubsidiary=FR", body)
 }
 
-// collectFrom refreshes once from srv.
-func collectFrom(t *testing.T, srv *httptest.Server, conv collectors.Converter) (*price.Snapshot, error) {
+// newCollector builds the collector of the API at endpoint.
+func newCollector(t testing.TB, endpoint string, conv collectors.Converter, edit func(*Config)) *Collector {
 	t.Helper()
-	cfg := defaults()
-	cfg.Endpoint = srv.URL
-	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: conv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Collect(context.Background())
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{FX: conv}, edit)
 }
 
-// collect refreshes once from a server answering body.
+// collect refreshes once from an API answering body.
 func collect(t *testing.T, body string, conv collectors.Converter) (*price.Snapshot, error) {
 	t.Helper()
-	srv := catalogServer(func() string { return body })
-	defer srv.Close()
-	return collectFrom(t, srv, conv)
+	return newCollector(t, collectortest.Serve(t, frCatalog(func() string { return body })), conv, nil).Collect(context.Background())
 }
 
 // gpuAddon is a GPU flavor's addon in the catalog's wire format.
@@ -134,14 +118,8 @@ func TestDecode(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			snap, err := collect(t, c.body, eurRate)
-			if c.reason != "" {
-				if collectors.Reason(err) != c.reason {
-					t.Fatalf("%v (reason %q), want reason %s", err, collectors.Reason(err), c.reason)
-				}
+			if collectortest.Failed(t, err, c.reason) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var got []string
 			for _, q := range snap.Quotes {
@@ -157,14 +135,7 @@ func TestDecode(t *testing.T) {
 // TestFX: the EUR price is kept beside its USD conversion, and without a
 // rate young enough nothing is published.
 func TestFX(t *testing.T) {
-	srv := httptest.NewServer(fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{}))
-	defer srv.Close()
-	cfg := defaults()
-	cfg.Endpoint = srv.URL
-	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{})), eurRate, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -179,12 +150,7 @@ func TestFX(t *testing.T) {
 		h200.GPUModel != "H200" || h200.GPUCount != 8 || h200.GPUMemoryGB != 141 || h200.Region != "gra11" || h200.Geo != "eu" {
 		t.Errorf("h200-1920: %+v", h200)
 	}
-
-	c.FX = collectortest.FixedRate{Err: fx.ErrStale}
-	_, err = c.Collect(context.Background())
-	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
-		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
-	}
+	collectortest.StaleRateFails(t, c, &c.FX)
 }
 
 // TestSubsidiary: the subsidiary is sent upper-cased, and one the API does
@@ -229,11 +195,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"addons":[{"planCode":".consumption","product":"publiccloud-instance"}]}`))
 	// One server for every input: a fuzz worker runs one at a time.
 	var body atomic.Value
-	srv := catalogServer(func() string { return body.Load().(string) })
-	defer srv.Close()
+	endpoint := collectortest.Serve(f, frCatalog(func() string { return body.Load().(string) }))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		body.Store(string(b))
-		snap, err := collectFrom(t, srv, eurRate)
+		snap, err := newCollector(t, endpoint, eurRate, nil).Collect(context.Background())
 		if err != nil {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -32,7 +33,7 @@ func TestNullPricesUseTheFieldsThatAreSet(t *testing.T) {
 	   "securePrice": null, "secureSpotPrice": null, "communityPrice": null, "communitySpotPrice": null,
 	   "lowestPrice": {"stockStatus": null, "countryCode": null, "uninterruptablePrice": null, "minimumBidPrice": null}}
 	]}}`
-	snap, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fakecloud.Answer(body)), nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestNullPricesUseTheFieldsThatAreSet(t *testing.T) {
 		// A negative price and a zero fallback are no price.
 		{"NVIDIA RTX A5000", "secure", "", none, "A5000", "pcie", 24, 1, 0, 0.14},
 	})
-	compareQuotes(t, snap.Quotes, want)
+	collectortest.SameQuotes(t, snap.Quotes, want)
 	for _, q := range snap.Quotes {
 		if !(q.USDPerHour > 0) {
 			t.Errorf("%s %s exported at %v", q.InstanceType, q.PricingModel, q.USDPerHour)
@@ -77,7 +78,7 @@ func TestBadGPUTypesAreSkippedAndCounted(t *testing.T) {
 		`{"id": "NVIDIA A30", "memoryInGb": 24, "secureCloud": true, "communityCloud": true, "securePrice": 0.3, "lowestPrice": {"stockStatus": 3}}`,
 	}
 	body := `{"data": {"gpuTypes": [` + good + `, ` + strings.Join(bad, ", ") + `]}}`
-	snap, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fakecloud.Answer(body)), nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +86,14 @@ func TestBadGPUTypesAreSkippedAndCounted(t *testing.T) {
 		{"NVIDIA A40", "community", "ca", high, "A40", "pcie", 48, 1, 0.35, 0.2},
 		{"NVIDIA A40", "secure", "ca", high, "A40", "pcie", 48, 1, 0.44, 0.24},
 	})
-	compareQuotes(t, snap.Quotes, want)
+	collectortest.SameQuotes(t, snap.Quotes, want)
 	if got, want := snap.Skipped[price.SkippedInvalid], 2*len(bad); got != want {
 		t.Errorf("skipped %v, want %d (%d bad types in each tier's answer)", snap.Skipped, want, len(bad))
 	}
 
 	t.Run("no type readable", func(t *testing.T) {
 		body := `{"data": {"gpuTypes": [` + strings.Join(bad[:3], ", ") + `]}}`
-		_, err := newCollector(t, serve(t, fakecloud.Answer(body)), fastRetries, nil, nil).Collect(context.Background())
+		_, err := newCollector(t, serve(t, fakecloud.Answer(body)), nil, nil).Collect(context.Background())
 		if got := collectors.Reason(err); got != "decode" || !strings.Contains(err.Error(), "none of 3 GPU types could be read") {
 			t.Errorf("reason %q (err %v), want decode: none of 3 GPU types could be read", got, err)
 		}

@@ -27,35 +27,16 @@ import (
 	"github.com/gpuprice/gpuprice/store/sqlite"
 )
 
-// fastRetries retries like the daemon but without waiting.
-var fastRetries = collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-
 // serve starts h and returns the endpoint to configure.
 func serve(t testing.TB, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL + fakecloud.RunpodPath
+	return collectortest.Serve(t, h) + fakecloud.RunpodPath
 }
 
 // newCollector builds a collector for endpoint with the default config as
 // changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config), hist collectors.Backfiller) *Collector {
+func newCollector(t testing.TB, endpoint string, edit func(*Config), hist collectors.Backfiller) *Collector {
 	t.Helper()
-	cfg := *defaults()
-	cfg.Endpoint = endpoint
-	if edit != nil {
-		edit(&cfg)
-	}
-	c, err := New(&cfg, collectors.Env{
-		HTTPClient: collectors.NewHTTPClient(hopts),
-		Catalog:    price.DefaultCatalog(),
-		Backfiller: hist,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{Backfiller: hist}, edit)
 }
 
 // row is one GPU type in one tier, as expected from the fake's recorded
@@ -87,18 +68,6 @@ func quotes(rows []row) []price.Quote {
 		return cmp.Or(cmp.Compare(x.InstanceType, y.InstanceType), cmp.Compare(x.PricingModel, y.PricingModel))
 	})
 	return out
-}
-
-func compareQuotes(t *testing.T, got, want []price.Quote) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("got %d quotes, want %d", len(got), len(want))
-	}
-	for i := range min(len(got), len(want)) {
-		if got[i] != want[i] {
-			t.Errorf("quote %d:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
-	}
 }
 
 const (
@@ -218,7 +187,7 @@ func withHosts(qs []price.Quote, hosts map[string][2]float64) []price.Quote {
 
 func TestCollectRecorded(t *testing.T) {
 	fake := fakecloud.NewRunpod(fakecloud.RunpodOptions{})
-	snap, err := newCollector(t, serve(t, fake), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fake), nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +198,7 @@ func TestCollectRecorded(t *testing.T) {
 	if len(want) != 80 {
 		t.Fatalf("the table holds %d quotes, want 80", len(want))
 	}
-	compareQuotes(t, snap.Quotes, want)
+	collectortest.SameQuotes(t, snap.Quotes, want)
 	if got := fake.Faults.Requests(); got != 2 {
 		t.Errorf("%d requests, want 2 (one per tier)", got)
 	}
@@ -246,7 +215,7 @@ func TestEdgeCases(t *testing.T) {
 	   "secure": {"stockStatus": "low", "countryCode": null}, "community": {"stockStatus": null, "countryCode": null}}
 	]}`
 	fake := fakecloud.NewRunpod(fakecloud.RunpodOptions{Data: []byte(data)})
-	snap, err := newCollector(t, serve(t, fake), fastRetries, nil, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fake), nil, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +229,7 @@ func TestEdgeCases(t *testing.T) {
 		// Unknown GPU without memory; lower-case stockStatus.
 		{"Mystery Accelerator", "secure", "", low, price.Unknown, "", 0, 1, 0.5, 0},
 	})
-	compareQuotes(t, snap.Quotes, want)
+	collectortest.SameQuotes(t, snap.Quotes, want)
 }
 
 // recording wraps a handler and keeps every request.
@@ -298,7 +267,7 @@ func TestRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recording{next: fakecloud.NewRunpod(fakecloud.RunpodOptions{APIKey: tt.fakeKey})}
-			c := newCollector(t, serve(t, rec), fastRetries, tt.edit, nil)
+			c := newCollector(t, serve(t, rec), tt.edit, nil)
 			if _, err := c.Collect(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -377,7 +346,7 @@ func TestGraphQLErrorsOn200(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := fakecloud.NewRunpod(fakecloud.RunpodOptions{})
-			c := newCollector(t, serve(t, tt.handler(fake)), fastRetries, nil, nil)
+			c := newCollector(t, serve(t, tt.handler(fake)), nil, nil)
 			snap, err := c.Collect(context.Background())
 			if snap != nil || err == nil {
 				t.Fatalf("got a snapshot (%v) and error %v", snap != nil, err)
@@ -469,7 +438,7 @@ func TestOutOfStockKeepsItsSeries(t *testing.T) {
 	const h100 = "NVIDIA H100 80GB HBM3/secure"
 	st := openStore(t)
 	fake := fakecloud.NewRunpod(fakecloud.RunpodOptions{})
-	c := newCollector(t, serve(t, fake), fastRetries, nil, nil)
+	c := newCollector(t, serve(t, fake), nil, nil)
 
 	first := refresh(t, c, st)
 	if q := find(t, first, h100, price.OnDemand); q.Stock != high || q.Region != "us" {
@@ -539,7 +508,7 @@ func TestRegionAfterRestart(t *testing.T) {
 	st := openStore(t)
 	fake := fakecloud.NewRunpod(fakecloud.RunpodOptions{})
 	endpoint := serve(t, fake)
-	refresh(t, newCollector(t, endpoint, fastRetries, nil, nil), st)
+	refresh(t, newCollector(t, endpoint, nil, nil), st)
 
 	fake.SetStock("NVIDIA H100 80GB HBM3", true, "")
 	tests := []struct {
@@ -552,7 +521,7 @@ func TestRegionAfterRestart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			snap, err := newCollector(t, endpoint, fastRetries, nil, tt.hist).Collect(context.Background())
+			snap, err := newCollector(t, endpoint, nil, tt.hist).Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -565,7 +534,7 @@ func TestRegionAfterRestart(t *testing.T) {
 
 func TestPlace(t *testing.T) {
 	s := func(v string) *string { return &v }
-	c := newCollector(t, "http://127.0.0.1:1/graphql", fastRetries, nil, nil)
+	c := newCollector(t, "http://127.0.0.1:1/graphql", nil, nil)
 	// Run in order: the region is remembered from one step to the next.
 	steps := []struct {
 		name       string
@@ -612,7 +581,7 @@ func TestGPU(t *testing.T) {
 		{"AMD", gpuType{ID: "AMD Instinct MI300X OAM", DisplayName: "MI300X", MemoryInGb: 192}, "MI300X", "", 192, 1},
 		{"unknown", gpuType{ID: "Some GPU", DisplayName: "Some GPU", MemoryInGb: 10}, price.Unknown, "", 10, 1},
 	}
-	c := newCollector(t, "http://127.0.0.1:1/graphql", fastRetries, nil, nil)
+	c := newCollector(t, "http://127.0.0.1:1/graphql", nil, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := c.gpu(&tt.g)
@@ -663,7 +632,7 @@ func TestLowestPriceDecoded(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.json), &lp); err != nil {
 				t.Fatal(err)
 			}
-			c := newCollector(t, "http://127.0.0.1:1/graphql", fastRetries, nil, nil)
+			c := newCollector(t, "http://127.0.0.1:1/graphql", nil, nil)
 			if got, _ := c.place("X/secure", &lp); got != tc.want {
 				t.Errorf("stock %q, want %q", got, tc.want)
 			}

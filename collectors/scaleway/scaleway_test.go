@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
-	"github.com/gpuprice/gpuprice/fx"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -32,17 +30,17 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// zone builds the collector of the fake's zone z.
+func zone(t *testing.T, z string) *Collector {
+	t.Helper()
+	endpoint := collectortest.Serve(t, fakecloud.NewScaleway(fakecloud.ScalewayOptions{}))
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{FX: eurRate}, func(c *Config) { c.Zones = []string{z} })
+}
+
 // TestFX: the EUR price is kept beside its USD conversion, and without a
 // rate young enough nothing is published.
 func TestFX(t *testing.T) {
-	srv := httptest.NewServer(fakecloud.NewScaleway(fakecloud.ScalewayOptions{}))
-	defer srv.Close()
-	cfg := defaults()
-	cfg.Endpoint, cfg.Zones = srv.URL, []string{"fr-par-2"}
-	c, err := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := zone(t, "fr-par-2")
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -60,22 +58,12 @@ func TestFX(t *testing.T) {
 	if len(snap.Quotes) != 5 {
 		t.Errorf("%d quotes in fr-par-2, want 5 (the CPU type and the B300 at 0 skipped)", len(snap.Quotes))
 	}
-
-	c.FX = collectortest.FixedRate{Err: fx.ErrStale}
-	_, err = c.Collect(context.Background())
-	if collectors.Reason(err) != "fx" || !errors.Is(err, fx.ErrStale) {
-		t.Errorf("stale rate: %v (reason %s), want the fx reason", err, collectors.Reason(err))
-	}
+	collectortest.StaleRateFails(t, c, &c.FX)
 }
 
 // TestUnknownZone names the zone Scaleway does not know.
 func TestUnknownZone(t *testing.T) {
-	srv := httptest.NewServer(fakecloud.NewScaleway(fakecloud.ScalewayOptions{}))
-	defer srv.Close()
-	cfg := defaults()
-	cfg.Endpoint, cfg.Zones = srv.URL, []string{"fr-par-9"}
-	c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
-	_, err := c.Collect(context.Background())
+	_, err := zone(t, "fr-par-9").Collect(context.Background())
 	var he *collectors.HTTPError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {
 		t.Errorf("%v, want a 404 naming the zone", err)

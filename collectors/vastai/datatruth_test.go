@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
+	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
@@ -30,17 +31,8 @@ const staleFixture = `{"offers": [
 // into buf.
 func debugCollector(t *testing.T, endpoint string, buf *bytes.Buffer) *Collector {
 	t.Helper()
-	cfg := *defaults()
-	cfg.Endpoint = endpoint
-	c, err := New(&cfg, collectors.Env{
-		HTTPClient: collectors.NewHTTPClient(fastRetries),
-		Catalog:    price.DefaultCatalog(),
-		Logger:     slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	logger := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{Logger: logger}, nil)
 }
 
 // TestOnlyRentableOffersCount: offers the answer marks not rentable or
@@ -148,7 +140,7 @@ func TestPriceParts(t *testing.T) {
 				"verified": true, "rentable": true, "rented": false, "geolocation": "Texas, US"}]}`,
 				tt.gpus, tt.dphBase, tt.minBid, tt.storageCost, tt.inetUp, tt.inetDown)
 			fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: []byte(data)})
-			snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+			snap, err := newCollector(t, serve(t, fake), nil).Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +182,7 @@ func TestBadRowsAreSkippedAndCounted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := `{"offers": [` + good + `, ` + strings.Join(tt.bad, ", ") + `]}`
 			endpoint := serve(t, fakecloud.Answer(body))
-			snap, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
+			snap, err := newCollector(t, endpoint, nil).Collect(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +205,7 @@ func TestBadRowsAreSkippedAndCounted(t *testing.T) {
 	}
 	t.Run("no offer readable", func(t *testing.T) {
 		endpoint := serve(t, fakecloud.Answer(`{"offers": [{"id": 1, "num_gpus": "1"}, {"id": 2, "dph_total": "0.3"}]}`))
-		_, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
+		_, err := newCollector(t, endpoint, nil).Collect(context.Background())
 		if got := collectors.Reason(err); got != "decode" || !strings.Contains(err.Error(), "none of 2 offers could be read") {
 			t.Errorf("reason %q (err %v), want decode: none of 2 offers could be read", got, err)
 		}

@@ -24,34 +24,16 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// fastRetries retries like the daemon but without waiting.
-var fastRetries = collectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-
 // serve starts h and returns the endpoint to configure.
 func serve(t testing.TB, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL + fakecloud.VastAIBasePath
+	return collectortest.Serve(t, h) + fakecloud.VastAIBasePath
 }
 
 // newCollector builds a collector for endpoint with the default config as
 // changed by edit (which may be nil).
-func newCollector(t testing.TB, endpoint string, hopts collectors.HTTPOptions, edit func(*Config)) *Collector {
+func newCollector(t testing.TB, endpoint string, edit func(*Config)) *Collector {
 	t.Helper()
-	cfg := *defaults()
-	cfg.Endpoint = endpoint
-	if edit != nil {
-		edit(&cfg)
-	}
-	c, err := New(&cfg, collectors.Env{
-		HTTPClient: collectors.NewHTTPClient(hopts),
-		Catalog:    price.DefaultCatalog(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{}, edit)
 }
 
 func readFile(t testing.TB, name string) []byte {
@@ -91,7 +73,7 @@ func TestOfferHost(t *testing.T) {
 		}
 	}
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
-	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fake), nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +176,7 @@ func TestCollectSmallFixture(t *testing.T) {
 	}
 
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
-	c := newCollector(t, serve(t, fake), fastRetries, nil)
+	c := newCollector(t, serve(t, fake), nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +219,7 @@ func TestCollectSmallFixture(t *testing.T) {
 // TestOffersCarryTheirQuote checks one individual offer end to end.
 func TestOffersCarryTheirQuote(t *testing.T) {
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
-	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fake), nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +291,7 @@ func TestRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recording{next: fakecloud.NewVastAI(fakecloud.VastAIOptions{})}
-			c := newCollector(t, serve(t, rec)+"/", fastRetries, tt.edit) // a trailing slash is tolerated
+			c := newCollector(t, serve(t, rec)+"/", tt.edit) // a trailing slash is tolerated
 			if _, err := c.Collect(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -341,7 +323,7 @@ func TestRequests(t *testing.T) {
 // unverified offer 114.
 func TestVerifiedOnly(t *testing.T) {
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Data: readFile(t, "small.json")})
-	c := newCollector(t, serve(t, fake), fastRetries, func(c *Config) { c.VerifiedOnly = true })
+	c := newCollector(t, serve(t, fake), func(c *Config) { c.VerifiedOnly = true })
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -422,7 +404,7 @@ func TestUnusableOffers(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				io.WriteString(w, tt.body)
 			}))
-			snap, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
+			snap, err := newCollector(t, endpoint, nil).Collect(context.Background())
 			if got := collectors.Reason(err); got != tt.wantReason {
 				t.Fatalf("reason %q, want %q (err: %v)", got, tt.wantReason, err)
 			}
@@ -452,7 +434,7 @@ func TestSpellingsShareAShape(t *testing.T) {
 			{"id": 1, "gpu_name": "RTX 3090", "num_gpus": 1, "gpu_ram": 24576, "dph_base": 0.2, "dph_total": 0.21, "min_bid": 0.1, "geolocation": "Ohio, US"},
 			{"id": 2, "gpu_name": "RTX  3090 ", "num_gpus": 1, "gpu_ram": 24576, "dph_base": 0.3, "dph_total": 0.31, "min_bid": 0.2, "geolocation": "Texas, US"}]}`)
 	}))
-	snap, err := newCollector(t, endpoint, fastRetries, nil).Collect(context.Background())
+	snap, err := newCollector(t, endpoint, nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +502,7 @@ func TestRegion(t *testing.T) {
 // that its golden file (TestContract) could hide.
 func TestRecorded(t *testing.T) {
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{})
-	snap, err := newCollector(t, serve(t, fake), fastRetries, nil).Collect(context.Background())
+	snap, err := newCollector(t, serve(t, fake), nil).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +534,7 @@ func TestRecorded(t *testing.T) {
 // order to matter.
 func TestDeterministic(t *testing.T) {
 	endpoint := serve(t, fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: 3000}))
-	c := newCollector(t, endpoint, fastRetries, nil)
+	c := newCollector(t, endpoint, nil)
 	first, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -589,7 +571,7 @@ func TestRegistered(t *testing.T) {
 func BenchmarkCollect(b *testing.B) {
 	const n = 30_000
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
-	c := newCollector(b, serve(b, fake), collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
+	c := newCollector(b, serve(b, fake), func(c *Config) { c.Limit = 2 * n })
 	snap, err := c.Collect(context.Background()) // warms the fake's cache
 	if err != nil {
 		b.Fatal(err)
@@ -608,7 +590,7 @@ func BenchmarkAggregate(b *testing.B) {
 	endpoint := serve(b, fake)
 	var results [2][]offer
 	for i, s := range searches {
-		c := newCollector(b, endpoint, collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
+		c := newCollector(b, endpoint, func(c *Config) { c.Limit = 2 * n })
 		if _, err := c.search(context.Background(), s, func(o *offer) { results[i] = append(results[i], *o) }); err != nil {
 			b.Fatal(err)
 		}
@@ -635,7 +617,7 @@ func BenchmarkAggregate(b *testing.B) {
 func BenchmarkDecode(b *testing.B) {
 	const n = 30_000
 	fake := fakecloud.NewVastAI(fakecloud.VastAIOptions{Synthesize: n})
-	c := newCollector(b, "http://fake"+fakecloud.VastAIBasePath, collectors.HTTPOptions{}, func(c *Config) { c.Limit = 2 * n })
+	c := newCollector(b, "http://fake"+fakecloud.VastAIBasePath, func(c *Config) { c.Limit = 2 * n })
 	req, err := c.request(context.Background(), searches[0])
 	if err != nil {
 		b.Fatal(err)

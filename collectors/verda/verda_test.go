@@ -2,15 +2,12 @@ package verda
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
+	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
 
@@ -27,24 +24,12 @@ func TestContract(t *testing.T) {
 // collect refreshes a collector whose endpoint answers body.
 func collect(t *testing.T, body string, locations ...string) (*price.Snapshot, error) {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/instance-types" || r.URL.Query().Get("currency") != "usd" {
-			http.NotFound(w, r)
-			return
+	endpoint := collectortest.Serve(t, fakecloud.AnswerAt(InstanceTypesPath, func() string { return body }))
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{}, func(c *Config) {
+		if len(locations) > 0 {
+			c.Locations = locations
 		}
-		io.WriteString(w, body)
-	}))
-	defer srv.Close()
-	cfg := defaults()
-	cfg.Endpoint = srv.URL
-	if len(locations) > 0 {
-		cfg.Locations = locations
-	}
-	c, err := New(cfg, collectors.Env{Catalog: price.DefaultCatalog(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Collect(context.Background())
+	}).Collect(context.Background())
 }
 
 func TestQuotes(t *testing.T) {
