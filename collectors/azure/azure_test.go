@@ -180,22 +180,15 @@ func TestFilterSent(t *testing.T) {
 		" and armRegionName eq 'westus3' and contains(armSkuName, 'Standard_N') eq true" +
 		" and contains(productName, 'Windows') eq false and contains(meterName, 'Low Priority') eq false"
 	fake := fakecloud.NewAzure(fakecloud.AzureOptions{PageSize: 10})
-	var (
-		mu   sync.Mutex
-		seen []*http.Request
-	)
-	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r)
-		mu.Unlock()
-		fake.ServeHTTP(w, r)
-	}))
+	rec := &collectortest.Recorder{Next: fake}
+	url := collectortest.Serve(t, rec)
 	// Upper case and a repeat in the config: the API's names are lower
 	// case and the preview version compares them exactly.
 	c := newCollector(t, url, []string{"WestUS3", "westus3"}, nil)
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	seen := rec.Requests()
 	if len(seen) != 2 {
 		t.Fatalf("%d requests, want 2 (one region, two pages)", len(seen))
 	}

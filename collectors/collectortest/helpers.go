@@ -1,8 +1,13 @@
 package collectortest
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,4 +91,38 @@ func SameQuotes(t testing.TB, got, want []price.Quote) {
 			t.Errorf("quote %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
 	}
+}
+
+// Recorder is a handler that keeps every request, its body included, and
+// passes it on to Next: for tests of what a collector sends.
+type Recorder struct {
+	Next http.Handler
+	mu   sync.Mutex
+	reqs []Request
+}
+
+// Request is a request a Recorder kept.
+type Request struct {
+	Method string
+	URL    *url.URL
+	Header http.Header
+	Body   []byte
+}
+
+// ServeHTTP implements http.Handler.
+func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	u := *req.URL
+	r.mu.Lock()
+	r.reqs = append(r.reqs, Request{Method: req.Method, URL: &u, Header: req.Header.Clone(), Body: body})
+	r.mu.Unlock()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	r.Next.ServeHTTP(w, req)
+}
+
+// Requests returns the requests kept so far, in the order they came.
+func (r *Recorder) Requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.reqs)
 }

@@ -308,21 +308,14 @@ func TestPrices(t *testing.T) {
 // parameters, the key as the key parameter, no bearer token.
 func TestRequests(t *testing.T) {
 	fake := fakecloud.NewGCP(fakecloud.GCPOptions{MaxPageSize: 200, Keys: []string{"k-123"}})
-	var (
-		mu   sync.Mutex
-		seen []*http.Request
-	)
-	url := collectortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r)
-		mu.Unlock()
-		fake.ServeHTTP(w, r)
-	}))
+	rec := &collectortest.Recorder{Next: fake}
+	url := collectortest.Serve(t, rec)
 	// A trailing slash on the endpoint is fine.
 	c := newCollector(t, url+"/", setup{key: "k-123"})
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	seen := rec.Requests()
 	if len(seen) < 2 {
 		t.Fatalf("%d requests, want several pages", len(seen))
 	}

@@ -145,34 +145,17 @@ func TestRegionsConfigured(t *testing.T) {
 	collectortest.SameQuotes(t, snap.Quotes, quotes(recordedTypes, []string{"us-south-1", "us-east-1", "mars-north-1"}))
 }
 
-// recording wraps a handler and keeps every request.
-type recording struct {
-	next http.Handler
-	mu   sync.Mutex
-	reqs []*http.Request
-	body [][]byte
-}
-
-func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	b, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.reqs = append(r.reqs, req.Clone(context.Background()))
-	r.body = append(r.body, b)
-	r.mu.Unlock()
-	req.Body = io.NopCloser(bytes.NewReader(b))
-	r.next.ServeHTTP(w, req)
-}
-
 func TestRequest(t *testing.T) {
-	rec := &recording{next: fakecloud.NewLambda(fakecloud.LambdaOptions{APIKey: testKey})}
+	rec := &collectortest.Recorder{Next: fakecloud.NewLambda(fakecloud.LambdaOptions{APIKey: testKey})}
 	c := newCollector(t, collectortest.Serve(t, rec)+"/", nil, nil) // a trailing slash is tolerated
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.reqs) != 1 {
-		t.Fatalf("%d requests, want 1", len(rec.reqs))
+	reqs := rec.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
 	}
-	r := rec.reqs[0]
+	r := reqs[0]
 	if r.Method != http.MethodGet || r.URL.Path != "/api/v1/instance-types" || r.URL.RawQuery != "" {
 		t.Errorf("%s %s, want GET /api/v1/instance-types", r.Method, r.URL)
 	}
@@ -181,8 +164,8 @@ func TestRequest(t *testing.T) {
 			t.Errorf("%s %q, want %q", h, got, want)
 		}
 	}
-	if len(rec.body[0]) != 0 {
-		t.Errorf("a body was sent: %q", rec.body[0])
+	if len(r.Body) != 0 {
+		t.Errorf("a body was sent: %q", r.Body)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -232,28 +231,6 @@ func TestEdgeCases(t *testing.T) {
 	collectortest.SameQuotes(t, snap.Quotes, want)
 }
 
-// recording wraps a handler and keeps every request.
-type recording struct {
-	next http.Handler
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-type recorded struct {
-	method, path, rawQuery string
-	header                 http.Header
-	body                   []byte
-}
-
-func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.reqs = append(r.reqs, recorded{req.Method, req.URL.Path, req.URL.RawQuery, req.Header.Clone(), body})
-	r.mu.Unlock()
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	r.next.ServeHTTP(w, req)
-}
-
 func TestRequests(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -266,40 +243,41 @@ func TestRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recording{next: fakecloud.NewRunpod(fakecloud.RunpodOptions{APIKey: tt.fakeKey})}
+			rec := &collectortest.Recorder{Next: fakecloud.NewRunpod(fakecloud.RunpodOptions{APIKey: tt.fakeKey})}
 			c := newCollector(t, serve(t, rec), tt.edit, nil)
 			if _, err := c.Collect(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if len(rec.reqs) != 2 {
-				t.Fatalf("%d requests, want 2", len(rec.reqs))
+			reqs := rec.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("%d requests, want 2", len(reqs))
 			}
 			for i, secure := range []bool{true, false} {
-				r := rec.reqs[i]
-				if r.method != http.MethodPost || r.path != "/graphql" || r.rawQuery != tt.wantQuery {
-					t.Errorf("request %d: %s %s?%s, want POST /graphql?%s", i, r.method, r.path, r.rawQuery, tt.wantQuery)
+				r := reqs[i]
+				if r.Method != http.MethodPost || r.URL.Path != "/graphql" || r.URL.RawQuery != tt.wantQuery {
+					t.Errorf("request %d: %s %s?%s, want POST /graphql?%s", i, r.Method, r.URL.Path, r.URL.RawQuery, tt.wantQuery)
 				}
-				if got := r.header.Get("Content-Type"); got != "application/json" {
+				if got := r.Header.Get("Content-Type"); got != "application/json" {
 					t.Errorf("request %d: Content-Type %q", i, got)
 				}
-				if _, ok := r.header["Authorization"]; ok {
+				if _, ok := r.Header["Authorization"]; ok {
 					t.Errorf("request %d: an Authorization header was sent", i)
 				}
 				var body struct {
 					Query     string                     `json:"query"`
 					Variables map[string]json.RawMessage `json:"variables"`
 				}
-				dec := json.NewDecoder(bytes.NewReader(r.body))
+				dec := json.NewDecoder(bytes.NewReader(r.Body))
 				dec.DisallowUnknownFields()
 				if err := dec.Decode(&body); err != nil {
-					t.Fatalf("request %d body %s: %v", i, r.body, err)
+					t.Fatalf("request %d body %s: %v", i, r.Body, err)
 				}
 				if body.Query != Query {
 					t.Errorf("request %d query:\n%s", i, body.Query)
 				}
 				wantVars := `{"gpuCount":1,"secureCloud":` + map[bool]string{true: "true", false: "false"}[secure] + `}`
 				if len(body.Variables) != 1 || string(body.Variables["lowestPriceInput"]) != wantVars {
-					t.Errorf("request %d variables %s, want lowestPriceInput %s", i, r.body, wantVars)
+					t.Errorf("request %d variables %s, want lowestPriceInput %s", i, r.Body, wantVars)
 				}
 			}
 		})

@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -241,28 +240,6 @@ func TestOffersCarryTheirQuote(t *testing.T) {
 	t.Fatal("offer 102 spot missing")
 }
 
-// recording wraps a handler and keeps every request's headers and body.
-type recording struct {
-	next http.Handler
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-type recorded struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-func (r *recording) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.reqs = append(r.reqs, recorded{req.Method, req.URL.Path, req.Header.Clone(), body})
-	r.mu.Unlock()
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	r.next.ServeHTTP(w, req)
-}
-
 func TestRequests(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -290,29 +267,30 @@ func TestRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recording{next: fakecloud.NewVastAI(fakecloud.VastAIOptions{})}
+			rec := &collectortest.Recorder{Next: fakecloud.NewVastAI(fakecloud.VastAIOptions{})}
 			c := newCollector(t, serve(t, rec)+"/", tt.edit) // a trailing slash is tolerated
 			if _, err := c.Collect(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if len(rec.reqs) != 2 {
-				t.Fatalf("%d requests, want 2", len(rec.reqs))
+			reqs := rec.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("%d requests, want 2", len(reqs))
 			}
-			for i, r := range rec.reqs {
-				if r.method != http.MethodPost || r.path != "/api/v0/bundles/" {
-					t.Errorf("request %d: %s %s, want POST /api/v0/bundles/", i, r.method, r.path)
+			for i, r := range reqs {
+				if r.Method != http.MethodPost || r.URL.Path != "/api/v0/bundles/" {
+					t.Errorf("request %d: %s %s, want POST /api/v0/bundles/", i, r.Method, r.URL.Path)
 				}
-				if got := r.header.Get("Content-Type"); got != "application/json" {
+				if got := r.Header.Get("Content-Type"); got != "application/json" {
 					t.Errorf("request %d: Content-Type %q", i, got)
 				}
-				if got, ok := r.header["Authorization"]; tt.wantAuth == "" && ok {
+				if got, ok := r.Header["Authorization"]; tt.wantAuth == "" && ok {
 					t.Errorf("request %d: Authorization %q sent without a key", i, got)
 				}
-				if got := r.header.Get("Authorization"); got != tt.wantAuth {
+				if got := r.Header.Get("Authorization"); got != tt.wantAuth {
 					t.Errorf("request %d: Authorization %q, want %q", i, got, tt.wantAuth)
 				}
-				if string(r.body) != tt.wantBodies[i] {
-					t.Errorf("request %d body:\n got %s\nwant %s", i, r.body, tt.wantBodies[i])
+				if string(r.Body) != tt.wantBodies[i] {
+					t.Errorf("request %d body:\n got %s\nwant %s", i, r.Body, tt.wantBodies[i])
 				}
 			}
 		})
