@@ -444,9 +444,18 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// CheckInterval refuses a refresh interval, the value of key, shorter
+// than MinInterval.
+func CheckInterval(key string, interval Duration) error {
+	if time.Duration(interval) < MinInterval {
+		return Errorf(key, "%s is below the minimum of %s", interval, model.Duration(MinInterval))
+	}
+	return nil
+}
+
 func validateCommon(c *Common) error {
-	if time.Duration(c.Interval) < MinInterval {
-		return Errorf("interval", "%s is below the minimum of %s", c.Interval, model.Duration(MinInterval))
+	if err := CheckInterval("interval", c.Interval); err != nil {
+		return err
 	}
 	if c.Timeout <= 0 {
 		return Errorf("timeout", "must be positive")

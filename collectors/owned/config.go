@@ -157,8 +157,8 @@ func (c *Config) Resolve(dir string) error {
 
 // Validate implements config.Validator.
 func (c *Config) Validate() error {
-	if time.Duration(c.Interval) < config.MinInterval {
-		return config.Errorf("owned_interval", "%s is below the minimum of %s", c.Interval, config.Duration(config.MinInterval))
+	if err := config.CheckInterval("owned_interval", c.Interval); err != nil {
+		return err
 	}
 	cat := price.DefaultCatalog()
 	names := map[string]int{}

@@ -88,8 +88,8 @@ var providerName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
 // Validate implements config.Validator.
 func (c *Config) Validate() error {
-	if time.Duration(c.Interval) < config.MinInterval {
-		return config.Errorf("static_interval", "%s is below the minimum of %s", c.Interval, config.Duration(config.MinInterval))
+	if err := config.CheckInterval("static_interval", c.Interval); err != nil {
+		return err
 	}
 	cat := price.DefaultCatalog()
 	taken := append(config.ProviderNames(), config.BlockNames()...)
