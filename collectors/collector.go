@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpuprice/gpuprice/config"
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 )
@@ -82,16 +83,22 @@ func (e Env) WithDefaults(rateLimit float64) Env {
 }
 
 // Base is what every collector of a plain HTTP API holds: its provider's
-// name and its Env, defaults filled in. Such a collector embeds it.
+// name, its Env with defaults filled in, and its endpoint. Such a
+// collector embeds it.
 type Base struct {
 	Env
-	name string
+	// Endpoint is the section's, without a trailing slash: the API's
+	// paths follow it.
+	Endpoint string
+	name     string
 }
 
-// NewBase returns the Base of provider name's collector, env filled with
-// its defaults for rateLimit (WithDefaults).
-func NewBase(name string, rateLimit float64, env Env) Base {
-	return Base{Env: env.WithDefaults(rateLimit), name: name}
+// NewBase returns the Base of provider name's collector for section s:
+// env with its defaults at s's rate limit (WithDefaults), and s's
+// endpoint.
+func NewBase(name string, s config.Section, env Env) Base {
+	c := s.Shared()
+	return Base{Env: env.WithDefaults(c.RateLimit), Endpoint: strings.TrimRight(c.Endpoint, "/"), name: name}
 }
 
 // Name implements Collector.

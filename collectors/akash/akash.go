@@ -59,14 +59,11 @@ const GPUPricesPath = "/v1/gpu-prices"
 const Region = "global"
 
 // Collector is the Akash collector.
-type Collector struct {
-	collectors.Base
-	url string
-}
+type Collector struct{ collectors.Base }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + GPUPricesPath, Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
+	return &Collector{collectors.NewBase(Name, cfg, env)}, nil
 }
 
 // availability is a model's GPUs on the network and rentable now; nil
@@ -94,11 +91,12 @@ type model struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	u := c.Endpoint + GPUPricesPath
 	var ans answer
-	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &ans); err != nil {
 		return nil, fmt.Errorf("read GPU prices: %w", err)
 	}
-	if err := ans.Models.AllBadError(c.url, "GPU models"); err != nil {
+	if err := ans.Models.AllBadError(u, "GPU models"); err != nil {
 		return nil, err
 	}
 	if len(ans.Models.Items)+ans.Models.Bad == 0 {
@@ -138,7 +136,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	collectors.LogSkipped(c.Logger, "Akash GPU models", skipped)
 	if len(out) == 0 && ans.Models.Bad > 0 {
 		// What could be priced did not decode: the format changed.
-		return nil, &collectors.DecodeError{What: c.url,
+		return nil, &collectors.DecodeError{What: u,
 			Err: fmt.Errorf("%d GPU models could not be read and none of the others has a price: %w", ans.Models.Bad, ans.Models.Err)}
 	}
 	if len(out) == 0 {

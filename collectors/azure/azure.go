@@ -78,7 +78,7 @@ func New(s *Config, env collectors.Env) (*Collector, error) {
 	c := &Collector{
 		endpoint:    u,
 		concurrency: max(s.Concurrency, 1),
-		Base:        collectors.NewBase(Name, s.RateLimit, env),
+		Base:        collectors.NewBase(Name, s, env),
 		maxPages:    defaultMaxPages,
 	}
 	// Region names are lower-case in the API, and the preview API version

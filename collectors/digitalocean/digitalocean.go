@@ -33,7 +33,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/config"
@@ -48,20 +47,22 @@ var ErrNoToken = errors.New("no API token configured: set providers.digitalocean
 
 var errPagination = errors.New("the sizes never end: every page links a next one")
 
+// SizesPath is the first page of the sizes below the configured endpoint.
+const SizesPath = "/v2/sizes?per_page=200"
+
 // maxPages bounds the walk: the sizes fit in one page of 200.
 const maxPages = 10
 
 // Collector is the DigitalOcean collector.
 type Collector struct {
 	collectors.Base
-	first    string
 	maxPages int
 	token    config.Secret
 }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{first: strings.TrimRight(cfg.Endpoint, "/") + "/v2/sizes?per_page=200", maxPages: maxPages, token: cfg.APIToken, Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
+	return &Collector{Base: collectors.NewBase(Name, cfg, env), maxPages: maxPages, token: cfg.APIToken}, nil
 }
 
 type size struct {
@@ -88,7 +89,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	}
 	var sizes []size
 	bad := 0 // sizes that did not decode
-	next := c.first
+	first := c.Endpoint + SizesPath
+	next := first
 	for page := 1; next != ""; page++ {
 		if page > c.maxPages {
 			return nil, &collectors.DecodeError{What: "sizes", Err: errPagination}
@@ -120,7 +122,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		next = ans.Links.Pages.Next
 		if next != "" {
 			// Follow the API's link, but never off the configured host.
-			if u, err := url.Parse(next); err != nil || !sameHost(u, c.first) {
+			if u, err := url.Parse(next); err != nil || !sameHost(u, first) {
 				return nil, &collectors.DecodeError{What: "sizes", Err: fmt.Errorf("the next page %q is not on the endpoint", next)}
 			}
 		}

@@ -84,14 +84,11 @@ const (
 )
 
 // Collector is the Golem collector.
-type Collector struct {
-	collectors.Base
-	url string
-}
+type Collector struct{ collectors.Base }
 
 // New returns a collector for the configured endpoint.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + OnlinePath, Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
+	return &Collector{collectors.NewBase(Name, cfg, env)}, nil
 }
 
 type node struct {
@@ -140,11 +137,12 @@ func (p *properties) UnmarshalJSON(b []byte) error {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	u := c.Endpoint + OnlinePath
 	var nodes collectors.Rows[node]
-	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &nodes); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &nodes); err != nil {
 		return nil, fmt.Errorf("read the online providers: %w", err)
 	}
-	if err := nodes.AllBadError(c.url, "providers"); err != nil {
+	if err := nodes.AllBadError(u, "providers"); err != nil {
 		return nil, err
 	}
 	if len(nodes.Items)+nodes.Bad == 0 {
@@ -163,7 +161,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	collectors.LogSkipped(c.Logger, "Golem providers", skipped)
 	if len(offers) == 0 && nodes.Bad > 0 {
 		// What could be priced did not decode: the format changed.
-		return nil, &collectors.DecodeError{What: c.url,
+		return nil, &collectors.DecodeError{What: u,
 			Err: fmt.Errorf("%d providers could not be read and none of the others rents a GPU at a price: %w", nodes.Bad, nodes.Err)}
 	}
 	if len(offers) == 0 {

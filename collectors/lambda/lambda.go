@@ -109,7 +109,7 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	c := &Collector{
 		url:      strings.TrimRight(u.String(), "/") + InstanceTypesPath,
 		apiKey:   cfg.APIKey,
-		Base:     collectors.NewBase(Name, cfg.RateLimit, env),
+		Base:     collectors.NewBase(Name, cfg, env),
 		unlisted: map[string]bool{},
 	}
 	regions := cfg.Regions

@@ -50,13 +50,12 @@ const PreemptibleDiscount = 0.5
 // Collector is the OCI collector.
 type Collector struct {
 	collectors.Base
-	base    string
 	regions []string
 }
 
 // New returns a collector for the configured endpoint and regions.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), regions: collectors.NormalizeRegions(cfg.Regions), Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
+	return &Collector{Base: collectors.NewBase(Name, cfg, env), regions: collectors.NormalizeRegions(cfg.Regions)}, nil
 }
 
 type valueField struct {
@@ -175,7 +174,7 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	collectors.LogSkipped(c.Logger, "OCI shapes", skipped)
 	if len(out) == 0 && sh.Bad+pr.Bad > 0 {
 		// What could be priced did not decode: the format changed.
-		return nil, &collectors.DecodeError{What: c.base, Err: fmt.Errorf("%d items could not be read and no other GPU shape has a price: %w",
+		return nil, &collectors.DecodeError{What: c.Endpoint, Err: fmt.Errorf("%d items could not be read and no other GPU shape has a price: %w",
 			sh.Bad+pr.Bad, cmp.Or(sh.Err, pr.Err))}
 	}
 	if len(out) == 0 {
@@ -197,7 +196,7 @@ func getItems[T any](ctx context.Context, c *Collector, file string) (collectors
 	var ans struct {
 		Items collectors.Rows[T] `json:"items"`
 	}
-	u := c.base + "/" + file
+	u := c.Endpoint + "/" + file
 	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &ans); err != nil {
 		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}

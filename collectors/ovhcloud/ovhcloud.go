@@ -76,13 +76,13 @@ const (
 // Collector is the OVHcloud collector.
 type Collector struct {
 	collectors.Base
-	url string
+	query string // of the catalog: the subsidiary
 }
 
 // New returns a collector for the configured endpoint and subsidiary.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	q := url.Values{"ovhSubsidiary": {strings.ToUpper(cfg.Subsidiary)}}
-	return &Collector{url: strings.TrimRight(cfg.Endpoint, "/") + CatalogPath + "?" + q.Encode(), Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
+	return &Collector{Base: collectors.NewBase(Name, cfg, env), query: q.Encode()}, nil
 }
 
 type answer struct {
@@ -139,11 +139,11 @@ type flavor struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	what := c.Endpoint + CatalogPath
 	var ans answer
-	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &ans); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, what+"?"+c.query, &ans); err != nil {
 		return nil, fmt.Errorf("read the public cloud catalog: %w", err)
 	}
-	what := strings.SplitN(c.url, "?", 2)[0]
 	if err := ans.Addons.AllBadError(what, "addons"); err != nil {
 		return nil, err
 	}

@@ -139,7 +139,7 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 	c := &Collector{
 		endpoint: endpoint,
 		url:      u.String(),
-		Base:     collectors.NewBase(Name, cfg.RateLimit, env),
+		Base:     collectors.NewBase(Name, cfg, env),
 		regions:  map[string]string{},
 	}
 	return c, nil

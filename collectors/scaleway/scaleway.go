@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/price"
@@ -55,13 +54,12 @@ var errPagination = errors.New("the server types never end: every page is full")
 // Collector is the Scaleway collector.
 type Collector struct {
 	collectors.Base
-	base  string
 	zones []string
 }
 
 // New returns a collector for the configured endpoint and zones.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{base: strings.TrimRight(cfg.Endpoint, "/"), zones: collectors.NormalizeRegions(cfg.Zones), Base: collectors.NewBase(Name, cfg.RateLimit, env)}, nil
+	return &Collector{Base: collectors.NewBase(Name, cfg, env), zones: collectors.NormalizeRegions(cfg.Zones)}, nil
 }
 
 type serverType struct {
@@ -131,7 +129,7 @@ func (c *Collector) zone(ctx context.Context, zone string) (map[string]serverTyp
 		if page > maxPages {
 			return nil, &collectors.DecodeError{What: "server types", Err: errPagination}
 		}
-		u := fmt.Sprintf("%s/instance/v1/zones/%s/products/servers?per_page=%d&page=%d", c.base, url.PathEscape(zone), perPage, page)
+		u := fmt.Sprintf("%s/instance/v1/zones/%s/products/servers?per_page=%d&page=%d", c.Endpoint, url.PathEscape(zone), perPage, page)
 		var ans struct {
 			Servers map[string]serverType `json:"servers"`
 		}

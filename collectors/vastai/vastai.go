@@ -131,7 +131,7 @@ func New(cfg *Config, env collectors.Env) (*Collector, error) {
 		apiKey:       cfg.APIKey,
 		limit:        cfg.Limit,
 		verifiedOnly: cfg.VerifiedOnly,
-		Base:         collectors.NewBase(Name, cfg.RateLimit, env),
+		Base:         collectors.NewBase(Name, cfg, env),
 		truncated:    map[string]bool{},
 	}
 	return c, nil

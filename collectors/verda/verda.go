@@ -53,17 +53,12 @@ const InstanceTypesPath = "/v1/instance-types?currency=usd"
 // Collector is the Verda collector.
 type Collector struct {
 	collectors.Base
-	url       string
 	locations []string
 }
 
 // New returns a collector for the configured endpoint and locations.
 func New(cfg *Config, env collectors.Env) (*Collector, error) {
-	return &Collector{
-		url:       strings.TrimRight(cfg.Endpoint, "/") + InstanceTypesPath,
-		locations: collectors.NormalizeRegions(cfg.Locations),
-		Base:      collectors.NewBase(Name, cfg.RateLimit, env),
-	}, nil
+	return &Collector{Base: collectors.NewBase(Name, cfg, env), locations: collectors.NormalizeRegions(cfg.Locations)}, nil
 }
 
 // instanceType is one element of the answer, as far as it is used.
@@ -89,11 +84,12 @@ type instanceType struct {
 
 // Collect implements collectors.Collector.
 func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
+	u := c.Endpoint + InstanceTypesPath
 	var types collectors.Rows[instanceType]
-	if err := collectors.GetJSON(ctx, c.HTTPClient, c.url, &types); err != nil {
+	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &types); err != nil {
 		return nil, fmt.Errorf("list instance types: %w", err)
 	}
-	if err := types.AllBadError(c.url, "instance types"); err != nil {
+	if err := types.AllBadError(u, "instance types"); err != nil {
 		return nil, err
 	}
 	if len(types.Items) == 0 {
