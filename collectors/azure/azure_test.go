@@ -534,39 +534,31 @@ func BenchmarkDecode(b *testing.B) {
 			u, _ = c.nextPage(p.NextPageLink)
 		}
 	}
-	for _, way := range []struct {
-		name   string
-		decode func(io.Reader, any) error
-	}{
-		{"whole", func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }},
-		{"stream", collectors.DecodeJSON},
-	} {
-		b.Run(way.name, func(b *testing.B) {
-			decode := func() int {
-				best, rows := map[seriesKey]*item{}, 0
-				for _, body := range pages {
-					var p page
-					p.Items.Each = func(it *item) {
-						if it.RetailPrice == nil || dropReason(it, region) != "" {
-							return
-						}
-						k := seriesKey{strings.ToLower(it.ArmSkuName), isSpot(it)}
-						if old, ok := best[k]; !ok || better(it, old) {
-							kept := *it
-							best[k] = &kept
-						}
+	collectortest.EachDecoder(b, func(b *testing.B, way func(io.Reader, any) error) {
+		decode := func() int {
+			best, rows := map[seriesKey]*item{}, 0
+			for _, body := range pages {
+				var p page
+				p.Items.Each = func(it *item) {
+					if it.RetailPrice == nil || dropReason(it, region) != "" {
+						return
 					}
-					if err := way.decode(bytes.NewReader(body), &p); err != nil {
-						b.Fatal(err)
+					k := seriesKey{strings.ToLower(it.ArmSkuName), isSpot(it)}
+					if old, ok := best[k]; !ok || better(it, old) {
+						kept := *it
+						best[k] = &kept
 					}
-					rows += p.Items.Good
 				}
-				return rows
+				if err := way(bytes.NewReader(body), &p); err != nil {
+					b.Fatal(err)
+				}
+				rows += p.Items.Good
 			}
-			collectortest.PerRow(b, decode(), func() { decode() })
-			b.ReportMetric(float64(len(pages)), "pages")
-		})
-	}
+			return rows
+		}
+		collectortest.PerRow(b, decode(), func() { decode() })
+		b.ReportMetric(float64(len(pages)), "pages")
+	})
 }
 
 // TestSynthesizedRows: the benchmarks' scaled fake (older variations of

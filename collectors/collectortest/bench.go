@@ -1,10 +1,14 @@
 package collectortest
 
 import (
+	"encoding/json"
+	"io"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gpuprice/gpuprice/collectors"
 )
 
 // PerRow runs fn in b's loop and reports, besides the usual figures per
@@ -47,4 +51,20 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// EachDecoder runs bench as a sub-benchmark once per way of decoding an
+// answer, to compare what a row costs in each: "whole" (json.Decoder's
+// Decode, the answer held at once) and "stream" (collectors.DecodeJSON,
+// the collectors' own).
+func EachDecoder(b *testing.B, bench func(b *testing.B, decode func(io.Reader, any) error)) {
+	for _, way := range []struct {
+		name   string
+		decode func(io.Reader, any) error
+	}{
+		{"whole", func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }},
+		{"stream", collectors.DecodeJSON},
+	} {
+		b.Run(way.name, func(b *testing.B) { bench(b, way.decode) })
+	}
 }

@@ -3,7 +3,6 @@ package vastai
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -604,27 +603,19 @@ func BenchmarkDecode(b *testing.B) {
 	fake.ServeHTTP(rec, req)
 	body := rec.Body.Bytes()
 	catalog := price.DefaultCatalog()
-	for _, way := range []struct {
-		name   string
-		decode func(io.Reader, any) error
-	}{
-		{"whole", func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }},
-		{"stream", collectors.DecodeJSON},
-	} {
-		b.Run(way.name, func(b *testing.B) {
-			decode := func() int {
-				a := newAggregator(catalog)
-				var sk skips
-				var ans answer
-				ans.Offers.Each = func(o *offer) { a.addOne(price.OnDemand, o, &sk) }
-				if err := way.decode(bytes.NewReader(body), &ans); err != nil {
-					b.Fatal(err)
-				}
-				a.snapshot()
-				return ans.Offers.Good
+	collectortest.EachDecoder(b, func(b *testing.B, way func(io.Reader, any) error) {
+		decode := func() int {
+			a := newAggregator(catalog)
+			var sk skips
+			var ans answer
+			ans.Offers.Each = func(o *offer) { a.addOne(price.OnDemand, o, &sk) }
+			if err := way(bytes.NewReader(body), &ans); err != nil {
+				b.Fatal(err)
 			}
-			collectortest.PerRow(b, decode(), func() { decode() })
-			b.ReportMetric(float64(len(body))/(1<<20), "answer-MB")
-		})
-	}
+			a.snapshot()
+			return ans.Offers.Good
+		}
+		collectortest.PerRow(b, decode(), func() { decode() })
+		b.ReportMetric(float64(len(body))/(1<<20), "answer-MB")
+	})
 }
