@@ -77,6 +77,9 @@ type Case[S config.Section, C collectors.Collector] struct {
 	// Tune adjusts a new collector for tests: a lower page limit, a
 	// fixed clock, the clients it has of its own.
 	Tune func(C)
+	// FX converts the prices of a provider that quotes another currency
+	// than USD (its collectors.Env.FX).
+	FX collectors.Converter
 	// Golden is the file holding the recorded answer (default
 	// testdata/recorded.golden).
 	Golden string
@@ -558,6 +561,7 @@ func (s *suite[S, C]) start(t *testing.T, configure func(S), fake func() http.Ha
 	env := collectors.Env{
 		HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{MaxResponseBytes: MaxResponseBytes, Sleep: r.waits.sleep}),
 		Catalog:    price.DefaultCatalog(),
+		FX:         s.c.FX,
 	}
 	c, err := collectors.New(s.name, cfg, env)
 	if err != nil {

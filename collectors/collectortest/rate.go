@@ -22,6 +22,10 @@ type FixedRate struct {
 
 var _ collectors.Converter = FixedRate{}
 
+// EURRate converts EUR (or any currency) at 1.08 USD: the rate of the
+// tests of providers that price in EUR.
+var EURRate = FixedRate{Rate: 1.08, At: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
+
 // USD implements collectors.Converter.
 func (f FixedRate) USD(_ context.Context, amount float64, currency string) (float64, time.Time, error) {
 	if f.Err != nil {

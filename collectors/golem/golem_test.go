@@ -27,7 +27,7 @@ func TestContract(t *testing.T) {
 		// Every node, with that of an unknown GPU the plugin's fake
 		// leaves out for the demo.
 		Fake: func() http.Handler { return fakecloud.NewGolem(fakecloud.GolemOptions{}) },
-		Tune: func(c *Collector) { c.FX = glmRate },
+		FX:   glmRate,
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"service unavailable"}},
 			collectortest.TooManyRequests: {InErr: []string{"too many requests"}},

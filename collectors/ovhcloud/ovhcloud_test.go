@@ -8,16 +8,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
 	"github.com/gpuprice/gpuprice/fakecloud"
 	"github.com/gpuprice/gpuprice/price"
 )
-
-// eurRate converts EUR (or any currency) at 1.08 USD.
-var eurRate = collectortest.FixedRate{Rate: 1.08, At: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
 
 // TestContract runs the contract suite against the fake, whose catalog
 // holds what must not be priced: monthly, 3-AZ, Windows and per-minute
@@ -27,7 +23,7 @@ func TestContract(t *testing.T) {
 		// The whole catalog, with the flavor of an unknown GPU the
 		// plugin's fake leaves out for the demo.
 		Fake: func() http.Handler { return fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{}) },
-		Tune: func(c *Collector) { c.FX = eurRate },
+		FX:   collectortest.EURRate,
 		APIs: []collectortest.API[*Config]{{Unpaged: true, Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"Server::InternalServerError"}},
 			collectortest.TooManyRequests: {InErr: []string{"Client::TooManyRequests"}},
@@ -117,7 +113,7 @@ func TestDecode(t *testing.T) {
 			gpuAddon("l40s-90.consumption", `[{"capacities":["consumption"],"intervalUnit":"hour","price":"140000000"}]`, l40s, `["GRA7"]`)), reason: "decode"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			snap, err := collect(t, c.body, eurRate)
+			snap, err := collect(t, c.body, collectortest.EURRate)
 			if collectortest.Failed(t, err, c.reason) {
 				return
 			}
@@ -135,7 +131,7 @@ func TestDecode(t *testing.T) {
 // TestFX: the EUR price is kept beside its USD conversion, and without a
 // rate young enough nothing is published.
 func TestFX(t *testing.T) {
-	c := newCollector(t, collectortest.Serve(t, fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{})), eurRate, nil)
+	c := newCollector(t, collectortest.Serve(t, fakecloud.NewOVHcloud(fakecloud.OVHcloudOptions{})), collectortest.EURRate, nil)
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +160,7 @@ func TestSubsidiary(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: eurRate})
+		c, _ := New(cfg, collectors.Env{HTTPClient: srv.Client(), FX: collectortest.EURRate})
 		_, err := c.Collect(context.Background())
 		var he *collectors.HTTPError
 		if ok && err != nil || !ok && (!errors.As(err, &he) || he.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), "ovhSubsidiary")) {
@@ -198,7 +194,7 @@ func FuzzDecode(f *testing.F) {
 	endpoint := collectortest.Serve(f, frCatalog(func() string { return body.Load().(string) }))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		body.Store(string(b))
-		snap, err := newCollector(t, endpoint, eurRate, nil).Collect(context.Background())
+		snap, err := newCollector(t, endpoint, collectortest.EURRate, nil).Collect(context.Background())
 		if err != nil {
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/gpuprice/gpuprice/collectors"
 	"github.com/gpuprice/gpuprice/collectors/collectortest"
@@ -13,12 +12,9 @@ import (
 	"github.com/gpuprice/gpuprice/price"
 )
 
-// eurRate converts EUR (or any currency) at 1.08 USD.
-var eurRate = collectortest.FixedRate{Rate: 1.08, At: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
-
 func TestContract(t *testing.T) {
 	collectortest.Run(t, collectortest.Case[*Config, *Collector]{
-		Tune: func(c *Collector) { c.FX = eurRate },
+		FX: collectortest.EURRate,
 		APIs: []collectortest.API[*Config]{{Want: map[collectortest.Row]collectortest.Want{
 			collectortest.Status5xx:       {InErr: []string{"unknown_error"}},
 			collectortest.TooManyRequests: {InErr: []string{"unknown_error"}},
@@ -34,7 +30,7 @@ func TestContract(t *testing.T) {
 func zone(t *testing.T, z string) *Collector {
 	t.Helper()
 	endpoint := collectortest.Serve(t, fakecloud.NewScaleway(fakecloud.ScalewayOptions{}))
-	return collectortest.New(t, New, defaults, endpoint, collectors.Env{FX: eurRate}, func(c *Config) { c.Zones = []string{z} })
+	return collectortest.New(t, New, defaults, endpoint, collectors.Env{FX: collectortest.EURRate}, func(c *Config) { c.Zones = []string{z} })
 }
 
 // TestFX: the EUR price is kept beside its USD conversion, and without a
