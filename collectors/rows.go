@@ -152,3 +152,32 @@ func (r *Rows[T]) AllBadError(what, rows string) error {
 	}
 	return &DecodeError{What: what, Err: fmt.Errorf("none of %d %s could be read: %w", r.Bad, rows, r.Err)}
 }
+
+// NoRows is the error of an answer without a row to use: none of its rows
+// decodes (AllBadError, which names what), or it has none: ErrEmpty, after
+// op when op is not empty ("read the catalog"), since ErrEmpty does not
+// say what was read. Nil when a row decoded.
+func (r *Rows[T]) NoRows(what, rows, op string) error {
+	if err := r.AllBadError(what, rows); err != nil {
+		return err
+	}
+	switch {
+	case r.Good > 0:
+		return nil
+	case op != "":
+		return fmt.Errorf("%s: %w", op, ErrEmpty)
+	}
+	return ErrEmpty
+}
+
+// NoneUsable is the error of an answer of which a collector could price no
+// row. Where some rows did not decode, what could be priced may have been
+// among them (the format changed): a DecodeError of what, "<Bad>
+// <unread>: <the first one's error>". Otherwise the answer had nothing to
+// price: ErrEmpty, after empty.
+func (r *Rows[T]) NoneUsable(what, unread, empty string) error {
+	if r.Bad > 0 {
+		return &DecodeError{What: what, Err: fmt.Errorf("%d %s: %w", r.Bad, unread, r.Err)}
+	}
+	return fmt.Errorf("%s: %w", empty, ErrEmpty)
+}

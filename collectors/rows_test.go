@@ -231,3 +231,37 @@ func TestDecodeJSONRecursiveType(t *testing.T) {
 		t.Errorf("%+v", got)
 	}
 }
+
+// TestNoRowsNoneUsable: an answer without rows is empty, one whose rows
+// all fail to decode a decoding failure, and so is one whose readable rows
+// priced nothing while others did not decode.
+func TestNoRowsNoneUsable(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		json                 string
+		noRows, noneUsable   string // the errors' texts
+		noRowsReason, reason string
+	}{
+		{name: "no rows", json: `[]`, noRows: "read x: provider returned no prices", noRowsReason: "empty",
+			noneUsable: "read x: nothing priced: provider returned no prices", reason: "empty"},
+		{name: "every row bad", json: `[1]`, noRows: "decode x.example: none of 1 rows could be read: json: cannot unmarshal", noRowsReason: "decode",
+			noneUsable: "decode x.example: 1 rows could not be read: json: cannot unmarshal", reason: "decode"},
+		{name: "a good and a bad row", json: `[{}, 1]`, noneUsable: "decode x.example: 1 rows could not be read", reason: "decode"},
+		{name: "good rows", json: `[{}]`, noneUsable: "read x: nothing priced: provider returned no prices", reason: "empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Rows[struct{}]
+			if err := json.Unmarshal([]byte(tc.json), &r); err != nil {
+				t.Fatal(err)
+			}
+			err := r.NoRows("x.example", "rows", "read x")
+			if tc.noRows == "" && err != nil || tc.noRows != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.noRows) || Reason(err) != tc.noRowsReason) {
+				t.Errorf("NoRows: %v (reason %s), want %q (%s)", err, Reason(err), tc.noRows, tc.noRowsReason)
+			}
+			err = r.NoneUsable("x.example", "rows could not be read", "read x: nothing priced")
+			if err == nil || !strings.HasPrefix(err.Error(), tc.noneUsable) || Reason(err) != tc.reason {
+				t.Errorf("NoneUsable: %v (reason %s), want %q (%s)", err, Reason(err), tc.noneUsable, tc.reason)
+			}
+		})
+	}
+}

@@ -96,11 +96,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &ans); err != nil {
 		return nil, fmt.Errorf("read GPU prices: %w", err)
 	}
-	if err := ans.Models.AllBadError(u, "GPU models"); err != nil {
+	if err := ans.Models.NoRows(u, "GPU models", "read GPU prices"); err != nil {
 		return nil, err
-	}
-	if len(ans.Models.Items)+ans.Models.Bad == 0 {
-		return nil, fmt.Errorf("read GPU prices: %w", collectors.ErrEmpty)
 	}
 	var out []price.Quote
 	skipped := map[string]int{}
@@ -134,13 +131,9 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		out = append(out, q)
 	}
 	collectors.LogSkipped(c.Logger, "Akash GPU models", skipped)
-	if len(out) == 0 && ans.Models.Bad > 0 {
-		// What could be priced did not decode: the format changed.
-		return nil, &collectors.DecodeError{What: u,
-			Err: fmt.Errorf("%d GPU models could not be read and none of the others has a price: %w", ans.Models.Bad, ans.Models.Err)}
-	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("read GPU prices: no GPU model has a usable USD price: %w", collectors.ErrEmpty)
+		return nil, ans.Models.NoneUsable(u, "GPU models could not be read and none of the others has a price",
+			"read GPU prices: no GPU model has a usable USD price")
 	}
 	slices.SortFunc(out, func(x, y price.Quote) int { return cmp.Compare(x.InstanceType, y.InstanceType) })
 	snap := &price.Snapshot{Provider: Name, Quotes: out, Markets: markets(out)}

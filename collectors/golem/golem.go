@@ -142,11 +142,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &nodes); err != nil {
 		return nil, fmt.Errorf("read the online providers: %w", err)
 	}
-	if err := nodes.AllBadError(u, "providers"); err != nil {
+	if err := nodes.NoRows(u, "providers", "read the online providers"); err != nil {
 		return nil, err
-	}
-	if len(nodes.Items)+nodes.Bad == 0 {
-		return nil, fmt.Errorf("read the online providers: %w", collectors.ErrEmpty)
 	}
 	skipped := map[string]int{}
 	var offers []offer
@@ -159,13 +156,9 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		offers = append(offers, o)
 	}
 	collectors.LogSkipped(c.Logger, "Golem providers", skipped)
-	if len(offers) == 0 && nodes.Bad > 0 {
-		// What could be priced did not decode: the format changed.
-		return nil, &collectors.DecodeError{What: u,
-			Err: fmt.Errorf("%d providers could not be read and none of the others rents a GPU at a price: %w", nodes.Bad, nodes.Err)}
-	}
 	if len(offers) == 0 {
-		return nil, fmt.Errorf("read the online providers: no GPU node is for rent at a price: %w", collectors.ErrEmpty)
+		return nil, nodes.NoneUsable(u, "providers could not be read and none of the others rents a GPU at a price",
+			"read the online providers: no GPU node is for rent at a price")
 	}
 	if c.FX == nil {
 		return nil, errors.New("no currency converter: Golem prices in GLM")

@@ -200,11 +200,8 @@ func getItems[T any](ctx context.Context, c *Collector, file string) (collectors
 	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &ans); err != nil {
 		return ans.Items, fmt.Errorf("read %s: %w", file, err)
 	}
-	if err := ans.Items.AllBadError(u, "items"); err != nil {
+	if err := ans.Items.NoRows(u, "items", ""); err != nil {
 		return ans.Items, fmt.Errorf("read %s: %w", file, err)
-	}
-	if len(ans.Items.Items) == 0 {
-		return ans.Items, fmt.Errorf("read %s: %w", file, collectors.ErrEmpty)
 	}
 	return ans.Items, nil
 }

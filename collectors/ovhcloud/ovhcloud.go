@@ -144,11 +144,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if err := collectors.GetJSON(ctx, c.HTTPClient, what+"?"+c.query, &ans); err != nil {
 		return nil, fmt.Errorf("read the public cloud catalog: %w", err)
 	}
-	if err := ans.Addons.AllBadError(what, "addons"); err != nil {
+	if err := ans.Addons.NoRows(what, "addons", "read the public cloud catalog"); err != nil {
 		return nil, err
-	}
-	if len(ans.Addons.Items)+ans.Addons.Bad == 0 {
-		return nil, fmt.Errorf("read the public cloud catalog: %w", collectors.ErrEmpty)
 	}
 	currency := strings.ToUpper(strings.TrimSpace(ans.Locale.CurrencyCode))
 	if currency == "" {
@@ -188,13 +185,9 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 		flavors = append(flavors, flavor{name: name, a: a, perHour: perHour})
 	}
 	collectors.LogSkipped(c.Logger, "OVHcloud catalog addons", skipped)
-	if len(flavors) == 0 && ans.Addons.Bad > 0 {
-		// What could be priced did not decode: the format changed.
-		return nil, &collectors.DecodeError{What: what,
-			Err: fmt.Errorf("%d addons could not be read and none of the others is a priced GPU flavor: %w", ans.Addons.Bad, ans.Addons.Err)}
-	}
 	if len(flavors) == 0 {
-		return nil, fmt.Errorf("read the public cloud catalog: no GPU flavor has an hourly price: %w", collectors.ErrEmpty)
+		return nil, ans.Addons.NoneUsable(what, "addons could not be read and none of the others is a priced GPU flavor",
+			"read the public cloud catalog: no GPU flavor has an hourly price")
 	}
 
 	var out []price.Quote

@@ -276,11 +276,8 @@ func (c *Collector) query(ctx context.Context, t tier) (collectors.Rows[gpuType]
 		return none, &collectors.DecodeError{What: c.endpoint, Err: errors.New(`the answer has no data.gpuTypes list`)}
 	}
 	types := ans.Data.GPUTypes
-	if err := types.AllBadError(c.endpoint, "GPU types"); err != nil {
+	if err := types.NoRows(c.endpoint, "GPU types", ""); err != nil {
 		return none, err
-	}
-	if len(types.Items) == 0 {
-		return none, collectors.ErrEmpty
 	}
 	return types, nil
 }

@@ -235,13 +235,10 @@ func (c *Collector) search(ctx context.Context, s search, each func(*offer)) (co
 	}
 	// Not one offer decodes: the format changed, which is not a row's
 	// fault.
-	if err := ans.Offers.AllBadError(c.url, "offers"); err != nil {
+	if err := ans.Offers.NoRows(c.url, "offers", ""); err != nil {
 		return none, err
 	}
 	n := ans.Offers.Good + ans.Offers.Bad
-	if n == 0 {
-		return none, collectors.ErrEmpty
-	}
 	if n >= c.limit && !c.truncated[s.typ] {
 		c.truncated[s.typ] = true
 		c.Logger.Warn("offer search hit the limit; the most expensive offers are missing from the quantiles",

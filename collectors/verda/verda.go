@@ -89,11 +89,8 @@ func (c *Collector) Collect(ctx context.Context) (*price.Snapshot, error) {
 	if err := collectors.GetJSON(ctx, c.HTTPClient, u, &types); err != nil {
 		return nil, fmt.Errorf("list instance types: %w", err)
 	}
-	if err := types.AllBadError(u, "instance types"); err != nil {
+	if err := types.NoRows(u, "instance types", "list instance types"); err != nil {
 		return nil, err
-	}
-	if len(types.Items) == 0 {
-		return nil, fmt.Errorf("list instance types: %w", collectors.ErrEmpty)
 	}
 	quotes, invalid := c.quotes(types.Items)
 	if len(quotes) == 0 {
