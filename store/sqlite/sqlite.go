@@ -36,22 +36,30 @@ import (
 	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
-// Schema is the DDL of a new store, quoted in the README for analysts who
-// query the file directly.
+// Schema is the DDL of a new store at version 2, quoted in the README for
+// analysts who query the file directly; Open then applies the upgrades
+// from version 2 on (blocks.sql).
 //
 //go:embed schema.sql
 var Schema string
 
-// SchemaVersion is the version of Schema, kept in meta.schema_version. Open
-// upgrades a file of an older version (upgrades) and refuses a newer one
-// rather than misread it.
-const SchemaVersion = 2
+// blocksSQL is upgrade 3: point_blocks and the triggers that keep it true.
+//
+//go:embed blocks.sql
+var blocksSQL string
+
+// SchemaVersion is the version of a store this binary writes, kept in
+// meta.schema_version. Open upgrades a file of an older version (upgrades)
+// and refuses a newer one rather than misread it.
+const SchemaVersion = 3
 
 // upgrades[v] turns a file of schema version v+1 into one of version v+2.
 var upgrades = []string{
 	// 2: the provider's own currency and amount (Scaleway's EUR).
 	`ALTER TABLE series ADD COLUMN currency TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE points ADD COLUMN currency_per_hour REAL;`,
+	// 3: the packed copy of points that long history queries read.
+	blocksSQL,
 }
 
 // FileName is the name of the database file inside the store's directory.
@@ -103,6 +111,8 @@ type Store struct {
 	mem     *last.State
 
 	afterBatch func() // tests: called after each backfill batch commits
+
+	packedAt atomic.Int64 // unix ns of the last pack's end; 0: none since Open
 
 	closeOnce sync.Once
 	closeErr  error

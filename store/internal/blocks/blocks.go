@@ -36,6 +36,9 @@ import (
 // late point lands in a packed week.
 const Span int64 = 7 * 24 * 3600 * 1000
 
+// SpanSQL is Span as the stores' SQL spells it (their triggers too).
+const SpanSQL = "604800000"
+
 // Of is the block of ts: block b holds [b*Span, (b+1)*Span). Times before
 // 1970 are never packed (Pack starts at 0 at the earliest), so the
 // truncating division of SQL and Go agree.

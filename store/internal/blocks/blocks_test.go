@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/gpuprice/gpuprice/store"
@@ -41,6 +42,9 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestOf(t *testing.T) {
+	if SpanSQL != strconv.FormatInt(Span, 10) {
+		t.Errorf("SpanSQL %s is not Span %d", SpanSQL, Span)
+	}
 	for _, c := range []struct{ ts, block int64 }{{0, 0}, {Span - 1, 0}, {Span, 1}, {3*Span + 5, 3}} {
 		if got := Of(c.ts); got != c.block {
 			t.Errorf("Of(%d) = %d, want %d", c.ts, got, c.block)
