@@ -24,12 +24,18 @@ func (s *Store) History(ctx context.Context, q store.Query) ([]store.Series, err
 // point in the range (nor one in effect at its start) is left out. fn runs
 // inside one read transaction, which sees one commit throughout.
 func (s *Store) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
-	return historyEach(ctx, s.r, currentQueries, q, fn)
+	return historyEach(ctx, s.r, currentQueries, q, false, fn)
+}
+
+// HistoryScan implements store.Scanner: HistoryEach with the points of
+// every series in one buffer, lent to fn.
+func (s *Store) HistoryScan(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	return historyEach(ctx, s.r, currentQueries, q, true, fn)
 }
 
 func collect(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query) ([]store.Series, error) {
 	var out []store.Series
-	err := historyEach(ctx, db, rq, q, func(sr store.Series) error {
+	err := historyEach(ctx, db, rq, q, false, func(sr store.Series) error {
 		out = append(out, sr)
 		return nil
 	})
@@ -89,12 +95,16 @@ func queriesFor(version int) *readQueries {
 	rq := &readQueries{
 		series: `
 	SELECT s.id, ` + inEffect + `, ` + series + from,
-		older: points + ` AND p.ts >= ` + inEffect + ` AND p.ts <= min(?2, s.packed_from - 1)`,
+		// Each series' range of points is bound by the cheaper column
+		// (packed_from, packed_until) and filtered by the point in
+		// effect, so that a series without such points costs no seek
+		// for the latter.
+		older: points + ` AND p.ts < s.packed_from AND p.ts <= ?2 AND p.ts >= ` + inEffect,
 		blocks: `
 	SELECT s.id, b.points, b.amounts` + from + `
 	JOIN point_blocks b ON b.series_id = s.id
 	     AND b.block >= ` + inEffect + ` / ` + blocks.SpanSQL + ` AND b.block <= ?2 / ` + blocks.SpanSQL,
-		newer: points + ` AND p.ts >= max(` + inEffect + `, s.packed_until) AND p.ts <= ?2`,
+		newer: points + ` AND p.ts >= s.packed_until AND p.ts <= ?2 AND p.ts >= ` + inEffect,
 		count: `
 	SELECT ` + series + `,
 	       (SELECT count(*) ` + countRange + `) AS n,
@@ -164,7 +174,9 @@ func (c *rowCursor) close() {
 	}
 }
 
-func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query, fn func(store.Series) error) error {
+// historyEach calls fn with each series read; with lend, every series'
+// points are in one buffer, reused once fn returns.
+func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query, lend bool, fn func(store.Series) error) error {
 	start, end, ok := msRange(q)
 	if !ok {
 		return nil
@@ -229,11 +241,12 @@ func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query
 		}
 		return pts, nil
 	}
+	var buf []store.Point // with lend
 	for series.more {
 		id = series.id
 		// Retention's leftovers, the packed weeks, the points since.
 		var sr store.Series
-		sr.Points, err = points(&older, nil)
+		sr.Points, err = points(&older, buf[:0])
 		if err == nil {
 			sr.Points, err = unpack(sr.Points)
 		}
@@ -247,6 +260,9 @@ func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query
 			sr.Labels = l
 			if err := fn(sr); err != nil {
 				return err
+			}
+			if lend {
+				buf = sr.Points
 			}
 		}
 		if err = series.next(); err != nil {
@@ -297,17 +313,31 @@ func polls(ctx context.Context, db *sql.DB, provider string, start, end time.Tim
 		return nil, fmt.Errorf("query polls: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Poll
+	var (
+		out []store.Poll
+		// A window's log names a few providers over and over: each
+		// name is made a string once.
+		names    = map[string]string{}
+		name     sql.RawBytes
+		errorMsg sql.RawBytes
+	)
 	for rows.Next() {
 		var (
-			p        store.Poll
-			at, dur  int64
-			errorMsg sql.NullString
+			p       store.Poll
+			at, dur int64
 		)
-		if err := rows.Scan(&p.Provider, &at, &dur, &p.OK, &p.Quotes, &errorMsg); err != nil {
+		if err := rows.Scan(&name, &at, &dur, &p.OK, &p.Quotes, &errorMsg); err != nil {
 			return nil, fmt.Errorf("query polls: %w", err)
 		}
-		p.Start, p.Duration, p.Error = last.FromMS(at), time.Duration(dur)*time.Millisecond, errorMsg.String
+		p.Provider = names[string(name)]
+		if p.Provider == "" {
+			p.Provider = string(name)
+			names[p.Provider] = p.Provider
+		}
+		p.Start, p.Duration = last.FromMS(at), time.Duration(dur)*time.Millisecond
+		if len(errorMsg) > 0 {
+			p.Error = string(errorMsg)
+		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

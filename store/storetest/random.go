@@ -136,7 +136,8 @@ func RandomQueries(seed uint64, n int) []store.Query {
 	return qs
 }
 
-// Agree checks that s.History and s.HistoryEach answer every query as
+// Agree checks that s.History, s.HistoryEach (and HistoryScan, when s is a
+// store.Scanner) answer every query as
 // want does: another way of reading the same store (its points table,
 // read straight), and, when s is a store.Counter, that Count counts what
 // History returns. The times of points must be equal, not just the same
@@ -192,6 +193,19 @@ func Agree(t *testing.T, s store.Store, queries []store.Query, want func(store.Q
 		}
 		if !reflect.DeepEqual(each, got) {
 			t.Errorf("HistoryEach(%+v) differs from History", q)
+		}
+		if sc, ok := s.(store.Scanner); ok {
+			var lent []store.Series
+			if err := sc.HistoryScan(t.Context(), q, func(sr store.Series) error {
+				sr.Points = slices.Clone(sr.Points) // lent until fn returns
+				lent = append(lent, sr)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(lent, got) {
+				t.Errorf("HistoryScan(%+v) differs from History", q)
+			}
 		}
 		if c, ok := s.(store.Counter); ok {
 			counts, err := c.Count(t.Context(), q)
