@@ -62,7 +62,7 @@ var historySeriesOrder = ` ORDER BY ` + last.ColumnList(price.KeyLabels, "s.")
 
 // readQueries are the statements that read history and counts from a file
 // of one schema version. A Reader of an older file than the binary's
-// selects constants for the columns that file lacks (version 1: '' for
+// selects constants for the columns that file lacks (version 1: ” for
 // series.currency, NULL for points.currency_per_hour) and, before version
 // 3, reads every point from points (blocks and newer are empty).
 type readQueries struct{ series, older, blocks, newer, count string }
