@@ -26,10 +26,10 @@ const (
 	packedSQL    = `UPDATE series SET packed_until = ? WHERE id = ?`
 )
 
-// Pack implements storetest.Packer: it packs every series' points written
+// Pack implements storetest.Packer: it packs the points each series got
 // since its last pack, up to a minute ago, into point_blocks (see
-// store/internal/blocks). The store packs on its own after a backfill and,
-// while refreshes are all that write, every blocks.Every; a failed pack
+// store/internal/blocks). The store packs on its own, in the background,
+// after a backfill and every blocks.Every of refreshes; a failed pack
 // leaves the points to be read from points, and the next one catches up.
 func (s *Store) Pack(ctx context.Context) error {
 	limit := blocks.Limit(time.Now())
@@ -47,11 +47,19 @@ func (s *Store) Pack(ctx context.Context) error {
 	}
 }
 
-// packDue packs when blocks.Every has passed since the last pack.
-func (s *Store) packDue(ctx context.Context) {
-	if time.Since(time.Unix(0, s.packedAt.Load())) >= blocks.Every {
-		_ = s.Pack(ctx) // see Pack: reads stay right without it
+// packDue starts a pack in the background when blocks.Every has passed
+// since the last one and none is running. Pack works a chunk of series at
+// a time and stops when the store closes; Close waits for it.
+func (s *Store) packDue() {
+	if time.Since(time.Unix(0, s.packedAt.Load())) < blocks.Every || !s.packing.CompareAndSwap(false, true) {
+		return
 	}
+	s.packWG.Add(1)
+	go func() {
+		defer s.packWG.Done()
+		defer s.packing.Store(false)
+		_ = s.Pack(s.packCtx) // see Pack: reads stay right without it
+	}()
 }
 
 type packRange struct{ id, from, until int64 }

@@ -58,6 +58,9 @@ func TestPackSeesOtherWriters(t *testing.T) {
 	if _, err := s.Backfill(ctx, quotes); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Pack(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var from, until int64
 	if err := s.r.QueryRow("SELECT packed_from, packed_until FROM series").Scan(&from, &until); err != nil {
 		t.Fatal(err)

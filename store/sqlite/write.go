@@ -70,7 +70,7 @@ func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapsho
 	}
 	res, err := s.record(ctx, poll, snap)
 	if err == nil {
-		s.packDue(ctx)
+		s.packDue()
 	}
 	return res, err
 }
@@ -164,8 +164,9 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 		return store.Result{}, fmt.Errorf("backfill: %w", err)
 	}
 	res, err := s.backfill(ctx, quotes)
-	if err == nil && res.Points > 0 {
-		_ = s.Pack(ctx) // see Pack: reads stay right without it
+	if res.Points > 0 {
+		s.packedAt.Store(0)
+		s.packDue()
 	}
 	return res, err
 }
