@@ -87,6 +87,14 @@ type Reader interface {
 	Polls(ctx context.Context, provider string, start, end time.Time) ([]Poll, error)
 }
 
+// Scanner is a Reader that can lend history: HistoryScan calls fn as
+// HistoryEach does, but the Points of the series it is given belong to the
+// store and are valid only until fn returns, which spares an allocation
+// of every point read. Queries that only read the points use it.
+type Scanner interface {
+	HistoryScan(ctx context.Context, q Query, fn func(Series) error) error
+}
+
 // Poll is one refresh of one provider, successful or not.
 type Poll struct {
 	Provider string        `json:"provider"`

@@ -39,6 +39,7 @@ type storeGate struct {
 type openStore interface {
 	store.Store
 	store.Counter
+	store.Scanner
 	Ping(context.Context) error
 	remotewrite.Watermarks
 }
@@ -149,6 +150,16 @@ func (g *storeGate) HistoryEach(ctx context.Context, q store.Query, fn func(stor
 		return err
 	}
 	return st.HistoryEach(ctx, q, fn)
+}
+
+// HistoryScan implements store.Scanner, so that queries through the gate
+// borrow the store's buffers as they would from the store.
+func (g *storeGate) HistoryScan(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	st, err := g.get()
+	if err != nil {
+		return err
+	}
+	return st.HistoryScan(ctx, q, fn)
 }
 
 func (g *storeGate) Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error) {

@@ -58,6 +58,15 @@ type Source interface {
 	Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error)
 }
 
+// scan calls fn with the series of q, lent when src is a store.Scanner:
+// fn must not keep a series' Points.
+func scan(ctx context.Context, src Source, q store.Query, fn func(store.Series) error) error {
+	if sc, ok := src.(store.Scanner); ok {
+		return sc.HistoryScan(ctx, q, fn)
+	}
+	return src.HistoryEach(ctx, q, fn)
+}
+
 // Price selects which price of a series a query works on.
 type Price int
 

@@ -121,7 +121,7 @@ func Run(ctx context.Context, src Source, req Request) ([]Series, error) {
 		row     []float64
 		keyBuf  []byte
 	)
-	err = src.HistoryEach(ctx, q, func(s store.Series) error {
+	err = scan(ctx, src, q, func(s store.Series) error {
 		if req.Match != nil && !req.Match(&s.Labels) {
 			return nil
 		}
@@ -237,7 +237,7 @@ func Stats(ctx context.Context, src Source, req Request, below float64) ([]Serie
 	q.Start, q.End = req.Start, req.End
 	lo, hi := req.Start.UnixMilli(), req.End.UnixMilli()
 	var steps Steps
-	err = src.HistoryEach(ctx, q, func(s store.Series) error {
+	err = scan(ctx, src, q, func(s store.Series) error {
 		if req.Match != nil && !req.Match(&s.Labels) {
 			return nil
 		}

@@ -26,7 +26,11 @@ type Reader struct {
 	rq *readQueries // for the file's schema version
 }
 
-var _ store.Reader = (*Reader)(nil)
+var (
+	_ store.Reader  = (*Reader)(nil)
+	_ store.Scanner = (*Reader)(nil)
+	_ store.Scanner = (*Store)(nil)
+)
 
 // OpenReader opens the store in dir read-only. It fails when dir holds no
 // store rather than create one, and refuses a schema version it does not
@@ -51,6 +55,7 @@ func OpenReader(dir string, opts Options) (*Reader, error) {
 		"mode":          {"rw"},
 		"_busy_timeout": {strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)},
 		"_query_only":   {"on"},
+		"_pragma":       {readMmap},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -77,7 +82,12 @@ func (r *Reader) History(ctx context.Context, q store.Query) ([]store.Series, er
 
 // HistoryEach implements store.Reader as Store.HistoryEach does.
 func (r *Reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
-	return historyEach(ctx, r.db, r.rq, q, fn)
+	return historyEach(ctx, r.db, r.rq, q, false, fn)
+}
+
+// HistoryScan implements store.Scanner as Store.HistoryScan does.
+func (r *Reader) HistoryScan(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	return historyEach(ctx, r.db, r.rq, q, true, fn)
 }
 
 // Polls implements store.Reader as Store.Polls does.

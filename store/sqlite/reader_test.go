@@ -76,12 +76,12 @@ func TestOpenReaderRefuses(t *testing.T) {
 	t.Run("a newer schema version", func(t *testing.T) {
 		dir := t.TempDir()
 		s := openTest(t, dir, Options{})
-		if _, err := s.w.Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'"); err != nil {
+		if _, err := s.w.Exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'"); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 		_, err := OpenReader(dir, Options{})
-		if err == nil || !strings.Contains(err.Error(), "schema version 3, this gpuprice knows versions 1 to 2") {
+		if err == nil || !strings.Contains(err.Error(), "schema version 4, this gpuprice knows versions 1 to 3") {
 			t.Fatalf("OpenReader: %v, want a schema version error", err)
 		}
 	})

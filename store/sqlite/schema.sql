@@ -1,4 +1,5 @@
--- gpuprice history schema (SQLite), version 2.
+-- gpuprice history schema (SQLite), version 2; a new file is then
+-- upgraded to the current version (blocks.sql, point_blocks).
 --
 -- Prices are stored change-only: a series gets a row in points when its
 -- price changes, and a row with usd_per_hour NULL when it disappears from a

@@ -36,22 +36,35 @@ import (
 	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
-// Schema is the DDL of a new store, quoted in the README for analysts who
-// query the file directly.
+// Schema is the DDL of a new store at version 2, quoted in the README for
+// analysts who query the file directly; Open then applies the upgrades
+// from version 2 on (blocks.sql).
 //
 //go:embed schema.sql
 var Schema string
 
-// SchemaVersion is the version of Schema, kept in meta.schema_version. Open
-// upgrades a file of an older version (upgrades) and refuses a newer one
-// rather than misread it.
-const SchemaVersion = 2
+// blocksSQL is upgrade 3: point_blocks and the triggers that keep it true.
+//
+//go:embed blocks.sql
+var blocksSQL string
+
+// SchemaVersion is the version of a store this binary writes, kept in
+// meta.schema_version. Open upgrades a file of an older version (upgrades)
+// and refuses a newer one rather than misread it.
+const SchemaVersion = 3
 
 // upgrades[v] turns a file of schema version v+1 into one of version v+2.
 var upgrades = []string{
 	// 2: the provider's own currency and amount (Scaleway's EUR).
 	`ALTER TABLE series ADD COLUMN currency TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE points ADD COLUMN currency_per_hour REAL;`,
+	// 3: the packed copy of points that long history queries read, and
+	// the poll log's time index with every column, which a history
+	// query reads (a week before its window too) without a seek into
+	// polls per refresh.
+	blocksSQL + `
+	 CREATE INDEX polls_started_at_all ON polls (started_at, id, provider, duration_ms, ok, quotes, error);
+	 DROP INDEX polls_started_at;`,
 }
 
 // FileName is the name of the database file inside the store's directory.
@@ -104,6 +117,12 @@ type Store struct {
 
 	afterBatch func() // tests: called after each backfill batch commits
 
+	packedAt  atomic.Int64 // unix ns of the last pack's end; 0: none since Open
+	packing   atomic.Bool  // a background pack runs
+	packWG    sync.WaitGroup
+	packCtx   context.Context // a background pack's, cancelled by Close
+	packClose context.CancelFunc
+
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool // set by Close, for Ping
@@ -127,6 +146,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store in %s: %w", dir, err)
 	}
 	s := &Store{opts: opts, path: path, lock: lock}
+	s.packCtx, s.packClose = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -176,6 +196,7 @@ func (s *Store) open() error {
 	s.r, err = sql.Open("sqlite", dsn(s.path, url.Values{
 		"_busy_timeout": {busy},
 		"_query_only":   {"on"},
+		"_pragma":       {readMmap},
 	}))
 	if err != nil {
 		return err
@@ -184,6 +205,11 @@ func (s *Store) open() error {
 	s.r.SetMaxIdleConns(s.opts.Readers)
 	return s.load(ctx)
 }
+
+// readMmap maps the file into memory on read connections: a history read
+// then takes its pages without a read system call each (address space
+// only; the page cache holds the file either way).
+const readMmap = "mmap_size(1073741824)"
 
 // dsn builds a URI filename for path (escaped, so that any directory name
 // works) with the driver's connection parameters.
@@ -323,6 +349,8 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.packClose()
+		s.packWG.Wait()
 		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())

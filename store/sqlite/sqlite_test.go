@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestOpen(t *testing.T) {
 		if err := s.w.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		if want := "2"; v != want || SchemaVersion != 2 {
+		if want := "3"; v != want || SchemaVersion != 3 {
 			t.Errorf("schema version %s (SchemaVersion %d), want %s", v, SchemaVersion, want)
 		}
 	})
@@ -90,12 +91,12 @@ func TestOpen(t *testing.T) {
 	t.Run("refuses another schema version", func(t *testing.T) {
 		dir := t.TempDir()
 		s := openTest(t, dir, Options{})
-		if _, err := s.w.Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'"); err != nil {
+		if _, err := s.w.Exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'"); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 		_, err := Open(dir, Options{})
-		if err == nil || !strings.Contains(err.Error(), "schema version 3") {
+		if err == nil || !strings.Contains(err.Error(), "schema version 4") {
 			t.Fatalf("Open: %v, want a schema version error", err)
 		}
 	})
@@ -106,8 +107,8 @@ func TestOpen(t *testing.T) {
 		s := openTest(t, dir, Options{})
 		defer s.Close()
 		var v string
-		if err := s.w.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil || v != "2" {
-			t.Fatalf("schema version %q, %v; want 2", v, err)
+		if err := s.w.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v); err != nil || v != strconv.Itoa(SchemaVersion) {
+			t.Fatalf("schema version %q, %v; want %d", v, err, SchemaVersion)
 		}
 		snaps, err := s.LastKnown(t.Context())
 		if err != nil || len(snaps) != 1 || len(snaps[0].Quotes) != 1 {
@@ -267,7 +268,7 @@ func TestOpenTwiceIsRefused(t *testing.T) {
 
 // TestSchemaColumns checks that schema.sql's series table has the columns
 // the store derives from price.Labels: the key labels (its UNIQUE key),
-// then the others, numbers as REAL.
+// then the others, numbers as REAL (besides its id and packed range).
 func TestSchemaColumns(t *testing.T) {
 	s := openTest(t, t.TempDir(), Options{})
 	defer s.Close()
@@ -287,7 +288,8 @@ func TestSchemaColumns(t *testing.T) {
 		}
 		return names, types
 	}
-	got, types := names(`SELECT name, type FROM pragma_table_info('series') WHERE name != 'id' ORDER BY cid`)
+	got, types := names(`SELECT name, type FROM pragma_table_info('series')
+		WHERE name NOT IN ('id', 'packed_from', 'packed_until') ORDER BY cid`)
 	if want := price.LabelNames(last.Columns); !slices.Equal(got, want) {
 		t.Errorf("series columns %q, want %q", got, want)
 	}

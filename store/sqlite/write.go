@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/blocks"
 	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
@@ -31,6 +32,14 @@ const (
 	// Deletes a series' points before the one in effect at the cut.
 	deletePointsSQL = `DELETE FROM points WHERE series_id = ?1
 		AND ts < (SELECT max(ts) FROM points WHERE series_id = ?1 AND ts < ?2)`
+	// Starts series ?1's packed range at ?2 (or further: an empty range
+	// there) when it starts before.
+	unpackBeforeSQL = `UPDATE series SET packed_from = ?2, packed_until = max(packed_until, ?2)
+		WHERE id = ?1 AND packed_from < ?2`
+	// Drops series ?1's blocks outside its packed range, which starts at
+	// ?2: those before it, and every one when the range is empty.
+	dropBlocksSQL = `DELETE FROM point_blocks WHERE series_id = ?1
+		AND (block < ?2 / ` + blocks.SpanSQL + ` OR (SELECT packed_until <= packed_from FROM series WHERE id = ?1))`
 	// Deletes a batch of old polls, sparing each provider's last
 	// successful one, which LastKnown reports.
 	deletePollsSQL = `DELETE FROM polls WHERE id IN (
@@ -59,6 +68,14 @@ func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapsho
 	if err := last.CheckRecord(poll, snap); err != nil {
 		return store.Result{}, fmt.Errorf("record %s refresh: %w", poll.Provider, err)
 	}
+	res, err := s.record(ctx, poll, snap)
+	if err == nil {
+		s.packDue()
+	}
+	return res, err
+}
+
+func (s *Store) record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 
@@ -146,6 +163,15 @@ func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Resul
 	if err := last.CheckBackfill(quotes); err != nil {
 		return store.Result{}, fmt.Errorf("backfill: %w", err)
 	}
+	res, err := s.backfill(ctx, quotes)
+	if res.Points > 0 {
+		s.packedAt.Store(0)
+		s.packDue()
+	}
+	return res, err
+}
+
+func (s *Store) backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	rows := s.mem.PlanBackfill(quotes)
@@ -261,8 +287,27 @@ func (s *Store) deletePoints(ctx context.Context, ids []int64, cut int64) (int64
 			return err
 		}
 		defer stmt.Close()
+		unpack, err := tx.PrepareContext(ctx, unpackBeforeSQL)
+		if err != nil {
+			return err
+		}
+		defer unpack.Close()
+		drop, err := tx.PrepareContext(ctx, dropBlocksSQL)
+		if err != nil {
+			return err
+		}
+		defer drop.Close()
+		// The packed range starts after the week of the cut, whose
+		// points are about to go: its blocks go first.
+		from := (blocks.Of(cut) + 1) * blocks.Span
 		rctx := rowContext(ctx)
 		for _, id := range ids {
+			if _, err := unpack.ExecContext(rctx, id, from); err != nil {
+				return err
+			}
+			if _, err := drop.ExecContext(rctx, id, from); err != nil {
+				return err
+			}
 			r, err := stmt.ExecContext(rctx, id, cut)
 			if err != nil {
 				return err
