@@ -28,6 +28,11 @@ import (
 	"github.com/gpuprice/gpuprice/config"
 )
 
+// clientTimeout bounds a test request: far above a request's time, so
+// that only a hung server fails it, even on a loaded 2-core machine where
+// a TLS handshake under the race detector took seconds.
+const clientTimeout = 30 * time.Second
+
 // webFixture is a TLS certificate and a bcrypt password hash for
 // --web.config.file, written once per test.
 type webFixture struct {
@@ -188,9 +193,9 @@ func do(t *testing.T, client *http.Client, addr, path string, r request) (int, s
 func TestWebConfig(t *testing.T) {
 	t.Parallel()
 	f := newWebFixture(t)
-	httpsClient := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool}}}
-	untrusting := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}
-	plain := &http.Client{Timeout: 5 * time.Second}
+	httpsClient := &http.Client{Timeout: clientTimeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool}}}
+	untrusting := &http.Client{Timeout: clientTimeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}
+	plain := &http.Client{Timeout: clientTimeout}
 	paths := []string{"/metrics", "/api/v1/prices", "/api/v1/providers", "/", "/-/healthy"}
 
 	cases := []struct {
@@ -255,7 +260,7 @@ func TestDisableExporterMetrics(t *testing.T) {
 	for _, disable := range []bool{false, true} {
 		t.Run(fmt.Sprintf("disabled=%v", disable), func(t *testing.T) {
 			addr := startWeb(t, "", disable)
-			code, body, _, err := do(t, &http.Client{Timeout: 5 * time.Second}, addr, "/metrics", request{scheme: "http"})
+			code, body, _, err := do(t, &http.Client{Timeout: clientTimeout}, addr, "/metrics", request{scheme: "http"})
 			if err != nil || code != 200 {
 				t.Fatalf("/metrics: %d %v", code, err)
 			}
@@ -302,7 +307,7 @@ func TestWebFlags(t *testing.T) {
 			t.Logf("log:\n%s", logs.String())
 		}
 	})
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool}}}
+	client := &http.Client{Timeout: clientTimeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool}}}
 	var code int
 	var body string
 	waitFor(t, "HTTPS answers", func() bool {
