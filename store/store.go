@@ -95,6 +95,14 @@ type Scanner interface {
 	HistoryScan(ctx context.Context, q Query, fn func(Series) error) error
 }
 
+// PollTimer is a Reader that reads its poll log as times alone, for the
+// queries that need no more of it (when a price is known): PollTimes calls
+// fn with each refresh of [start, end] (a zero bound is open), in no
+// particular order, its start and end in unix milliseconds.
+type PollTimer interface {
+	PollTimes(ctx context.Context, start, end time.Time, fn func(provider string, start, end int64, ok bool)) error
+}
+
 // Poll is one refresh of one provider, successful or not.
 type Poll struct {
 	Provider string        `json:"provider"`

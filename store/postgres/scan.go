@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/gpuprice/gpuprice/store"
 )
@@ -12,4 +13,16 @@ var _ store.Scanner = (*Store)(nil)
 // the caller's anyway.
 func (r *reader) HistoryScan(ctx context.Context, q store.Query, fn func(store.Series) error) error {
 	return r.HistoryEach(ctx, q, fn)
+}
+
+var _ store.PollTimer = (*Store)(nil)
+
+// PollTimes implements store.PollTimer from Polls, whose rows cost pgx
+// little.
+func (r *reader) PollTimes(ctx context.Context, start, end time.Time, fn func(provider string, start, end int64, ok bool)) error {
+	polls, err := r.Polls(ctx, "", start, end)
+	for _, p := range polls {
+		fn(p.Provider, p.Start.UnixMilli(), p.End().UnixMilli(), p.OK)
+	}
+	return err
 }

@@ -70,15 +70,19 @@ func newKnownBuilder(staleAfter time.Duration) *knownBuilder {
 }
 
 func (b *knownBuilder) add(p *store.Poll) {
-	pt := b.providers[p.Provider]
+	b.addTimes(p.Provider, p.Start.UnixMilli(), p.End().UnixMilli(), p.OK)
+}
+
+// addTimes adds a refresh of provider from start to end (unix ms).
+func (b *knownBuilder) addTimes(provider string, start, end int64, ok bool) {
+	pt := b.providers[provider]
 	if pt == nil {
 		pt = &pollTimes{first: math.MaxInt64}
-		b.providers[p.Provider] = pt
+		b.providers[provider] = pt
 	}
-	end := p.End().UnixMilli()
 	pt.first = min(pt.first, end)
-	if p.OK {
-		pt.starts = append(pt.starts, p.Start.UnixMilli())
+	if ok {
+		pt.starts = append(pt.starts, start)
 		pt.okEnds = append(pt.okEnds, end)
 	}
 }
@@ -109,6 +113,9 @@ func (b *knownBuilder) known() *Known {
 func LoadKnown(ctx context.Context, src Source, start, end time.Time, staleAfter time.Duration) (*Known, error) {
 	b := newKnownBuilder(staleAfter)
 	read := func(from, to time.Time) error {
+		if pt, ok := src.(store.PollTimer); ok {
+			return pt.PollTimes(ctx, from, to, b.addTimes)
+		}
 		polls, err := src.Polls(ctx, "", from, to)
 		for i := range polls {
 			b.add(&polls[i])

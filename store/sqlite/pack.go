@@ -43,13 +43,19 @@ func (s *Store) Pack(ctx context.Context) error {
 			s.packedAt.Store(time.Now().UnixNano())
 			return nil
 		}
+		if s.closed.Load() {
+			return nil // Close waits for a background pack
+		}
 		after = last
 	}
 }
 
 // packDue starts a pack in the background when blocks.Every has passed
 // since the last one and none is running. Pack works a chunk of series at
-// a time and stops when the store closes; Close waits for it.
+// a time and stops when the store closes; Close waits for it. Its context
+// is never cancelled: database/sql would roll a cancelled transaction
+// back in a goroutine of its own, which could outlive Close and hold the
+// file's lock.
 func (s *Store) packDue() {
 	if time.Since(time.Unix(0, s.packedAt.Load())) < blocks.Every || !s.packing.CompareAndSwap(false, true) {
 		return
@@ -58,7 +64,7 @@ func (s *Store) packDue() {
 	go func() {
 		defer s.packWG.Done()
 		defer s.packing.Store(false)
-		_ = s.Pack(s.packCtx) // see Pack: reads stay right without it
+		_ = s.Pack(context.Background()) // see Pack: reads stay right without it
 	}()
 }
 

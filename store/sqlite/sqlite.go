@@ -117,11 +117,9 @@ type Store struct {
 
 	afterBatch func() // tests: called after each backfill batch commits
 
-	packedAt  atomic.Int64 // unix ns of the last pack's end; 0: none since Open
-	packing   atomic.Bool  // a background pack runs
-	packWG    sync.WaitGroup
-	packCtx   context.Context // a background pack's, cancelled by Close
-	packClose context.CancelFunc
+	packedAt atomic.Int64 // unix ns of the last pack's end; 0: none since Open
+	packing  atomic.Bool  // a background pack runs
+	packWG   sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -146,7 +144,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store in %s: %w", dir, err)
 	}
 	s := &Store{opts: opts, path: path, lock: lock}
-	s.packCtx, s.packClose = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -349,8 +346,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.packClose()
-		s.packWG.Wait()
+		s.packWG.Wait() // a background pack stops after its chunk
 		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())

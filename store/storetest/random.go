@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,6 +162,9 @@ func Agree(t *testing.T, s store.Store, queries []store.Query, want func(store.Q
 	if len(all) < 10 || n < 300 || withdrawn < 10 {
 		t.Fatalf("the history has %d series, %d points, %d withdrawals: too few to compare", len(all), n, withdrawn)
 	}
+	if pt, ok := s.(store.PollTimer); ok {
+		agreePollTimes(t, s, pt)
+	}
 	// Bounds on points and next to them, and on their midnights.
 	queries = slices.Clone(queries)
 	for i, sr := range all {
@@ -231,4 +236,42 @@ func eurOf(q *price.Quote) float64 {
 		return 0
 	}
 	return q.USDPerHour * 0.9
+}
+
+// agreePollTimes checks that PollTimes gives the refreshes Polls does, over
+// the whole log and a window of it.
+func agreePollTimes(t *testing.T, s store.Store, pt store.PollTimer) {
+	t.Helper()
+	type times struct {
+		provider   string
+		start, end int64
+		ok         bool
+	}
+	all, err := s.Polls(t.Context(), "", time.Time{}, time.Time{})
+	if err != nil || len(all) < 8 {
+		t.Fatalf("%d refreshes logged (%v): too few to compare", len(all), err)
+	}
+	for _, w := range [][2]time.Time{{}, {all[len(all)/2].Start, all[len(all)*3/4].Start}} {
+		polls, err := s.Polls(t.Context(), "", w[0], w[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got []times
+		for _, p := range polls {
+			want = append(want, times{p.Provider, p.Start.UnixMilli(), p.End().UnixMilli(), p.OK})
+		}
+		if err := pt.PollTimes(t.Context(), w[0], w[1], func(provider string, start, end int64, ok bool) {
+			got = append(got, times{provider, start, end, ok})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		order := func(a, b times) int {
+			return cmp.Or(strings.Compare(a.provider, b.provider), cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end))
+		}
+		slices.SortFunc(want, order)
+		slices.SortFunc(got, order)
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("PollTimes(%v, %v) gave %d refreshes, Polls %d, or others", w[0], w[1], len(got), len(want))
+		}
+	}
 }
