@@ -45,20 +45,24 @@ const dueSQL = `SELECT s.id FROM series s
 // packed range at $2. Each series' points are read through the primary
 // key (LATERAL), from the start of the block packed_until falls in: that
 // block holds the points before packed_until already, and is written
-// whole again.
+// whole again. Only a block with amounts (few series are priced in
+// another currency) reads its points a second time, for them: a second
+// ordered aggregate over every block cost a third of the time.
 const packSQL = `WITH k AS (
 		SELECT id, greatest(packed_from, (packed_until / 604800000) * 604800000) AS lo FROM series
 		WHERE id = ANY($1) AND packed_until < $2
 	), b AS (
-		SELECT k.id, p.ts / 604800000 AS block,
-			string_agg(int8send(p.ts) || float8send(coalesce(p.usd_per_hour, 'NaN')), ''::bytea ORDER BY p.ts) AS points,
-			CASE WHEN count(p.currency_per_hour) > 0 THEN
-				string_agg(float8send(coalesce(p.currency_per_hour, 'NaN')), ''::bytea ORDER BY p.ts) END AS amounts
+		SELECT k.id, k.lo, p.ts / 604800000 AS block, count(p.currency_per_hour) AS amounts,
+			string_agg(int8send(p.ts) || float8send(coalesce(p.usd_per_hour, 'NaN')), ''::bytea ORDER BY p.ts) AS points
 		FROM k CROSS JOIN LATERAL (SELECT ts, usd_per_hour, currency_per_hour FROM points
 			WHERE series_id = k.id AND ts >= k.lo AND ts < $2) p
-		GROUP BY k.id, p.ts / 604800000
+		GROUP BY k.id, k.lo, p.ts / 604800000
 	), written AS (
-		INSERT INTO point_blocks (series_id, block, points, amounts) SELECT id, block, points, amounts FROM b
+		INSERT INTO point_blocks (series_id, block, points, amounts)
+		SELECT id, block, points, CASE WHEN amounts > 0 THEN (
+			SELECT string_agg(float8send(coalesce(currency_per_hour, 'NaN')), ''::bytea ORDER BY ts) FROM points
+			WHERE series_id = b.id AND ts >= greatest(b.lo, b.block * 604800000) AND ts < least($2, (b.block + 1) * 604800000)) END
+		FROM b
 		ON CONFLICT (series_id, block) DO UPDATE SET points = excluded.points, amounts = excluded.amounts
 	)
 	UPDATE series s SET packed_until = $2 FROM k WHERE s.id = k.id`
