@@ -79,9 +79,13 @@ type historySeries struct {
 // the range (nor one in effect at its start) is left out. Everything is
 // read in one REPEATABLE READ transaction, which sees one commit
 // throughout: first the matching series, then their points a chunk of
-// series at a time, so that only one chunk's points are held. The points
-// in a series' packed range come from its point_blocks rows, the others
-// from points (see store/internal/blocks).
+// series at a time. The points in a series' packed range come from its
+// point_blocks rows, the others from points (see store/internal/blocks).
+//
+// A goroutine reads the next chunk while fn is called with the series of
+// the last one, so that at most three chunks' points are held: the one fn
+// is given, one read, and one being read. fn is called from the caller's
+// goroutine.
 func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
 	start, end, ok := last.MSRange(q.Start, q.End)
 	if !ok {
@@ -98,24 +102,50 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 		return r.clean(fmt.Errorf("query history: %w", err))
 	}
 
-	points := map[int64][]store.Point{}
-	for len(list) > 0 {
-		chunk := list[:min(historyChunk, len(list))]
-		list = list[len(chunk):]
-		ids := make([]int64, len(chunk))
-		for i := range chunk {
-			ids[i] = chunk[i].id
+	type chunk struct {
+		series []historySeries
+		points map[int64][]store.Point
+		err    error
+	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(chunks)
+		for len(list) > 0 {
+			c := chunk{series: list[:min(historyChunk, len(list))], points: map[int64][]store.Point{}}
+			list = list[len(c.series):]
+			ids := make([]int64, len(c.series))
+			for i := range c.series {
+				ids[i] = c.series[i].id
+			}
+			c.err = r.readPoints(ctx, tx, ids, start, end, c.points)
+			select {
+			case chunks <- c:
+			case <-stop:
+				return
+			}
+			if c.err != nil {
+				return
+			}
 		}
-		clear(points)
-		if err := r.readPoints(ctx, tx, ids, start, end, points); err != nil {
-			return r.clean(fmt.Errorf("query history: %w", err))
+	}()
+	// The reader is done with tx once chunks is closed: before the
+	// deferred Rollback.
+	defer func() {
+		close(stop)
+		for range chunks {
 		}
-		for i := range chunk {
-			pts := points[chunk[i].id]
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return r.clean(fmt.Errorf("query history: %w", c.err))
+		}
+		for i := range c.series {
+			pts := c.points[c.series[i].id]
 			if len(pts) == 0 {
 				continue
 			}
-			if err := fn(store.Series{Labels: chunk[i].labels, Points: pts}); err != nil {
+			if err := fn(store.Series{Labels: c.series[i].labels, Points: pts}); err != nil {
 				return err
 			}
 		}
