@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"testing"
+	"time"
 
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/internal/storebench"
 	"github.com/gpuprice/gpuprice/store/postgres/pgtest"
@@ -48,4 +50,36 @@ func BenchmarkOpen(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// BenchmarkPack packs the points of storebench.Backfill (10k series × 100
+// hourly points, written without packing): what Backfill adds to its
+// writes when it packs them at its end.
+func BenchmarkPack(b *testing.B) {
+	const series, perSeries = 10000, 100
+	quotes := make([]price.Quote, 0, series*perSeries)
+	for j := range series {
+		q := storebench.Quote(j)
+		for k := range perSeries {
+			q.USDPerHour = 20 + float64((j+k)%97)/10
+			q.EffectiveAt = storebench.Base.Add(time.Duration(k) * time.Hour)
+			quotes = append(quotes, q)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		s := openBench(b, pgtest.Unique(b))
+		if _, err := s.backfill(b.Context(), quotes); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := s.Pack(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*len(quotes))/b.Elapsed().Seconds(), "points/s")
 }

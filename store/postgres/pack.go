@@ -35,15 +35,19 @@ type packer struct {
 
 // dueSQL lists the series with points not packed yet before $1: after
 // their packed range (points before it, left by retention, stay unpacked).
-// Each series is one probe of the primary key.
+// Each series is one probe of the primary key: the LIMIT keeps the planner
+// from making it a join of all points, as it would (EXISTS) on tables
+// without statistics yet.
 const dueSQL = `SELECT s.id FROM series s
-	WHERE s.packed_until < $1 AND EXISTS (SELECT 1 FROM points p WHERE p.series_id = s.id AND p.ts >= s.packed_until AND p.ts < $1)
+	CROSS JOIN LATERAL (SELECT 1 FROM points p WHERE p.series_id = s.id AND p.ts >= s.packed_until AND p.ts < $1 LIMIT 1) p
+	WHERE s.packed_until < $1
 	ORDER BY s.id`
 
 // packSQL rebuilds the blocks of the series $1 from the block of their
 // packed_until (or packed_from, when later) up to $2, and ends their
 // packed range at $2. Each series' points are read through the primary
-// key (LATERAL), from the start of the block packed_until falls in: that
+// key (LATERAL; OFFSET 0 keeps the planner from making it a join over all
+// points, as it did on a fresh backfill without statistics), from the start of the block packed_until falls in: that
 // block holds the points before packed_until already, and is written
 // whole again. Only a block with amounts (few series are priced in
 // another currency) reads its points a second time, for them: a second
@@ -55,7 +59,7 @@ const packSQL = `WITH k AS (
 		SELECT k.id, k.lo, p.ts / 604800000 AS block, count(p.currency_per_hour) AS amounts,
 			string_agg(int8send(p.ts) || float8send(coalesce(p.usd_per_hour, 'NaN')), ''::bytea ORDER BY p.ts) AS points
 		FROM k CROSS JOIN LATERAL (SELECT ts, usd_per_hour, currency_per_hour FROM points
-			WHERE series_id = k.id AND ts >= k.lo AND ts < $2) p
+			WHERE series_id = k.id AND ts >= k.lo AND ts < $2 OFFSET 0) p
 		GROUP BY k.id, k.lo, p.ts / 604800000
 	), written AS (
 		INSERT INTO point_blocks (series_id, block, points, amounts)

@@ -35,14 +35,15 @@ const (
 	// The points after the start that are not packed: before the
 	// series' packed range (left by retention) and after it (not packed
 	// yet). Two ranges of the primary key per series, never a filter
-	// over the whole history.
+	// over the whole history (OFFSET 0: never a join either).
 	historyUnpackedQuery = `SELECT s.id, p.ts, p.usd_per_hour, p.currency_per_hour FROM series s
 		CROSS JOIN LATERAL (
 			SELECT ts, usd_per_hour, currency_per_hour FROM points
 				WHERE series_id = s.id AND ts > $2 AND ts <= $3 AND ts < s.packed_from
 			UNION ALL
 			SELECT ts, usd_per_hour, currency_per_hour FROM points
-				WHERE series_id = s.id AND ts > $2 AND ts <= $3 AND ts >= s.packed_until) p
+				WHERE series_id = s.id AND ts > $2 AND ts <= $3 AND ts >= s.packed_until
+			OFFSET 0) p
 		WHERE s.id = ANY($1)`
 	// The blocks of the weeks from the start to the end, which hold the
 	// packed points; blocks.AppendRange takes those in the range.

@@ -30,45 +30,70 @@ CREATE TABLE point_blocks (
 ALTER TABLE point_blocks ALTER COLUMN points SET STORAGE EXTERNAL,
     ALTER COLUMN amounts SET STORAGE EXTERNAL;
 
+-- point_blocks_drop drops the blocks of the series ids[i] from the week
+-- of tss[i] on, and ends their packed range at that week's start. The
+-- series rows are locked in id order (ids is sorted), so that two writers
+-- unpacking the same series cannot deadlock. The statements join a few
+-- rows to series by its primary key: hash joins over all of series cost
+-- a write of a thousand points 70 ms on 100k series.
+CREATE FUNCTION point_blocks_drop(ids bigint[], tss bigint[]) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+BEGIN
+    PERFORM 1 FROM unnest(ids) AS k(id) CROSS JOIN LATERAL (SELECT 1 FROM series WHERE id = k.id FOR UPDATE) s;
+    DELETE FROM point_blocks b USING unnest(ids, tss) AS h(id, m)
+        WHERE b.series_id = h.id AND b.block >= h.m / 604800000;
+    UPDATE series s SET packed_until = greatest(s.packed_from, (h.m / 604800000) * 604800000)
+        FROM unnest(ids, tss) AS h(id, m) WHERE s.id = h.id;
+END
+$$;
+
 -- points_unpack keeps the packed range true whoever writes points (the
 -- store, a backfill, an analyst's SQL; not a statement naming a partition
 -- directly, which fires no trigger of points): for each series with a
 -- changed row inside its packed range, it drops the series' blocks from
 -- the week of the oldest such row on and ends the range at that week's
--- start. It first takes the advisory lock 0x67707062 ("gppb") shared, which
--- Pack takes exclusive: a pack reads points either after this statement's
--- transaction commits, or before, and then this sees the range it set.
--- Series rows are locked in id order, so that two writers unpacking the
--- same series cannot deadlock.
+-- start (point_blocks_drop). It first takes the advisory lock 0x67707062
+-- ("gppb") shared, which Pack takes exclusive: a pack reads points either
+-- after this statement's transaction commits, or before, and then this
+-- sees the range it set.
+--
+-- It costs a write that lands after the packed ranges (a refresh, an
+-- incremental backfill) one probe of series per series written: the rows
+-- are grouped by series first, and the query is planned for the rows of
+-- each statement (EXECUTE), a refresh's thousand or a backfill's 100k.
+-- Only a series whose rows straddle its packed range has its rows read
+-- again.
 CREATE FUNCTION points_unpack() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     ids bigint[];
     tss bigint[];
+    changes text := 'SELECT series_id, ts FROM changed';
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(1735422050);
-    IF TG_OP = 'UPDATE' THEN
-        SELECT array_agg(id ORDER BY id), array_agg(m ORDER BY id) INTO ids, tss FROM (
-            SELECT s.id, min(c.ts) AS m
-            FROM (SELECT series_id, ts FROM changed UNION ALL SELECT series_id, ts FROM changed_before) c
-            JOIN series s ON s.id = c.series_id
-            WHERE c.ts >= s.packed_from AND c.ts < s.packed_until
-            GROUP BY s.id) h;
-    ELSE
-        SELECT array_agg(id ORDER BY id), array_agg(m ORDER BY id) INTO ids, tss FROM (
-            SELECT s.id, min(c.ts) AS m
-            FROM changed c JOIN series s ON s.id = c.series_id
-            WHERE c.ts >= s.packed_from AND c.ts < s.packed_until
-            GROUP BY s.id) h;
-    END IF;
-    IF ids IS NULL THEN
+    -- The UPDATE of an INSERT … ON CONFLICT DO UPDATE that updated none.
+    IF NOT EXISTS (SELECT FROM changed) THEN
         RETURN NULL;
     END IF;
-    PERFORM 1 FROM series WHERE id = ANY(ids) ORDER BY id FOR UPDATE;
-    DELETE FROM point_blocks b USING unnest(ids, tss) AS h(id, m)
-        WHERE b.series_id = h.id AND b.block >= h.m / 604800000;
-    UPDATE series s SET packed_until = greatest(s.packed_from, (h.m / 604800000) * 604800000)
-        FROM unnest(ids, tss) AS h(id, m) WHERE s.id = h.id;
+    PERFORM pg_advisory_xact_lock_shared(1735422050);
+    IF TG_OP = 'UPDATE' THEN
+        changes := changes || ' UNION ALL SELECT series_id, ts FROM changed_before';
+    END IF;
+    EXECUTE format($q$
+        WITH c AS (%s),
+        k AS (SELECT series_id, min(ts) AS lo, max(ts) AS hi FROM c GROUP BY series_id),
+        r AS (
+            SELECT k.series_id AS id, k.lo, s.packed_from, s.packed_until FROM k
+            CROSS JOIN LATERAL (SELECT packed_from, packed_until FROM series WHERE id = k.series_id OFFSET 0) s
+            WHERE k.hi >= s.packed_from AND k.lo < s.packed_until),
+        hit AS (
+            SELECT id, lo AS m FROM r WHERE lo >= packed_from
+            UNION ALL
+            SELECT r.id, min(c.ts) FROM r JOIN c ON c.series_id = r.id AND c.ts >= r.packed_from AND c.ts < r.packed_until
+            WHERE r.lo < r.packed_from GROUP BY r.id)
+        SELECT array_agg(id ORDER BY id), array_agg(m ORDER BY id) FROM hit$q$, changes) INTO ids, tss;
+    IF ids IS NOT NULL THEN
+        PERFORM point_blocks_drop(ids, tss);
+    END IF;
     RETURN NULL;
 END
 $$;
