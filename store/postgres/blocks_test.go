@@ -265,3 +265,47 @@ func TestReaderOfSchema4(t *testing.T) {
 		t.Errorf("History of a schema 4 database: %v", got)
 	}
 }
+
+// TestPackWhileWriting packs from a second store on the same database
+// (another replica) all the while a random history is written: the
+// packLock keeps every write either before a pack or seen by it, so that
+// the blocks hold exactly the points of the packed ranges throughout.
+func TestPackWhileWriting(t *testing.T) {
+	name := pgtest.Unique(t)
+	s, replica := openTest(t, name, Options{BackfillBatch: 5}), openTest(t, name, Options{})
+	defer s.Close()
+	defer replica.Close()
+	done := make(chan struct{})
+	type result struct {
+		packs int
+		err   error
+	}
+	packed := make(chan result, 1)
+	go func() {
+		var r result
+		for ; r.err == nil; r.packs++ {
+			select {
+			case <-done:
+				packed <- r
+				return
+			default:
+			}
+			r.err = replica.Pack(t.Context())
+		}
+		packed <- r
+	}()
+	storetest.RandomHistory(t, s, 4)
+	close(done)
+	r := <-packed
+	if r.err != nil || r.packs < 3 {
+		t.Fatalf("%d packs beside the writes: %v", r.packs, r.err)
+	}
+	if n, _ := packedPoints(t, s); n != inRanges(t, s) {
+		t.Errorf("the blocks hold %d points, the packed ranges another number", n)
+	}
+	if err := replica.Pack(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := func(q store.Query) ([]store.Series, error) { return rawHistory(t.Context(), s.pool, q) }
+	storetest.Agree(t, s, storetest.RandomQueries(4, 40), want)
+}
