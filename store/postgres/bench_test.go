@@ -32,6 +32,19 @@ func BenchmarkBackfill(b *testing.B) { storebench.Backfill(b, openFresh) }
 // BenchmarkRecord: see storebench.Record.
 func BenchmarkRecord(b *testing.B) { storebench.Record(b, openFresh) }
 
+// BenchmarkRecordAfterPacked is BenchmarkRecord with the store not
+// packing: each refresh lands after the packed ranges, as a daemon's do,
+// and the triggers on points find nothing to unpack. In BenchmarkRecord
+// the first refresh packs (its times are long past), and every later one
+// unpacks the week of the thousand series it changes.
+func BenchmarkRecordAfterPacked(b *testing.B) {
+	storebench.Record(b, func(b *testing.B) store.Store {
+		s := openBench(b, pgtest.Unique(b))
+		s.packer.last = time.Now() // not due for blocks.Every
+		return s
+	})
+}
+
 // BenchmarkRecordFirst: see storebench.RecordFirst.
 func BenchmarkRecordFirst(b *testing.B) { storebench.RecordFirst(b, openFresh) }
 
