@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"testing"
+	"time"
 
+	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
 	"github.com/gpuprice/gpuprice/store/internal/storebench"
 	"github.com/gpuprice/gpuprice/store/postgres/pgtest"
@@ -30,6 +32,19 @@ func BenchmarkBackfill(b *testing.B) { storebench.Backfill(b, openFresh) }
 // BenchmarkRecord: see storebench.Record.
 func BenchmarkRecord(b *testing.B) { storebench.Record(b, openFresh) }
 
+// BenchmarkRecordAfterPacked is BenchmarkRecord with the store not
+// packing: each refresh lands after the packed ranges, as a daemon's do,
+// and the triggers on points find nothing to unpack. In BenchmarkRecord
+// the first refresh packs (its times are long past), and every later one
+// unpacks the week of the thousand series it changes.
+func BenchmarkRecordAfterPacked(b *testing.B) {
+	storebench.Record(b, func(b *testing.B) store.Store {
+		s := openBench(b, pgtest.Unique(b))
+		s.packer.last = time.Now() // not due for blocks.Every
+		return s
+	})
+}
+
 // BenchmarkRecordFirst: see storebench.RecordFirst.
 func BenchmarkRecordFirst(b *testing.B) { storebench.RecordFirst(b, openFresh) }
 
@@ -48,4 +63,36 @@ func BenchmarkOpen(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// BenchmarkPack packs the points of storebench.Backfill (10k series × 100
+// hourly points, written without packing): what Backfill adds to its
+// writes when it packs them at its end.
+func BenchmarkPack(b *testing.B) {
+	const series, perSeries = 10000, 100
+	quotes := make([]price.Quote, 0, series*perSeries)
+	for j := range series {
+		q := storebench.Quote(j)
+		for k := range perSeries {
+			q.USDPerHour = 20 + float64((j+k)%97)/10
+			q.EffectiveAt = storebench.Base.Add(time.Duration(k) * time.Hour)
+			quotes = append(quotes, q)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		s := openBench(b, pgtest.Unique(b))
+		if _, err := s.backfill(b.Context(), quotes); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := s.Pack(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*len(quotes))/b.Elapsed().Seconds(), "points/s")
 }

@@ -30,8 +30,16 @@ const importPollsSQL = `INSERT INTO polls (provider, started_at, duration_ms, ok
 // included, oldest first, as History returns them) in one transaction.
 // Series are created as needed; the labels of existing ones are left as
 // they are; a point whose series has one at that time already is skipped
-// (Result.Skipped).
+// (Result.Skipped). Like Backfill, Import packs what it wrote.
 func (s *Store) Import(ctx context.Context, series []store.Series) (store.Result, error) {
+	res, err := s.importSeries(ctx, series)
+	if res.Points > 0 {
+		s.autoPack(ctx, true)
+	}
+	return res, err
+}
+
+func (s *Store) importSeries(ctx context.Context, series []store.Series) (store.Result, error) {
 	for i := range series {
 		q := series[i].Labels
 		if err := last.CheckQuote(&q); err != nil {

@@ -50,7 +50,7 @@ import (
 // SchemaVersion is the newest migration this binary has: Open upgrades a
 // database to it, and refuses one whose schema_migrations holds a newer
 // version.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -122,6 +122,8 @@ type Store struct {
 	mem     *last.State
 	parts   partitions
 
+	packer packer
+
 	afterBatch func() // tests: called after each backfill batch commits
 
 	closeOnce sync.Once
@@ -133,6 +135,10 @@ var _ store.Store = (*Store)(nil)
 type reader struct {
 	pool    *pgxpool.Pool
 	secrets secrets
+	// blocks is set when the schema has point_blocks (version 5 on), so
+	// that history reads the packed points from there; a Reader of an
+	// older schema reads every point from points.
+	blocks bool
 }
 
 // Open connects to the database of dsn, creates or upgrades the schema and
@@ -144,6 +150,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.blocks = true
 	s := &Store{reader: r, opts: opts}
 	if err := s.migrate(ctx); err != nil {
 		s.pool.Close()
@@ -332,9 +339,14 @@ type Reader struct {
 
 var _ store.Reader = (*Reader)(nil)
 
+// oldestReadable is the oldest schema version a Reader reads: 4 has
+// every column history returns; it lacks only point_blocks (version 5),
+// and a Reader of it reads every point from points.
+const oldestReadable = 4
+
 // OpenReader connects to the store of dsn. It fails when the database
-// holds no gpuprice store, and refuses a schema version other than
-// SchemaVersion.
+// holds no gpuprice store, and refuses a schema version newer than
+// SchemaVersion or older than oldestReadable.
 func OpenReader(ctx context.Context, dsn string, opts Options) (*Reader, error) {
 	opts = opts.withDefaults()
 	r, err := connect(ctx, dsn, opts.MaxConns)
@@ -356,8 +368,10 @@ func OpenReader(ctx context.Context, dsn string, opts Options) (*Reader, error) 
 		err = fmt.Errorf("read schema version: %w", err)
 	case *v > SchemaVersion:
 		err = newerSchema(*v)
-	case *v < SchemaVersion:
+	case *v < oldestReadable:
 		err = fmt.Errorf("schema version %d is older than this gpuprice's (%d): run gpuprice serve to upgrade it", *v, SchemaVersion)
+	default:
+		r.blocks = *v >= 5
 	}
 	if err != nil {
 		r.pool.Close()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gpuprice/gpuprice/price"
 	"github.com/gpuprice/gpuprice/store"
+	"github.com/gpuprice/gpuprice/store/internal/blocks"
 	"github.com/gpuprice/gpuprice/store/internal/last"
 )
 
@@ -126,7 +127,19 @@ func columnArrays(ls []price.Label, series []*last.Series, labels func(*last.Ser
 // not nil, and every quote must be of poll.Provider with a finite price;
 // otherwise Record writes nothing and returns an error. Should a snapshot
 // list one series twice, its first quote counts.
+//
+// Once blocks.Every has passed since the store last packed (and at the
+// first Record after Open), Record packs after its commit (see Pack); a
+// failed pack leaves the refresh written and is tried again next time.
 func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error) {
+	res, err := s.record(ctx, poll, snap)
+	if err == nil {
+		s.autoPack(ctx, false)
+	}
+	return res, err
+}
+
+func (s *Store) record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error) {
 	if err := last.CheckRecord(poll, snap); err != nil {
 		return store.Result{}, fmt.Errorf("record %s refresh: %w", poll.Provider, err)
 	}
@@ -176,6 +189,12 @@ func writeChange(ctx context.Context, tx pgx.Tx, c *last.Change) error {
 		return err
 	}
 	if len(c.Relabels) > 0 {
+		// Locking series rows, then waiting for the trigger's packLock,
+		// would deadlock with a Pack holding packLock and updating the
+		// same rows: the lock comes first.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", packLock); err != nil {
+			return err
+		}
 		series := make([]*last.Series, len(c.Relabels))
 		ids := make([]int64, len(c.Relabels))
 		labels := map[*last.Series]last.Labels{}
@@ -268,8 +287,18 @@ func insertSeries(ctx context.Context, tx pgx.Tx, fresh []*last.Series) error {
 // table and one INSERT … ON CONFLICT DO NOTHING from it. Labels of existing
 // series are left as they are: history may carry an older GPU mapping. On
 // error, what was committed stays (re-running the backfill completes it)
-// and the Result counts it.
+// and the Result counts it. Once the batches are done, Backfill packs
+// what they wrote (see Pack); a failed pack fails not the backfill, and is
+// tried again after the next write.
 func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
+	res, err := s.backfill(ctx, quotes)
+	if res.Points > 0 {
+		s.autoPack(ctx, true)
+	}
+	return res, err
+}
+
+func (s *Store) backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
 	if err := last.CheckBackfill(quotes); err != nil {
 		return store.Result{}, fmt.Errorf("backfill: %w", err)
 	}
@@ -433,6 +462,9 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 	statements := []string{insertStagedSQL}
 	if after != nil {
 		statements = []string{insertFreshSQL, insertStaleSQL}
+		if err := lockPacked(ctx, tx, batch); err != nil {
+			return store.Result{}, err
+		}
 	}
 	n := 0
 	for _, sql := range statements {
@@ -443,6 +475,35 @@ func backfillBatch(ctx context.Context, tx pgx.Tx, quotes []price.Quote, batch [
 		n += int(tag.RowsAffected())
 	}
 	return store.Result{Points: n, Skipped: len(batch) - n}, nil
+}
+
+// lockPackedSQL locks, in id order, the series $1 whose packed range
+// meets their points' span [$2, $3] in a batch.
+const lockPackedSQL = `SELECT s.id FROM series s JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS k(id, lo, hi) ON s.id = k.id
+	WHERE k.hi >= s.packed_from AND k.lo < s.packed_until ORDER BY s.id FOR UPDATE OF s`
+
+// lockPacked takes, before a batch's two statements write points, the
+// locks their triggers may take (see migrations/0005_point_blocks.sql):
+// packLock shared, then the rows of the series whose packed range the
+// batch writes into, in id order. Each trigger locks in id order, but two
+// batches side by side, each locking some series in its first statement
+// and others in its second, could deadlock. rows are sorted by series,
+// then time.
+func lockPacked(ctx context.Context, tx pgx.Tx, rows []last.BackfillRow) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", packLock); err != nil {
+		return err
+	}
+	var ids, lo, hi []int64
+	for i, r := range rows {
+		if i == 0 || rows[i-1].S != r.S {
+			ids, lo, hi = append(ids, r.S.ID), append(lo, r.TS), append(hi, r.TS)
+		}
+		hi[len(hi)-1] = r.TS
+	}
+	if _, err := tx.Exec(ctx, lockPackedSQL, ids, lo, hi); err != nil {
+		return fmt.Errorf("lock packed series: %w", err)
+	}
+	return nil
 }
 
 // stagingRows is a pgx.CopyFromSource over a backfill batch, sorted by
@@ -490,7 +551,18 @@ func (r *stagingRows) Err() error { return nil }
 // replaces the old one, which is dropped; the month t falls in has its old
 // points deleted. Each partition is one transaction. Each provider's last
 // successful poll is kept, as LastKnown reports it.
+//
+// Retention drops and edits partitions, which fires no trigger: each
+// partition's transaction first moves the packed range of every series to
+// start after the week of the cut (unpackBefore). DeleteBefore then packs
+// (see Pack); a failed pack fails not the retention.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	n, err := s.deleteBefore(ctx, t)
+	s.autoPack(ctx, true)
+	return n, err
+}
+
+func (s *Store) deleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	cut := last.MS(t)
 	fail := func(deleted int64, what string, err error) (int64, error) {
 		return deleted, s.clean(fmt.Errorf("delete %s before %s: %w", what, t.Format(time.RFC3339), err))
@@ -535,6 +607,9 @@ func (s *Store) dropPartition(ctx context.Context, p partition, cut int64) (int6
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// Other writers wait (readers do not) until the partition is
 		// swapped.
+		if err := unpackBefore(ctx, tx, cut); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "LOCK TABLE points IN SHARE ROW EXCLUSIVE MODE"); err != nil {
 			return err
 		}
@@ -583,13 +658,47 @@ func (s *Store) deleteInPartition(ctx context.Context, p partition, cut int64) (
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	name := pgx.Identifier{p.name}.Sanitize()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM `+name+` d
-		USING (SELECT series_id, max(ts) AS m FROM `+name+` WHERE ts < $1 GROUP BY series_id) k
-		WHERE d.series_id = k.series_id AND d.ts < k.m`, cut)
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := unpackBefore(ctx, tx, cut); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM `+name+` d
+			USING (SELECT series_id, max(ts) AS m FROM `+name+` WHERE ts < $1 GROUP BY series_id) k
+			WHERE d.series_id = k.series_id AND d.ts < k.m`, cut)
+		n = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("partition %s: %w", p.name, err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
+}
+
+// unpackBeforeSQL starts the packed range of every series at $1 (a block
+// boundary) when it started before, and drops the blocks before; a range
+// that ended before $1 becomes the empty one at $1. The series rows are
+// locked in id order, as the trigger on points locks them.
+const unpackBeforeSQL = `WITH moved AS (
+		SELECT id FROM series WHERE packed_from < $1 ORDER BY id FOR UPDATE
+	), dropped AS (
+		DELETE FROM point_blocks b USING moved m WHERE b.series_id = m.id AND b.block < $1 / 604800000
+	)
+	UPDATE series s SET packed_from = $1, packed_until = greatest(s.packed_until, $1) FROM moved m WHERE s.id = m.id`
+
+// unpackBefore takes out of the packed ranges the weeks in which
+// retention at cut removes points (those up to the week of the cut), in
+// the transaction that removes them, under packLock shared as a write of
+// points takes it. The points left before the new ranges are read from
+// points.
+func unpackBefore(ctx context.Context, tx pgx.Tx, cut int64) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", packLock); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, unpackBeforeSQL, (blocks.Of(cut)+1)*blocks.Span); err != nil {
+		return fmt.Errorf("unpack before the cut: %w", err)
+	}
+	return nil
 }
 
 // monthsOf returns a time in each month rows span, for withPartitions.
