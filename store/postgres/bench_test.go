@@ -40,7 +40,7 @@ func BenchmarkRecord(b *testing.B) { storebench.Record(b, openFresh) }
 func BenchmarkRecordAfterPacked(b *testing.B) {
 	storebench.Record(b, func(b *testing.B) store.Store {
 		s := openBench(b, pgtest.Unique(b))
-		s.packer.last = time.Now() // not due for blocks.Every
+		s.packer.last.Store(time.Now().UnixNano()) // not due for blocks.Every
 		return s
 	})
 }

@@ -156,7 +156,10 @@ func TestWritesBehindTheStore(t *testing.T) {
 			quotes = append(quotes, spot("b", float64(h%70), t0.Add(time.Duration(h)*time.Hour)))
 		}
 	}
-	if _, err := s.Backfill(t.Context(), quotes); err != nil { // packs
+	if _, err := s.Backfill(t.Context(), quotes); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Pack(t.Context()); err != nil { // what the background pack it started does
 		t.Fatal(err)
 	}
 	if n, series := packedPoints(t, s); n != len(quotes) || series != 2 {

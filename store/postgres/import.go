@@ -30,11 +30,11 @@ const importPollsSQL = `INSERT INTO polls (provider, started_at, duration_ms, ok
 // included, oldest first, as History returns them) in one transaction.
 // Series are created as needed; the labels of existing ones are left as
 // they are; a point whose series has one at that time already is skipped
-// (Result.Skipped). Like Backfill, Import packs what it wrote.
+// (Result.Skipped). Like Backfill, Import then packs what it wrote, in the background.
 func (s *Store) Import(ctx context.Context, series []store.Series) (store.Result, error) {
 	res, err := s.importSeries(ctx, series)
 	if res.Points > 0 {
-		s.autoPack(ctx, true)
+		s.autoPack(true)
 	}
 	return res, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,8 +30,16 @@ const packChunk = 256
 // packer says when the store last packed, so that Record packs every
 // blocks.Every.
 type packer struct {
-	mu   sync.Mutex // held while packing: one pack at a time per Store
-	last time.Time  // zero: never, so the first Record after Open packs
+	mu   sync.Mutex   // held while packing: one pack at a time per Store
+	last atomic.Int64 // unix ns of the last pack's end; 0: none, so the first Record after Open packs
+
+	// The background pack (autoPack): state guards running, wanted and
+	// closed; wg is what Close waits for.
+	state   sync.Mutex
+	running bool
+	wanted  bool // another pass after the running one: a write came
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // dueSQL lists the series with points not packed yet before $1: after
@@ -111,22 +120,52 @@ func (s *Store) pack(ctx context.Context) error {
 			return s.clean(fmt.Errorf("pack: %w", err))
 		}
 	}
-	s.packer.last = time.Now()
+	s.packer.last.Store(time.Now().UnixNano())
 	return nil
 }
 
-// autoPack packs after a write, when force or blocks.Every has passed
-// since the last pack, unless another pack of this Store is running. The
-// write is committed already: a failed pack does not fail it, and is
-// tried again after the next write (the store has no logger to report it
-// to; history stays right, only slower to read).
-func (s *Store) autoPack(ctx context.Context, force bool) {
-	if !s.packer.mu.TryLock() {
+// autoPack packs in the background after a write, when force or
+// blocks.Every has passed since the last pack; a write during a pack
+// asks for one more pass. The write is committed already: a failed pack
+// does not fail it, and is tried again after the next write (the store
+// has no logger to report it to; history stays right, only slower to
+// read). The pack's context is not the write's: it outlives the call.
+func (s *Store) autoPack(force bool) {
+	p := &s.packer
+	p.state.Lock()
+	defer p.state.Unlock()
+	if p.closed {
 		return
 	}
-	defer s.packer.mu.Unlock()
-	if !force && !s.packer.last.IsZero() && time.Since(s.packer.last) < blocks.Every {
+	if !force && time.Since(time.Unix(0, p.last.Load())) < blocks.Every {
 		return
 	}
-	_ = s.pack(ctx) //nolint:errcheck // see above
+	if p.running {
+		p.wanted = true
+		return
+	}
+	p.running = true
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			_ = s.Pack(context.Background()) //nolint:errcheck // see above
+			p.state.Lock()
+			if !p.wanted || p.closed {
+				p.running = false
+				p.state.Unlock()
+				return
+			}
+			p.wanted = false
+			p.state.Unlock()
+		}
+	}()
+}
+
+// stopPacking waits for a background pack to end and starts no more.
+func (s *Store) stopPacking() {
+	s.packer.state.Lock()
+	s.packer.closed = true
+	s.packer.state.Unlock()
+	s.packer.wg.Wait()
 }

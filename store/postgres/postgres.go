@@ -326,7 +326,10 @@ func (r *reader) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // Close closes the pool, waiting for the connections in use to be
 // returned. Calling Close again does nothing.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.pool.Close)
+	s.closeOnce.Do(func() {
+		s.stopPacking()
+		s.pool.Close()
+	})
 	return nil
 }
 

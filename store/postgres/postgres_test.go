@@ -122,14 +122,7 @@ func TestSchemaColumns(t *testing.T) {
 	}
 	defer db.Close()
 	kind := map[string]string{"TEXT": "text", "REAL": "double precision", "INTEGER": "integer", "BLOB": "bytea"}
-	tables := []string{"series", "points", "polls"}
-	var liteBlocks bool
-	if err := db.QueryRow(`SELECT count(*) > 0 FROM sqlite_master WHERE name = 'point_blocks'`).Scan(&liteBlocks); err != nil {
-		t.Fatal(err)
-	}
-	if liteBlocks {
-		tables = append(tables, "point_blocks")
-	}
+	tables := []string{"series", "points", "polls", "point_blocks"}
 	for _, table := range tables {
 		var want []string
 		rows, err := db.Query(`SELECT name, type FROM pragma_table_info(?) ORDER BY cid`, table)
@@ -144,11 +137,6 @@ func TestSchemaColumns(t *testing.T) {
 			want = append(want, name+" "+kind[typ])
 		}
 		rows.Close()
-		if table == "series" && !liteBlocks {
-			// Until the SQLite store has point_blocks too (the same
-			// design, written beside this one).
-			want = append(want, "packed_from integer", "packed_until integer")
-		}
 		prows, err := s.pool.Query(t.Context(), `SELECT column_name || ' ' || data_type FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, table)
 		if err != nil {

@@ -129,12 +129,13 @@ func columnArrays(ls []price.Label, series []*last.Series, labels func(*last.Ser
 // list one series twice, its first quote counts.
 //
 // Once blocks.Every has passed since the store last packed (and at the
-// first Record after Open), Record packs after its commit (see Pack); a
-// failed pack leaves the refresh written and is tried again next time.
+// first Record after Open), Record starts a pack in the background after
+// its commit (see Pack); a failed pack leaves the refresh written and is
+// tried again next time.
 func (s *Store) Record(ctx context.Context, poll store.Poll, snap *price.Snapshot) (store.Result, error) {
 	res, err := s.record(ctx, poll, snap)
 	if err == nil {
-		s.autoPack(ctx, false)
+		s.autoPack(false)
 	}
 	return res, err
 }
@@ -287,13 +288,13 @@ func insertSeries(ctx context.Context, tx pgx.Tx, fresh []*last.Series) error {
 // table and one INSERT … ON CONFLICT DO NOTHING from it. Labels of existing
 // series are left as they are: history may carry an older GPU mapping. On
 // error, what was committed stays (re-running the backfill completes it)
-// and the Result counts it. Once the batches are done, Backfill packs
-// what they wrote (see Pack); a failed pack fails not the backfill, and is
+// and the Result counts it. Once the batches are done, Backfill starts
+// a pack of what they wrote in the background (see Pack); a failed pack fails not the backfill, and is
 // tried again after the next write.
 func (s *Store) Backfill(ctx context.Context, quotes []price.Quote) (store.Result, error) {
 	res, err := s.backfill(ctx, quotes)
 	if res.Points > 0 {
-		s.autoPack(ctx, true)
+		s.autoPack(true)
 	}
 	return res, err
 }
@@ -554,11 +555,11 @@ func (r *stagingRows) Err() error { return nil }
 //
 // Retention drops and edits partitions, which fires no trigger: each
 // partition's transaction first moves the packed range of every series to
-// start after the week of the cut (unpackBefore). DeleteBefore then packs
-// (see Pack); a failed pack fails not the retention.
+// start after the week of the cut (unpackBefore). DeleteBefore then starts a
+// pack in the background (see Pack); a failed pack fails not the retention.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	n, err := s.deleteBefore(ctx, t)
-	s.autoPack(ctx, true)
+	s.autoPack(true)
 	return n, err
 }
 
