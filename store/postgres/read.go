@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,6 +91,13 @@ type historySeries struct {
 // is given, one read, and one being read. fn is called from the caller's
 // goroutine.
 func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	return r.historyEach(ctx, q, false, fn)
+}
+
+// historyEach is HistoryEach; with lend, the packed points of a chunk of
+// series are decoded into an arena that serves a later chunk once fn is
+// done with this one's (store.Scanner).
+func (r *reader) historyEach(ctx context.Context, q store.Query, lend bool, fn func(store.Series) error) error {
 	start, end, ok := last.MSRange(q.Start, q.End)
 	if !ok {
 		return nil
@@ -108,20 +116,39 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 	type chunk struct {
 		series []historySeries
 		points map[int64][]store.Point
+		arena  *arena // with lend
 		err    error
 	}
 	chunks := make(chan chunk, 1)
 	stop := make(chan struct{})
+	free := make(chan *arena, 3) // with lend: arenas fn is done with
 	go func() {
+		made := 0
 		defer close(chunks)
 		for len(list) > 0 {
 			c := chunk{series: list[:min(historyChunk, len(list))], points: map[int64][]store.Point{}}
+			if lend {
+				// Three arenas at most: the one fn reads, one read, and
+				// this one.
+				if made < 3 {
+					made++
+					c.arena = arenaPool.Get().(*arena)
+					c.arena.reset()
+				} else {
+					select {
+					case c.arena = <-free:
+						c.arena.reset()
+					case <-stop:
+						return
+					}
+				}
+			}
 			list = list[len(c.series):]
 			ids := make([]int64, len(c.series))
 			for i := range c.series {
 				ids[i] = c.series[i].id
 			}
-			c.err = r.readPoints(ctx, tx, ids, start, end, c.points)
+			c.err = r.readPoints(ctx, tx, ids, start, end, c.points, c.arena)
 			select {
 			case chunks <- c:
 			case <-stop:
@@ -133,10 +160,18 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 		}
 	}()
 	// The reader is done with tx once chunks is closed: before the
-	// deferred Rollback.
+	// deferred Rollback. The arenas fn is done with serve the next query.
 	defer func() {
 		close(stop)
 		for range chunks {
+		}
+		for {
+			select {
+			case a := <-free:
+				arenaPool.Put(a)
+			default:
+				return
+			}
 		}
 	}()
 	for c := range chunks {
@@ -152,9 +187,37 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 				return err
 			}
 		}
+		if c.arena != nil {
+			free <- c.arena // room for every arena
+		}
 	}
 	return nil
 }
+
+// arena hands out the slices of a chunk's series from one buffer, reset
+// for a later chunk; a nil arena allocates each.
+type arena struct{ buf []store.Point }
+
+// arenaPool keeps the arenas of past queries: a chunk of series that
+// change every half hour holds some 500k points over 90 days, which an
+// arena grown anew for each query would allocate twice over.
+var arenaPool = sync.Pool{New: func() any { return new(arena) }}
+
+// take returns an empty slice of capacity n.
+func (a *arena) take(n int) []store.Point {
+	if a == nil {
+		return make([]store.Point, 0, n)
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		// The slices already handed out keep the old buffer.
+		a.buf = make([]store.Point, 0, max(2*cap(a.buf), n, 1<<14))
+	}
+	i := len(a.buf)
+	a.buf = a.buf[:i+n]
+	return a.buf[i : i : i+n]
+}
+
+func (a *arena) reset() { a.buf = a.buf[:0] }
 
 // matchingSeries lists the series matching q's labels in key order (text
 // compared as bytes, whatever the database's collation).
@@ -186,7 +249,7 @@ func matchingSeries(ctx context.Context, tx pgx.Tx, q store.Query) ([]historySer
 // points, and, when the schema has them, from point_blocks for the points
 // in each series' packed range. Its queries go in one round trip (a
 // batch).
-func (r *reader) readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, points map[int64][]store.Point) error {
+func (r *reader) readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, end int64, points map[int64][]store.Point, a *arena) error {
 	var b pgx.Batch
 	if start != math.MinInt64 {
 		b.Queue(historyStartQuery, ids, start)
@@ -239,7 +302,7 @@ func (r *reader) readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, 
 		if err != nil {
 			return err
 		}
-		if err := readBlocks(rows, start, end, points); err != nil {
+		if err := readBlocks(rows, start, end, points, a); err != nil {
 			return err
 		}
 	}
@@ -253,7 +316,7 @@ func (r *reader) readPoints(ctx context.Context, tx pgx.Tx, ids []int64, start, 
 // the wire's bytes as pgx hands them over (binary format), without
 // copying them, straight into each series' slice, allocated once: the
 // query says how many points a series' blocks hold.
-func readBlocks(rows pgx.Rows, start, end int64, points map[int64][]store.Point) error {
+func readBlocks(rows pgx.Rows, start, end int64, points map[int64][]store.Point, a *arena) error {
 	defer rows.Close()
 	lo := start
 	if lo < math.MaxInt64 {
@@ -294,7 +357,7 @@ func readBlocks(rows pgx.Rows, start, end int64, points map[int64][]store.Point)
 			at, _ := slices.BinarySearchFunc(unpacked, last.FromMS(max(start, first-1)), func(p store.Point, t time.Time) int {
 				return cmp.Or(p.Time.Compare(t), -1) // after: the first point later than t
 			})
-			pts = append(make([]store.Point, 0, len(unpacked)+int(size)/blocks.PointSize), unpacked[:at]...)
+			pts = append(a.take(len(unpacked)+int(size)/blocks.PointSize), unpacked[:at]...)
 			after = unpacked[at:]
 		}
 		var err error

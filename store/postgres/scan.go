@@ -9,10 +9,10 @@ import (
 
 var _ store.Scanner = (*Store)(nil)
 
-// HistoryScan implements store.Scanner: HistoryEach, whose series are
-// the caller's anyway.
+// HistoryScan implements store.Scanner: HistoryEach with the packed points
+// of each chunk of series in a buffer that a later chunk reuses.
 func (r *reader) HistoryScan(ctx context.Context, q store.Query, fn func(store.Series) error) error {
-	return r.HistoryEach(ctx, q, fn)
+	return r.historyEach(ctx, q, true, fn)
 }
 
 var _ store.PollTimer = (*Store)(nil)
