@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -29,30 +28,15 @@ const rawPointsSQL = `SELECT p.ts, p.usd_per_hour, p.currency_per_hour FROM poin
 
 // rawHistory answers q from the points table, read straight: what History
 // must return, packed or not.
-func rawHistory(ctx context.Context, pool interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, q store.Query) ([]store.Series, error) {
+func rawHistory(ctx context.Context, pool querier, q store.Query) ([]store.Series, error) {
 	start, end, ok := last.MSRange(q.Start, q.End)
 	if !ok {
 		return nil, nil
 	}
-	where, args := filter(q)
-	rows, err := pool.Query(ctx, historySeriesQuery+where, args...)
+	list, err := matchingSeries(ctx, pool, q)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		list []historySeries
-		id   int64
-		l    price.Quote
-	)
-	if _, err := pgx.ForEachRow(rows, append([]any{&id}, last.LabelFields(&l)...), func() error {
-		list = append(list, historySeries{id: id, key: l.Key(), labels: l})
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(list, func(a, b historySeries) int { return a.key.Compare(b.key) })
 	var out []store.Series
 	for _, sr := range list {
 		rows, err := pool.Query(ctx, rawPointsSQL, sr.id, start, end)

@@ -219,9 +219,14 @@ func (a *arena) take(n int) []store.Point {
 
 func (a *arena) reset() { a.buf = a.buf[:0] }
 
+// querier is a transaction or a pool.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // matchingSeries lists the series matching q's labels in key order (text
 // compared as bytes, whatever the database's collation).
-func matchingSeries(ctx context.Context, tx pgx.Tx, q store.Query) ([]historySeries, error) {
+func matchingSeries(ctx context.Context, tx querier, q store.Query) ([]historySeries, error) {
 	where, args := filter(q)
 	rows, err := tx.Query(ctx, historySeriesQuery+where, args...)
 	if err != nil {

@@ -233,15 +233,25 @@ func buildBenchStore(dir string, series, days int) (string, error) {
 	if s, err = sqlite.Open(dir, sqlite.Options{}); err != nil {
 		return "", err
 	}
-	start := time.Now()
-	if err := s.Pack(ctx); err != nil {
-		return "", err
-	}
-	packed := time.Since(start)
-	if err := s.Close(); err != nil {
+	packed, err := packAndClose(ctx, s)
+	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s, packed again in %s", h, packed.Round(10*time.Millisecond)), nil
+}
+
+// packAndClose packs s (storetest.Packer) and closes it, returning how
+// long the pack took.
+func packAndClose(ctx context.Context, s interface {
+	store.Store
+	Pack(context.Context) error
+}) (time.Duration, error) {
+	start := time.Now()
+	if err := s.Pack(ctx); err != nil {
+		s.Close()
+		return 0, err
+	}
+	return time.Since(start), s.Close()
 }
 
 var (
@@ -324,12 +334,8 @@ func buildPGBenchStore(dsn string, series, days int) (string, error) {
 	if s, err = postgres.Open(ctx, dsn, postgres.Options{}); err != nil {
 		return "", err
 	}
-	start := time.Now()
-	if err := s.Pack(ctx); err != nil {
-		return "", err
-	}
-	packed := time.Since(start)
-	if err := s.Close(); err != nil {
+	packed, err := packAndClose(ctx, s)
+	if err != nil {
 		return "", err
 	}
 	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
