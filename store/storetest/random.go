@@ -168,7 +168,7 @@ func Agree(t *testing.T, s store.Store, queries []store.Query, want func(store.Q
 	// Bounds on points and next to them, and on their midnights.
 	queries = slices.Clone(queries)
 	for i, sr := range all {
-		for j := i % 13; j < len(sr.Points); j += 13 {
+		for j := i % 23; j < len(sr.Points); j += 23 {
 			pt := sr.Points[j].Time
 			midnight := pt.Truncate(24 * time.Hour)
 			queries = append(queries, store.Query{Start: pt}, store.Query{End: pt}, store.Query{Start: pt, End: pt},
