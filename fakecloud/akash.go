@@ -36,23 +36,15 @@ type AkashOptions struct {
 // strings; Empty answers no models; Huge streams an endless models array;
 // EndlessPages does not apply and is answered normally.
 type Akash struct {
-	// Faults schedules misbehaviour; safe to use while serving.
-	Faults Faults
+	oneAPI
 
-	opts    AkashOptions
-	handler http.Handler
-	answer  map[string]any
+	opts   AkashOptions
+	answer map[string]any
 }
-
-// FaultQueue implements Faulty: Faults is the only API's queue.
-func (a *Akash) FaultQueue(api string) *Faults { return map[string]*Faults{"": &a.Faults}[api] }
 
 // NewAkash returns the fake.
 func NewAkash(opts AkashOptions) *Akash {
-	var answer map[string]any
-	if err := json.Unmarshal(akashRecorded, &answer); err != nil {
-		panic(fmt.Sprintf("fakecloud: Akash GPU prices: %v", err))
-	}
+	answer := recorded[map[string]any]("Akash GPU prices", akashRecorded)
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 4 << 30
 	}
@@ -63,9 +55,6 @@ func NewAkash(opts AkashOptions) *Akash {
 	})
 	return a
 }
-
-// ServeHTTP implements http.Handler.
-func (a *Akash) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 func (a *Akash) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != AkashPath || r.Method != http.MethodGet {

@@ -26,13 +26,9 @@ type CoinGeckoOptions struct {
 // last_updated_at only when the query asks for it. An unknown id answers
 // {} as CoinGecko does.
 type CoinGecko struct {
-	Faults Faults
-	opts   CoinGeckoOptions
-	h      http.Handler
+	oneAPI
+	opts CoinGeckoOptions
 }
-
-// FaultQueue implements Faulty.
-func (c *CoinGecko) FaultQueue(api string) *Faults { return map[string]*Faults{"": &c.Faults}[api] }
 
 // NewCoinGecko returns the fake.
 func NewCoinGecko(opts CoinGeckoOptions) *CoinGecko {
@@ -43,15 +39,12 @@ func NewCoinGecko(opts CoinGeckoOptions) *CoinGecko {
 		opts.USD = 0.27
 	}
 	c := &CoinGecko{opts: opts}
-	c.h = c.Faults.Wrap(http.HandlerFunc(c.serve), func(status int, msg string) (string, []byte) {
+	c.handler = c.Faults.Wrap(http.HandlerFunc(c.serve), func(status int, msg string) (string, []byte) {
 		b, _ := json.Marshal(map[string]any{"status": map[string]any{"error_code": status, "error_message": msg}})
 		return "application/json", b
 	})
 	return c
 }
-
-// ServeHTTP implements http.Handler.
-func (c *CoinGecko) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.h.ServeHTTP(w, r) }
 
 func (c *CoinGecko) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != CoinGeckoPath {

@@ -43,22 +43,15 @@ type DigitalOceanOptions struct {
 // sizes; EndlessPages links a next page from every page; Huge streams an
 // endless sizes array.
 type DigitalOcean struct {
-	Faults Faults
+	oneAPI
 
-	opts    DigitalOceanOptions
-	handler http.Handler
-	sizes   []map[string]any
+	opts  DigitalOceanOptions
+	sizes []map[string]any
 }
-
-// FaultQueue implements Faulty.
-func (d *DigitalOcean) FaultQueue(api string) *Faults { return map[string]*Faults{"": &d.Faults}[api] }
 
 // NewDigitalOcean returns the fake.
 func NewDigitalOcean(opts DigitalOceanOptions) *DigitalOcean {
-	var sizes []map[string]any
-	if err := json.Unmarshal(digitalOceanRecorded, &sizes); err != nil {
-		panic(fmt.Sprintf("fakecloud: DigitalOcean sizes: %v", err))
-	}
+	sizes := recorded[[]map[string]any]("DigitalOcean sizes", digitalOceanRecorded)
 	if opts.PerPage <= 0 {
 		opts.PerPage = 20
 	}
@@ -80,9 +73,6 @@ func doError(id, msg string) []byte {
 	b, _ := json.Marshal(map[string]string{"id": id, "message": msg})
 	return b
 }
-
-// ServeHTTP implements http.Handler.
-func (d *DigitalOcean) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.handler.ServeHTTP(w, r) }
 
 func (d *DigitalOcean) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != DigitalOceanSizesPath {

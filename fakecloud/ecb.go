@@ -21,13 +21,9 @@ type ECBOptions struct {
 // rates, a euro's value in USD, GBP, JPY and CHF, in the file's XML
 // format (gesmes envelope, Cube elements).
 type ECB struct {
-	Faults Faults
-	opts   ECBOptions
-	h      http.Handler
+	oneAPI
+	opts ECBOptions
 }
-
-// FaultQueue implements Faulty.
-func (e *ECB) FaultQueue(api string) *Faults { return map[string]*Faults{"": &e.Faults}[api] }
 
 // NewECB returns the fake.
 func NewECB(opts ECBOptions) *ECB {
@@ -38,14 +34,11 @@ func NewECB(opts ECBOptions) *ECB {
 		opts.USD = 1.08
 	}
 	e := &ECB{opts: opts}
-	e.h = e.Faults.Wrap(http.HandlerFunc(e.serve), func(status int, msg string) (string, []byte) {
+	e.handler = e.Faults.Wrap(http.HandlerFunc(e.serve), func(status int, msg string) (string, []byte) {
 		return "text/html", []byte("<html><body>" + msg + "</body></html>")
 	})
 	return e
 }
-
-// ServeHTTP implements http.Handler.
-func (e *ECB) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.h.ServeHTTP(w, r) }
 
 func (e *ECB) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != ECBPath {

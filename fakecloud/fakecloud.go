@@ -85,6 +85,15 @@ var (
 	_ Faulty = (*Lambda)(nil)
 	_ Faulty = (*Runpod)(nil)
 	_ Faulty = (*VastAI)(nil)
+	_ Faulty = (*Akash)(nil)
+	_ Faulty = (*CoinGecko)(nil)
+	_ Faulty = (*DigitalOcean)(nil)
+	_ Faulty = (*ECB)(nil)
+	_ Faulty = (*Golem)(nil)
+	_ Faulty = (*OVHcloud)(nil)
+	_ Faulty = (*Scaleway)(nil)
+	_ Faulty = (*Verda)(nil)
+	_ Faulty = (*OCI)(nil)
 )
 
 // Add schedules faults after those already queued.

@@ -49,22 +49,15 @@ const GolemUnknownGPU = "NVIDIA CMP 170HX"
 // streams an endless array; EndlessPages does not apply (one answer) and
 // is answered normally.
 type Golem struct {
-	Faults Faults
+	oneAPI
 
-	opts    GolemOptions
-	handler http.Handler
-	nodes   []map[string]any
+	opts  GolemOptions
+	nodes []map[string]any
 }
-
-// FaultQueue implements Faulty.
-func (g *Golem) FaultQueue(api string) *Faults { return map[string]*Faults{"": &g.Faults}[api] }
 
 // NewGolem returns the fake.
 func NewGolem(opts GolemOptions) *Golem {
-	var nodes []map[string]any
-	if err := json.Unmarshal(golemRecorded, &nodes); err != nil {
-		panic(fmt.Sprintf("fakecloud: Golem online providers: %v", err))
-	}
+	nodes := recorded[[]map[string]any]("Golem online providers", golemRecorded)
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 4 << 30
 	}
@@ -75,9 +68,6 @@ func NewGolem(opts GolemOptions) *Golem {
 	})
 	return g
 }
-
-// ServeHTTP implements http.Handler.
-func (g *Golem) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
 
 func (g *Golem) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != GolemPath || r.Method != http.MethodGet {

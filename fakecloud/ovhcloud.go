@@ -53,22 +53,15 @@ const OVHcloudUnknownGPU = "B300 SXM6"
 // array; EndlessPages does not apply (one answer) and is answered
 // normally.
 type OVHcloud struct {
-	Faults Faults
+	oneAPI
 
 	opts    OVHcloudOptions
-	handler http.Handler
 	catalog map[string]any
 }
 
-// FaultQueue implements Faulty.
-func (o *OVHcloud) FaultQueue(api string) *Faults { return map[string]*Faults{"": &o.Faults}[api] }
-
 // NewOVHcloud returns the fake.
 func NewOVHcloud(opts OVHcloudOptions) *OVHcloud {
-	var catalog map[string]any
-	if err := json.Unmarshal(ovhcloudRecorded, &catalog); err != nil {
-		panic(fmt.Sprintf("fakecloud: OVHcloud catalog: %v", err))
-	}
+	catalog := recorded[map[string]any]("OVHcloud catalog", ovhcloudRecorded)
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 4 << 30
 	}
@@ -92,9 +85,6 @@ func ovhError(status int, msg string) []byte {
 	b, _ := json.Marshal(map[string]string{"class": class, "message": msg})
 	return b
 }
-
-// ServeHTTP implements http.Handler.
-func (o *OVHcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) { o.handler.ServeHTTP(w, r) }
 
 func (o *OVHcloud) serve(w http.ResponseWriter, r *http.Request) {
 	switch sub := r.URL.Query().Get("ovhSubsidiary"); {

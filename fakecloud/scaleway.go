@@ -43,15 +43,11 @@ type ScalewayOptions struct {
 // every page full (of made-up types), and counts one more; Huge streams an
 // endless map.
 type Scaleway struct {
-	Faults Faults
+	oneAPI
 
-	opts    ScalewayOptions
-	handler http.Handler
-	zones   map[string]map[string]map[string]any
+	opts  ScalewayOptions
+	zones map[string]map[string]map[string]any
 }
-
-// FaultQueue implements Faulty.
-func (s *Scaleway) FaultQueue(api string) *Faults { return map[string]*Faults{"": &s.Faults}[api] }
 
 // ScalewayZones are the zones the fake knows, in order.
 func (s *Scaleway) ScalewayZones() []string {
@@ -65,10 +61,7 @@ func (s *Scaleway) ScalewayZones() []string {
 
 // NewScaleway returns the fake.
 func NewScaleway(opts ScalewayOptions) *Scaleway {
-	var zones map[string]map[string]map[string]any
-	if err := json.Unmarshal(scalewayRecorded, &zones); err != nil {
-		panic(fmt.Sprintf("fakecloud: Scaleway server types: %v", err))
-	}
+	zones := recorded[map[string]map[string]map[string]any]("Scaleway server types", scalewayRecorded)
 	if opts.PerPage <= 0 {
 		opts.PerPage = 100
 	}
@@ -86,9 +79,6 @@ func scalewayError(msg, typ string) []byte {
 	b, _ := json.Marshal(map[string]string{"message": msg, "type": typ})
 	return b
 }
-
-// ServeHTTP implements http.Handler.
-func (s *Scaleway) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Scaleway) serve(w http.ResponseWriter, r *http.Request) {
 	zone, ok := strings.CutPrefix(r.URL.Path, ScalewayPathPrefix)

@@ -3,7 +3,6 @@ package fakecloud
 import (
 	_ "embed"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -40,24 +39,16 @@ type VerdaOptions struct {
 // array; EndlessPages does not apply (no pagination) and is answered
 // normally.
 type Verda struct {
-	// Faults schedules misbehaviour; safe to use while serving.
-	Faults Faults
+	oneAPI
 
-	opts    VerdaOptions
-	handler http.Handler
-	mu      sync.Mutex
-	types   []map[string]any
+	opts  VerdaOptions
+	mu    sync.Mutex
+	types []map[string]any
 }
-
-// FaultQueue implements Faulty: Faults is the only API's queue.
-func (v *Verda) FaultQueue(api string) *Faults { return map[string]*Faults{"": &v.Faults}[api] }
 
 // NewVerda returns the fake.
 func NewVerda(opts VerdaOptions) *Verda {
-	var types []map[string]any
-	if err := json.Unmarshal(verdaRecorded, &types); err != nil {
-		panic(fmt.Sprintf("fakecloud: Verda instance types: %v", err))
-	}
+	types := recorded[[]map[string]any]("Verda instance types", verdaRecorded)
 	if opts.HugeBytes <= 0 {
 		opts.HugeBytes = 4 << 30
 	}
@@ -76,9 +67,6 @@ func verdaError(status int, msg string) []byte {
 	b, _ := json.Marshal(map[string]string{"code": code, "message": msg})
 	return b
 }
-
-// ServeHTTP implements http.Handler.
-func (v *Verda) ServeHTTP(w http.ResponseWriter, r *http.Request) { v.handler.ServeHTTP(w, r) }
 
 func (v *Verda) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
