@@ -103,6 +103,21 @@ type PollTimer interface {
 	PollTimes(ctx context.Context, start, end time.Time, fn func(provider string, start, end int64, ok bool)) error
 }
 
+// PollTimes reads src's poll log of [start, end] as times: through its
+// PollTimes when src is a PollTimer, from its Polls otherwise.
+func PollTimes(ctx context.Context, src interface {
+	Polls(ctx context.Context, provider string, start, end time.Time) ([]Poll, error)
+}, start, end time.Time, fn func(provider string, start, end int64, ok bool)) error {
+	if pt, ok := src.(PollTimer); ok {
+		return pt.PollTimes(ctx, start, end, fn)
+	}
+	polls, err := src.Polls(ctx, "", start, end)
+	for _, p := range polls {
+		fn(p.Provider, p.Start.UnixMilli(), p.End().UnixMilli(), p.OK)
+	}
+	return err
+}
+
 // Poll is one refresh of one provider, successful or not.
 type Poll struct {
 	Provider string        `json:"provider"`

@@ -40,7 +40,6 @@ type openStore interface {
 	store.Store
 	store.Counter
 	store.Scanner
-	store.PollTimer
 	Ping(context.Context) error
 	remotewrite.Watermarks
 }
@@ -163,13 +162,14 @@ func (g *storeGate) HistoryScan(ctx context.Context, q store.Query, fn func(stor
 	return st.HistoryScan(ctx, q, fn)
 }
 
-// PollTimes implements store.PollTimer, as HistoryScan does.
+// PollTimes implements store.PollTimer, as HistoryScan does: through
+// the store's own where it has one.
 func (g *storeGate) PollTimes(ctx context.Context, start, end time.Time, fn func(provider string, start, end int64, ok bool)) error {
 	st, err := g.get()
 	if err != nil {
 		return err
 	}
-	return st.PollTimes(ctx, start, end, fn)
+	return store.PollTimes(ctx, st, start, end, fn)
 }
 
 func (g *storeGate) Polls(ctx context.Context, provider string, start, end time.Time) ([]store.Poll, error) {

@@ -94,6 +94,14 @@ func (r *reader) HistoryEach(ctx context.Context, q store.Query, fn func(store.S
 	return r.historyEach(ctx, q, false, fn)
 }
 
+var _ store.Scanner = (*Store)(nil)
+
+// HistoryScan implements store.Scanner: HistoryEach with the packed points
+// of each chunk of series in a buffer that a later chunk reuses.
+func (r *reader) HistoryScan(ctx context.Context, q store.Query, fn func(store.Series) error) error {
+	return r.historyEach(ctx, q, true, fn)
+}
+
 // historyEach is HistoryEach; with lend, the packed points of a chunk of
 // series are decoded into an arena that serves a later chunk once fn is
 // done with this one's (store.Scanner).

@@ -112,16 +112,7 @@ func (b *knownBuilder) known() *Known {
 // refresh, not by a whole store.Poll.
 func LoadKnown(ctx context.Context, src Source, start, end time.Time, staleAfter time.Duration) (*Known, error) {
 	b := newKnownBuilder(staleAfter)
-	read := func(from, to time.Time) error {
-		if pt, ok := src.(store.PollTimer); ok {
-			return pt.PollTimes(ctx, from, to, b.addTimes)
-		}
-		polls, err := src.Polls(ctx, "", from, to)
-		for i := range polls {
-			b.add(&polls[i])
-		}
-		return err
-	}
+	read := func(from, to time.Time) error { return store.PollTimes(ctx, src, from, to, b.addTimes) }
 	if start.IsZero() || end.IsZero() {
 		from := start
 		if !from.IsZero() {

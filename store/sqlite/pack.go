@@ -76,7 +76,7 @@ func (s *Store) packSome(ctx context.Context, limit, after int64) (n int, last i
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		due, err := packDue(ctx, tx, limit, after)
+		due, err := dueSeries(ctx, tx, limit, after)
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,8 @@ func (s *Store) packSome(ctx context.Context, limit, after int64) (n int, last i
 	return n, last, err
 }
 
-func packDue(ctx context.Context, tx *sql.Tx, limit, after int64) ([]packRange, error) {
+// dueSeries lists the series with points to pack (packDueSQL).
+func dueSeries(ctx context.Context, tx *sql.Tx, limit, after int64) ([]packRange, error) {
 	rows, err := tx.QueryContext(ctx, packDueSQL, limit, after, packChunk)
 	if err != nil {
 		return nil, err

@@ -66,7 +66,6 @@ const AmountSize = 8
 // Builder packs the points of one block, oldest first.
 type Builder struct {
 	points, amounts []byte
-	n               int
 	anyAmount       bool
 }
 
@@ -81,11 +80,7 @@ func (b *Builder) Add(ts int64, usd float64, withdrawn bool, amount float64, has
 	b.points = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(b.points, uint64(ts)), math.Float64bits(usd))
 	b.amounts = binary.BigEndian.AppendUint64(b.amounts, math.Float64bits(amount))
 	b.anyAmount = b.anyAmount || hasAmount
-	b.n++
 }
-
-// Len is the number of points added since the last Reset.
-func (b *Builder) Len() int { return b.n }
 
 // Values are the block's two column values; amounts is nil when no point
 // has an amount. They are valid until the next Add or Reset.
@@ -98,7 +93,7 @@ func (b *Builder) Values() (points, amounts []byte) {
 
 // Reset empties b for the next block.
 func (b *Builder) Reset() {
-	b.points, b.amounts, b.n, b.anyAmount = b.points[:0], b.amounts[:0], 0, false
+	b.points, b.amounts, b.anyAmount = b.points[:0], b.amounts[:0], false
 }
 
 var errCorrupt = errors.New("point_blocks: a value is not a whole number of points")
