@@ -210,9 +210,9 @@ func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query
 		args  []any
 	}{
 		{&series, rq.series + swhere + historySeriesOrder, append([]any{start}, sargs...)},
-		{&older.rowCursor, orderPoints(rq.older, pwhere), pointArgs},
-		{&block, orderBlocks(rq.blocks, pwhere), pointArgs},
-		{&newer.rowCursor, orderPoints(rq.newer, pwhere), pointArgs},
+		{&older.rowCursor, ordered(rq.older, pwhere, "p.ts"), pointArgs},
+		{&block, ordered(rq.blocks, pwhere, "b.block"), pointArgs},
+		{&newer.rowCursor, ordered(rq.newer, pwhere, "p.ts"), pointArgs},
 	} {
 		defer c.cur.close()
 		if err := c.cur.open(ctx, tx, c.query, c.args); err != nil {
@@ -275,20 +275,13 @@ func historyEach(ctx context.Context, db *sql.DB, rq *readQueries, q store.Query
 	return nil
 }
 
-// orderPoints and orderBlocks complete a cursor's query with a label
-// filter and its order; an empty query stays empty.
-func orderPoints(query, where string) string {
+// ordered completes a cursor's query with a label filter and its order,
+// series key then then; an empty query stays empty.
+func ordered(query, where, then string) string {
 	if query == "" {
 		return ""
 	}
-	return query + where + historySeriesOrder + ", p.ts"
-}
-
-func orderBlocks(query, where string) string {
-	if query == "" {
-		return ""
-	}
-	return query + where + historySeriesOrder + ", b.block"
+	return query + where + historySeriesOrder + ", " + then
 }
 
 // filter turns q's labels into a WHERE clause over series whose columns
